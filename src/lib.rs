@@ -1,0 +1,99 @@
+//! # callhook
+//!
+//! Receive the webhooks of telephony and messaging providers safely and without losing
+//! anything: verify the provider's signature, persist the exact payload durably,
+//! acknowledge fast, then process asynchronously with retries. Duplicate deliveries
+//! are stored once; out-of-order statuses never corrupt the folded call or message
+//! state; failed events stay in the log and can be reprocessed.
+//!
+//! The core works on the `http` crate's types ([`Receiver::handle`] takes an
+//! `http::Request<Bytes>`), so it runs inside any web framework; storage and
+//! scheduling are traits ([`Storage`], [`Scheduler`]) with in-memory implementations
+//! here and durable ones in companion crates.
+//!
+//! ## Quick start
+//!
+//! ```
+//! use std::sync::Arc;
+//! use bytes::Bytes;
+//! use callhook::event::{Event, ProviderId, UnmodeledEvent};
+//! use callhook::provider::{ParseError, ParsedEvent, Provider, WebhookRequest};
+//! use callhook::verify::{Secret, VerifyError, matches_any_token};
+//! use callhook::worker::{handler_fn, HandlerError};
+//! use callhook::{InProcessScheduler, MemoryStorage, Receiver, Worker};
+//!
+//! // A provider: here a made-up one that authenticates with a shared token.
+//! struct Acme { tokens: Vec<Secret> }
+//! impl Provider for Acme {
+//!     fn id(&self) -> ProviderId { ProviderId::from_static("acme") }
+//!     fn verify(&self, request: &WebhookRequest<'_>) -> Result<(), VerifyError> {
+//!         let token = request.header("x-acme-token").ok_or(VerifyError::MissingToken)?;
+//!         matches_any_token(&self.tokens, token).then_some(()).ok_or(VerifyError::TokenMismatch)
+//!     }
+//!     fn parse(&self, request: &WebhookRequest<'_>) -> Result<Vec<ParsedEvent>, ParseError> {
+//!         let id = std::str::from_utf8(request.body()).map_err(|_| ParseError::MissingField("id"))?;
+//!         let event = Event::Unmodeled(UnmodeledEvent::new(self.id(), "ping"));
+//!         Ok(vec![ParsedEvent::new("ping", id, event)])
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let storage = Arc::new(MemoryStorage::new());
+//! let scheduler = Arc::new(InProcessScheduler::new());
+//! let receiver = Receiver::builder()
+//!     .storage(storage.clone())
+//!     .scheduler(scheduler.clone())
+//!     .mount("/webhooks/acme", Arc::new(Acme { tokens: vec![Secret::new("s3cret")] }))
+//!     .build()
+//!     .expect("valid configuration");
+//! let worker = Worker::builder(storage, scheduler)
+//!     .providers(receiver.providers())
+//!     .handler(handler_fn(|detail| async move {
+//!         println!("processing {} #{}", detail.event.event_type, detail.event.id);
+//!         Ok::<_, HandlerError>(())
+//!     }))
+//!     .build();
+//!
+//! // Your web framework hands requests to the receiver...
+//! let request = http::Request::post("/webhooks/acme")
+//!     .header("x-acme-token", "s3cret")
+//!     .body(Bytes::from("ping-1"))
+//!     .unwrap();
+//! assert_eq!(receiver.handle(request).await.status(), 200);
+//! // ...and the worker processes what was stored (normally: `worker.run(shutdown)`).
+//! assert_eq!(worker.run_due().await.unwrap(), 1);
+//! # }
+//! ```
+//!
+//! ## Modules
+//!
+//! - [`event`]: the normalized model ([`Event`], [`CallEvent`](event::CallEvent),
+//!   [`MessageEvent`](event::MessageEvent));
+//! - [`state`]: order-independent folding of events into call and message state;
+//! - [`provider`]: the [`Provider`] trait; [`verify`]: signature building blocks;
+//! - [`receiver`]: the request flow and its [status table](receiver#responses);
+//! - [`storage`], [`scheduler`], [`retry`], [`worker`], [`clock`]: persistence,
+//!   jobs, backoff, processing and injectable time.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod clock;
+pub mod event;
+pub mod provider;
+pub mod receiver;
+pub mod retry;
+pub mod scheduler;
+pub mod state;
+pub mod storage;
+pub mod verify;
+pub mod worker;
+
+pub use event::Event;
+pub use provider::Provider;
+pub use receiver::Receiver;
+pub use retry::RetryPolicy;
+pub use scheduler::{InProcessScheduler, Scheduler};
+pub use storage::{MemoryStorage, Storage};
+pub use worker::Worker;

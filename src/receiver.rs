@@ -1,0 +1,436 @@
+//! The [`Receiver`]: one webhook request in, one response out, on the `http` crate's
+//! types, so any web framework can host it.
+//!
+//! The flow of one request:
+//!
+//! 1. **route**: the path selects a mounted provider;
+//! 2. **size**: a body over the limit (default 1 MiB) is refused;
+//! 3. **handshake**: setup requests (WhatsApp's `hub.challenge`) are answered by the
+//!    provider, nothing stored;
+//! 4. **verify**: the provider's signature or token; failure stores nothing;
+//! 5. **parse**: the body becomes normalized events (a batch gives many); a verified
+//!    body that does not parse is kept as a failed placeholder event;
+//! 6. **persist**: the delivery and its events in one atomic storage step, with
+//!    insert-if-absent on `(provider, dedupe key)`;
+//! 7. **acknowledge**: only after step 6 succeeded, with the provider's reply;
+//! 8. **schedule**: one processing job per new event; duplicates get none.
+//!
+//! # Responses
+//!
+//! | outcome | status | stored |
+//! |---|---|---|
+//! | no provider mounted at the path | `404 Not Found` | nothing |
+//! | method the provider never uses | `405 Method Not Allowed` | nothing |
+//! | body (or `Content-Length`) over the limit | `413 Payload Too Large` | nothing |
+//! | handshake | the provider's answer (WhatsApp: `200` with the challenge, `403` on a wrong token) | nothing |
+//! | missing, malformed or wrong signature or token; stale timestamp | `401 Unauthorized` | nothing |
+//! | verification not configured (e.g. no public URL for Twilio) | `500 Internal Server Error` | nothing |
+//! | verified but unparsable body | `200 OK` (empty) | delivery + failed placeholder event |
+//! | new events | the provider's reply (default `200 OK`, empty; Twilio: TwiML) | delivery + events |
+//! | only duplicates | the provider's reply, as for new events | delivery only |
+//! | storage failed | `503 Service Unavailable` | nothing acknowledged; the provider retries |
+//!
+//! A failure to schedule after a successful persist is logged, not reported to the
+//! provider: the event is durably pending and [`Worker::recover`](crate::Worker::recover)
+//! schedules it again.
+//!
+//! # Metrics
+//!
+//! `callhook_requests_total{provider, outcome}` with outcome `accepted`, `duplicate`,
+//! `unparsable`, `rejected` or `unavailable`; `callhook_rejected_total{provider, reason}`
+//! (reasons from [`VerifyError::reason`], plus `too_large` and `method`);
+//! `callhook_events_received_total{provider}` and
+//! `callhook_events_duplicate_total{provider}`; `callhook_request_seconds{provider}`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::CONTENT_TYPE;
+use http::{HeaderValue, Request, Response, StatusCode};
+use sha2::{Digest, Sha256};
+use tracing::Instrument;
+
+use crate::clock::{Clock, SystemClock};
+use crate::event::ProviderId;
+use crate::provider::{Provider, WebhookRequest, empty_response};
+use crate::scheduler::{NewJob, Scheduler};
+use crate::storage::{Appended, NewDelivery, NewEvent, Storage, Verification};
+use crate::verify::VerifyError;
+
+/// The default body limit: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Receives webhook requests. Cheap to clone; clones share everything.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use std::sync::Arc;
+/// use bytes::Bytes;
+/// use callhook::{InProcessScheduler, MemoryStorage, Receiver};
+///
+/// let receiver = Receiver::builder()
+///     .storage(Arc::new(MemoryStorage::new()))
+///     .scheduler(Arc::new(InProcessScheduler::new()))
+///     .build()
+///     .unwrap();
+/// let request = http::Request::post("/nowhere").body(Bytes::new()).unwrap();
+/// assert_eq!(receiver.handle(request).await.status(), 404);
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct Receiver {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    routes: HashMap<String, Route>,
+    storage: Arc<dyn Storage>,
+    scheduler: Arc<dyn Scheduler>,
+    clock: Arc<dyn Clock>,
+    body_limit: usize,
+    public_base_url: Option<String>,
+}
+
+struct Route {
+    provider: Arc<dyn Provider>,
+    verification: Verification,
+}
+
+/// Why a [`ReceiverBuilder`] could not build.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No storage was given.
+    #[error("a storage is required")]
+    MissingStorage,
+    /// No scheduler was given.
+    #[error("a scheduler is required")]
+    MissingScheduler,
+    /// Two providers were mounted at one path.
+    #[error("two providers mounted at {0}")]
+    DuplicatePath(String),
+    /// A path does not start with `/`.
+    #[error("mount path must start with '/': {0}")]
+    InvalidPath(String),
+    /// The public base URL is not `http(s)://host[:port]`.
+    #[error("public base URL must be http(s)://host[:port] without a path: {0}")]
+    InvalidPublicUrl(String),
+}
+
+/// Configures a [`Receiver`].
+#[derive(Default)]
+pub struct ReceiverBuilder {
+    routes: Vec<(String, Route)>,
+    storage: Option<Arc<dyn Storage>>,
+    scheduler: Option<Arc<dyn Scheduler>>,
+    clock: Option<Arc<dyn Clock>>,
+    body_limit: Option<usize>,
+    public_base_url: Option<String>,
+}
+
+impl ReceiverBuilder {
+    /// Mounts a provider at an exact path, with verification on. The same provider
+    /// (an `Arc`) may be mounted at several paths (Twilio's endpoints).
+    pub fn mount(self, path: impl Into<String>, provider: Arc<dyn Provider>) -> Self {
+        self.route(path.into(), provider, Verification::Verified)
+    }
+
+    /// Mounts a provider **without verifying signatures or tokens**: anyone who can
+    /// reach the path can inject events. Only for local experiments; logged loudly at
+    /// build time, and stored deliveries are marked [`Verification::Skipped`].
+    pub fn mount_insecure_without_verification(self, path: impl Into<String>, provider: Arc<dyn Provider>) -> Self {
+        self.route(path.into(), provider, Verification::Skipped)
+    }
+
+    fn route(mut self, path: String, provider: Arc<dyn Provider>, verification: Verification) -> Self {
+        self.routes.push((path, Route { provider, verification }));
+        self
+    }
+
+    /// The event log (required).
+    pub fn storage(mut self, storage: Arc<dyn Storage>) -> Self {
+        self.storage = Some(storage);
+        self
+    }
+
+    /// The job queue (required).
+    pub fn scheduler(mut self, scheduler: Arc<dyn Scheduler>) -> Self {
+        self.scheduler = Some(scheduler);
+        self
+    }
+
+    /// The clock (default: [`SystemClock`]).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// The largest body accepted, in bytes (default [`DEFAULT_BODY_LIMIT`]).
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = Some(bytes);
+        self
+    }
+
+    /// The scheme and authority providers call, e.g. `https://crm.example.com`, for
+    /// schemes that sign the URL (Twilio). Behind a proxy the service sees another
+    /// host; the signed one must be configured, never guessed from `Host`.
+    pub fn public_base_url(mut self, url: impl Into<String>) -> Self {
+        self.public_base_url = Some(url.into());
+        self
+    }
+
+    /// The receiver.
+    pub fn build(self) -> Result<Receiver, BuildError> {
+        let storage = self.storage.ok_or(BuildError::MissingStorage)?;
+        let scheduler = self.scheduler.ok_or(BuildError::MissingScheduler)?;
+        if let Some(url) = &self.public_base_url {
+            validate_public_base_url(url)?;
+        }
+        let mut routes = HashMap::new();
+        for (path, route) in self.routes {
+            if !path.starts_with('/') {
+                return Err(BuildError::InvalidPath(path));
+            }
+            if route.verification == Verification::Skipped {
+                tracing::warn!(%path, provider = %route.provider.id(), "VERIFICATION DISABLED: anyone can inject events at this path");
+            }
+            if routes.insert(path.clone(), route).is_some() {
+                return Err(BuildError::DuplicatePath(path));
+            }
+        }
+        Ok(Receiver {
+            inner: Arc::new(Inner {
+                routes,
+                storage,
+                scheduler,
+                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                body_limit: self.body_limit.unwrap_or(DEFAULT_BODY_LIMIT),
+                public_base_url: self.public_base_url.map(|url| url.trim_end_matches('/').to_owned()),
+            }),
+        })
+    }
+}
+
+fn validate_public_base_url(url: &str) -> Result<(), BuildError> {
+    let invalid = || BuildError::InvalidPublicUrl(url.to_owned());
+    let uri: http::Uri = url.parse().map_err(|_| invalid())?;
+    let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
+    let path_ok = matches!(uri.path(), "" | "/") && uri.query().is_none();
+    if scheme_ok && uri.authority().is_some() && path_ok { Ok(()) } else { Err(invalid()) }
+}
+
+impl Receiver {
+    /// Starts configuring a receiver.
+    pub fn builder() -> ReceiverBuilder {
+        ReceiverBuilder::default()
+    }
+
+    /// The largest body accepted, for adapters that bound reading the body.
+    pub fn body_limit(&self) -> usize {
+        self.inner.body_limit
+    }
+
+    /// Every mounted provider, once each (for [`WorkerBuilder::providers`](crate::worker::WorkerBuilder::providers)).
+    pub fn providers(&self) -> Vec<Arc<dyn Provider>> {
+        let mut seen = HashMap::new();
+        for route in self.inner.routes.values() {
+            seen.entry(route.provider.id()).or_insert_with(|| Arc::clone(&route.provider));
+        }
+        seen.into_values().collect()
+    }
+
+    /// Handles one request; see the module docs for the flow and the responses.
+    pub async fn handle(&self, request: Request<Bytes>) -> Response<Bytes> {
+        let Some(route) = self.inner.routes.get(request.uri().path()) else {
+            return text_response(StatusCode::NOT_FOUND, "no webhook endpoint at this path");
+        };
+        let provider = route.provider.id();
+        let span = tracing::info_span!("callhook.request", %provider, path = request.uri().path());
+        let started = std::time::Instant::now();
+        let response = self.handle_routed(route, &provider, &request).instrument(span).await;
+        metrics::histogram!("callhook_request_seconds", "provider" => provider.to_string())
+            .record(started.elapsed().as_secs_f64());
+        response
+    }
+
+    async fn handle_routed(
+        &self,
+        route: &Route,
+        provider_id: &ProviderId,
+        request: &Request<Bytes>,
+    ) -> Response<Bytes> {
+        let inner = &self.inner;
+        let provider = &route.provider;
+        let label = provider_id.to_string();
+
+        if exceeds_limit(request, inner.body_limit) {
+            reject(&label, "too_large");
+            return text_response(StatusCode::PAYLOAD_TOO_LARGE, "body too large");
+        }
+        let received_at = inner.clock.now();
+        let view = WebhookRequest::new(request, received_at, inner.public_base_url.as_deref());
+        if let Some(response) = provider.handshake(&view) {
+            return response;
+        }
+        if !provider.accepts_method(request.method()) {
+            reject(&label, "method");
+            return text_response(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
+        }
+        if route.verification == Verification::Verified
+            && let Err(error) = provider.verify(&view)
+        {
+            reject(&label, error.reason());
+            tracing::warn!(%error, "webhook rejected");
+            return match error {
+                VerifyError::NotConfigured(_) => {
+                    text_response(StatusCode::INTERNAL_SERVER_ERROR, "verification not configured")
+                }
+                _ => text_response(StatusCode::UNAUTHORIZED, "invalid signature"),
+            };
+        }
+
+        let parsed = provider.parse(&view);
+        let mut delivery = self.delivery(route, provider_id, request, received_at);
+        let events = match &parsed {
+            Ok(events) => events
+                .iter()
+                .map(|p| NewEvent::parsed(p.event_type.clone(), p.dedupe_key.clone(), p.event.clone()))
+                .collect(),
+            Err(error) => {
+                tracing::warn!(%error, "verified body did not parse; stored as failed");
+                delivery.parse_error = Some(error.to_string());
+                let key = format!("unparsed:{}", hex::encode(Sha256::digest(request.body())));
+                vec![NewEvent::unparsed(key, error.to_string())]
+            }
+        };
+
+        let outcome = match inner.storage.append(delivery, events).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                tracing::error!(%error, "could not store the delivery; answering 503 so the provider retries");
+                count_request(&label, "unavailable");
+                return text_response(StatusCode::SERVICE_UNAVAILABLE, "storage unavailable");
+            }
+        };
+
+        let mut inserted = 0u64;
+        for appended in &outcome.events {
+            if let Appended::Inserted(id) = appended {
+                inserted += 1;
+                // The placeholder of an unparsable body waits for an explicit reprocess.
+                if parsed.is_ok()
+                    && let Err(error) = inner.scheduler.schedule(NewJob::process_event(*id, received_at)).await
+                {
+                    tracing::error!(%error, event_id = %id, "stored but not scheduled; Worker::recover will schedule it");
+                }
+            }
+        }
+        let duplicates = outcome.events.len() as u64 - inserted;
+        metrics::counter!("callhook_events_received_total", "provider" => label.clone()).increment(inserted);
+        metrics::counter!("callhook_events_duplicate_total", "provider" => label.clone()).increment(duplicates);
+        tracing::info!(delivery_id = %outcome.delivery_id, inserted, duplicates, "delivery stored");
+
+        match parsed {
+            Ok(events) => {
+                count_request(&label, if inserted == 0 && duplicates > 0 { "duplicate" } else { "accepted" });
+                provider.reply(&view, &events)
+            }
+            Err(_) => {
+                count_request(&label, "unparsable");
+                empty_response(StatusCode::OK)
+            }
+        }
+    }
+
+    /// What is kept of the request: method, path, the query without secrets, the
+    /// content type and the provider's chosen headers, and the exact body.
+    fn delivery(
+        &self,
+        route: &Route,
+        provider: &ProviderId,
+        request: &Request<Bytes>,
+        received_at: time::OffsetDateTime,
+    ) -> NewDelivery {
+        let kept = std::iter::once(&CONTENT_TYPE).chain(route.provider.kept_headers());
+        let headers = kept
+            .filter_map(|name| {
+                let value = request.headers().get(name)?.to_str().ok()?;
+                Some((name.as_str().to_owned(), value.to_owned()))
+            })
+            .collect();
+        let mut delivery =
+            NewDelivery::new(provider.clone(), request.uri().path(), received_at, request.body().clone());
+        delivery.method = request.method().as_str().to_owned();
+        delivery.query = request.uri().query().and_then(|q| strip_params(q, route.provider.secret_query_params()));
+        delivery.headers = headers;
+        delivery.verification = route.verification;
+        delivery
+    }
+}
+
+/// Whether the declared or actual body size exceeds the limit.
+fn exceeds_limit(request: &Request<Bytes>, limit: usize) -> bool {
+    let declared =
+        request.headers().get(http::header::CONTENT_LENGTH).and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
+    request.body().len() > limit || declared.is_some_and(|length| length > limit as u64)
+}
+
+/// The query string without the named parameters; `None` if nothing is left.
+fn strip_params(query: &str, secret: &[&str]) -> Option<String> {
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let name = pair.split('=').next().unwrap_or_default();
+            !secret.contains(&name)
+        })
+        .collect();
+    (!kept.is_empty() && kept.iter().any(|pair| !pair.is_empty())).then(|| kept.join("&"))
+}
+
+fn reject(provider: &str, reason: &'static str) {
+    count_request(provider, "rejected");
+    metrics::counter!("callhook_rejected_total", "provider" => provider.to_owned(), "reason" => reason).increment(1);
+}
+
+fn count_request(provider: &str, outcome: &'static str) {
+    metrics::counter!("callhook_requests_total", "provider" => provider.to_owned(), "outcome" => outcome).increment(1);
+}
+
+fn text_response(status: StatusCode, text: &'static str) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from_static(text.as_bytes()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_query_parameters_are_not_stored() {
+        assert_eq!(strip_params("token=s3cret&x=1", &["token"]).as_deref(), Some("x=1"));
+        assert_eq!(strip_params("token=s3cret", &["token"]), None);
+        assert_eq!(strip_params("a=1&b=2", &[]).as_deref(), Some("a=1&b=2"));
+    }
+
+    #[test]
+    fn public_base_url_must_be_scheme_and_authority() {
+        assert!(validate_public_base_url("https://crm.example.com").is_ok());
+        assert!(validate_public_base_url("http://127.0.0.1:3000/").is_ok());
+        assert!(validate_public_base_url("crm.example.com").is_err());
+        assert!(validate_public_base_url("https://crm.example.com/webhooks").is_err());
+        assert!(validate_public_base_url("ftp://crm.example.com").is_err());
+    }
+
+    #[test]
+    fn declared_length_over_the_limit_is_refused_before_reading() {
+        let request = Request::post("/").header("content-length", "2000").body(Bytes::new()).unwrap();
+        assert!(exceeds_limit(&request, 1000));
+        let request = Request::post("/").body(Bytes::from(vec![0; 1001])).unwrap();
+        assert!(exceeds_limit(&request, 1000));
+        let request = Request::post("/").body(Bytes::from(vec![0; 1000])).unwrap();
+        assert!(!exceeds_limit(&request, 1000));
+    }
+}

@@ -1,0 +1,175 @@
+//! The [`Scheduler`] trait: a queue of jobs due at given times, claimed with a lease.
+//!
+//! The receiver schedules a [`JobKind::ProcessEvent`] job per new event; the
+//! [`Worker`](crate::Worker) claims due jobs, runs them, and completes, reschedules or
+//! fails them. A claim holds a lease: a job whose worker died is claimed again once the
+//! lease runs out, so it runs again rather than being lost. Jobs are unique by key
+//! while not finished, so scheduling the same work twice is harmless.
+//!
+//! Implementations: [`InProcessScheduler`] here (tokio, in memory), SQLite and
+//! PostgreSQL in their own crates (durable: jobs due while the process was down run
+//! when it comes back).
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::storage::{BoxError, EventId};
+
+mod in_process;
+
+pub use in_process::InProcessScheduler;
+
+/// The id a scheduler gave a job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct JobId(pub i64);
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What a job does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum JobKind {
+    /// Run the handlers for a stored event.
+    ProcessEvent {
+        /// The event.
+        event_id: EventId,
+    },
+}
+
+/// A job to schedule.
+///
+/// ```
+/// use callhook::scheduler::{JobKind, NewJob};
+/// use callhook::storage::EventId;
+/// let job = NewJob::process_event(EventId(7), time::OffsetDateTime::UNIX_EPOCH);
+/// assert_eq!(job.key, "process-event:7");
+/// assert_eq!(job.kind, JobKind::ProcessEvent { event_id: EventId(7) });
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NewJob {
+    /// Unique among unfinished jobs: scheduling a key that is queued or running again
+    /// is a no-op.
+    pub key: String,
+    /// What to do.
+    pub kind: JobKind,
+    /// When it is due.
+    pub due_at: OffsetDateTime,
+    /// When to stop retrying it, if ever.
+    pub deadline: Option<OffsetDateTime>,
+}
+
+impl NewJob {
+    /// A job of any kind.
+    pub fn new(key: impl Into<String>, kind: JobKind, due_at: OffsetDateTime) -> Self {
+        Self { key: key.into(), kind, due_at, deadline: None }
+    }
+
+    /// Processing of a stored event, due at `due_at`.
+    pub fn process_event(event_id: EventId, due_at: OffsetDateTime) -> Self {
+        Self::new(format!("process-event:{event_id}"), JobKind::ProcessEvent { event_id }, due_at)
+    }
+
+    /// The same job with a deadline for its retries.
+    pub fn with_deadline(mut self, deadline: Option<OffsetDateTime>) -> Self {
+        self.deadline = deadline;
+        self
+    }
+}
+
+/// A job as the scheduler keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Job {
+    /// Its id.
+    pub id: JobId,
+    /// Its unique key.
+    pub key: String,
+    /// What it does.
+    pub kind: JobKind,
+    /// When it is (or was) due.
+    pub due_at: OffsetDateTime,
+    /// When to stop retrying it.
+    pub deadline: Option<OffsetDateTime>,
+    /// How many attempts failed so far.
+    pub failed_attempts: u32,
+    /// The error of the last failed attempt.
+    pub last_error: Option<String>,
+}
+
+/// A job claimed by a worker, with the lease that makes the claim exclusive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClaimedJob {
+    /// The job.
+    pub job: Job,
+    /// Identifies this claim: completing or rescheduling with a stale lease fails with
+    /// [`SchedulerError::LeaseLost`].
+    pub lease: u64,
+    /// When the lease runs out and the job can be claimed again.
+    pub leased_until: OffsetDateTime,
+}
+
+impl ClaimedJob {
+    /// A claim on `job`.
+    pub fn new(job: Job, lease: u64, leased_until: OffsetDateTime) -> Self {
+        Self { job, lease, leased_until }
+    }
+}
+
+/// Why a scheduler operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SchedulerError {
+    /// The backend could not be reached or refused the operation.
+    #[error("scheduler unavailable: {0}")]
+    Unavailable(#[source] BoxError),
+    /// The claim's lease ran out and the job was claimed again (or finished) by someone
+    /// else; this worker's result is discarded.
+    #[error("lease lost for job {0}")]
+    LeaseLost(JobId),
+}
+
+/// A queue of due jobs with leased claims.
+#[async_trait]
+pub trait Scheduler: Send + Sync + 'static {
+    /// Queues a job; `None` when an unfinished job with the same key exists.
+    async fn schedule(&self, job: NewJob) -> Result<Option<JobId>, SchedulerError>;
+
+    /// Claims up to `limit` jobs due at `now`, earliest first, leased for `lease`.
+    /// Jobs whose lease ran out are claimable again.
+    async fn claim_due(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedJob>, SchedulerError>;
+
+    /// Marks a claimed job done.
+    async fn complete(&self, claim: &ClaimedJob) -> Result<(), SchedulerError>;
+
+    /// Counts a failed attempt and makes the job due again at `due_at`.
+    async fn retry(&self, claim: &ClaimedJob, due_at: OffsetDateTime, error: &str) -> Result<(), SchedulerError>;
+
+    /// Counts a failed attempt and gives up on the job.
+    async fn fail(&self, claim: &ClaimedJob, error: &str) -> Result<(), SchedulerError>;
+
+    /// When the earliest queued job (or lease expiry) is due, if any.
+    async fn next_due_at(&self) -> Result<Option<OffsetDateTime>, SchedulerError>;
+
+    /// Waits until new work may be there, at most `timeout`. The default just sleeps;
+    /// an in-process scheduler wakes up as soon as a job is scheduled.
+    async fn wait_for_work(&self, timeout: Duration) {
+        tokio::time::sleep(timeout).await;
+    }
+}

@@ -1,0 +1,579 @@
+//! The [`Storage`] trait: the durable, append-only event log and the folded call and
+//! message state, plus the records it keeps.
+//!
+//! Implementations: [`MemoryStorage`] here (tests, prototypes), SQLite and PostgreSQL in
+//! their own crates. Every implementation keeps the same contract:
+//!
+//! - [`Storage::append`] stores a delivery and its events in **one** atomic, durable
+//!   step; an event whose `(provider, dedupe_key)` is already stored is not inserted
+//!   again and is reported as [`Appended::Duplicate`];
+//! - nothing is ever deleted: processing only updates an event's status, attempt
+//!   count, error and timestamps, and appends to its attempt history;
+//! - call and message state are folded with [`crate::state`] as events are inserted, in
+//!   the same step.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::event::{Event, ProviderId};
+use crate::state::{CallState, MessageState};
+
+mod memory;
+
+pub use memory::MemoryStorage;
+
+/// The id storage gave an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EventId(pub i64);
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The id storage gave a delivery (one HTTP request).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DeliveryId(pub i64);
+
+impl fmt::Display for DeliveryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// How a stored delivery was authenticated. Requests that fail verification are never
+/// stored, so there is no "failed" value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verification {
+    /// The provider's signature or token checked out.
+    Verified,
+    /// Verification was explicitly turned off for this route.
+    Skipped,
+}
+
+/// A delivery (one HTTP request) to store.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct NewDelivery {
+    /// The provider it was routed to.
+    pub provider: ProviderId,
+    /// When it was received.
+    pub received_at: OffsetDateTime,
+    /// The HTTP method.
+    pub method: String,
+    /// The request path.
+    pub path: String,
+    /// The query string, with secret parameters removed.
+    pub query: Option<String>,
+    /// The headers worth keeping (content type, provider ids), never secrets.
+    pub headers: Vec<(String, String)>,
+    /// The exact body bytes received.
+    pub body: Bytes,
+    /// How it was authenticated.
+    pub verification: Verification,
+    /// Why the body could not be parsed, when it could not.
+    pub parse_error: Option<String>,
+}
+
+impl NewDelivery {
+    /// A verified `POST` delivery with the given body and nothing else kept.
+    ///
+    /// ```
+    /// use callhook::event::ProviderId;
+    /// use callhook::storage::NewDelivery;
+    /// let delivery = NewDelivery::new(
+    ///     ProviderId::from_static("acme"), "/webhooks/acme", time::OffsetDateTime::UNIX_EPOCH, "{}");
+    /// assert_eq!(delivery.method, "POST");
+    /// ```
+    pub fn new(
+        provider: ProviderId,
+        path: impl Into<String>,
+        received_at: OffsetDateTime,
+        body: impl Into<Bytes>,
+    ) -> Self {
+        Self {
+            provider,
+            received_at,
+            method: "POST".into(),
+            path: path.into(),
+            query: None,
+            headers: Vec::new(),
+            body: body.into(),
+            verification: Verification::Verified,
+            parse_error: None,
+        }
+    }
+}
+
+/// A stored delivery.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DeliveryRecord {
+    /// Its id.
+    pub id: DeliveryId,
+    /// The provider it was routed to.
+    pub provider: ProviderId,
+    /// When it was received.
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+    /// The HTTP method.
+    pub method: String,
+    /// The request path.
+    pub path: String,
+    /// The query string, with secret parameters removed.
+    pub query: Option<String>,
+    /// The headers kept.
+    pub headers: Vec<(String, String)>,
+    /// The exact body bytes received.
+    #[serde(skip)]
+    pub body: Bytes,
+    /// How it was authenticated.
+    pub verification: Verification,
+    /// Why the body could not be parsed, when it could not.
+    pub parse_error: Option<String>,
+}
+
+impl DeliveryRecord {
+    /// Rebuilds the request as stored (method, path and query, kept headers, exact
+    /// body), for parsing it again.
+    pub fn to_request(&self) -> Result<http::Request<Bytes>, http::Error> {
+        let uri = match &self.query {
+            Some(query) => format!("{}?{}", self.path, query),
+            None => self.path.clone(),
+        };
+        let mut request = http::Request::builder().method(self.method.as_str()).uri(uri);
+        for (name, value) in &self.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        request.body(self.body.clone())
+    }
+
+    /// The stored form of `delivery` under `id`.
+    pub fn from_new(id: DeliveryId, delivery: NewDelivery) -> Self {
+        Self {
+            id,
+            provider: delivery.provider,
+            received_at: delivery.received_at,
+            method: delivery.method,
+            path: delivery.path,
+            query: delivery.query,
+            headers: delivery.headers,
+            body: delivery.body,
+            verification: delivery.verification,
+            parse_error: delivery.parse_error,
+        }
+    }
+}
+
+/// An event to store with its delivery.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct NewEvent {
+    /// The provider's name for the event type.
+    pub event_type: String,
+    /// Unique per provider for one real-world event.
+    pub dedupe_key: String,
+    /// The normalized event; `None` for the placeholder of a body that did not parse.
+    pub event: Option<Event>,
+    /// An error to store it with; such an event starts out [`EventStatus::Failed`].
+    pub error: Option<String>,
+}
+
+impl NewEvent {
+    /// A parsed event, stored as pending.
+    pub fn parsed(event_type: impl Into<String>, dedupe_key: impl Into<String>, event: Event) -> Self {
+        Self { event_type: event_type.into(), dedupe_key: dedupe_key.into(), event: Some(event), error: None }
+    }
+
+    /// The placeholder of a delivery whose body did not parse: stored as failed with
+    /// the parse error, and re-parsed when reprocessed.
+    pub fn unparsed(dedupe_key: impl Into<String>, error: impl Into<String>) -> Self {
+        Self {
+            event_type: UNPARSED_EVENT_TYPE.into(),
+            dedupe_key: dedupe_key.into(),
+            event: None,
+            error: Some(error.into()),
+        }
+    }
+
+    /// The status a freshly stored event starts in.
+    pub fn initial_status(&self) -> EventStatus {
+        if self.error.is_some() { EventStatus::Failed } else { EventStatus::Pending }
+    }
+}
+
+/// The `event_type` of the placeholder stored for a body that did not parse.
+pub const UNPARSED_EVENT_TYPE: &str = "callhook.unparsed";
+
+/// Where an event is in processing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventStatus {
+    /// Stored, waiting for (another) attempt.
+    Pending,
+    /// The handlers succeeded.
+    Processed,
+    /// Every attempt failed, or the body did not parse; can be reprocessed.
+    Failed,
+}
+
+impl EventStatus {
+    /// The status's `snake_case` name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventStatus::Pending => "pending",
+            EventStatus::Processed => "processed",
+            EventStatus::Failed => "failed",
+        }
+    }
+}
+
+/// A stored event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EventRecord {
+    /// Its id.
+    pub id: EventId,
+    /// The delivery it came in.
+    pub delivery_id: DeliveryId,
+    /// Its provider.
+    pub provider: ProviderId,
+    /// The provider's name for its type.
+    pub event_type: String,
+    /// Its dedupe key.
+    pub dedupe_key: String,
+    /// The normalized event; `None` when the body did not parse.
+    pub event: Option<Event>,
+    /// Where it is in processing.
+    pub status: EventStatus,
+    /// How many processing attempts were made, over its whole life.
+    pub attempts: u32,
+    /// The error of the last failed attempt (kept after a later success, for history).
+    pub last_error: Option<String>,
+    /// When its delivery was received.
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+    /// When the next attempt is due, while pending.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub next_attempt_at: Option<OffsetDateTime>,
+    /// When it was processed.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub processed_at: Option<OffsetDateTime>,
+}
+
+impl EventRecord {
+    /// Whether the handlers have processed it.
+    pub fn processed(&self) -> bool {
+        self.status == EventStatus::Processed
+    }
+
+    /// The stored form of a new event.
+    pub fn from_new(id: EventId, delivery: &DeliveryRecord, event: NewEvent) -> Self {
+        let status = event.initial_status();
+        Self {
+            id,
+            delivery_id: delivery.id,
+            provider: delivery.provider.clone(),
+            event_type: event.event_type,
+            dedupe_key: event.dedupe_key,
+            event: event.event,
+            status,
+            attempts: 0,
+            last_error: event.error,
+            received_at: delivery.received_at,
+            next_attempt_at: (status == EventStatus::Pending).then_some(delivery.received_at),
+            processed_at: None,
+        }
+    }
+
+    /// Applies the outcome of one processing attempt.
+    pub fn apply_attempt(&mut self, report: &AttemptReport) {
+        self.attempts += 1;
+        match &report.result {
+            AttemptResult::Processed => {
+                self.status = EventStatus::Processed;
+                self.processed_at = Some(report.finished_at);
+                self.next_attempt_at = None;
+            }
+            AttemptResult::Retry { error, next_attempt_at } => {
+                self.status = EventStatus::Pending;
+                self.last_error = Some(error.clone());
+                self.next_attempt_at = Some(*next_attempt_at);
+            }
+            AttemptResult::Failed { error } => {
+                self.status = EventStatus::Failed;
+                self.last_error = Some(error.clone());
+                self.next_attempt_at = None;
+            }
+        }
+    }
+
+    /// Resets it to pending, due at `at` (reprocessing). Its history stays.
+    pub fn reset_to_pending(&mut self, at: OffsetDateTime) {
+        self.status = EventStatus::Pending;
+        self.next_attempt_at = Some(at);
+        self.processed_at = None;
+    }
+}
+
+/// One processing attempt as kept in an event's history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Attempt {
+    /// 1 for the first attempt.
+    pub number: u32,
+    /// When it started.
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// When it ended.
+    #[serde(with = "time::serde::rfc3339")]
+    pub finished_at: OffsetDateTime,
+    /// Its error, if it failed.
+    pub error: Option<String>,
+}
+
+impl Attempt {
+    /// The history entry for attempt `number` with this report.
+    pub fn from_report(number: u32, report: &AttemptReport) -> Self {
+        let error = match &report.result {
+            AttemptResult::Processed => None,
+            AttemptResult::Retry { error, .. } | AttemptResult::Failed { error } => Some(error.clone()),
+        };
+        Self { number, started_at: report.started_at, finished_at: report.finished_at, error }
+    }
+}
+
+/// What a processing attempt came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AttemptResult {
+    /// The handlers succeeded.
+    Processed,
+    /// It failed and will be tried again.
+    Retry {
+        /// Why it failed.
+        error: String,
+        /// When the next attempt is due.
+        next_attempt_at: OffsetDateTime,
+    },
+    /// It failed for good.
+    Failed {
+        /// Why it failed.
+        error: String,
+    },
+}
+
+/// A processing attempt to record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AttemptReport {
+    /// When it started.
+    pub started_at: OffsetDateTime,
+    /// When it ended.
+    pub finished_at: OffsetDateTime,
+    /// What it came to.
+    pub result: AttemptResult,
+}
+
+impl AttemptReport {
+    /// A report of an attempt between two times.
+    pub fn new(started_at: OffsetDateTime, finished_at: OffsetDateTime, result: AttemptResult) -> Self {
+        Self { started_at, finished_at, result }
+    }
+}
+
+/// An event with its delivery (the original payload) and attempt history.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct EventDetail {
+    /// The event.
+    pub event: EventRecord,
+    /// The delivery it came in, with the exact body received.
+    pub delivery: DeliveryRecord,
+    /// Every processing attempt, oldest first.
+    pub attempts: Vec<Attempt>,
+}
+
+/// Whether an appended event was new.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Appended {
+    /// Stored now.
+    Inserted(EventId),
+    /// Its `(provider, dedupe_key)` was already stored, under this id.
+    Duplicate(EventId),
+}
+
+impl Appended {
+    /// The id of the stored event, new or earlier.
+    pub fn id(self) -> EventId {
+        match self {
+            Appended::Inserted(id) | Appended::Duplicate(id) => id,
+        }
+    }
+}
+
+/// The result of [`Storage::append`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AppendOutcome {
+    /// The stored delivery.
+    pub delivery_id: DeliveryId,
+    /// For each event given, in order: new or duplicate.
+    pub events: Vec<Appended>,
+}
+
+/// Which events [`Storage::list_events`] returns: newest first, every field optional.
+///
+/// ```
+/// use callhook::event::ProviderId;
+/// use callhook::storage::{EventFilter, EventStatus};
+/// let filter = EventFilter::default()
+///     .provider(ProviderId::from_static("twilio"))
+///     .status(EventStatus::Failed)
+///     .limit(20);
+/// assert_eq!(filter.limit, 20);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EventFilter {
+    /// Only this provider's events.
+    pub provider: Option<ProviderId>,
+    /// Only events of this type.
+    pub event_type: Option<String>,
+    /// Only events in this status.
+    pub status: Option<EventStatus>,
+    /// Only events received at or after this time.
+    pub since: Option<OffsetDateTime>,
+    /// Only events received before this time.
+    pub until: Option<OffsetDateTime>,
+    /// Only events with a smaller id (the cursor for the next page).
+    pub before: Option<EventId>,
+    /// At most this many (default 100).
+    pub limit: usize,
+}
+
+impl Default for EventFilter {
+    fn default() -> Self {
+        Self { provider: None, event_type: None, status: None, since: None, until: None, before: None, limit: 100 }
+    }
+}
+
+impl EventFilter {
+    /// Only this provider's events.
+    pub fn provider(mut self, provider: ProviderId) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+
+    /// Only events of this type.
+    pub fn event_type(mut self, event_type: impl Into<String>) -> Self {
+        self.event_type = Some(event_type.into());
+        self
+    }
+
+    /// Only events in this status.
+    pub fn status(mut self, status: EventStatus) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Only events received in `[since, until)`.
+    pub fn received_between(mut self, since: Option<OffsetDateTime>, until: Option<OffsetDateTime>) -> Self {
+        self.since = since;
+        self.until = until;
+        self
+    }
+
+    /// Only events older than `id` (pagination).
+    pub fn before(mut self, id: EventId) -> Self {
+        self.before = Some(id);
+        self
+    }
+
+    /// At most `limit` events.
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// Whether `record` passes every condition but the limit.
+    pub fn matches(&self, record: &EventRecord) -> bool {
+        self.provider.as_ref().is_none_or(|p| *p == record.provider)
+            && self.event_type.as_ref().is_none_or(|t| *t == record.event_type)
+            && self.status.is_none_or(|s| s == record.status)
+            && self.since.is_none_or(|t| record.received_at >= t)
+            && self.until.is_none_or(|t| record.received_at < t)
+            && self.before.is_none_or(|id| record.id < id)
+    }
+}
+
+/// A boxed error from a storage backend.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why a storage operation failed. The receiver answers `503` to any of these while
+/// storing a delivery, so the provider retries and nothing is lost.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StorageError {
+    /// The backend could not be reached or refused the operation.
+    #[error("storage unavailable: {0}")]
+    Unavailable(#[source] BoxError),
+    /// No event has this id.
+    #[error("event {0} not found")]
+    EventNotFound(EventId),
+    /// Stored data could not be read back (e.g. JSON written by a newer version).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// The durable event log and the folded call and message state.
+///
+/// See the module docs for the contract every implementation keeps.
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    /// Stores a delivery and its events atomically; events already stored under the
+    /// same `(provider, dedupe_key)` are reported as duplicates and not inserted.
+    /// Inserted events are folded into call and message state in the same step.
+    async fn append(&self, delivery: NewDelivery, events: Vec<NewEvent>) -> Result<AppendOutcome, StorageError>;
+
+    /// Adds events to an already stored delivery (used when a delivery that did not
+    /// parse is parsed again), with the same dedupe and folding as [`Storage::append`].
+    async fn append_to_delivery(
+        &self,
+        delivery: DeliveryId,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<Appended>, StorageError>;
+
+    /// One event with its delivery and attempt history.
+    async fn event(&self, id: EventId) -> Result<Option<EventDetail>, StorageError>;
+
+    /// Events matching `filter`, newest first.
+    async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StorageError>;
+
+    /// Records one processing attempt: updates the event and appends to its history.
+    async fn record_attempt(&self, id: EventId, report: AttemptReport) -> Result<EventRecord, StorageError>;
+
+    /// Resets an event to pending, due at `at`, keeping its history (reprocessing).
+    async fn reprocess(&self, id: EventId, at: OffsetDateTime) -> Result<EventRecord, StorageError>;
+
+    /// The folded state of a call.
+    async fn call_state(&self, provider: &ProviderId, call_id: &str) -> Result<Option<CallState>, StorageError>;
+
+    /// The folded state of a message.
+    async fn message_state(
+        &self,
+        provider: &ProviderId,
+        message_id: &str,
+    ) -> Result<Option<MessageState>, StorageError>;
+
+    /// Checks the backend is reachable (for health checks).
+    async fn ping(&self) -> Result<(), StorageError>;
+}

@@ -1,0 +1,534 @@
+//! The [`Worker`]: runs the user's [`Handler`]s for stored events, records every
+//! attempt, retries with a [`RetryPolicy`], and calls the [`AlertHook`] when an event
+//! fails for good.
+//!
+//! Delivery to handlers is at least once: a handler that succeeded may run again if
+//! the process dies before the success is recorded, so handlers should be idempotent
+//! (key their effects by [`EventRecord::id`] or the event's own ids). A handler that
+//! panics or exceeds its timeout counts as a failed attempt.
+//!
+//! Every attempt's outcome is also published as an [`EventUpdate`] on a broadcast
+//! channel ([`Worker::subscribe`]), which a server can push to a front end.
+//!
+//! Metrics: `callhook_events_processed_total`, `callhook_events_failed_total`,
+//! `callhook_event_retries_total` (counters) and `callhook_processing_seconds`
+//! (histogram), each labelled by `provider`.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::broadcast;
+use tokio::task::JoinSet;
+use tracing::Instrument;
+
+use crate::clock::{Clock, SystemClock};
+use crate::event::ProviderId;
+use crate::provider::{Provider, WebhookRequest};
+use crate::retry::RetryPolicy;
+use crate::scheduler::{ClaimedJob, JobKind, NewJob, Scheduler, SchedulerError};
+use crate::storage::{
+    Appended, AttemptReport, AttemptResult, BoxError, EventDetail, EventFilter, EventId, EventRecord, EventStatus,
+    NewEvent, Storage, StorageError,
+};
+
+/// The error a handler returns to have its event retried.
+pub type HandlerError = BoxError;
+
+/// Processes stored events: the user's business logic (write to the CRM, ...).
+#[async_trait]
+pub trait Handler: Send + Sync + 'static {
+    /// Handles one event. An error schedules a retry per the worker's policy.
+    async fn handle(&self, event: &EventDetail) -> Result<(), HandlerError>;
+}
+
+/// A [`Handler`] made from an async closure; see [`handler_fn`].
+#[derive(Clone, Copy, Debug)]
+pub struct HandlerFn<F>(F);
+
+/// Makes a [`Handler`] from an async closure that takes the event by value.
+///
+/// ```
+/// use callhook::worker::{handler_fn, HandlerError};
+/// use callhook::storage::EventDetail;
+///
+/// let handler = handler_fn(|detail: EventDetail| async move {
+///     println!("{} {}", detail.event.provider, detail.event.event_type);
+///     Ok::<_, HandlerError>(())
+/// });
+/// # let _ = handler;
+/// ```
+pub fn handler_fn<F, Fut>(f: F) -> HandlerFn<F>
+where
+    F: Fn(EventDetail) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
+{
+    HandlerFn(f)
+}
+
+#[async_trait]
+impl<F, Fut> Handler for HandlerFn<F>
+where
+    F: Fn(EventDetail) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), HandlerError>> + Send + 'static,
+{
+    async fn handle(&self, event: &EventDetail) -> Result<(), HandlerError> {
+        (self.0)(event.clone()).await
+    }
+}
+
+/// An event that failed for good.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Alert {
+    /// The event, in its final failed state.
+    pub event: EventRecord,
+    /// The last error.
+    pub error: String,
+}
+
+/// Told about every event that fails for good (after its last attempt).
+#[async_trait]
+pub trait AlertHook: Send + Sync + 'static {
+    /// Reports one failed event. Must not fail; log what cannot be delivered.
+    async fn alert(&self, alert: &Alert);
+}
+
+/// The default [`AlertHook`]: an `error`-level log line.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LogAlert;
+
+#[async_trait]
+impl AlertHook for LogAlert {
+    async fn alert(&self, alert: &Alert) {
+        tracing::error!(
+            event_id = %alert.event.id,
+            provider = %alert.event.provider,
+            event_type = %alert.event.event_type,
+            attempts = alert.event.attempts,
+            error = %alert.error,
+            "event failed for good"
+        );
+    }
+}
+
+/// An [`AlertHook`] made from an async closure; see [`alert_fn`].
+#[derive(Clone, Copy, Debug)]
+pub struct AlertFn<F>(F);
+
+/// Makes an [`AlertHook`] from an async closure that takes the alert by value.
+///
+/// ```
+/// use callhook::worker::{alert_fn, Alert};
+/// let hook = alert_fn(|alert: Alert| async move { eprintln!("{}", alert.error) });
+/// # let _ = hook;
+/// ```
+pub fn alert_fn<F, Fut>(f: F) -> AlertFn<F>
+where
+    F: Fn(Alert) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    AlertFn(f)
+}
+
+#[async_trait]
+impl<F, Fut> AlertHook for AlertFn<F>
+where
+    F: Fn(Alert) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    async fn alert(&self, alert: &Alert) {
+        (self.0)(alert.clone()).await
+    }
+}
+
+/// An event's state after a processing attempt, as published to subscribers.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct EventUpdate {
+    /// The event after the attempt (processed, pending a retry, or failed).
+    pub event: EventRecord,
+}
+
+/// Why [`Worker::run_due`] or [`Worker::recover`] could not do its work.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WorkerError {
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The scheduler failed.
+    #[error(transparent)]
+    Scheduler(#[from] SchedulerError),
+}
+
+/// Runs handlers for due events. Cheap to clone; clones share everything.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use std::sync::Arc;
+/// use callhook::{InProcessScheduler, MemoryStorage, Worker};
+/// use callhook::worker::{handler_fn, HandlerError};
+///
+/// let worker = Worker::builder(Arc::new(MemoryStorage::new()), Arc::new(InProcessScheduler::new()))
+///     .handler(handler_fn(|_event| async { Ok::<_, HandlerError>(()) }))
+///     .build();
+/// assert_eq!(worker.run_due().await.unwrap(), 0); // nothing stored yet
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct Worker {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    storage: Arc<dyn Storage>,
+    scheduler: Arc<dyn Scheduler>,
+    handlers: Vec<Arc<dyn Handler>>,
+    providers: HashMap<ProviderId, Arc<dyn Provider>>,
+    alert: Arc<dyn AlertHook>,
+    policy: RetryPolicy,
+    clock: Arc<dyn Clock>,
+    updates: broadcast::Sender<EventUpdate>,
+    concurrency: usize,
+    lease: Duration,
+    handler_timeout: Duration,
+    idle_poll: Duration,
+}
+
+/// Configures a [`Worker`].
+pub struct WorkerBuilder {
+    storage: Arc<dyn Storage>,
+    scheduler: Arc<dyn Scheduler>,
+    handlers: Vec<Arc<dyn Handler>>,
+    providers: HashMap<ProviderId, Arc<dyn Provider>>,
+    alert: Arc<dyn AlertHook>,
+    policy: RetryPolicy,
+    clock: Arc<dyn Clock>,
+    concurrency: usize,
+    lease: Duration,
+    handler_timeout: Duration,
+    idle_poll: Duration,
+}
+
+impl WorkerBuilder {
+    /// Adds a handler. Handlers run in the order added; the first error ends the
+    /// attempt.
+    pub fn handler(mut self, handler: impl Handler) -> Self {
+        self.handlers.push(Arc::new(handler));
+        self
+    }
+
+    /// Registers the providers, so deliveries stored with a parse error can be parsed
+    /// again when reprocessed (see [`Receiver::providers`](crate::Receiver::providers)).
+    pub fn providers(mut self, providers: impl IntoIterator<Item = Arc<dyn Provider>>) -> Self {
+        self.providers.extend(providers.into_iter().map(|provider| (provider.id(), provider)));
+        self
+    }
+
+    /// Where events that fail for good are reported (default: [`LogAlert`]).
+    pub fn alert(mut self, alert: impl AlertHook) -> Self {
+        self.alert = Arc::new(alert);
+        self
+    }
+
+    /// The retry policy of event processing (default: [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The clock (default: [`SystemClock`]).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// How many jobs run at once (default 8).
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// How long a claim is exclusive (default 5 minutes). A job whose worker died is
+    /// run again after this; keep it well above the handler timeout.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// How long one handler attempt may take (default 60 s).
+    pub fn handler_timeout(mut self, timeout: Duration) -> Self {
+        self.handler_timeout = timeout;
+        self
+    }
+
+    /// The longest idle wait between looks at the scheduler (default 1 s), for jobs
+    /// added by other processes sharing a durable scheduler.
+    pub fn idle_poll(mut self, idle_poll: Duration) -> Self {
+        self.idle_poll = idle_poll;
+        self
+    }
+
+    /// The worker.
+    pub fn build(self) -> Worker {
+        let (updates, _) = broadcast::channel(1024);
+        Worker {
+            inner: Arc::new(Inner {
+                storage: self.storage,
+                scheduler: self.scheduler,
+                handlers: self.handlers,
+                providers: self.providers,
+                alert: self.alert,
+                policy: self.policy,
+                clock: self.clock,
+                updates,
+                concurrency: self.concurrency,
+                lease: self.lease,
+                handler_timeout: self.handler_timeout,
+                idle_poll: self.idle_poll,
+            }),
+        }
+    }
+}
+
+impl Worker {
+    /// Starts configuring a worker over this storage and scheduler.
+    pub fn builder(storage: Arc<dyn Storage>, scheduler: Arc<dyn Scheduler>) -> WorkerBuilder {
+        WorkerBuilder {
+            storage,
+            scheduler,
+            handlers: Vec::new(),
+            providers: HashMap::new(),
+            alert: Arc::new(LogAlert),
+            policy: RetryPolicy::default(),
+            clock: Arc::new(SystemClock),
+            concurrency: 8,
+            lease: Duration::from_secs(300),
+            handler_timeout: Duration::from_secs(60),
+            idle_poll: Duration::from_secs(1),
+        }
+    }
+
+    /// Every attempt's outcome from now on. A subscriber that falls more than 1,024
+    /// updates behind misses the oldest (and is told so by the channel).
+    pub fn subscribe(&self) -> broadcast::Receiver<EventUpdate> {
+        self.inner.updates.subscribe()
+    }
+
+    /// Schedules a job for every pending event that may have lost its job (after a
+    /// restart with an in-process scheduler, or a scheduler outage). Jobs already
+    /// queued are not duplicated. Returns how many jobs were added.
+    pub async fn recover(&self) -> Result<usize, WorkerError> {
+        let mut filter = EventFilter::default().status(EventStatus::Pending).limit(500);
+        let mut added = 0;
+        loop {
+            let page = self.inner.storage.list_events(&filter).await?;
+            for record in &page {
+                let due = record.next_attempt_at.unwrap_or_else(|| self.inner.clock.now());
+                if self.inner.scheduler.schedule(NewJob::process_event(record.id, due)).await?.is_some() {
+                    added += 1;
+                }
+            }
+            match page.last() {
+                Some(last) if page.len() == filter.limit => filter = filter.before(last.id),
+                _ => return Ok(added),
+            }
+        }
+    }
+
+    /// Resets an event to pending and schedules it now: a failed event gets a fresh
+    /// round of attempts; its history stays.
+    pub async fn reprocess(&self, id: EventId) -> Result<EventRecord, WorkerError> {
+        let now = self.inner.clock.now();
+        let record = self.inner.storage.reprocess(id, now).await?;
+        self.inner.scheduler.schedule(NewJob::process_event(id, now)).await?;
+        Ok(record)
+    }
+
+    /// Claims the jobs due now (up to the concurrency) and runs them to completion.
+    /// Returns how many ran.
+    pub async fn run_due(&self) -> Result<usize, WorkerError> {
+        let now = self.inner.clock.now();
+        let claimed = self.inner.scheduler.claim_due(now, self.inner.concurrency, self.inner.lease).await?;
+        let count = claimed.len();
+        let mut running = JoinSet::new();
+        for claim in claimed {
+            let worker = self.clone();
+            running.spawn(async move { worker.run_job(claim).await });
+        }
+        let mut first_error = None;
+        while let Some(joined) = running.join_next().await {
+            match joined {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => {
+                    tracing::error!(%error, "job bookkeeping failed; the job runs again after its lease");
+                    first_error.get_or_insert(error);
+                }
+                Err(join_error) => tracing::error!(%join_error, "job task died; it runs again after its lease"),
+            }
+        }
+        first_error.map_or(Ok(count), Err)
+    }
+
+    /// Runs due jobs until `shutdown` completes, sleeping while there are none. Jobs
+    /// already started when `shutdown` completes are finished first.
+    pub async fn run(&self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                biased;
+                () = &mut shutdown => return,
+                () = std::future::ready(()) => {}
+            }
+            let ran = match self.run_due().await {
+                Ok(ran) => ran,
+                Err(error) => {
+                    tracing::warn!(%error, "worker could not run due jobs; retrying");
+                    0
+                }
+            };
+            if ran > 0 {
+                continue;
+            }
+            let wait = self.idle_wait().await;
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = self.inner.scheduler.wait_for_work(wait) => {}
+            }
+        }
+    }
+
+    async fn idle_wait(&self) -> Duration {
+        let now = self.inner.clock.now();
+        match self.inner.scheduler.next_due_at().await {
+            Ok(Some(due)) => Duration::try_from(due - now).unwrap_or(Duration::ZERO).min(self.inner.idle_poll),
+            _ => self.inner.idle_poll,
+        }
+    }
+
+    async fn run_job(&self, claim: ClaimedJob) -> Result<(), WorkerError> {
+        match claim.job.kind {
+            JobKind::ProcessEvent { event_id } => {
+                let span = tracing::info_span!("callhook.job", job_id = %claim.job.id, %event_id);
+                self.process_event(&claim, event_id).instrument(span).await
+            }
+        }
+    }
+
+    async fn process_event(&self, claim: &ClaimedJob, id: EventId) -> Result<(), WorkerError> {
+        let inner = &self.inner;
+        let Some(detail) = inner.storage.event(id).await? else {
+            inner.scheduler.fail(claim, "event not found").await?;
+            return Ok(());
+        };
+        if detail.event.status != EventStatus::Pending {
+            // Already processed (a duplicate job) or failed before: nothing to run.
+            inner.scheduler.complete(claim).await?;
+            return Ok(());
+        }
+        let started_at = inner.clock.now();
+        let clock = std::time::Instant::now();
+        let outcome = match detail.event.event {
+            Some(_) => self.run_handlers(&detail).await.map_err(|error| (error, Retry::Allowed)),
+            None => self.parse_again(&detail).await.map_err(|error| (error, Retry::Pointless)),
+        };
+        let finished_at = inner.clock.now();
+        let provider = detail.event.provider.to_string();
+        metrics::histogram!("callhook_processing_seconds", "provider" => provider.clone())
+            .record(clock.elapsed().as_secs_f64());
+
+        let (record, alert) = match outcome {
+            Ok(()) => {
+                let report = AttemptReport::new(started_at, finished_at, AttemptResult::Processed);
+                let record = inner.storage.record_attempt(id, report).await?;
+                inner.scheduler.complete(claim).await?;
+                metrics::counter!("callhook_events_processed_total", "provider" => provider).increment(1);
+                (record, None)
+            }
+            Err((error, retry)) => {
+                let failures = claim.job.failed_attempts + 1;
+                let next = match retry {
+                    Retry::Allowed => inner.policy.next_attempt_at(failures, finished_at, claim.job.deadline),
+                    Retry::Pointless => None,
+                };
+                if let Some(next_attempt_at) = next {
+                    tracing::warn!(%error, attempt = failures, %next_attempt_at, "handler failed; will retry");
+                    let result = AttemptResult::Retry { error: error.clone(), next_attempt_at };
+                    let record =
+                        inner.storage.record_attempt(id, AttemptReport::new(started_at, finished_at, result)).await?;
+                    inner.scheduler.retry(claim, next_attempt_at, &error).await?;
+                    metrics::counter!("callhook_event_retries_total", "provider" => provider).increment(1);
+                    (record, None)
+                } else {
+                    let result = AttemptResult::Failed { error: error.clone() };
+                    let record =
+                        inner.storage.record_attempt(id, AttemptReport::new(started_at, finished_at, result)).await?;
+                    inner.scheduler.fail(claim, &error).await?;
+                    metrics::counter!("callhook_events_failed_total", "provider" => provider).increment(1);
+                    (record.clone(), Some(Alert { event: record, error }))
+                }
+            }
+        };
+        // No subscribers is fine: the update is simply not observed.
+        let _ = inner.updates.send(EventUpdate { event: record });
+        if let Some(alert) = alert {
+            inner.alert.alert(&alert).await;
+        }
+        Ok(())
+    }
+
+    /// Runs every handler in its own task, so a panic is an error, not a dead worker.
+    async fn run_handlers(&self, detail: &EventDetail) -> Result<(), String> {
+        for handler in &self.inner.handlers {
+            let handler = Arc::clone(handler);
+            let detail = detail.clone();
+            let mut task = tokio::spawn(async move { handler.handle(&detail).await.map_err(|e| e.to_string()) });
+            match tokio::time::timeout(self.inner.handler_timeout, &mut task).await {
+                Ok(Ok(result)) => result?,
+                Ok(Err(join_error)) if join_error.is_panic() => return Err("handler panicked".into()),
+                Ok(Err(join_error)) => return Err(format!("handler task failed: {join_error}")),
+                Err(_) => {
+                    task.abort();
+                    return Err(format!("handler timed out after {:?}", self.inner.handler_timeout));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Parses a delivery stored with a parse error again (after an upgrade): on
+    /// success, its events are stored and scheduled, and the placeholder is processed.
+    async fn parse_again(&self, detail: &EventDetail) -> Result<(), String> {
+        let inner = &self.inner;
+        let delivery = &detail.delivery;
+        let provider = inner
+            .providers
+            .get(&delivery.provider)
+            .ok_or_else(|| format!("provider {} is not registered with the worker", delivery.provider))?;
+        let request = delivery.to_request().map_err(|error| format!("stored request is invalid: {error}"))?;
+        let view = WebhookRequest::new(&request, delivery.received_at, None);
+        let parsed = provider.parse(&view).map_err(|error| error.to_string())?;
+        let events = parsed.into_iter().map(|p| NewEvent::parsed(p.event_type, p.dedupe_key, p.event)).collect();
+        let appended = inner.storage.append_to_delivery(delivery.id, events).await.map_err(|e| e.to_string())?;
+        let now = inner.clock.now();
+        for id in appended.into_iter().filter_map(|a| match a {
+            Appended::Inserted(id) => Some(id),
+            Appended::Duplicate(_) => None,
+        }) {
+            // A failure here leaves the event pending; `recover` schedules it later.
+            if let Err(error) = inner.scheduler.schedule(NewJob::process_event(id, now)).await {
+                tracing::warn!(%error, event_id = %id, "could not schedule a re-parsed event");
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Retry {
+    Allowed,
+    Pointless,
+}

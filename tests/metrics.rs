@@ -1,0 +1,64 @@
+//! The Receiver's metrics, read from a real `metrics` recorder. One test per binary:
+//! the recorder is process-global.
+
+mod support;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use callhook::Receiver;
+use callhook::scheduler::InProcessScheduler;
+use callhook::storage::MemoryStorage;
+use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+use support::*;
+
+fn counter(snapshot: &[(String, Vec<(String, String)>, u64)], name: &str, labels: &[(&str, &str)]) -> u64 {
+    snapshot
+        .iter()
+        .filter(|(n, l, _)| n == name && labels.iter().all(|(k, v)| l.iter().any(|(lk, lv)| lk == k && lv == v)))
+        .map(|(_, _, value)| value)
+        .sum()
+}
+
+#[tokio::test]
+async fn receiver_counts_received_duplicates_and_rejections() {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    recorder.install().unwrap();
+
+    let receiver = Receiver::builder()
+        .storage(Arc::new(MemoryStorage::new()))
+        .scheduler(Arc::new(InProcessScheduler::new()))
+        .mount(PATH, TestProvider::new())
+        .build()
+        .unwrap();
+    let body = body(&[("e1", "c1", "ringing"), ("e2", "c1", "completed")]);
+    receiver.handle(signed(body.clone())).await;
+    receiver.handle(signed(body.clone())).await;
+    let unsigned = http::Request::post(PATH).body(body.clone()).unwrap();
+    assert_eq!(receiver.handle(unsigned).await.status(), 401);
+    let mut wrong = signed(body);
+    *wrong.body_mut() = Bytes::from_static(b"{}");
+    assert_eq!(receiver.handle(wrong).await.status(), 401);
+
+    let snapshot: Vec<_> = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter_map(|(key, _, _, value)| match value {
+            DebugValue::Counter(n) => {
+                let key = key.key();
+                let labels = key.labels().map(|l| (l.key().to_owned(), l.value().to_owned())).collect();
+                Some((key.name().to_owned(), labels, n))
+            }
+            _ => None,
+        })
+        .collect();
+    let p = [("provider", "test")];
+    assert_eq!(counter(&snapshot, "callhook_events_received_total", &p), 2);
+    assert_eq!(counter(&snapshot, "callhook_events_duplicate_total", &p), 2);
+    assert_eq!(counter(&snapshot, "callhook_requests_total", &[("outcome", "accepted")]), 1);
+    assert_eq!(counter(&snapshot, "callhook_requests_total", &[("outcome", "duplicate")]), 1);
+    assert_eq!(counter(&snapshot, "callhook_rejected_total", &[("reason", "missing_signature")]), 1);
+    assert_eq!(counter(&snapshot, "callhook_rejected_total", &[("reason", "bad_signature")]), 1);
+}

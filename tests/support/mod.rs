@@ -1,0 +1,183 @@
+//! A private test provider and helpers for the end-to-end tests.
+//!
+//! The provider signs like many real ones: `x-test-signature: sha256=<hex>`, an
+//! HMAC-SHA256 of the raw body with a shared secret. Its body is either one event or a
+//! batch: `{"events": [{"id", "call_id", "status", "at"}]}` where `status` is a call
+//! status name; an event whose status is `"v2:..."` only parses once the provider is
+//! "upgraded" (to test reprocessing of unparsable deliveries).
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use callhook::event::{CallEvent, CallStatus, Event, ProviderId};
+use callhook::provider::{ParseError, ParsedEvent, Provider, WebhookRequest};
+use callhook::state::{CallState, MessageState};
+use callhook::storage::{
+    AppendOutcome, Appended, AttemptReport, BoxError, DeliveryId, EventDetail, EventFilter, EventId, EventRecord,
+    MemoryStorage, NewDelivery, NewEvent, Storage, StorageError,
+};
+use callhook::verify::{Secret, VerifyError, constant_time_eq, hmac_sha256};
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+pub const SECRET: &str = "test-secret";
+pub const PATH: &str = "/webhooks/test";
+pub const PROVIDER: ProviderId = ProviderId::from_static("test");
+
+#[derive(Debug)]
+pub struct TestProvider {
+    secrets: Vec<Secret>,
+    upgraded: AtomicBool,
+}
+
+impl TestProvider {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self { secrets: vec![Secret::new(SECRET)], upgraded: AtomicBool::new(false) })
+    }
+
+    /// Simulates deploying a version that understands `v2:` statuses.
+    pub fn upgrade(&self) {
+        self.upgraded.store(true, Ordering::SeqCst);
+    }
+}
+
+#[derive(Deserialize)]
+struct WireBatch {
+    events: Vec<WireEvent>,
+}
+
+#[derive(Deserialize)]
+struct WireEvent {
+    id: String,
+    call_id: String,
+    status: String,
+}
+
+impl Provider for TestProvider {
+    fn id(&self) -> ProviderId {
+        PROVIDER
+    }
+
+    fn verify(&self, request: &WebhookRequest<'_>) -> Result<(), VerifyError> {
+        let header = request.header("x-test-signature").ok_or(VerifyError::MissingHeader("x-test-signature"))?;
+        let hex_digest = header
+            .strip_prefix("sha256=")
+            .ok_or(VerifyError::MalformedHeader { header: "x-test-signature", reason: "no sha256= prefix" })?;
+        let presented = hex::decode(hex_digest)
+            .map_err(|_| VerifyError::MalformedHeader { header: "x-test-signature", reason: "not hex" })?;
+        let matched = self
+            .secrets
+            .iter()
+            .any(|secret| constant_time_eq(&hmac_sha256(secret.expose().as_bytes(), &[request.body()]), &presented));
+        matched.then_some(()).ok_or(VerifyError::SignatureMismatch)
+    }
+
+    fn parse(&self, request: &WebhookRequest<'_>) -> Result<Vec<ParsedEvent>, ParseError> {
+        let batch: WireBatch = serde_json::from_slice(request.body())?;
+        batch
+            .events
+            .into_iter()
+            .map(|wire| {
+                let name = match wire.status.strip_prefix("v2:") {
+                    Some(name) if self.upgraded.load(Ordering::SeqCst) => name.to_owned(),
+                    Some(_) => {
+                        return Err(ParseError::InvalidValue { field: "status", reason: "v2 status".into() });
+                    }
+                    None => wire.status.clone(),
+                };
+                let status = serde_json::from_value::<CallStatus>(serde_json::Value::String(name))
+                    .map_err(|e| ParseError::InvalidValue { field: "status", reason: e.to_string() })?;
+                let mut call = CallEvent::new(PROVIDER, wire.call_id);
+                call.status = Some(status);
+                Ok(ParsedEvent::new(format!("call.{}", wire.status), wire.id, Event::Call(call)))
+            })
+            .collect()
+    }
+}
+
+/// The body of a batch of `(event id, call id, status)`.
+pub fn body(events: &[(&str, &str, &str)]) -> Bytes {
+    let events: Vec<_> = events
+        .iter()
+        .map(|(id, call_id, status)| serde_json::json!({ "id": id, "call_id": call_id, "status": status }))
+        .collect();
+    Bytes::from(serde_json::to_vec(&serde_json::json!({ "events": events })).unwrap())
+}
+
+pub fn sign(body: &[u8]) -> String {
+    format!("sha256={}", hex::encode(hmac_sha256(SECRET.as_bytes(), &[body])))
+}
+
+/// A correctly signed request.
+pub fn signed(body: Bytes) -> http::Request<Bytes> {
+    http::Request::post(PATH)
+        .header("content-type", "application/json")
+        .header("x-test-signature", sign(&body))
+        .body(body)
+        .unwrap()
+}
+
+/// Every stored event, newest first.
+pub async fn all_events(storage: &dyn Storage) -> Vec<EventRecord> {
+    storage.list_events(&EventFilter::default().limit(10_000)).await.unwrap()
+}
+
+/// A storage that can be switched off, to test outages: a real MemoryStorage behind a
+/// switch, failing the way a database that went away fails.
+#[derive(Default)]
+pub struct SwitchableStorage {
+    pub inner: MemoryStorage,
+    pub down: AtomicBool,
+}
+
+impl SwitchableStorage {
+    fn check(&self) -> Result<(), StorageError> {
+        if self.down.load(Ordering::SeqCst) {
+            Err(StorageError::Unavailable(BoxError::from("connection refused")))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl Storage for SwitchableStorage {
+    async fn append(&self, delivery: NewDelivery, events: Vec<NewEvent>) -> Result<AppendOutcome, StorageError> {
+        self.check()?;
+        self.inner.append(delivery, events).await
+    }
+    async fn append_to_delivery(&self, delivery: DeliveryId, events: Vec<NewEvent>) -> Result<Vec<Appended>, StorageError> {
+        self.check()?;
+        self.inner.append_to_delivery(delivery, events).await
+    }
+    async fn event(&self, id: EventId) -> Result<Option<EventDetail>, StorageError> {
+        self.check()?;
+        self.inner.event(id).await
+    }
+    async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StorageError> {
+        self.check()?;
+        self.inner.list_events(filter).await
+    }
+    async fn record_attempt(&self, id: EventId, report: AttemptReport) -> Result<EventRecord, StorageError> {
+        self.check()?;
+        self.inner.record_attempt(id, report).await
+    }
+    async fn reprocess(&self, id: EventId, at: OffsetDateTime) -> Result<EventRecord, StorageError> {
+        self.check()?;
+        self.inner.reprocess(id, at).await
+    }
+    async fn call_state(&self, provider: &ProviderId, call_id: &str) -> Result<Option<CallState>, StorageError> {
+        self.check()?;
+        self.inner.call_state(provider, call_id).await
+    }
+    async fn message_state(&self, provider: &ProviderId, id: &str) -> Result<Option<MessageState>, StorageError> {
+        self.check()?;
+        self.inner.message_state(provider, id).await
+    }
+    async fn ping(&self) -> Result<(), StorageError> {
+        self.check()
+    }
+}
