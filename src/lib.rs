@@ -82,12 +82,14 @@
 pub mod clock;
 pub mod event;
 pub mod provider;
+pub mod providers;
 pub mod receiver;
 pub mod retry;
 pub mod scheduler;
 pub mod state;
 pub mod storage;
 pub mod verify;
+mod wire;
 pub mod worker;
 
 pub use event::Event;

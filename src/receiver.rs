@@ -25,7 +25,7 @@
 //! | handshake | the provider's answer (WhatsApp: `200` with the challenge, `403` on a wrong token) | nothing |
 //! | missing, malformed or wrong signature or token; stale timestamp | `401 Unauthorized` | nothing |
 //! | verification not configured (e.g. no public URL for Twilio) | `500 Internal Server Error` | nothing |
-//! | verified but unparsable body | `200 OK` (empty) | delivery + failed placeholder event |
+//! | verified but unparsable body | the provider's reply with no events (default `200 OK`, empty) | delivery + failed placeholder event |
 //! | new events | the provider's reply (default `200 OK`, empty; Twilio: TwiML) | delivery + events |
 //! | only duplicates | the provider's reply, as for new events | delivery only |
 //! | storage failed | `503 Service Unavailable` | nothing acknowledged; the provider retries |
@@ -53,7 +53,7 @@ use tracing::Instrument;
 
 use crate::clock::{Clock, SystemClock};
 use crate::event::ProviderId;
-use crate::provider::{Provider, WebhookRequest, empty_response};
+use crate::provider::{Provider, WebhookRequest};
 use crate::scheduler::{NewJob, Scheduler};
 use crate::storage::{Appended, NewDelivery, NewEvent, Storage, Verification};
 use crate::verify::VerifyError;
@@ -338,7 +338,8 @@ impl Receiver {
             }
             Err(_) => {
                 count_request(&label, "unparsable");
-                empty_response(StatusCode::OK)
+                // The provider still gets its reply (Twilio needs TwiML for a call).
+                provider.reply(&view, &[])
             }
         }
     }

@@ -11,7 +11,7 @@
 //! | provider status, error | travel with the winning status; on a tie the greater value |
 //! | `started_at`, `answered_at`, first seen | the earliest |
 //! | `ended_at`, `duration_ms`, last seen | the latest, the longest |
-//! | recording | the highest [`RecordingStatus`] wins; equal statuses merge field by field |
+//! | recording | the highest [`RecordingStatus`](crate::event::RecordingStatus) wins; equal statuses merge field by field |
 //! | summary, transcript | the longer text (a full transcript beats a partial one) |
 //! | other fields | a value beats none; two different values resolve to the greater one |
 //!

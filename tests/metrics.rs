@@ -12,7 +12,10 @@ use callhook::storage::MemoryStorage;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use support::*;
 
-fn counter(snapshot: &[(String, Vec<(String, String)>, u64)], name: &str, labels: &[(&str, &str)]) -> u64 {
+/// One counter as read from the snapshot: name, labels, value.
+type CounterRow = (String, Vec<(String, String)>, u64);
+
+fn counter(snapshot: &[CounterRow], name: &str, labels: &[(&str, &str)]) -> u64 {
     snapshot
         .iter()
         .filter(|(n, l, _)| n == name && labels.iter().all(|(k, v)| l.iter().any(|(lk, lv)| lk == k && lv == v)))

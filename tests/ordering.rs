@@ -5,15 +5,16 @@ mod support;
 
 use std::sync::Arc;
 
+use callhook::Receiver;
 use callhook::event::CallStatus;
 use callhook::scheduler::InProcessScheduler;
-use callhook::storage::{MemoryStorage, Storage};
 use callhook::state::CallState;
-use callhook::Receiver;
+use callhook::storage::{MemoryStorage, Storage};
 use proptest::prelude::*;
 use support::*;
 
-const STATUSES: [&str; 8] = ["initiated", "ringing", "in_progress", "completed", "canceled", "busy", "no_answer", "failed"];
+const STATUSES: [&str; 8] =
+    ["initiated", "ringing", "in_progress", "completed", "canceled", "busy", "no_answer", "failed"];
 
 /// Delivers each `(event id, status)` for call `c1` in the given order, each delivery
 /// possibly twice, and returns the folded state and the number of stored events.
@@ -66,6 +67,7 @@ proptest! {
 
 #[test]
 fn late_ringing_after_completed_leaves_the_call_completed() {
-    let (state, _) = runtime().block_on(deliver(&[(1, "in_progress", false), (2, "completed", false), (3, "ringing", true)]));
+    let (state, _) =
+        runtime().block_on(deliver(&[(1, "in_progress", false), (2, "completed", false), (3, "ringing", true)]));
     assert_eq!(state.status, Some(CallStatus::Completed));
 }

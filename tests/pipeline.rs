@@ -128,7 +128,10 @@ async fn wrong_or_missing_signature_is_401_and_stores_nothing() {
     assert_eq!(s.receiver.handle(tampered).await.status(), 401);
 
     let wrong_key = http::Request::post(PATH)
-        .header("x-test-signature", format!("sha256={}", hex::encode(callhook::verify::hmac_sha256(b"other", &[&body]))))
+        .header(
+            "x-test-signature",
+            format!("sha256={}", hex::encode(callhook::verify::hmac_sha256(b"other", &[&body]))),
+        )
         .body(body.clone())
         .unwrap();
     assert_eq!(s.receiver.handle(wrong_key).await.status(), 401);
@@ -308,10 +311,12 @@ async fn handler_always_failing_ends_failed_with_one_alert() {
     tokio::time::sleep(Duration::from_secs(7_200)).await;
     running.abort();
 
-    let alerts = alerts.lock().unwrap();
-    assert_eq!(alerts.len(), 1);
-    assert_eq!(alerts[0].error, "crm rejected the event");
-    assert_eq!(alerts[0].event.attempts, 4);
+    {
+        let alerts = alerts.lock().unwrap();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].error, "crm rejected the event");
+        assert_eq!(alerts[0].event.attempts, 4);
+    }
     let record = all_events(&*s.storage).await.remove(0);
     assert_eq!(record.status, EventStatus::Failed);
     assert_eq!(record.attempts, 4);

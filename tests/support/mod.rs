@@ -149,7 +149,11 @@ impl Storage for SwitchableStorage {
         self.check()?;
         self.inner.append(delivery, events).await
     }
-    async fn append_to_delivery(&self, delivery: DeliveryId, events: Vec<NewEvent>) -> Result<Vec<Appended>, StorageError> {
+    async fn append_to_delivery(
+        &self,
+        delivery: DeliveryId,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<Appended>, StorageError> {
         self.check()?;
         self.inner.append_to_delivery(delivery, events).await
     }

@@ -1,0 +1,10 @@
+//! The providers, one folder each, each behind the cargo feature of its name.
+//!
+//! A provider folder holds its [`Provider`](crate::Provider) implementation and
+//! configuration (`mod.rs`), its wire models (`model.rs`), its signature scheme
+//! (`signature.rs`), the mapping to normalized events (`normalize.rs`) and, behind the
+//! `testing` feature, helpers that build correctly signed requests (`testing.rs`).
+//! Adding a provider adds a folder and one line below.
+
+#[cfg(feature = "twilio")]
+pub mod twilio;

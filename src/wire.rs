@@ -1,0 +1,129 @@
+//! Building blocks for provider wire models: open string enums and time parsing.
+//!
+//! Providers add status and type values over time. An *open enum* has a variant per
+//! value callhook knows plus `Other(String)` for the rest, so a new provider value never
+//! fails a parse and is never lost (the pattern of ruma's string enums).
+
+// Used by the provider folders, each behind its feature: with none enabled, unused.
+#![allow(dead_code, unused_macros, unused_imports)]
+
+use time::OffsetDateTime;
+use time::format_description::well_known::{Rfc2822, Rfc3339};
+
+/// Declares an open string enum: known variants with their wire names, plus
+/// `Other(String)`, with `as_str`, `From<&str>`, `Display` and serde that round-trips
+/// unknown values exactly.
+macro_rules! open_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $( $(#[$variant_meta:meta])* $variant:ident = $wire:literal, )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        $vis enum $name {
+            $( $(#[$variant_meta])* $variant, )*
+            /// A value callhook does not know yet, kept verbatim. Never holds a known value.
+            Other(String),
+        }
+
+        impl $name {
+            /// The value as the provider writes it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( Self::$variant => $wire, )*
+                    Self::Other(other) => other,
+                }
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                match value {
+                    $( $wire => Self::$variant, )*
+                    other => Self::Other(other.to_owned()),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
+                Ok(Self::from(&*value))
+            }
+        }
+    };
+}
+pub(crate) use open_enum;
+
+/// Parses an RFC 2822 date (`Tue, 01 Dec 2026 10:00:42 +0000`, Twilio's format).
+pub(crate) fn parse_rfc2822(value: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(value.trim(), &Rfc2822).ok()
+}
+
+/// Parses an RFC 3339 date (`2026-12-01T10:00:42Z`).
+pub(crate) fn parse_rfc3339(value: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(value.trim(), &Rfc3339).ok()
+}
+
+/// A unix time in whole seconds, as a string (`"1733047242"`, WhatsApp's format).
+pub(crate) fn parse_unix_secs(value: &str) -> Option<OffsetDateTime> {
+    let secs: i64 = value.trim().parse().ok()?;
+    OffsetDateTime::from_unix_timestamp(secs).ok()
+}
+
+/// A unix time in milliseconds (Retell's format).
+pub(crate) fn from_unix_millis(millis: i64) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    open_enum! {
+        /// A test enum.
+        pub enum Color {
+            /// Red.
+            Red = "red",
+            /// Light blue.
+            LightBlue = "light-blue",
+        }
+    }
+
+    #[test]
+    fn open_enum_round_trips_known_and_unknown_values() {
+        assert_eq!(Color::from("light-blue"), Color::LightBlue);
+        assert_eq!(Color::from("mauve"), Color::Other("mauve".into()));
+        let json = serde_json::to_string(&[Color::Red, Color::Other("mauve".into())]).unwrap();
+        assert_eq!(json, r#"["red","mauve"]"#);
+        let back: Vec<Color> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, [Color::Red, Color::Other("mauve".into())]);
+        assert_eq!(Color::LightBlue.to_string(), "light-blue");
+    }
+
+    #[test]
+    fn times_parse_from_each_wire_format() {
+        assert_eq!(parse_rfc2822("Tue, 01 Dec 2026 10:00:42 +0000"), Some(datetime!(2026-12-01 10:00:42 UTC)));
+        assert_eq!(parse_rfc3339("2026-12-01T10:00:42Z"), Some(datetime!(2026-12-01 10:00:42 UTC)));
+        assert_eq!(parse_unix_secs("1796119242"), Some(datetime!(2026-12-01 10:00:42 UTC)));
+        assert_eq!(from_unix_millis(1_796_119_242_500), Some(datetime!(2026-12-01 10:00:42.5 UTC)));
+        assert_eq!(parse_rfc2822("yesterday"), None);
+        assert_eq!(parse_unix_secs("17x"), None);
+    }
+}
