@@ -8,3 +8,5 @@
 
 #[cfg(feature = "twilio")]
 pub mod twilio;
+#[cfg(feature = "whatsapp")]
+pub mod whatsapp;

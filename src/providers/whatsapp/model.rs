@@ -1,0 +1,784 @@
+//! WhatsApp Cloud API webhook payloads (Meta's Graph API notifications), as serde
+//! models that borrow from the body.
+//!
+//! Strings are `Cow<'a, str>`: borrowed when the JSON has no escapes, owned when Meta
+//! escaped something (it escapes every non-ASCII character and may escape `/`). Each
+//! change's `value` and each inbound message keep their raw JSON ([`RawValue`]), so
+//! fields and message types callhook does not model stay available, byte for byte.
+//! Status and type values Meta adds later parse as `Other`.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use time::OffsetDateTime;
+
+use crate::wire::open_enum;
+
+/// A whole notification: `{"object": "whatsapp_business_account", "entry": [...]}`.
+///
+/// ```
+/// use callhook::providers::whatsapp::model::Notification;
+///
+/// let body = br#"{"object":"whatsapp_business_account","entry":[{"id":"102","changes":[
+///     {"field":"messages","value":{"messaging_product":"whatsapp","statuses":[]}}]}]}"#;
+/// let notification: Notification<'_> = serde_json::from_slice(body).unwrap();
+/// assert_eq!(notification.entry[0].changes[0].field, "messages");
+/// ```
+#[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
+pub struct Notification<'a> {
+    /// `whatsapp_business_account`.
+    #[serde(borrow)]
+    pub object: Cow<'a, str>,
+    /// One entry per WhatsApp Business Account.
+    #[serde(borrow, default)]
+    pub entry: Vec<Entry<'a>>,
+}
+
+/// The changes of one WhatsApp Business Account.
+#[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
+pub struct Entry<'a> {
+    /// The WABA id.
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
+    /// What changed.
+    #[serde(borrow, default)]
+    pub changes: Vec<Change<'a>>,
+}
+
+/// One change: the subscribed field and its value, kept raw until the field is known.
+#[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
+pub struct Change<'a> {
+    /// `messages`, `calls`, `message_template_status_update`, ...
+    #[serde(borrow)]
+    pub field: Cow<'a, str>,
+    /// The value, exactly as received.
+    #[serde(borrow)]
+    pub value: &'a RawValue,
+}
+
+/// The value of a `messages` change: inbound messages and statuses.
+#[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
+pub struct MessagesValue<'a> {
+    /// `whatsapp`.
+    #[serde(borrow, default)]
+    pub messaging_product: Option<Cow<'a, str>>,
+    /// The business phone number that received the update.
+    #[serde(borrow, default)]
+    pub metadata: Option<Metadata<'a>>,
+    /// The senders' profiles.
+    #[serde(borrow, default)]
+    pub contacts: Vec<Contact<'a>>,
+    /// Inbound messages, each kept raw (see [`InboundMessage::parse`]).
+    #[serde(borrow, default)]
+    pub messages: Vec<&'a RawValue>,
+    /// Statuses of messages (and calls) the business sent.
+    #[serde(borrow, default)]
+    pub statuses: Vec<Status<'a>>,
+    /// Errors about the notification itself.
+    #[serde(borrow, default)]
+    pub errors: Vec<ApiError<'a>>,
+}
+
+/// The value of a `calls` change (Calling API).
+#[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
+pub struct CallsValue<'a> {
+    /// `whatsapp`.
+    #[serde(borrow, default)]
+    pub messaging_product: Option<Cow<'a, str>>,
+    /// The business phone number.
+    #[serde(borrow, default)]
+    pub metadata: Option<Metadata<'a>>,
+    /// The caller's profile, on user-initiated calls.
+    #[serde(borrow, default)]
+    pub contacts: Vec<Contact<'a>>,
+    /// Connect and terminate events.
+    #[serde(borrow, default)]
+    pub calls: Vec<Call<'a>>,
+    /// Call status updates (business-initiated calls: ringing, accepted, rejected).
+    #[serde(borrow, default)]
+    pub statuses: Vec<Status<'a>>,
+    /// Errors about the notification itself.
+    #[serde(borrow, default)]
+    pub errors: Vec<ApiError<'a>>,
+}
+
+/// The business phone number an update is about.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Metadata<'a> {
+    /// As shown to customers, e.g. `15550783881`.
+    #[serde(borrow)]
+    pub display_phone_number: Cow<'a, str>,
+    /// The Graph API id of the number.
+    #[serde(borrow)]
+    pub phone_number_id: Cow<'a, str>,
+}
+
+/// A sender's profile.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Contact<'a> {
+    /// The sender's WhatsApp id (digits).
+    #[serde(borrow, default)]
+    pub wa_id: Option<Cow<'a, str>>,
+    /// The profile.
+    #[serde(borrow, default)]
+    pub profile: Option<Profile<'a>>,
+}
+
+/// A sender's public profile.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Profile<'a> {
+    /// The profile name.
+    #[serde(borrow, default)]
+    pub name: Option<Cow<'a, str>>,
+}
+
+open_enum! {
+    /// The `type` of an inbound message.
+    pub enum MessageType {
+        /// Text.
+        Text = "text",
+        /// An image.
+        Image = "image",
+        /// Audio, including voice notes.
+        Audio = "audio",
+        /// A video.
+        Video = "video",
+        /// A document.
+        Document = "document",
+        /// A sticker.
+        Sticker = "sticker",
+        /// A shared location.
+        Location = "location",
+        /// Shared contact cards.
+        Contacts = "contacts",
+        /// A reply to an interactive message.
+        Interactive = "interactive",
+        /// A template's quick-reply button.
+        Button = "button",
+        /// A reaction.
+        Reaction = "reaction",
+        /// An order from a catalog.
+        Order = "order",
+        /// A system message (the user changed number, ...).
+        System = "system",
+        /// A type the Cloud API does not support.
+        Unsupported = "unsupported",
+        /// The older name of `unsupported`.
+        Unknown = "unknown",
+    }
+}
+
+/// An inbound message. Content is in the field named by `type`; the whole message stays
+/// in `raw`, so types callhook does not model are never lost.
+#[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
+pub struct InboundMessage<'a> {
+    /// The sender's WhatsApp id.
+    #[serde(borrow)]
+    pub from: Cow<'a, str>,
+    /// The message id (`wamid.…`).
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
+    /// When the user sent it.
+    pub timestamp: Option<UnixTime>,
+    /// The message type.
+    #[serde(rename = "type")]
+    pub kind: MessageType,
+    /// What it replies to or whether it was forwarded.
+    #[serde(borrow, default)]
+    pub context: Option<MessageContext<'a>>,
+    /// The click-to-WhatsApp ad it came from.
+    #[serde(borrow, default)]
+    pub referral: Option<Referral<'a>>,
+    /// Errors (on `unsupported` messages).
+    #[serde(borrow, default)]
+    pub errors: Vec<ApiError<'a>>,
+    /// `text`.
+    #[serde(borrow, default)]
+    pub text: Option<Text<'a>>,
+    /// `image`.
+    #[serde(borrow, default)]
+    pub image: Option<Media<'a>>,
+    /// `audio`.
+    #[serde(borrow, default)]
+    pub audio: Option<Media<'a>>,
+    /// `video`.
+    #[serde(borrow, default)]
+    pub video: Option<Media<'a>>,
+    /// `document`.
+    #[serde(borrow, default)]
+    pub document: Option<Media<'a>>,
+    /// `sticker`.
+    #[serde(borrow, default)]
+    pub sticker: Option<Media<'a>>,
+    /// `location`.
+    #[serde(borrow, default)]
+    pub location: Option<Location<'a>>,
+    /// `contacts`: vCard-like objects, kept raw.
+    #[serde(borrow, default)]
+    pub contacts: Option<&'a RawValue>,
+    /// `interactive`.
+    #[serde(borrow, default)]
+    pub interactive: Option<Interactive<'a>>,
+    /// `button`.
+    #[serde(borrow, default)]
+    pub button: Option<Button<'a>>,
+    /// `reaction`.
+    #[serde(borrow, default)]
+    pub reaction: Option<Reaction<'a>>,
+    /// `order`.
+    #[serde(borrow, default)]
+    pub order: Option<Order<'a>>,
+    /// `system`.
+    #[serde(borrow, default)]
+    pub system: Option<System<'a>>,
+    /// The whole message as received.
+    #[serde(skip)]
+    pub raw: Option<&'a RawValue>,
+}
+
+impl<'a> InboundMessage<'a> {
+    /// Parses one raw message, keeping it in `raw`.
+    pub fn parse(raw: &'a RawValue) -> Result<Self, serde_json::Error> {
+        let mut message: Self = serde_json::from_str(raw.get())?;
+        message.raw = Some(raw);
+        Ok(message)
+    }
+
+    /// The media object of a media message, with its kind.
+    pub fn media(&self) -> Option<&Media<'a>> {
+        self.image
+            .as_ref()
+            .or(self.audio.as_ref())
+            .or(self.video.as_ref())
+            .or(self.document.as_ref())
+            .or(self.sticker.as_ref())
+    }
+}
+
+/// `context`: the message replied to, forwarding flags.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct MessageContext<'a> {
+    /// The sender of the message replied to.
+    #[serde(borrow, default)]
+    pub from: Option<Cow<'a, str>>,
+    /// The id of the message replied to.
+    #[serde(borrow, default)]
+    pub id: Option<Cow<'a, str>>,
+    /// Forwarded.
+    #[serde(default)]
+    pub forwarded: bool,
+    /// Forwarded more than five times.
+    #[serde(default)]
+    pub frequently_forwarded: bool,
+}
+
+/// `referral`: the click-to-WhatsApp ad or post a message came from.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Referral<'a> {
+    /// The ad's or post's URL.
+    #[serde(borrow, default)]
+    pub source_url: Option<Cow<'a, str>>,
+    /// The ad's id.
+    #[serde(borrow, default)]
+    pub source_id: Option<Cow<'a, str>>,
+    /// `ad` or `post`.
+    #[serde(borrow, default)]
+    pub source_type: Option<Cow<'a, str>>,
+    /// The ad's headline.
+    #[serde(borrow, default)]
+    pub headline: Option<Cow<'a, str>>,
+    /// The ad's body.
+    #[serde(borrow, default)]
+    pub body: Option<Cow<'a, str>>,
+    /// `image` or `video`.
+    #[serde(borrow, default)]
+    pub media_type: Option<Cow<'a, str>>,
+    /// The click id for conversion tracking.
+    #[serde(borrow, default)]
+    pub ctwa_clid: Option<Cow<'a, str>>,
+}
+
+/// `text`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Text<'a> {
+    /// The text.
+    #[serde(borrow)]
+    pub body: Cow<'a, str>,
+}
+
+/// `image`, `audio`, `video`, `document`, `sticker`: a media reference, fetched
+/// separately from the Graph API by id.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Media<'a> {
+    /// The media id.
+    #[serde(borrow, default)]
+    pub id: Option<Cow<'a, str>>,
+    /// The MIME type.
+    #[serde(borrow, default)]
+    pub mime_type: Option<Cow<'a, str>>,
+    /// The SHA-256 of the file (base64).
+    #[serde(borrow, default)]
+    pub sha256: Option<Cow<'a, str>>,
+    /// The caption (image, video, document).
+    #[serde(borrow, default)]
+    pub caption: Option<Cow<'a, str>>,
+    /// The file name (document).
+    #[serde(borrow, default)]
+    pub filename: Option<Cow<'a, str>>,
+    /// A voice note (audio).
+    #[serde(default)]
+    pub voice: bool,
+    /// Animated (sticker).
+    #[serde(default)]
+    pub animated: bool,
+}
+
+/// `location`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct Location<'a> {
+    /// Latitude.
+    pub latitude: f64,
+    /// Longitude.
+    pub longitude: f64,
+    /// The place's name.
+    #[serde(borrow, default)]
+    pub name: Option<Cow<'a, str>>,
+    /// The place's address.
+    #[serde(borrow, default)]
+    pub address: Option<Cow<'a, str>>,
+    /// A URL for the place.
+    #[serde(borrow, default)]
+    pub url: Option<Cow<'a, str>>,
+}
+
+/// `interactive`: a reply to buttons, a list or a flow.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Interactive<'a> {
+    /// `button_reply`, `list_reply`, `nfm_reply`, ...
+    #[serde(borrow, rename = "type")]
+    pub kind: Cow<'a, str>,
+    /// A reply button chosen.
+    #[serde(borrow, default)]
+    pub button_reply: Option<ReplyOption<'a>>,
+    /// A list row chosen.
+    #[serde(borrow, default)]
+    pub list_reply: Option<ReplyOption<'a>>,
+    /// A flow completed.
+    #[serde(borrow, default)]
+    pub nfm_reply: Option<FlowReply<'a>>,
+}
+
+/// The option chosen in a button or list reply.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct ReplyOption<'a> {
+    /// The option's id.
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
+    /// The option's title.
+    #[serde(borrow, default)]
+    pub title: Option<Cow<'a, str>>,
+    /// The list row's description.
+    #[serde(borrow, default)]
+    pub description: Option<Cow<'a, str>>,
+}
+
+/// A completed flow (`nfm_reply`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct FlowReply<'a> {
+    /// The flow's name (`flow`, `address_message`).
+    #[serde(borrow, default)]
+    pub name: Option<Cow<'a, str>>,
+    /// The text shown in the chat.
+    #[serde(borrow, default)]
+    pub body: Option<Cow<'a, str>>,
+    /// The flow's response: a JSON document in a string.
+    #[serde(borrow, default)]
+    pub response_json: Option<Cow<'a, str>>,
+}
+
+/// `button`: a template's quick-reply button.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Button<'a> {
+    /// The button's payload.
+    #[serde(borrow, default)]
+    pub payload: Option<Cow<'a, str>>,
+    /// The button's text.
+    #[serde(borrow, default)]
+    pub text: Option<Cow<'a, str>>,
+}
+
+/// `reaction`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Reaction<'a> {
+    /// The message reacted to.
+    #[serde(borrow)]
+    pub message_id: Cow<'a, str>,
+    /// The emoji; absent or empty when the reaction is removed.
+    #[serde(borrow, default)]
+    pub emoji: Option<Cow<'a, str>>,
+}
+
+/// `order`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct Order<'a> {
+    /// The catalog.
+    #[serde(borrow, default)]
+    pub catalog_id: Option<Cow<'a, str>>,
+    /// The text sent with the order.
+    #[serde(borrow, default)]
+    pub text: Option<Cow<'a, str>>,
+    /// The products.
+    #[serde(borrow, default)]
+    pub product_items: Vec<ProductItem<'a>>,
+}
+
+/// One product of an order.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct ProductItem<'a> {
+    /// The product's id in the catalog.
+    #[serde(borrow, default)]
+    pub product_retailer_id: Option<Cow<'a, str>>,
+    /// How many.
+    #[serde(default)]
+    pub quantity: Option<f64>,
+    /// The unit price.
+    #[serde(default)]
+    pub item_price: Option<f64>,
+    /// The currency.
+    #[serde(borrow, default)]
+    pub currency: Option<Cow<'a, str>>,
+}
+
+/// `system`: e.g. the user changed number.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct System<'a> {
+    /// The text describing the change.
+    #[serde(borrow, default)]
+    pub body: Option<Cow<'a, str>>,
+    /// `user_changed_number`, ...
+    #[serde(borrow, default, rename = "type")]
+    pub kind: Option<Cow<'a, str>>,
+    /// The user's new WhatsApp id.
+    #[serde(borrow, default)]
+    pub new_wa_id: Option<Cow<'a, str>>,
+    /// The user's WhatsApp id.
+    #[serde(borrow, default)]
+    pub wa_id: Option<Cow<'a, str>>,
+}
+
+open_enum! {
+    /// The `status` of a status update. Message statuses are lowercase; call statuses
+    /// (`type: "call"`) are uppercase.
+    pub enum StatusValue {
+        /// Sent to WhatsApp.
+        Sent = "sent",
+        /// Delivered to the device.
+        Delivered = "delivered",
+        /// Read.
+        Read = "read",
+        /// Could not be delivered.
+        Failed = "failed",
+        /// Deleted by the user.
+        Deleted = "deleted",
+        /// A warning about the message (e.g. an item in a catalog message).
+        Warning = "warning",
+        /// A voice message was played.
+        Played = "played",
+        /// A business-initiated call is ringing.
+        CallRinging = "RINGING",
+        /// A business-initiated call was accepted.
+        CallAccepted = "ACCEPTED",
+        /// A business-initiated call was rejected.
+        CallRejected = "REJECTED",
+    }
+}
+
+/// A status update for something the business sent: a message, or a call.
+#[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
+pub struct Status<'a> {
+    /// The message id (`wamid.…`) or call id (`wacid.…`).
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
+    /// The status.
+    pub status: StatusValue,
+    /// `call` for call statuses; absent (or `message`) for messages.
+    #[serde(borrow, default, rename = "type")]
+    pub kind: Option<Cow<'a, str>>,
+    /// When the status changed.
+    pub timestamp: Option<UnixTime>,
+    /// The recipient's WhatsApp id.
+    #[serde(borrow, default)]
+    pub recipient_id: Option<Cow<'a, str>>,
+    /// The billing conversation.
+    #[serde(borrow, default)]
+    pub conversation: Option<Conversation<'a>>,
+    /// Pricing.
+    #[serde(borrow, default)]
+    pub pricing: Option<Pricing<'a>>,
+    /// Why it failed.
+    #[serde(borrow, default)]
+    pub errors: Vec<ApiError<'a>>,
+    /// The business's own tracking data, echoed.
+    #[serde(borrow, default)]
+    pub biz_opaque_callback_data: Option<Cow<'a, str>>,
+}
+
+impl Status<'_> {
+    /// Whether this is a call's status rather than a message's.
+    pub fn is_call(&self) -> bool {
+        self.kind.as_deref() == Some("call")
+    }
+}
+
+/// The conversation (billing window) a message belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Conversation<'a> {
+    /// The conversation id.
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
+    /// When the window closes.
+    #[serde(default)]
+    pub expiration_timestamp: Option<UnixTime>,
+    /// What opened it.
+    #[serde(borrow, default)]
+    pub origin: Option<ConversationOrigin<'a>>,
+}
+
+/// What opened a conversation.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct ConversationOrigin<'a> {
+    /// `marketing`, `utility`, `authentication`, `service`, `referral_conversion`, ...
+    #[serde(borrow, rename = "type")]
+    pub kind: Cow<'a, str>,
+}
+
+/// How a message is billed.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct Pricing<'a> {
+    /// Whether it is billed (deprecated by Meta).
+    #[serde(default)]
+    pub billable: Option<bool>,
+    /// `CBP`, `PMP`.
+    #[serde(borrow, default)]
+    pub pricing_model: Option<Cow<'a, str>>,
+    /// The category.
+    #[serde(borrow, default)]
+    pub category: Option<Cow<'a, str>>,
+    /// `regular`, `free_customer_service`, ...
+    #[serde(borrow, default, rename = "type")]
+    pub kind: Option<Cow<'a, str>>,
+}
+
+/// An error Meta reports (on failed statuses, unsupported messages, calls).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct ApiError<'a> {
+    /// The error code, e.g. `131026`.
+    #[serde(default)]
+    pub code: Option<i64>,
+    /// A short title.
+    #[serde(borrow, default)]
+    pub title: Option<Cow<'a, str>>,
+    /// The message.
+    #[serde(borrow, default)]
+    pub message: Option<Cow<'a, str>>,
+    /// Details.
+    #[serde(borrow, default)]
+    pub error_data: Option<ErrorData<'a>>,
+    /// Where the code is documented.
+    #[serde(borrow, default)]
+    pub href: Option<Cow<'a, str>>,
+}
+
+/// `error_data`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct ErrorData<'a> {
+    /// Details.
+    #[serde(borrow, default)]
+    pub details: Option<Cow<'a, str>>,
+}
+
+open_enum! {
+    /// A Calling API call event.
+    pub enum CallEventKind {
+        /// The call is being set up (an SDP offer or answer).
+        Connect = "connect",
+        /// The call ended.
+        Terminate = "terminate",
+    }
+}
+
+open_enum! {
+    /// Who started a call.
+    pub enum CallDirection {
+        /// The WhatsApp user called the business.
+        UserInitiated = "USER_INITIATED",
+        /// The business called the user.
+        BusinessInitiated = "BUSINESS_INITIATED",
+    }
+}
+
+open_enum! {
+    /// How a call ended (`terminate` events).
+    pub enum CallEndStatus {
+        /// Connected and ended normally.
+        Completed = "COMPLETED",
+        /// Did not connect or dropped.
+        Failed = "FAILED",
+        /// Declined (reported by some implementations).
+        Rejected = "REJECTED",
+    }
+}
+
+/// A Calling API call event.
+#[derive(Clone, Debug, Deserialize)]
+#[non_exhaustive]
+pub struct Call<'a> {
+    /// The call id (`wacid.…`).
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
+    /// The caller.
+    #[serde(borrow, default)]
+    pub from: Option<Cow<'a, str>>,
+    /// The callee.
+    #[serde(borrow, default)]
+    pub to: Option<Cow<'a, str>>,
+    /// `connect` or `terminate`.
+    pub event: CallEventKind,
+    /// When it happened.
+    #[serde(default)]
+    pub timestamp: Option<UnixTime>,
+    /// Who started the call.
+    #[serde(default)]
+    pub direction: Option<CallDirection>,
+    /// How it ended (`terminate`).
+    #[serde(default)]
+    pub status: Option<CallEndStatus>,
+    /// When it connected (`terminate` of a connected call).
+    #[serde(default)]
+    pub start_time: Option<UnixTime>,
+    /// When it ended.
+    #[serde(default)]
+    pub end_time: Option<UnixTime>,
+    /// How long it lasted, in seconds.
+    #[serde(default)]
+    pub duration: Option<u64>,
+    /// The SDP offer or answer (`connect`).
+    #[serde(borrow, default)]
+    pub session: Option<CallSession<'a>>,
+    /// Errors.
+    #[serde(borrow, default)]
+    pub errors: Vec<ApiError<'a>>,
+    /// The business's own tracking data, echoed.
+    #[serde(borrow, default)]
+    pub biz_opaque_callback_data: Option<Cow<'a, str>>,
+}
+
+/// The media session of a `connect` event.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct CallSession<'a> {
+    /// `offer` (user-initiated) or `answer` (business-initiated).
+    #[serde(borrow, default)]
+    pub sdp_type: Option<Cow<'a, str>>,
+    /// The SDP.
+    #[serde(borrow, default)]
+    pub sdp: Option<Cow<'a, str>>,
+}
+
+/// A unix time in seconds, sent as a string (`"1764590400"`) or, in some Calling API
+/// payloads, a number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct UnixTime(pub OffsetDateTime);
+
+impl<'de> Deserialize<'de> for UnixTime {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct UnixTimeVisitor;
+
+        impl Visitor<'_> for UnixTimeVisitor {
+            type Value = UnixTime;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("unix seconds, as a string or an integer")
+            }
+
+            fn visit_i64<E: de::Error>(self, secs: i64) -> Result<UnixTime, E> {
+                OffsetDateTime::from_unix_timestamp(secs).map(UnixTime).map_err(E::custom)
+            }
+
+            fn visit_u64<E: de::Error>(self, secs: u64) -> Result<UnixTime, E> {
+                let secs = i64::try_from(secs).map_err(E::custom)?;
+                self.visit_i64(secs)
+            }
+
+            fn visit_str<E: de::Error>(self, value: &str) -> Result<UnixTime, E> {
+                let secs: i64 =
+                    value.trim().parse().map_err(|_| E::invalid_value(de::Unexpected::Str(value), &self))?;
+                self.visit_i64(secs)
+            }
+        }
+
+        deserializer.deserialize_any(UnixTimeVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaped_strings_are_decoded_and_plain_ones_borrowed() {
+        let raw = br#"{"from":"5511","id":"wamid.X","timestamp":"1764590400","type":"text","text":{"body":"Ol\u00e1 https:\/\/x"}}"#;
+        let value: &RawValue = serde_json::from_slice(raw).unwrap();
+        let message = InboundMessage::parse(value).unwrap();
+        assert_eq!(message.text.unwrap().body, "Olá https://x");
+        assert!(matches!(message.id, Cow::Borrowed(_)));
+        assert_eq!(message.timestamp.unwrap().0.unix_timestamp(), 1_764_590_400);
+        assert_eq!(message.raw.unwrap().get(), std::str::from_utf8(raw).unwrap());
+    }
+
+    #[test]
+    fn timestamps_as_strings_or_numbers() {
+        let from_str: UnixTime = serde_json::from_str("\"1764590400\"").unwrap();
+        let from_num: UnixTime = serde_json::from_str("1764590400").unwrap();
+        assert_eq!(from_str, from_num);
+        assert!(serde_json::from_str::<UnixTime>("\"soon\"").is_err());
+        assert!(serde_json::from_str::<UnixTime>("99999999999999999").is_err());
+    }
+
+    #[test]
+    fn unknown_status_values_are_kept() {
+        let status: Status<'_> = serde_json::from_str(r#"{"id":"wamid.1","status":"edited"}"#).unwrap();
+        assert_eq!(status.status, StatusValue::Other("edited".into()));
+    }
+}

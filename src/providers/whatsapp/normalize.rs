@@ -1,0 +1,363 @@
+//! WhatsApp notifications to normalized [`Event`]s: one per message, status and call
+//! update in the POST, each with its own dedupe key.
+//!
+//! # Items
+//!
+//! | item | event type | dedupe key | event |
+//! |---|---|---|---|
+//! | `messages[]` | `messages.<type>` | `message:<wamid>` | inbound [`MessageEvent`] |
+//! | `statuses[]` of a message | `statuses.<status>` | `status:<wamid>:<status>` | [`MessageEvent`] status update |
+//! | `statuses[]` with `type: call` | `call_statuses.<status>` | `call-status:<call id>:<status>` | [`CallEvent`] |
+//! | `calls[]` | `calls.<event>` | `call:<call id>:<event>` | [`CallEvent`] |
+//! | another field (`message_template_status_update`, ...) | the field | `<field>:<entry id>:<sha256 of value>` | [`UnmodeledEvent`] with the raw value |
+//! | `errors[]` of a value | `<field>.errors` | `<field>-errors:<entry id>:<sha256 of value>` | [`UnmodeledEvent`] with the errors |
+//!
+//! # Inbound messages
+//!
+//! From the sender's `from` (wa_id) to the business's `display_phone_number`; the
+//! contact name is the `contacts[]` profile with the same `wa_id` (or the only one);
+//! `context.id` is the message replied to.
+//!
+//! | `type` | [`MessageContent`] |
+//! |---|---|
+//! | `text` | `Text` |
+//! | `image`, `audio`, `video`, `document`, `sticker` | `Media` (media id, MIME type, file name, voice note; caption) |
+//! | `location` | `Location` |
+//! | `reaction` | `Reaction` (empty emoji: removed) |
+//! | `interactive` `button_reply`, `list_reply` | `InteractiveReply` (option id, title) |
+//! | `interactive` `nfm_reply` | `InteractiveReply` (flow name, body, `response_json` as payload) |
+//! | `button` | `InteractiveReply` (payload as id, text as title) |
+//! | `contacts`, `order`, `system`, `unsupported`, any other | `Other` with the type (raw JSON in the log) |
+//!
+//! # Statuses
+//!
+//! `sent`, `delivered`, `read`, `failed` map to the same [`MessageStatus`] (failed with
+//! its `errors[]`: code, title, message, details); others (`deleted`, `warning`,
+//! `played`, new ones) are kept as `Other`. `conversation` and `pricing` are carried.
+//!
+//! # Calls
+//!
+//! | item | [`CallStatus`] | times |
+//! |---|---|---|
+//! | `connect`, `USER_INITIATED` | `Ringing` (the user's offer awaits an answer) | `started_at` |
+//! | `connect`, `BUSINESS_INITIATED` | `InProgress` (the user's answer) | `answered_at` |
+//! | `terminate`, `COMPLETED` | `Completed` | `started_at`/`answered_at` = `start_time`, `ended_at` = `end_time` (or `timestamp`), duration |
+//! | `terminate`, `FAILED` | `Failed`, with `errors[0]` | as above |
+//! | `terminate`, `REJECTED` | `Busy` (declined, as carriers report it) | as above |
+//! | `terminate`, no status | `Completed` (the call ended; nothing says it failed) | as above |
+//! | `terminate`, other status | none (kept in `provider_status`) | as above |
+//! | status `RINGING` | `Ringing` | |
+//! | status `ACCEPTED` | `InProgress` | `answered_at` |
+//! | status `REJECTED` | `Busy` | `ended_at` |
+//!
+//! `USER_INITIATED` is inbound, `BUSINESS_INITIATED` outbound.
+
+use std::borrow::Cow;
+
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use super::model::{
+    ApiError, Call, CallDirection, CallEndStatus, CallEventKind, CallsValue, Change, Contact, InboundMessage, Media,
+    MessageType, MessagesValue, Notification, Status, StatusValue,
+};
+use crate::event::{
+    CallEvent, CallStatus, Conversation, Direction, Event, InboundMessage as Inbound, MediaKind, MediaRef,
+    MessageContent, MessageEvent, MessageKind, MessageStatus, Pricing, ProviderError, ProviderId, StatusUpdate,
+    UnmodeledEvent,
+};
+use crate::provider::{ParseError, ParsedEvent};
+
+/// The provider id of every WhatsApp event.
+pub const PROVIDER: ProviderId = ProviderId::from_static("whatsapp");
+
+/// Every event in a notification body, in the order it lists them.
+///
+/// ```
+/// use callhook::providers::whatsapp::normalize;
+///
+/// let body = br#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages",
+///   "value":{"statuses":[{"id":"wamid.A","status":"read","timestamp":"1764590460","recipient_id":"55"},
+///                        {"id":"wamid.A","status":"delivered","timestamp":"1764590455","recipient_id":"55"}]}}]}]}"#;
+/// let events = normalize::events(body).unwrap();
+/// assert_eq!(events.len(), 2);
+/// assert_eq!(events[0].dedupe_key, "status:wamid.A:read");
+/// assert_eq!(events[1].event_type, "statuses.delivered");
+/// ```
+pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
+    let notification: Notification<'_> = serde_json::from_slice(body)?;
+    let mut out = Vec::new();
+    for entry in &notification.entry {
+        for change in &entry.changes {
+            change_events(&entry.id, change, &mut out)?;
+        }
+    }
+    Ok(out)
+}
+
+fn change_events(entry_id: &str, change: &Change<'_>, out: &mut Vec<ParsedEvent>) -> Result<(), ParseError> {
+    match &*change.field {
+        "messages" => {
+            let value: MessagesValue<'_> = serde_json::from_str(change.value.get())?;
+            let business = value.metadata.as_ref().map(|m| &*m.display_phone_number);
+            for raw in &value.messages {
+                let message = InboundMessage::parse(raw)?;
+                out.push(inbound_message(&message, &value.contacts, business));
+            }
+            for status in &value.statuses {
+                out.push(status_event(status, business));
+            }
+            if !value.errors.is_empty() {
+                out.push(errors_event(entry_id, change));
+            }
+        }
+        "calls" => {
+            let value: CallsValue<'_> = serde_json::from_str(change.value.get())?;
+            for call in &value.calls {
+                out.push(call_event(call, &value.contacts));
+            }
+            let business = value.metadata.as_ref().map(|m| &*m.display_phone_number);
+            for status in &value.statuses {
+                out.push(status_event(status, business));
+            }
+            if !value.errors.is_empty() {
+                out.push(errors_event(entry_id, change));
+            }
+        }
+        field => out.push(unmodeled(field, field, format!("{field}:{entry_id}:{}", digest(change)), change)?),
+    }
+    Ok(())
+}
+
+fn digest(change: &Change<'_>) -> String {
+    hex::encode(Sha256::digest(change.value.get().as_bytes()))
+}
+
+fn unmodeled(event_type: &str, field: &str, key: String, change: &Change<'_>) -> Result<ParsedEvent, ParseError> {
+    let mut event = UnmodeledEvent::new(PROVIDER, field);
+    event.data = serde_json::from_str(change.value.get())?;
+    Ok(ParsedEvent::new(event_type, key, Event::Unmodeled(event)))
+}
+
+fn errors_event(entry_id: &str, change: &Change<'_>) -> ParsedEvent {
+    let field = &*change.field;
+    let key = format!("{field}-errors:{entry_id}:{}", digest(change));
+    let mut event = UnmodeledEvent::new(PROVIDER, format!("{field}.errors"));
+    event.data = serde_json::from_str(change.value.get()).unwrap_or_default();
+    ParsedEvent::new(format!("{field}.errors"), key, Event::Unmodeled(event))
+}
+
+fn owned(value: &Option<Cow<'_, str>>) -> Option<String> {
+    value.as_deref().map(str::to_owned)
+}
+
+fn time(value: Option<super::model::UnixTime>) -> Option<OffsetDateTime> {
+    value.map(|t| t.0)
+}
+
+fn provider_error(error: &ApiError<'_>) -> ProviderError {
+    ProviderError {
+        code: error.code.map(|code| code.to_string()),
+        title: owned(&error.title),
+        message: owned(&error.message),
+        details: error.error_data.as_ref().and_then(|data| owned(&data.details)),
+    }
+}
+
+fn contact_name(contacts: &[Contact<'_>], wa_id: Option<&str>) -> Option<String> {
+    let matching = contacts.iter().find(|c| c.wa_id.as_deref().is_some() && c.wa_id.as_deref() == wa_id);
+    let contact = matching.or(if contacts.len() == 1 { contacts.first() } else { None })?;
+    contact.profile.as_ref().and_then(|profile| owned(&profile.name))
+}
+
+fn inbound_message(message: &InboundMessage<'_>, contacts: &[Contact<'_>], business: Option<&str>) -> ParsedEvent {
+    let mut inbound = Inbound::new(&*message.from, content(message));
+    inbound.to = business.map(str::to_owned);
+    inbound.contact_name = contact_name(contacts, Some(&message.from));
+    inbound.reply_to = message.context.as_ref().and_then(|context| owned(&context.id));
+    let mut event = MessageEvent::new(PROVIDER, &*message.id, MessageKind::Inbound(inbound));
+    event.occurred_at = time(message.timestamp);
+    ParsedEvent::new(
+        format!("messages.{}", message.kind.as_str()),
+        format!("message:{}", message.id),
+        Event::Message(event),
+    )
+}
+
+fn media_ref(kind: MediaKind, media: &Media<'_>) -> MediaRef {
+    let mut out = MediaRef::new(kind);
+    out.id = owned(&media.id);
+    out.mime_type = owned(&media.mime_type);
+    out.filename = owned(&media.filename);
+    out.voice = media.voice;
+    out
+}
+
+fn content(message: &InboundMessage<'_>) -> MessageContent {
+    let other = || MessageContent::Other { provider_type: message.kind.as_str().to_owned() };
+    let media = |kind, media: &Option<Media<'_>>| match media {
+        Some(media) => MessageContent::Media { media: vec![media_ref(kind, media)], caption: owned(&media.caption) },
+        None => other(),
+    };
+    match message.kind {
+        MessageType::Text => match &message.text {
+            Some(text) => MessageContent::text(&*text.body),
+            None => other(),
+        },
+        MessageType::Image => media(MediaKind::Image, &message.image),
+        MessageType::Audio => media(MediaKind::Audio, &message.audio),
+        MessageType::Video => media(MediaKind::Video, &message.video),
+        MessageType::Document => media(MediaKind::Document, &message.document),
+        MessageType::Sticker => media(MediaKind::Sticker, &message.sticker),
+        MessageType::Location => match &message.location {
+            Some(location) => MessageContent::Location {
+                latitude: location.latitude,
+                longitude: location.longitude,
+                name: owned(&location.name),
+                address: owned(&location.address),
+            },
+            None => other(),
+        },
+        MessageType::Reaction => match &message.reaction {
+            Some(reaction) => MessageContent::Reaction {
+                message_id: reaction.message_id.to_string(),
+                emoji: owned(&reaction.emoji).unwrap_or_default(),
+            },
+            None => other(),
+        },
+        MessageType::Interactive => match &message.interactive {
+            Some(interactive) => {
+                if let Some(option) = interactive.button_reply.as_ref().or(interactive.list_reply.as_ref()) {
+                    MessageContent::InteractiveReply {
+                        reply_id: Some(option.id.to_string()),
+                        title: owned(&option.title),
+                        payload: None,
+                    }
+                } else if let Some(flow) = &interactive.nfm_reply {
+                    MessageContent::InteractiveReply {
+                        reply_id: owned(&flow.name),
+                        title: owned(&flow.body),
+                        payload: owned(&flow.response_json),
+                    }
+                } else {
+                    other()
+                }
+            }
+            None => other(),
+        },
+        MessageType::Button => match &message.button {
+            Some(button) => MessageContent::InteractiveReply {
+                reply_id: owned(&button.payload),
+                title: owned(&button.text),
+                payload: None,
+            },
+            None => other(),
+        },
+        _ => other(),
+    }
+}
+
+/// The normalized status of a message status value.
+pub fn message_status(status: &StatusValue) -> MessageStatus {
+    match status {
+        StatusValue::Sent => MessageStatus::Sent,
+        StatusValue::Delivered => MessageStatus::Delivered,
+        StatusValue::Read => MessageStatus::Read,
+        StatusValue::Failed => MessageStatus::Failed,
+        other => MessageStatus::Other(other.as_str().to_owned()),
+    }
+}
+
+fn status_event(status: &Status<'_>, business: Option<&str>) -> ParsedEvent {
+    if status.is_call() {
+        return call_status_event(status, business);
+    }
+    let mut update = StatusUpdate::new(message_status(&status.status));
+    update.recipient = owned(&status.recipient_id);
+    update.errors = status.errors.iter().map(provider_error).collect();
+    let mut event = MessageEvent::new(PROVIDER, &*status.id, MessageKind::Status(update));
+    event.occurred_at = time(status.timestamp);
+    event.conversation = status.conversation.as_ref().map(|c| {
+        let mut conversation = Conversation::new(&*c.id);
+        conversation.origin = c.origin.as_ref().map(|o| o.kind.to_string());
+        conversation.expires_at = time(c.expiration_timestamp);
+        conversation
+    });
+    event.pricing = status.pricing.as_ref().map(|p| Pricing {
+        billable: p.billable,
+        model: owned(&p.pricing_model),
+        category: owned(&p.category),
+    });
+    let name = status.status.as_str();
+    ParsedEvent::new(format!("statuses.{name}"), format!("status:{}:{name}", status.id), Event::Message(event))
+}
+
+fn call_status_event(status: &Status<'_>, business: Option<&str>) -> ParsedEvent {
+    let at = time(status.timestamp);
+    let mut event = CallEvent::new(PROVIDER, &*status.id);
+    event.provider_status = Some(status.status.as_str().to_owned());
+    // Call statuses are sent for business-initiated calls only.
+    event.direction = Some(Direction::Outbound);
+    event.from = business.map(str::to_owned);
+    event.to = owned(&status.recipient_id);
+    event.occurred_at = at;
+    event.status = match status.status {
+        StatusValue::CallRinging => Some(CallStatus::Ringing),
+        StatusValue::CallAccepted => {
+            event.answered_at = at;
+            Some(CallStatus::InProgress)
+        }
+        StatusValue::CallRejected => {
+            event.ended_at = at;
+            Some(CallStatus::Busy)
+        }
+        _ => None,
+    };
+    event.error = status.errors.first().map(provider_error);
+    let name = status.status.as_str();
+    ParsedEvent::new(format!("call_statuses.{name}"), format!("call-status:{}:{name}", status.id), Event::Call(event))
+}
+
+fn call_event(call: &Call<'_>, contacts: &[Contact<'_>]) -> ParsedEvent {
+    let at = time(call.timestamp);
+    let mut event = CallEvent::new(PROVIDER, &*call.id);
+    event.direction = call.direction.as_ref().and_then(|d| match d {
+        CallDirection::UserInitiated => Some(Direction::Inbound),
+        CallDirection::BusinessInitiated => Some(Direction::Outbound),
+        CallDirection::Other(_) => None,
+    });
+    event.from = owned(&call.from);
+    event.to = owned(&call.to);
+    event.contact_name = contact_name(contacts, call.from.as_deref());
+    event.occurred_at = at;
+    event.error = call.errors.first().map(provider_error);
+    match call.event {
+        CallEventKind::Connect => {
+            event.provider_status = Some("connect".to_owned());
+            if event.direction == Some(Direction::Outbound) {
+                event.status = Some(CallStatus::InProgress);
+                event.answered_at = at;
+            } else {
+                event.status = Some(CallStatus::Ringing);
+                event.started_at = at;
+            }
+        }
+        CallEventKind::Terminate => {
+            event.provider_status = call.status.as_ref().map(|s| s.as_str().to_owned());
+            event.status = match &call.status {
+                Some(CallEndStatus::Completed) => Some(CallStatus::Completed),
+                Some(CallEndStatus::Failed) => Some(CallStatus::Failed),
+                Some(CallEndStatus::Rejected) => Some(CallStatus::Busy),
+                Some(CallEndStatus::Other(_)) => None,
+                None => Some(CallStatus::Completed),
+            };
+            event.started_at = time(call.start_time);
+            event.answered_at = time(call.start_time);
+            event.ended_at = time(call.end_time).or(at);
+            event.duration_ms = call.duration.map(|secs| secs.saturating_mul(1000));
+        }
+        CallEventKind::Other(ref other) => event.provider_status = Some(other.clone()),
+    }
+    let name = call.event.as_str();
+    ParsedEvent::new(format!("calls.{name}"), format!("call:{}:{name}", call.id), Event::Call(event))
+}
