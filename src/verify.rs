@@ -156,11 +156,29 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// let tokens = [Secret::new("old"), Secret::new("new")];
 /// assert!(matches_any_token(&tokens, "new"));
 /// assert!(!matches_any_token(&tokens, "guess"));
+/// // An empty token never matches, not even an (ill-configured) empty secret.
+/// assert!(!matches_any_token(&[Secret::new("")], ""));
 /// ```
 pub fn matches_any_token(candidates: &[Secret], presented: &str) -> bool {
-    candidates
+    let found = candidates
         .iter()
-        .fold(false, |found, candidate| found | constant_time_eq(candidate.expose().as_bytes(), presented.as_bytes()))
+        .fold(false, |found, candidate| found | constant_time_eq(candidate.expose().as_bytes(), presented.as_bytes()));
+    found && !presented.is_empty()
+}
+
+/// The token of an `Authorization: Bearer <token>` header value (scheme in any case).
+///
+/// ```
+/// use callhook::verify::bearer_token;
+/// assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+/// assert_eq!(bearer_token("bearer  abc "), Some("abc"));
+/// assert_eq!(bearer_token("Basic abc"), None);
+/// assert_eq!(bearer_token("Bearer "), None);
+/// ```
+pub fn bearer_token(authorization: &str) -> Option<&str> {
+    let (scheme, token) = authorization.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// Checks that a signed time is within `tolerance` of `now`, in either direction.

@@ -91,6 +91,81 @@ pub(crate) fn from_unix_millis(millis: i64) -> Option<OffsetDateTime> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000).ok()
 }
 
+/// Parses `YYYY-MM-DD HH:MM:SS`, read as UTC (the format of some providers' APIs).
+pub(crate) fn parse_space_separated_utc(value: &str) -> Option<OffsetDateTime> {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    time::PrimitiveDateTime::parse(value.trim(), &format).ok().map(time::PrimitiveDateTime::assume_utc)
+}
+
+/// Lenient readers for payloads built from templates (CloudTalk) or hand-made tests
+/// (WaVoIP): ids and numbers as numbers or strings, empty strings as absent.
+pub(crate) mod lenient {
+    use std::fmt;
+
+    use serde::Deserializer;
+    use serde::de::{self, Visitor};
+    use time::OffsetDateTime;
+
+    /// A string, number or null, as an optional string; empty strings are absent.
+    pub(crate) fn string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+        struct StringVisitor;
+        impl<'v> Visitor<'v> for StringVisitor {
+            type Value = Option<String>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or a number")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Some(v.trim()).filter(|v| !v.is_empty()).map(str::to_owned))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Some(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Some(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Some(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(Some(v.to_string()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_some<D: Deserializer<'v>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_any(StringVisitor)
+            }
+        }
+        deserializer.deserialize_any(StringVisitor)
+    }
+
+    /// A non-negative whole number as a number or numeric string; empty, null or
+    /// negative is absent.
+    pub(crate) fn unsigned<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+        let Some(text) = string(deserializer)? else { return Ok(None) };
+        if let Ok(n) = text.parse::<u64>() {
+            return Ok(Some(n));
+        }
+        match text.parse::<f64>() {
+            Ok(f) if f.is_finite() && f >= 0.0 => Ok(Some(f.round() as u64)),
+            Ok(_) => Ok(None),
+            Err(_) => Err(de::Error::invalid_value(de::Unexpected::Str(&text), &"a whole number")),
+        }
+    }
+
+    /// An RFC 3339 time, or `YYYY-MM-DD HH:MM:SS` read as UTC; empty or null is absent.
+    pub(crate) fn time<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<OffsetDateTime>, D::Error> {
+        let Some(text) = string(deserializer)? else { return Ok(None) };
+        super::parse_rfc3339(&text)
+            .or_else(|| super::parse_space_separated_utc(&text))
+            .map(Some)
+            .ok_or_else(|| de::Error::invalid_value(de::Unexpected::Str(&text), &"an RFC 3339 time"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,5 +200,32 @@ mod tests {
         assert_eq!(from_unix_millis(1_796_119_242_500), Some(datetime!(2026-12-01 10:00:42.5 UTC)));
         assert_eq!(parse_rfc2822("yesterday"), None);
         assert_eq!(parse_unix_secs("17x"), None);
+        assert_eq!(parse_space_separated_utc("2026-11-28 10:32:00"), Some(datetime!(2026-11-28 10:32 UTC)));
+    }
+
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Lenient {
+        #[serde(default, deserialize_with = "lenient::string")]
+        id: Option<String>,
+        #[serde(default, deserialize_with = "lenient::unsigned")]
+        duration: Option<u64>,
+        #[serde(default, deserialize_with = "lenient::time")]
+        at: Option<OffsetDateTime>,
+    }
+
+    #[test]
+    fn lenient_fields_accept_numbers_strings_empties_and_nulls() {
+        let parse = |json: &str| serde_json::from_str::<Lenient>(json);
+        let a = parse(r#"{"id":771201,"duration":"120","at":"2026-11-28T10:30:00Z"}"#).unwrap();
+        assert_eq!(
+            a,
+            Lenient { id: Some("771201".into()), duration: Some(120), at: Some(datetime!(2026-11-28 10:30 UTC)) }
+        );
+        let b = parse(r#"{"id":"","duration":null,"at":""}"#).unwrap();
+        assert_eq!(b, Lenient { id: None, duration: None, at: None });
+        let c = parse(r#"{"at":"2026-11-28 10:30:00","duration":-1}"#).unwrap();
+        assert_eq!((c.at, c.duration), (Some(datetime!(2026-11-28 10:30 UTC)), None));
+        assert!(parse(r#"{"duration":"soon"}"#).is_err());
+        assert!(parse(r#"{"at":"yesterday"}"#).is_err());
     }
 }

@@ -6,7 +6,13 @@
 //! `testing` feature, helpers that build correctly signed requests (`testing.rs`).
 //! Adding a provider adds a folder and one line below.
 
+#[cfg(feature = "cloudtalk")]
+pub mod cloudtalk;
+#[cfg(feature = "retell")]
+pub mod retell;
 #[cfg(feature = "twilio")]
 pub mod twilio;
+#[cfg(feature = "wavoip")]
+pub mod wavoip;
 #[cfg(feature = "whatsapp")]
 pub mod whatsapp;

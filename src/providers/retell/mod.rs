@@ -1,0 +1,104 @@
+//! Retell AI: webhooks of AI voice agents' calls (`call_started`, `call_ended`,
+//! `call_analyzed`, transcript and transfer events).
+//!
+//! Retell signs each request with the account's API key ([`signature`]) and waits at
+//! most 10 s for a 2xx before retrying, so the reply is an empty `200` as soon as the
+//! event is stored. The signature's timestamp is checked against the receiver's clock
+//! (injectable, so tests are exact) within a tolerance of 5 minutes either way.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use callhook::providers::retell::Retell;
+//! use callhook::{InProcessScheduler, MemoryStorage, Receiver};
+//!
+//! let retell = Retell::builder().api_key("key_with_the_webhook_badge").build();
+//! let receiver = Receiver::builder()
+//!     .mount("/webhooks/retell/call-events", Arc::new(retell))
+//!     .storage(Arc::new(MemoryStorage::new()))
+//!     .scheduler(Arc::new(InProcessScheduler::new()))
+//!     .build()
+//!     .unwrap();
+//! # let _ = receiver;
+//! ```
+
+pub mod model;
+pub mod normalize;
+pub mod signature;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::sync::Arc;
+
+use time::Duration;
+
+use crate::event::ProviderId;
+use crate::provider::{ParseError, ParsedEvent, Provider, WebhookRequest};
+use crate::verify::{Secret, VerifyError};
+
+/// The Retell provider.
+#[derive(Clone, Debug)]
+pub struct Retell {
+    api_keys: Arc<[Secret]>,
+    tolerance: Duration,
+}
+
+/// Configures a [`Retell`] provider.
+#[derive(Debug)]
+#[must_use]
+pub struct RetellBuilder {
+    api_keys: Vec<Secret>,
+    tolerance: Duration,
+}
+
+impl RetellBuilder {
+    /// Adds an API key signatures may be made with (several during a rotation). Empty
+    /// keys are ignored: an empty HMAC key would accept forgeries.
+    pub fn api_key(mut self, key: impl Into<Secret>) -> Self {
+        let key = key.into();
+        if key.expose().is_empty() {
+            tracing::warn!("ignoring an empty Retell API key");
+        } else {
+            self.api_keys.push(key);
+        }
+        self
+    }
+
+    /// How far the signed timestamp may be from now, either way (default 5 minutes).
+    pub fn tolerance(mut self, tolerance: Duration) -> Self {
+        self.tolerance = tolerance.abs();
+        self
+    }
+
+    /// The provider. Without an API key every request is refused as "verification not
+    /// configured" (`500`), unless mounted without verification.
+    pub fn build(self) -> Retell {
+        Retell { api_keys: self.api_keys.into(), tolerance: self.tolerance }
+    }
+}
+
+impl Retell {
+    /// A builder.
+    pub fn builder() -> RetellBuilder {
+        RetellBuilder { api_keys: Vec::new(), tolerance: signature::DEFAULT_TOLERANCE }
+    }
+}
+
+impl Provider for Retell {
+    fn id(&self) -> ProviderId {
+        normalize::PROVIDER
+    }
+
+    fn verify(&self, request: &WebhookRequest<'_>) -> Result<(), VerifyError> {
+        if self.api_keys.is_empty() {
+            return Err(VerifyError::NotConfigured("no Retell API key configured"));
+        }
+        let header = request
+            .header(signature::SIGNATURE_HEADER)
+            .ok_or(VerifyError::MissingHeader(signature::SIGNATURE_HEADER))?;
+        signature::verify(&self.api_keys, header, request.body(), request.received_at(), self.tolerance)
+    }
+
+    fn parse(&self, request: &WebhookRequest<'_>) -> Result<Vec<ParsedEvent>, ParseError> {
+        normalize::events(request.body())
+    }
+}

@@ -1,0 +1,207 @@
+//! Retell webhooks to normalized [`CallEvent`]s.
+//!
+//! # Events
+//!
+//! | `event` | [`CallStatus`] | also |
+//! |---|---|---|
+//! | `call_started` | `InProgress` | `started_at` = `answered_at` = `start_timestamp` |
+//! | `call_ended` | by `disconnection_reason` (below) | end time, duration, transcript, recording |
+//! | `call_analyzed` | as `call_ended` (the call object is complete) | the analysis |
+//! | `transcript_updated` | `InProgress` | the transcript so far |
+//! | `transfer_*` | from `call_status` | `provider_status` = the event |
+//! | anything else | an [`UnmodeledEvent`] with the whole body | |
+//!
+//! `call_status` alone (no reason): `registered` is `Initiated`, `ongoing`
+//! `InProgress`, `not_connected` and `error` `Failed`, `ended` `Completed`.
+//!
+//! # Disconnection reasons
+//!
+//! | reason | [`CallStatus`] |
+//! |---|---|
+//! | `dial_busy`, `user_declined` | `Busy` |
+//! | `dial_no_answer`, `registered_call_timeout`, `error_user_not_joined` | `NoAnswer` |
+//! | `dial_failed`, `invalid_destination`, `telephony_provider_permission_denied`, `telephony_provider_unavailable`, `sip_routing_error`, `marked_as_spam`, `concurrency_limit_reached`, `no_concurrency_fallback`, `no_valid_payment`, every `error_*` but `error_user_not_joined` | `Failed`, with the reason as the error code |
+//! | `user_hangup`, `agent_hangup`, `call_transfer`, `voicemail_reached`, `ivr_reached`, `inactivity`, `max_duration_reached`, `scam_detected`, `transfer_bridged`, `transfer_cancelled`, `manual_stopped`, `call_take_over` | `Completed` |
+//! | any reason Retell adds later | `Completed`, the raw reason kept in `provider_status` |
+//!
+//! A `recording_url` makes the recording `Ready`. The dedupe key is
+//! `<call_id>:<event>`; `transcript_updated`, sent many times per call, adds the
+//! body's SHA-256 so each update is kept.
+
+use sha2::{Digest, Sha256};
+
+use super::model::{self, Call, DisconnectionReason as Reason, EventName, UserSentiment, Webhook};
+use crate::event::{
+    CallAnalysis, CallEvent, CallStatus, Direction, Event, ProviderError, ProviderId, Recording, RecordingStatus,
+    Sentiment, UnmodeledEvent,
+};
+use crate::provider::{ParseError, ParsedEvent};
+use crate::wire::from_unix_millis;
+
+/// The provider id of every Retell event.
+pub const PROVIDER: ProviderId = ProviderId::from_static("retell");
+
+/// The normalized status a disconnection reason means.
+pub fn status_for_reason(reason: &Reason) -> CallStatus {
+    match reason {
+        Reason::DialBusy | Reason::UserDeclined => CallStatus::Busy,
+        Reason::DialNoAnswer | Reason::RegisteredCallTimeout | Reason::ErrorUserNotJoined => CallStatus::NoAnswer,
+        Reason::DialFailed
+        | Reason::InvalidDestination
+        | Reason::TelephonyProviderPermissionDenied
+        | Reason::TelephonyProviderUnavailable
+        | Reason::SipRoutingError
+        | Reason::MarkedAsSpam
+        | Reason::ConcurrencyLimitReached
+        | Reason::NoConcurrencyFallback
+        | Reason::NoValidPayment
+        | Reason::ErrorLlmWebsocketOpen
+        | Reason::ErrorLlmWebsocketLostConnection
+        | Reason::ErrorLlmWebsocketRuntime
+        | Reason::ErrorLlmWebsocketCorruptPayload
+        | Reason::ErrorNoAudioReceived
+        | Reason::ErrorAsr
+        | Reason::ErrorRetell
+        | Reason::ErrorUnknown => CallStatus::Failed,
+        _ => CallStatus::Completed,
+    }
+}
+
+fn status_for_call_status(status: &model::CallStatus) -> Option<CallStatus> {
+    match status {
+        model::CallStatus::Registered => Some(CallStatus::Initiated),
+        model::CallStatus::Ongoing => Some(CallStatus::InProgress),
+        model::CallStatus::NotConnected | model::CallStatus::Error => Some(CallStatus::Failed),
+        model::CallStatus::Ended => Some(CallStatus::Completed),
+        model::CallStatus::Other(_) => None,
+    }
+}
+
+/// The events of one webhook body (one, or none for an empty body).
+///
+/// ```
+/// use callhook::event::{CallStatus, Event};
+/// use callhook::providers::retell::normalize;
+///
+/// let body = br#"{"event":"call_ended","call":{"call_id":"call_1","call_status":"ended","disconnection_reason":"dial_busy"}}"#;
+/// let events = normalize::events(body).unwrap();
+/// let Event::Call(call) = &events[0].event else { unreachable!() };
+/// assert_eq!(call.status, Some(CallStatus::Busy));
+/// assert_eq!(events[0].dedupe_key, "call_1:call_ended");
+/// ```
+pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
+    let webhook = Webhook::parse(body)?;
+    let name = webhook.event.as_str();
+    let (Some(call), false) = (&webhook.call, matches!(webhook.event, EventName::Other(_))) else {
+        let mut event = UnmodeledEvent::new(PROVIDER, name);
+        event.subject_id = webhook.call.as_ref().map(|call| call.call_id.to_string());
+        event.data = serde_json::from_slice(body)?;
+        let key = format!("{name}:{}", hex::encode(Sha256::digest(body)));
+        return Ok(vec![ParsedEvent::new(name, key, Event::Unmodeled(event))]);
+    };
+    let key = match webhook.event {
+        EventName::TranscriptUpdated => format!("{}:{name}:{}", call.call_id, hex::encode(Sha256::digest(body))),
+        _ => format!("{}:{name}", call.call_id),
+    };
+    Ok(vec![ParsedEvent::new(name, key, Event::Call(call_event(&webhook.event, call)))])
+}
+
+/// The call event for `event` about `call`.
+pub fn call_event(event: &EventName, call: &Call<'_>) -> CallEvent {
+    let mut out = CallEvent::new(PROVIDER, &*call.call_id);
+    out.direction = call.direction.as_ref().and_then(|d| match d {
+        model::Direction::Inbound => Some(Direction::Inbound),
+        model::Direction::Outbound => Some(Direction::Outbound),
+        model::Direction::Other(_) => None,
+    });
+    out.from = call.from_number.as_deref().map(str::to_owned);
+    out.to = call.to_number.as_deref().map(str::to_owned);
+    let started = call.start_timestamp.and_then(from_unix_millis);
+    let ended = call.end_timestamp.and_then(from_unix_millis);
+    out.started_at = started;
+    out.duration_ms = call.duration_ms;
+    out.ended_at = ended;
+    out.provider_status = call.call_status.as_ref().map(|s| s.as_str().to_owned());
+
+    match event {
+        EventName::CallStarted | EventName::TranscriptUpdated => {
+            out.status = Some(CallStatus::InProgress);
+            out.answered_at = started;
+            out.occurred_at = started;
+        }
+        EventName::CallEnded | EventName::CallAnalyzed => {
+            out.occurred_at = ended.or(started);
+            match &call.disconnection_reason {
+                Some(reason) => {
+                    let status = status_for_reason(reason);
+                    if status == CallStatus::Completed {
+                        out.answered_at = started;
+                    }
+                    if status == CallStatus::Failed {
+                        out.error = Some(ProviderError::with_code(reason.as_str()));
+                    }
+                    out.status = Some(status);
+                    out.provider_status = Some(reason.as_str().to_owned());
+                }
+                None => out.status = call.call_status.as_ref().and_then(status_for_call_status),
+            }
+        }
+        _ => {
+            out.status = call.call_status.as_ref().and_then(status_for_call_status);
+            out.provider_status = Some(event.as_str().to_owned());
+        }
+    }
+    if let Some(url) = call.recording_url.as_deref().filter(|url| !url.is_empty()) {
+        let mut recording = Recording::new(RecordingStatus::Ready);
+        recording.url = Some(url.to_owned());
+        out.recording = Some(recording);
+    }
+    out.analysis = analysis(call);
+    out
+}
+
+fn analysis(call: &Call<'_>) -> Option<CallAnalysis> {
+    let transcript = call.transcript.as_deref().filter(|t| !t.is_empty()).map(str::to_owned);
+    let Some(analysis) = &call.call_analysis else {
+        return transcript.map(|transcript| CallAnalysis { transcript: Some(transcript), ..CallAnalysis::default() });
+    };
+    Some(CallAnalysis {
+        summary: analysis.call_summary.as_deref().map(str::to_owned),
+        sentiment: analysis.user_sentiment.as_ref().map(|s| match s {
+            UserSentiment::Positive => Sentiment::Positive,
+            UserSentiment::Neutral => Sentiment::Neutral,
+            UserSentiment::Negative => Sentiment::Negative,
+            UserSentiment::Unknown | UserSentiment::Other(_) => Sentiment::Unknown,
+        }),
+        successful: analysis.call_successful,
+        in_voicemail: analysis.in_voicemail,
+        transcript,
+        custom: analysis.custom_analysis_data.and_then(|raw| serde_json::from_str(raw.get()).ok()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_reason_has_a_deliberate_status() {
+        let busy = ["dial_busy", "user_declined"];
+        let no_answer = ["dial_no_answer", "registered_call_timeout", "error_user_not_joined"];
+        for (name, expected) in [
+            ("user_hangup", CallStatus::Completed),
+            ("voicemail_reached", CallStatus::Completed),
+            ("error_asr", CallStatus::Failed),
+            ("sip_routing_error", CallStatus::Failed),
+            ("a_reason_from_2027", CallStatus::Completed),
+        ] {
+            assert_eq!(status_for_reason(&Reason::from(name)), expected, "{name}");
+        }
+        for name in busy {
+            assert_eq!(status_for_reason(&Reason::from(name)), CallStatus::Busy);
+        }
+        for name in no_answer {
+            assert_eq!(status_for_reason(&Reason::from(name)), CallStatus::NoAnswer);
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! WaVoIP webhooks to normalized [`CallEvent`]s.
+//!
+//! # `CALL` events
+//!
+//! | `status` | [`CallStatus`] |
+//! |---|---|
+//! | `RINGING`, `CALLING`, `OFFER` | `Ringing` |
+//! | `ACTIVE`, `ACCEPTED`, `IN_PROGRESS` | `InProgress` |
+//! | `ENDED`, `FINISHED`, `COMPLETED`, `TERMINATED` | `Completed` |
+//! | `REJECTED`, `BUSY` | `Busy` |
+//! | `MISSED`, `NOT_ANSWERED`, `NO_ANSWER`, `TIMEOUT` | `NoAnswer` |
+//! | `CANCELED`, `CANCELLED` | `Canceled` |
+//! | `FAILED`, `ERROR` | `Failed` |
+//! | anything else | none (kept in `provider_status`) |
+//!
+//! Only `ACTIVE` is documented; the others are the names WaVoIP's WhatsApp call states
+//! are likely to take, matched case-insensitively. `INCOMING` is inbound, `OUTGOING`
+//! outbound; `duration` (seconds) becomes `duration_ms`. A `record_status` on a `CALL`
+//! event is carried as on `RECORD` events.
+//!
+//! # `RECORD` events: the call's recording
+//!
+//! | `record_status` | [`RecordingStatus`] |
+//! |---|---|
+//! | `RECORDING` | `Recording` |
+//! | `MIXING` | `Processing` |
+//! | `READY` | `Ready`, with `record_url` |
+//! | `DISABLED` | `Disabled` |
+//! | `EMPTY_RECORDING` | `Empty` |
+//! | anything else | `Processing` (not final) |
+//!
+//! Other event types become an [`UnmodeledEvent`] about the call id. The dedupe key is
+//! `<call id>:<type>:<action>:<status or record status>`.
+
+use sha2::{Digest, Sha256};
+
+use super::model::{CallDirection, EventType, RecordStatus, Webhook};
+use crate::event::{CallEvent, CallStatus, Direction, Event, ProviderId, Recording, RecordingStatus, UnmodeledEvent};
+use crate::provider::{ParseError, ParsedEvent};
+
+/// The provider id of every WaVoIP event.
+pub const PROVIDER: ProviderId = ProviderId::from_static("wavoip");
+
+/// The normalized status of a `CALL` event's `status`.
+pub fn call_status(status: &str) -> Option<CallStatus> {
+    Some(match status.to_ascii_uppercase().as_str() {
+        "RINGING" | "CALLING" | "OFFER" => CallStatus::Ringing,
+        "ACTIVE" | "ACCEPTED" | "IN_PROGRESS" => CallStatus::InProgress,
+        "ENDED" | "FINISHED" | "COMPLETED" | "TERMINATED" => CallStatus::Completed,
+        "REJECTED" | "BUSY" => CallStatus::Busy,
+        "MISSED" | "NOT_ANSWERED" | "NO_ANSWER" | "TIMEOUT" => CallStatus::NoAnswer,
+        "CANCELED" | "CANCELLED" => CallStatus::Canceled,
+        "FAILED" | "ERROR" => CallStatus::Failed,
+        _ => return None,
+    })
+}
+
+/// The normalized recording status of a `record_status`.
+pub fn recording_status(status: &RecordStatus) -> RecordingStatus {
+    match status {
+        RecordStatus::Recording => RecordingStatus::Recording,
+        RecordStatus::Mixing | RecordStatus::Other(_) => RecordingStatus::Processing,
+        RecordStatus::Ready => RecordingStatus::Ready,
+        RecordStatus::Disabled => RecordingStatus::Disabled,
+        RecordStatus::EmptyRecording => RecordingStatus::Empty,
+    }
+}
+
+/// The events of one webhook body.
+///
+/// ```
+/// use callhook::event::{Event, RecordingStatus};
+/// use callhook::providers::wavoip::normalize;
+///
+/// let body = br#"{"type":"RECORD","action":"UPDATE","whatsapp_call_id":"123","record_status":"EMPTY_RECORDING"}"#;
+/// let events = normalize::events(body).unwrap();
+/// let Event::Call(call) = &events[0].event else { unreachable!() };
+/// assert_eq!(call.recording.as_ref().unwrap().status, RecordingStatus::Empty);
+/// assert_eq!(events[0].dedupe_key, "123:RECORD:UPDATE:EMPTY_RECORDING");
+/// ```
+pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
+    let webhook = Webhook::parse(body)?;
+    let kind = webhook.kind.as_str();
+    let action = webhook.action.as_deref().unwrap_or("-");
+    let state = match webhook.kind {
+        EventType::Record => webhook.record_status.as_ref().map(RecordStatus::as_str),
+        _ => webhook.status.as_deref(),
+    };
+    let event_type = format!("{kind}.{action}");
+    let Some(call_id) = webhook.whatsapp_call_id.as_deref() else {
+        if matches!(webhook.kind, EventType::Other(_)) {
+            let mut event = UnmodeledEvent::new(PROVIDER, kind);
+            event.data = serde_json::from_slice(body)?;
+            let key = format!("{kind}:{}", hex::encode(Sha256::digest(body)));
+            return Ok(vec![ParsedEvent::new(event_type, key, Event::Unmodeled(event))]);
+        }
+        return Err(ParseError::MissingField("whatsapp_call_id"));
+    };
+    let key = format!("{call_id}:{kind}:{action}:{}", state.unwrap_or("-"));
+    let event = match webhook.kind {
+        EventType::Other(_) => {
+            let mut event = UnmodeledEvent::new(PROVIDER, kind);
+            event.subject_id = Some(call_id.to_owned());
+            event.data = serde_json::from_slice(body)?;
+            Event::Unmodeled(event)
+        }
+        _ => Event::Call(call_event(call_id, &webhook)),
+    };
+    Ok(vec![ParsedEvent::new(event_type, key, event)])
+}
+
+fn call_event(call_id: &str, webhook: &Webhook<'_>) -> CallEvent {
+    let mut out = CallEvent::new(PROVIDER, call_id);
+    if webhook.kind == EventType::Call {
+        out.status = webhook.status.as_deref().and_then(call_status);
+        out.provider_status = webhook.status.clone();
+        out.direction = webhook.direction.as_ref().and_then(|d| match d {
+            CallDirection::Incoming => Some(Direction::Inbound),
+            CallDirection::Outgoing => Some(Direction::Outbound),
+            CallDirection::Other(_) => None,
+        });
+        out.duration_ms = webhook.duration.filter(|secs| *secs > 0).map(|secs| secs.saturating_mul(1000));
+    }
+    if let Some(status) = &webhook.record_status {
+        let mut recording = Recording::new(recording_status(status));
+        if *status == RecordStatus::Ready {
+            recording.url = webhook.record_url.clone();
+        }
+        out.recording = Some(recording);
+    }
+    out
+}

@@ -1,0 +1,163 @@
+//! CloudTalk end to end: bearer authentication, lenient fixtures, order independence.
+
+mod support;
+
+use std::sync::Arc;
+
+use callhook::Receiver;
+use callhook::event::{CallStatus, Direction, Event, ProviderId};
+use callhook::providers::cloudtalk::{CloudTalk, normalize, testing};
+use callhook::scheduler::InProcessScheduler;
+use callhook::storage::{MemoryStorage, Storage};
+use proptest::prelude::*;
+use support::all_events;
+use time::macros::datetime;
+
+const TOKEN: &str = "cloudtalk-shared-token";
+const PATH: &str = "/webhooks/cloudtalk";
+const CLOUDTALK: ProviderId = ProviderId::from_static("cloudtalk");
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/tests/fixtures/cloudtalk/{name}.json", env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+fn call(name: &str) -> callhook::event::CallEvent {
+    let events = normalize::events(fixture(name).as_bytes()).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let Event::Call(call) = &events[0].event else { panic!("{name}: not a call") };
+    call.clone()
+}
+
+#[test]
+fn fixtures_normalize_as_the_table_says() {
+    let started = call("call_started");
+    assert_eq!(started.status, Some(CallStatus::Ringing));
+    assert_eq!(started.contact_name.as_deref(), Some("María Peña"));
+    assert_eq!(started.direction, Some(Direction::Inbound));
+    assert_eq!(started.started_at, Some(datetime!(2026-11-28 10:30 UTC)));
+
+    let answered = call("call_answered");
+    assert_eq!(answered.status, Some(CallStatus::InProgress));
+    assert!(answered.answered_at.is_some());
+
+    let ended = call("call_ended");
+    assert_eq!(ended.status, Some(CallStatus::Completed));
+    assert_eq!(ended.duration_ms, Some(120_000), "a duration sent as a string");
+    assert_eq!(ended.recording, None, "an empty recording_url is no recording");
+
+    let missed = call("call_missed");
+    assert_eq!(missed.status, Some(CallStatus::NoAnswer));
+    assert_eq!(missed.contact_name, None, "an empty name is absent");
+    assert_eq!(missed.started_at, Some(datetime!(2026-11-28 11:00 +01:00)));
+
+    let spaced = call("call_ended_space_times");
+    assert!(spaced.ended_at.is_some(), "YYYY-MM-DD HH:MM:SS accepted");
+    assert_eq!(call("call_outbound_ended").direction, Some(Direction::Outbound));
+    assert_eq!(call("call_ended_extra_fields").status, Some(CallStatus::Completed));
+}
+
+#[test]
+fn ids_as_numbers_or_strings_give_one_call_and_external_id() {
+    let started = normalize::events(fixture("call_started").as_bytes()).unwrap();
+    let ended = normalize::events(fixture("call_ended").as_bytes()).unwrap();
+    assert_eq!(started[0].event.external_id(), "cloudtalk-771201");
+    assert_eq!(ended[0].event.external_id(), "cloudtalk-771201");
+    assert_eq!(started[0].dedupe_key, "771201:call.started");
+}
+
+#[test]
+fn unknown_events_and_fields_are_kept() {
+    let events = normalize::events(fixture("unknown_event").as_bytes()).unwrap();
+    let Event::Unmodeled(unmodeled) = &events[0].event else { panic!("not unmodeled") };
+    assert_eq!(unmodeled.provider_type, "call.tagged");
+    assert_eq!(unmodeled.subject_id.as_deref(), Some("771201"));
+    assert!(unmodeled.data["data"]["tags"].is_array());
+
+    let body = fixture("call_ended_extra_fields");
+    let webhook = callhook::providers::cloudtalk::model::Webhook::parse(body.as_bytes()).unwrap();
+    assert!(body.contains(webhook.data.unwrap().raw.unwrap().get()), "the data object is kept raw");
+}
+
+fn setup() -> (Receiver, Arc<MemoryStorage>) {
+    let storage = Arc::new(MemoryStorage::new());
+    let receiver = Receiver::builder()
+        .mount(PATH, Arc::new(CloudTalk::builder().bearer_token("old-token").bearer_token(TOKEN).build()))
+        .storage(storage.clone())
+        .scheduler(Arc::new(InProcessScheduler::new()))
+        .build()
+        .unwrap();
+    (receiver, storage)
+}
+
+#[tokio::test]
+async fn accepted_once_and_refused_without_the_token() {
+    let (receiver, storage) = setup();
+    let body = fixture("call_ended");
+    for _ in 0..2 {
+        assert_eq!(receiver.handle(testing::authorized(TOKEN, PATH, &body)).await.status(), 200);
+    }
+    assert_eq!(all_events(&*storage).await.len(), 1);
+
+    let (receiver, storage) = setup();
+    assert_eq!(receiver.handle(testing::authorized("guess", PATH, &body)).await.status(), 401);
+    let mut missing = testing::authorized(TOKEN, PATH, &body);
+    missing.headers_mut().remove("authorization");
+    assert_eq!(receiver.handle(missing).await.status(), 401);
+    let mut basic = testing::authorized(TOKEN, PATH, &body);
+    basic.headers_mut().insert("authorization", format!("Basic {TOKEN}").parse().unwrap());
+    assert_eq!(receiver.handle(basic).await.status(), 401);
+    assert!(all_events(&*storage).await.is_empty());
+}
+
+#[tokio::test]
+async fn without_a_token_configured_requests_are_refused_unless_mounted_insecure() {
+    let storage = Arc::new(MemoryStorage::new());
+    let receiver = Receiver::builder()
+        .mount("/secure", Arc::new(CloudTalk::builder().build()))
+        .mount_insecure_without_verification("/insecure", Arc::new(CloudTalk::builder().build()))
+        .storage(storage.clone())
+        .scheduler(Arc::new(InProcessScheduler::new()))
+        .build()
+        .unwrap();
+    let body = testing::call_event("call.started", 1);
+    assert_eq!(receiver.handle(testing::authorized("x", "/secure", &body)).await.status(), 500);
+    assert_eq!(receiver.handle(testing::authorized("x", "/insecure", &body)).await.status(), 200);
+}
+
+#[tokio::test]
+async fn missed_after_ended_gives_the_same_state_as_in_order() {
+    let orders: [&[&str]; 2] = [
+        &["call.started", "call.answered", "call.ended", "call.missed"],
+        &["call.missed", "call.ended", "call.answered", "call.started"],
+    ];
+    let mut states = Vec::new();
+    for order in orders {
+        let (receiver, storage) = setup();
+        for event in order {
+            let body = testing::call_event(event, 42);
+            assert_eq!(receiver.handle(testing::authorized(TOKEN, PATH, &body)).await.status(), 200);
+        }
+        states.push(storage.call_state(&CLOUDTALK, "42").await.unwrap().unwrap());
+    }
+    assert_eq!(states[0], states[1]);
+    assert_eq!(states[0].duration_ms, Some(120_000));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+    #[test]
+    fn arbitrary_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..512)) {
+        let _ = normalize::events(&body);
+    }
+
+    #[test]
+    fn arbitrary_field_values_never_panic(
+        id in prop_oneof![Just("1".to_owned()), "\\PC{0,8}", any::<i64>().prop_map(|n| n.to_string())],
+        duration in prop_oneof![Just("null".to_owned()), Just("\"\"".to_owned()), any::<f64>().prop_map(|f| format!("{f:?}")), any::<i64>().prop_map(|n| n.to_string())],
+        time in "\\PC{0,25}",
+    ) {
+        let body = format!(r#"{{"event":"call.ended","data":{{"id":{},"duration":{duration},"ended_at":{}}}}}"#,
+            serde_json::to_string(&id).unwrap(), serde_json::to_string(&time).unwrap());
+        let _ = normalize::events(body.as_bytes());
+    }
+}

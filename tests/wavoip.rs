@@ -1,0 +1,138 @@
+//! WaVoIP end to end: token in the URL (never stored), lenient fixtures, recording
+//! states in any order.
+
+mod support;
+
+use std::sync::Arc;
+
+use callhook::Receiver;
+use callhook::event::{CallStatus, Direction, Event, ProviderId, RecordingStatus};
+use callhook::providers::wavoip::{WaVoip, normalize, testing};
+use callhook::scheduler::InProcessScheduler;
+use callhook::storage::{EventFilter, MemoryStorage, Storage};
+use proptest::prelude::*;
+use support::all_events;
+
+const TOKEN: &str = "wavoip-url-token";
+const PATH: &str = "/webhooks/wavoip";
+const WAVOIP: ProviderId = ProviderId::from_static("wavoip");
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/tests/fixtures/wavoip/{name}.json", env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+fn call(name: &str) -> callhook::event::CallEvent {
+    let events = normalize::events(fixture(name).as_bytes()).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let Event::Call(call) = &events[0].event else { panic!("{name}: not a call") };
+    call.clone()
+}
+
+#[test]
+fn record_events_map_to_recording_states() {
+    for (name, status) in [
+        ("record_recording", RecordingStatus::Recording),
+        ("record_mixing", RecordingStatus::Processing),
+        ("record_ready", RecordingStatus::Ready),
+        ("record_disabled", RecordingStatus::Disabled),
+        ("record_empty", RecordingStatus::Empty),
+        ("record_ready_string_id", RecordingStatus::Ready),
+        ("record_ready_extra_fields", RecordingStatus::Ready),
+    ] {
+        let call = call(name);
+        assert_eq!(call.recording.as_ref().unwrap().status, status, "{name}");
+        assert_eq!(call.status, None, "{name}: a RECORD event says nothing of the call's status");
+    }
+    assert_eq!(call("record_ready").recording.unwrap().url.as_deref(), Some("https://storage.wavoip.com/123456"));
+    assert_eq!(call("record_ready").call_id, "123456", "numeric ids become one string form");
+    assert_eq!(call("record_ready_string_id").call_id, "test123");
+}
+
+#[test]
+fn call_events_map_status_direction_and_duration() {
+    let active = call("call_create_active");
+    assert_eq!(active.status, Some(CallStatus::InProgress));
+    assert_eq!(active.direction, Some(Direction::Inbound));
+    let ended = call("call_update_ended");
+    assert_eq!(ended.status, Some(CallStatus::Completed));
+    assert_eq!(ended.duration_ms, Some(45_000));
+    assert_eq!(call("call_outgoing").direction, Some(Direction::Outbound));
+
+    let events = normalize::events(fixture("call_update_ended").as_bytes()).unwrap();
+    assert_eq!(events[0].dedupe_key, "123456:CALL:UPDATE:ENDED");
+    assert_eq!(events[0].event_type, "CALL.UPDATE");
+}
+
+#[test]
+fn unknown_types_are_kept() {
+    let events = normalize::events(fixture("unknown_type").as_bytes()).unwrap();
+    let Event::Unmodeled(unmodeled) = &events[0].event else { panic!("not unmodeled") };
+    assert_eq!(unmodeled.provider_type, "DEVICE");
+    assert_eq!(unmodeled.data["name"], "Atendimento São Paulo");
+}
+
+fn setup() -> (Receiver, Arc<MemoryStorage>) {
+    let storage = Arc::new(MemoryStorage::new());
+    let receiver = Receiver::builder()
+        .mount(PATH, Arc::new(WaVoip::builder().token(TOKEN).build()))
+        .storage(storage.clone())
+        .scheduler(Arc::new(InProcessScheduler::new()))
+        .build()
+        .unwrap();
+    (receiver, storage)
+}
+
+#[tokio::test]
+async fn token_in_the_url_or_header_is_checked_and_never_stored() {
+    let (receiver, storage) = setup();
+    let body = fixture("record_ready");
+    for _ in 0..2 {
+        assert_eq!(receiver.handle(testing::with_token(TOKEN, PATH, &body)).await.status(), 200);
+    }
+    let events = all_events(&*storage).await;
+    assert_eq!(events.len(), 1, "stored once when sent twice");
+    let detail = storage.event(events[0].id).await.unwrap().unwrap();
+    assert!(!detail.delivery.query.as_deref().unwrap_or_default().contains(TOKEN), "the token is not stored");
+
+    let bearer = http::Request::post(PATH)
+        .header("authorization", format!("Bearer {TOKEN}"))
+        .body(bytes::Bytes::from(fixture("record_mixing")))
+        .unwrap();
+    assert_eq!(receiver.handle(bearer).await.status(), 200);
+
+    assert_eq!(receiver.handle(testing::with_token("guess", PATH, &body)).await.status(), 401);
+    let no_token = http::Request::post(PATH).body(bytes::Bytes::from(body)).unwrap();
+    assert_eq!(receiver.handle(no_token).await.status(), 401);
+    assert_eq!(storage.list_events(&EventFilter::default()).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn record_ready_before_the_call_events_gives_the_same_state() {
+    let bodies = [
+        testing::call("9", "CREATE", "ACTIVE", 0),
+        testing::record("9", "RECORDING"),
+        testing::call("9", "UPDATE", "ENDED", 45),
+        testing::record("9", "MIXING"),
+        testing::record("9", "READY"),
+    ];
+    let mut states = Vec::new();
+    for order in [vec![0, 1, 2, 3, 4], vec![4, 3, 2, 1, 0], vec![4, 0, 3, 2, 1]] {
+        let (receiver, storage) = setup();
+        for i in order {
+            assert_eq!(receiver.handle(testing::with_token(TOKEN, PATH, &bodies[i])).await.status(), 200);
+        }
+        states.push(storage.call_state(&WAVOIP, "9").await.unwrap().unwrap());
+    }
+    assert!(states.windows(2).all(|w| w[0] == w[1]));
+    assert_eq!(states[0].status, Some(CallStatus::Completed));
+    assert_eq!(states[0].recording.as_ref().unwrap().status, RecordingStatus::Ready);
+    assert_eq!(states[0].recording.as_ref().unwrap().url.as_deref(), Some("https://storage.wavoip.com/9"));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+    #[test]
+    fn arbitrary_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..512)) {
+        let _ = normalize::events(&body);
+    }
+}
