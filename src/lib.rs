@@ -80,6 +80,8 @@
 #![warn(missing_docs)]
 
 pub mod clock;
+#[cfg(feature = "testing")]
+pub mod conformance;
 pub mod event;
 pub mod provider;
 pub mod providers;

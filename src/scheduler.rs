@@ -107,6 +107,13 @@ pub struct Job {
     pub last_error: Option<String>,
 }
 
+impl Job {
+    /// A job with no deadline and no failed attempt yet.
+    pub fn new(id: JobId, key: impl Into<String>, kind: JobKind, due_at: OffsetDateTime) -> Self {
+        Self { id, key: key.into(), kind, due_at, deadline: None, failed_attempts: 0, last_error: None }
+    }
+}
+
 /// A job claimed by a worker, with the lease that makes the claim exclusive.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]

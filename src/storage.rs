@@ -59,6 +59,26 @@ pub enum Verification {
     Skipped,
 }
 
+impl Verification {
+    /// The `snake_case` name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verification::Verified => "verified",
+            Verification::Skipped => "skipped",
+        }
+    }
+
+    /// The value named `name`.
+    ///
+    /// ```
+    /// use callhook::storage::Verification;
+    /// assert_eq!(Verification::from_name(Verification::Skipped.as_str()), Some(Verification::Skipped));
+    /// ```
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Verification::Verified, Verification::Skipped].into_iter().find(|v| v.as_str() == name)
+    }
+}
+
 /// A delivery (one HTTP request) to store.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
@@ -234,6 +254,17 @@ impl EventStatus {
             EventStatus::Failed => "failed",
         }
     }
+
+    /// The status named `name` ([`as_str`](Self::as_str) read back).
+    ///
+    /// ```
+    /// use callhook::storage::EventStatus;
+    /// assert_eq!(EventStatus::from_name("failed"), Some(EventStatus::Failed));
+    /// assert_eq!(EventStatus::from_name("lost"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Self> {
+        [EventStatus::Pending, EventStatus::Processed, EventStatus::Failed].into_iter().find(|s| s.as_str() == name)
+    }
 }
 
 /// A stored event.
@@ -273,6 +304,40 @@ impl EventRecord {
     /// Whether the handlers have processed it.
     pub fn processed(&self) -> bool {
         self.status == EventStatus::Processed
+    }
+
+    /// A pending event with no normalized form, no attempts and nothing due (storage
+    /// backends build records from their rows with this, then set the other fields).
+    ///
+    /// ```
+    /// use callhook::event::ProviderId;
+    /// use callhook::storage::{DeliveryId, EventId, EventRecord, EventStatus};
+    /// let record = EventRecord::new(EventId(1), DeliveryId(1), ProviderId::from_static("acme"), "ping", "k",
+    ///     time::OffsetDateTime::UNIX_EPOCH);
+    /// assert_eq!((record.status, record.attempts), (EventStatus::Pending, 0));
+    /// ```
+    pub fn new(
+        id: EventId,
+        delivery_id: DeliveryId,
+        provider: ProviderId,
+        event_type: impl Into<String>,
+        dedupe_key: impl Into<String>,
+        received_at: OffsetDateTime,
+    ) -> Self {
+        Self {
+            id,
+            delivery_id,
+            provider,
+            event_type: event_type.into(),
+            dedupe_key: dedupe_key.into(),
+            event: None,
+            status: EventStatus::Pending,
+            attempts: 0,
+            last_error: None,
+            received_at,
+            next_attempt_at: None,
+            processed_at: None,
+        }
     }
 
     /// The stored form of a new event.
@@ -341,7 +406,12 @@ pub struct Attempt {
 }
 
 impl Attempt {
-    /// The history entry for attempt `number` with this report.
+    /// Attempt `number`, with its times and its error (none if it succeeded).
+    pub fn new(number: u32, started_at: OffsetDateTime, finished_at: OffsetDateTime, error: Option<String>) -> Self {
+        Self { number, started_at, finished_at, error }
+    }
+
+    /// The history entry of attempt `number`, reported as `report`.
     pub fn from_report(number: u32, report: &AttemptReport) -> Self {
         let error = match &report.result {
             AttemptResult::Processed => None,
@@ -402,6 +472,13 @@ pub struct EventDetail {
     pub attempts: Vec<Attempt>,
 }
 
+impl EventDetail {
+    /// An event with its delivery and attempts.
+    pub fn new(event: EventRecord, delivery: DeliveryRecord, attempts: Vec<Attempt>) -> Self {
+        Self { event, delivery, attempts }
+    }
+}
+
 /// Whether an appended event was new.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Appended {
@@ -428,6 +505,13 @@ pub struct AppendOutcome {
     pub delivery_id: DeliveryId,
     /// For each event given, in order: new or duplicate.
     pub events: Vec<Appended>,
+}
+
+impl AppendOutcome {
+    /// The outcome for `delivery_id` and its events.
+    pub fn new(delivery_id: DeliveryId, events: Vec<Appended>) -> Self {
+        Self { delivery_id, events }
+    }
 }
 
 /// Which events [`Storage::list_events`] returns: newest first, every field optional.

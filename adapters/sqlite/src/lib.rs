@@ -1,0 +1,182 @@
+//! SQLite storage and scheduler for [callhook](callhook): the embedded default.
+//!
+//! One file holds the event log (every delivery's exact bytes, its events, their
+//! attempts), the folded call and message state, and the job queue. It is created and
+//! migrated when opened ([`SqliteStore::open`]), in WAL mode with `synchronous=FULL`:
+//! an append is acknowledged only once its transaction is on disk.
+//!
+//! Writes go to one dedicated thread that batches whatever writes are waiting into one
+//! transaction (group commit): under load, many webhooks share one fsync instead of
+//! paying one each, and the async runtime never blocks on SQLite. Reads run on a small
+//! pool of read connections in tokio's blocking pool, concurrently with writes.
+//!
+//! Several processes may open the same file (SQLite serializes their writers), but for
+//! receivers on several machines use `callhook-postgres`. Nothing is ever deleted from
+//! the event log; finished jobs are removed from the queue (the log keeps their story).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use callhook::Receiver;
+//! use callhook_sqlite::SqliteStore;
+//!
+//! let store = Arc::new(SqliteStore::open("callhook.sqlite").await?);
+//! let receiver = Receiver::builder().storage(store.clone()).scheduler(store).build()?;
+//! # let _ = receiver; Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod codec;
+mod error;
+mod scheduler;
+mod schema;
+mod storage;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::Notify;
+
+use crate::error::DbError;
+use crate::writer::Writer;
+
+/// How many writes share one transaction at most (the group-commit batch).
+pub const DEFAULT_MAX_BATCH: usize = 512;
+
+/// Why a store could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// SQLite refused to open or migrate the file.
+    #[error("could not open {path}: {source}")]
+    Sqlite {
+        /// The file.
+        path: PathBuf,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+    /// The writer thread could not be started.
+    #[error("could not start the writer thread: {0}")]
+    Thread(#[from] std::io::Error),
+}
+
+/// Options for [`SqliteStore::open_with`].
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Options {
+    /// The most writes committed together (default [`DEFAULT_MAX_BATCH`]); `1` gives
+    /// one transaction per write, the baseline group commit is measured against.
+    pub max_batch: usize,
+    /// How long a connection waits for another process's write lock (default 5 s).
+    pub busy_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { max_batch: DEFAULT_MAX_BATCH, busy_timeout: Duration::from_secs(5) }
+    }
+}
+
+impl Options {
+    /// Sets [`Options::max_batch`] (at least 1).
+    pub fn max_batch(mut self, max_batch: usize) -> Self {
+        self.max_batch = max_batch.max(1);
+        self
+    }
+}
+
+/// The event log and job queue in one SQLite file; implements
+/// [`Storage`](callhook::Storage) and [`Scheduler`](callhook::Scheduler). Cheap to
+/// clone; clones share the writer thread and the read connections.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    path: PathBuf,
+    options: Options,
+    writer: Writer,
+    readers: Mutex<Vec<Connection>>,
+    wake: Notify,
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating if needed) the store at `path`.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self, OpenError> {
+        Self::open_with(path, Options::default()).await
+    }
+
+    /// Opens the store at `path` with `options`.
+    pub async fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Self, OpenError> {
+        let path = path.as_ref().to_path_buf();
+        let opened = {
+            let path = path.clone();
+            let options = options.clone();
+            tokio::task::spawn_blocking(move || -> Result<Connection, rusqlite::Error> {
+                let mut conn = connect(&path, &options)?;
+                schema::migrate(&mut conn)?;
+                Ok(conn)
+            })
+            .await
+            .expect("opening does not panic")
+        };
+        let conn = opened.map_err(|source| OpenError::Sqlite { path: path.clone(), source })?;
+        let writer = Writer::start(conn, options.max_batch)?;
+        Ok(Self {
+            inner: Arc::new(Inner { path, options, writer, readers: Mutex::new(Vec::new()), wake: Notify::new() }),
+        })
+    }
+
+    /// The file this store lives in.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs a write on the writer thread, committed before it returns.
+    async fn write<T, F>(&self, op: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
+    {
+        self.inner.writer.write(op).await
+    }
+
+    /// Runs a read on a pooled read connection, off the async runtime.
+    async fn read<T, F>(&self, op: F) -> Result<T, DbError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = inner.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            let conn = match pooled {
+                Some(conn) => conn,
+                None => connect(&inner.path, &inner.options)?,
+            };
+            let result = op(&conn);
+            inner.readers.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
+            result
+        })
+        .await
+        .map_err(|e| DbError::Reader(e.to_string()))?
+    }
+}
+
+fn connect(path: &Path, options: &Options) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(options.busy_timeout)?;
+    // WAL: readers never block the writer. FULL: a commit is on disk when it returns.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}

@@ -1,0 +1,122 @@
+//! [`Scheduler`] on SQLite: jobs are rows; a claim writes a random lease id and hides
+//! the job until the lease runs out (`visible_at`), so a crashed worker's job is
+//! claimed again. Finished jobs are deleted: the event log, not the queue, is the
+//! record.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use callhook::scheduler::{ClaimedJob, JobId, NewJob, Scheduler, SchedulerError};
+use rusqlite::{OptionalExtension, params};
+use time::OffsetDateTime;
+
+use crate::SqliteStore;
+use crate::codec::{self, JOB_COLUMNS, json, nanos};
+use crate::error::DbError;
+
+/// A lease id unique enough across processes and restarts.
+fn new_lease() -> i64 {
+    fastrand::i64(1..i64::MAX)
+}
+
+#[async_trait]
+impl Scheduler for SqliteStore {
+    async fn schedule(&self, job: NewJob) -> Result<Option<JobId>, SchedulerError> {
+        let id = self
+            .write(move |conn| {
+                let inserted = conn
+                    .prepare_cached(
+                        "INSERT INTO jobs (key, kind, due_at, visible_at, deadline) VALUES (?1, ?2, ?3, ?3, ?4)
+                         ON CONFLICT (key) DO NOTHING",
+                    )?
+                    .execute(params![job.key, json(&job.kind), nanos(job.due_at), job.deadline.map(nanos)])?;
+                Ok((inserted == 1).then(|| JobId(conn.last_insert_rowid())))
+            })
+            .await?;
+        if id.is_some() {
+            self.inner.wake.notify_waiters();
+        }
+        Ok(id)
+    }
+
+    async fn claim_due(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedJob>, SchedulerError> {
+        let until = now + lease;
+        Ok(self
+            .write(move |conn| {
+                let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+                let mut statement = conn.prepare_cached(&format!(
+                    "SELECT {JOB_COLUMNS} FROM jobs WHERE visible_at <= ?1 ORDER BY visible_at, id LIMIT ?2"
+                ))?;
+                let jobs = statement
+                    .query_map(params![nanos(now), limit], |row| Ok(codec::job(row)))?
+                    .map(|row| row?)
+                    .collect::<Result<Vec<_>, DbError>>()?;
+                let mut claimed = Vec::with_capacity(jobs.len());
+                for job in jobs {
+                    let lease = new_lease();
+                    conn.prepare_cached("UPDATE jobs SET lease = ?2, visible_at = ?3 WHERE id = ?1")?
+                        .execute(params![job.id.0, lease, nanos(until)])?;
+                    claimed.push(ClaimedJob::new(job, lease as u64, until));
+                }
+                Ok(claimed)
+            })
+            .await?)
+    }
+
+    async fn complete(&self, claim: &ClaimedJob) -> Result<(), SchedulerError> {
+        self.finish(claim).await
+    }
+
+    async fn retry(&self, claim: &ClaimedJob, due_at: OffsetDateTime, error: &str) -> Result<(), SchedulerError> {
+        let (id, lease, error) = (claim.job.id, claim.lease as i64, error.to_owned());
+        self.write(move |conn| {
+            let updated = conn
+                .prepare_cached(
+                    "UPDATE jobs SET failed_attempts = failed_attempts + 1, last_error = ?3, due_at = ?4,
+                         visible_at = ?4, lease = NULL
+                     WHERE id = ?1 AND lease = ?2",
+                )?
+                .execute(params![id.0, lease, error, nanos(due_at)])?;
+            if updated == 1 { Ok(()) } else { Err(DbError::LeaseLost(id)) }
+        })
+        .await?;
+        self.inner.wake.notify_waiters();
+        Ok(())
+    }
+
+    async fn fail(&self, claim: &ClaimedJob, _error: &str) -> Result<(), SchedulerError> {
+        // The event log records the failure and its history.
+        self.finish(claim).await
+    }
+
+    async fn next_due_at(&self) -> Result<Option<OffsetDateTime>, SchedulerError> {
+        let next: Option<i64> = self
+            .read(|conn| {
+                Ok(conn.query_row("SELECT MIN(visible_at) FROM jobs", [], |row| row.get(0)).optional()?.flatten())
+            })
+            .await?;
+        Ok(next.map(codec::time).transpose()?)
+    }
+
+    async fn wait_for_work(&self, timeout: Duration) {
+        let _ = tokio::time::timeout(timeout, self.inner.wake.notified()).await;
+    }
+}
+
+impl SqliteStore {
+    async fn finish(&self, claim: &ClaimedJob) -> Result<(), SchedulerError> {
+        let (id, lease) = (claim.job.id, claim.lease as i64);
+        self.write(move |conn| {
+            let deleted =
+                conn.prepare_cached("DELETE FROM jobs WHERE id = ?1 AND lease = ?2")?.execute(params![id.0, lease])?;
+            if deleted == 1 { Ok(()) } else { Err(DbError::LeaseLost(id)) }
+        })
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,92 @@
+//! The schema, as numbered migrations applied on open (`PRAGMA user_version` holds the
+//! number applied). Migrations are only ever appended.
+
+use rusqlite::Connection;
+
+/// Migration `n` takes the schema from version `n` to `n + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: the event log, folded state and the job queue.
+    "
+    CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY,
+        provider TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        method TEXT NOT NULL,
+        path TEXT NOT NULL,
+        query TEXT,
+        headers TEXT NOT NULL,
+        body BLOB NOT NULL,
+        verification TEXT NOT NULL,
+        parse_error TEXT
+    );
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        delivery_id INTEGER NOT NULL REFERENCES deliveries (id),
+        provider TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        dedupe_key TEXT NOT NULL,
+        event TEXT,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        last_error TEXT,
+        received_at INTEGER NOT NULL,
+        next_attempt_at INTEGER,
+        processed_at INTEGER,
+        UNIQUE (provider, dedupe_key)
+    );
+    CREATE INDEX events_by_status ON events (status, id);
+    CREATE INDEX events_by_type ON events (event_type, id);
+    CREATE INDEX events_by_received_at ON events (received_at);
+    CREATE TABLE attempts (
+        event_id INTEGER NOT NULL REFERENCES events (id),
+        number INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER NOT NULL,
+        error TEXT,
+        PRIMARY KEY (event_id, number)
+    );
+    CREATE TABLE call_states (
+        provider TEXT NOT NULL,
+        call_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        PRIMARY KEY (provider, call_id)
+    );
+    CREATE TABLE message_states (
+        provider TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        PRIMARY KEY (provider, message_id)
+    );
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        due_at INTEGER NOT NULL,
+        visible_at INTEGER NOT NULL,
+        deadline INTEGER,
+        failed_attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        lease INTEGER
+    );
+    CREATE INDEX jobs_by_visible_at ON jobs (visible_at, id);
+    ",
+];
+
+/// The schema version this build writes.
+pub const VERSION: usize = MIGRATIONS.len();
+
+/// Applies the migrations `conn` has not seen, in one transaction.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let current: usize = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if current > VERSION {
+        return Err(rusqlite::Error::InvalidParameterName(format!(
+            "database schema version {current} is newer than this build's {VERSION}"
+        )));
+    }
+    for migration in &MIGRATIONS[current..] {
+        tx.execute_batch(migration)?;
+    }
+    tx.execute_batch(&format!("PRAGMA user_version = {VERSION}"))?;
+    tx.commit()
+}

@@ -1,0 +1,288 @@
+//! [`Storage`] on SQLite.
+
+use async_trait::async_trait;
+use callhook::event::{Event, ProviderId};
+use callhook::state::{CallState, MessageState};
+use callhook::storage::{
+    AppendOutcome, Appended, Attempt, AttemptReport, DeliveryId, DeliveryRecord, EventDetail, EventFilter, EventId,
+    EventRecord, NewDelivery, NewEvent, Storage, StorageError,
+};
+use rusqlite::{Connection, OptionalExtension, params};
+use time::OffsetDateTime;
+
+use crate::SqliteStore;
+use crate::codec::{self, DELIVERY_COLUMNS, EVENT_COLUMNS, from_json, json, nanos};
+use crate::error::DbError;
+
+fn insert_delivery(conn: &Connection, delivery: NewDelivery) -> Result<DeliveryRecord, DbError> {
+    conn.prepare_cached(
+        "INSERT INTO deliveries (provider, received_at, method, path, query, headers, body, verification, parse_error)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        delivery.provider.as_str(),
+        nanos(delivery.received_at),
+        delivery.method,
+        delivery.path,
+        delivery.query,
+        json(&delivery.headers),
+        &delivery.body[..],
+        delivery.verification.as_str(),
+        delivery.parse_error,
+    ])?;
+    Ok(DeliveryRecord::from_new(DeliveryId(conn.last_insert_rowid()), delivery))
+}
+
+fn load_delivery(conn: &Connection, id: DeliveryId) -> Result<DeliveryRecord, DbError> {
+    conn.prepare_cached(&format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE id = ?1"))?
+        .query_row([id.0], |row| Ok(codec::delivery_record(row)))
+        .optional()?
+        .ok_or_else(|| DbError::Corrupt(format!("delivery {id} not found")))?
+}
+
+fn insert_events(
+    conn: &Connection,
+    delivery: &DeliveryRecord,
+    events: Vec<NewEvent>,
+) -> Result<Vec<Appended>, DbError> {
+    let mut appended = Vec::with_capacity(events.len());
+    for event in events {
+        let record = EventRecord::from_new(EventId(0), delivery, event);
+        let inserted = conn
+            .prepare_cached(
+                "INSERT INTO events (delivery_id, provider, event_type, dedupe_key, event, status, attempts,
+                     last_error, received_at, next_attempt_at, processed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, NULL)
+                 ON CONFLICT (provider, dedupe_key) DO NOTHING",
+            )?
+            .execute(params![
+                delivery.id.0,
+                record.provider.as_str(),
+                record.event_type,
+                record.dedupe_key,
+                record.event.as_ref().map(json),
+                record.status.as_str(),
+                record.last_error,
+                nanos(record.received_at),
+                record.next_attempt_at.map(nanos),
+            ])?;
+        if inserted == 1 {
+            appended.push(Appended::Inserted(EventId(conn.last_insert_rowid())));
+            if let Some(event) = &record.event {
+                fold(conn, event)?;
+            }
+        } else {
+            let existing: i64 = conn
+                .prepare_cached("SELECT id FROM events WHERE provider = ?1 AND dedupe_key = ?2")?
+                .query_row(params![record.provider.as_str(), record.dedupe_key], |row| row.get(0))?;
+            appended.push(Appended::Duplicate(EventId(existing)));
+        }
+    }
+    Ok(appended)
+}
+
+/// Folds an inserted event into its call or message state, in the same transaction.
+fn fold(conn: &Connection, event: &Event) -> Result<(), DbError> {
+    match event {
+        Event::Call(call) => {
+            let mut state = load_state(conn, "call_states", "call_id", &call.provider, &call.call_id)?
+                .unwrap_or_else(|| CallState::new(call.provider.clone(), call.call_id.clone()));
+            state.apply(call);
+            save_state(conn, "call_states", "call_id", &call.provider, &call.call_id, &state)
+        }
+        Event::Message(message) => {
+            let mut state = load_state(conn, "message_states", "message_id", &message.provider, &message.message_id)?
+                .unwrap_or_else(|| MessageState::new(message.provider.clone(), message.message_id.clone()));
+            state.apply(message);
+            save_state(conn, "message_states", "message_id", &message.provider, &message.message_id, &state)
+        }
+        _ => Ok(()),
+    }
+}
+
+fn load_state<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    table: &str,
+    id_column: &str,
+    provider: &ProviderId,
+    id: &str,
+) -> Result<Option<T>, DbError> {
+    let text: Option<String> = conn
+        .prepare_cached(&format!("SELECT state FROM {table} WHERE provider = ?1 AND {id_column} = ?2"))?
+        .query_row(params![provider.as_str(), id], |row| row.get(0))
+        .optional()?;
+    text.as_deref().map(from_json).transpose()
+}
+
+fn save_state<T: serde::Serialize>(
+    conn: &Connection,
+    table: &str,
+    id_column: &str,
+    provider: &ProviderId,
+    id: &str,
+    state: &T,
+) -> Result<(), DbError> {
+    conn.prepare_cached(&format!(
+        "INSERT INTO {table} (provider, {id_column}, state) VALUES (?1, ?2, ?3)
+         ON CONFLICT (provider, {id_column}) DO UPDATE SET state = excluded.state"
+    ))?
+    .execute(params![provider.as_str(), id, json(state)])?;
+    Ok(())
+}
+
+fn load_event(conn: &Connection, id: EventId) -> Result<Option<EventRecord>, DbError> {
+    conn.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = ?1"))?
+        .query_row([id.0], |row| Ok(codec::event_record(row)))
+        .optional()?
+        .transpose()
+}
+
+fn update_event(conn: &Connection, record: &EventRecord) -> Result<(), DbError> {
+    conn.prepare_cached(
+        "UPDATE events SET status = ?2, attempts = ?3, last_error = ?4, next_attempt_at = ?5, processed_at = ?6
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        record.id.0,
+        record.status.as_str(),
+        record.attempts,
+        record.last_error,
+        record.next_attempt_at.map(nanos),
+        record.processed_at.map(nanos),
+    ])?;
+    Ok(())
+}
+
+#[async_trait]
+impl Storage for SqliteStore {
+    async fn append(&self, delivery: NewDelivery, events: Vec<NewEvent>) -> Result<AppendOutcome, StorageError> {
+        Ok(self
+            .write(move |conn| {
+                let delivery = insert_delivery(conn, delivery)?;
+                let events = insert_events(conn, &delivery, events)?;
+                Ok(AppendOutcome::new(delivery.id, events))
+            })
+            .await?)
+    }
+
+    async fn append_to_delivery(
+        &self,
+        delivery: DeliveryId,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<Appended>, StorageError> {
+        Ok(self
+            .write(move |conn| {
+                let delivery = load_delivery(conn, delivery)?;
+                insert_events(conn, &delivery, events)
+            })
+            .await?)
+    }
+
+    async fn event(&self, id: EventId) -> Result<Option<EventDetail>, StorageError> {
+        Ok(self
+            .read(move |conn| {
+                let Some(event) = load_event(conn, id)? else { return Ok(None) };
+                let delivery = load_delivery(conn, event.delivery_id)?;
+                let mut statement = conn.prepare_cached(
+                    "SELECT number, started_at, finished_at, error FROM attempts WHERE event_id = ?1 ORDER BY number",
+                )?;
+                let attempts = statement
+                    .query_map([id.0], |row| Ok(codec::attempt(row)))?
+                    .map(|row| row?)
+                    .collect::<Result<Vec<Attempt>, DbError>>()?;
+                Ok(Some(EventDetail::new(event, delivery, attempts)))
+            })
+            .await?)
+    }
+
+    async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StorageError> {
+        let filter = filter.clone();
+        Ok(self
+            .read(move |conn| {
+                let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE 1 = 1");
+                let mut values: Vec<rusqlite::types::Value> = Vec::new();
+                let mut push = |clause: &str, value: rusqlite::types::Value| {
+                    values.push(value);
+                    sql.push_str(&format!(" AND {clause} ?{}", values.len()));
+                };
+                if let Some(provider) = &filter.provider {
+                    push("provider =", provider.as_str().to_owned().into());
+                }
+                if let Some(event_type) = &filter.event_type {
+                    push("event_type =", event_type.clone().into());
+                }
+                if let Some(status) = filter.status {
+                    push("status =", status.as_str().to_owned().into());
+                }
+                if let Some(since) = filter.since {
+                    push("received_at >=", nanos(since).into());
+                }
+                if let Some(until) = filter.until {
+                    push("received_at <", nanos(until).into());
+                }
+                if let Some(before) = filter.before {
+                    push("id <", before.0.into());
+                }
+                let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
+                sql.push_str(&format!(" ORDER BY id DESC LIMIT {limit}"));
+                let mut statement = conn.prepare_cached(&sql)?;
+                let rows = statement
+                    .query_map(rusqlite::params_from_iter(values), |row| Ok(codec::event_record(row)))?
+                    .map(|row| row?)
+                    .collect::<Result<Vec<_>, DbError>>()?;
+                Ok(rows)
+            })
+            .await?)
+    }
+
+    async fn record_attempt(&self, id: EventId, report: AttemptReport) -> Result<EventRecord, StorageError> {
+        Ok(self
+            .write(move |conn| {
+                let mut record = load_event(conn, id)?.ok_or(DbError::EventNotFound(id))?;
+                record.apply_attempt(&report);
+                update_event(conn, &record)?;
+                let attempt = Attempt::from_report(record.attempts, &report);
+                conn.prepare_cached(
+                    "INSERT INTO attempts (event_id, number, started_at, finished_at, error) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![
+                    id.0,
+                    attempt.number,
+                    nanos(attempt.started_at),
+                    nanos(attempt.finished_at),
+                    attempt.error
+                ])?;
+                Ok(record)
+            })
+            .await?)
+    }
+
+    async fn reprocess(&self, id: EventId, at: OffsetDateTime) -> Result<EventRecord, StorageError> {
+        Ok(self
+            .write(move |conn| {
+                let mut record = load_event(conn, id)?.ok_or(DbError::EventNotFound(id))?;
+                record.reset_to_pending(at);
+                update_event(conn, &record)?;
+                Ok(record)
+            })
+            .await?)
+    }
+
+    async fn call_state(&self, provider: &ProviderId, call_id: &str) -> Result<Option<CallState>, StorageError> {
+        let (provider, call_id) = (provider.clone(), call_id.to_owned());
+        Ok(self.read(move |conn| load_state(conn, "call_states", "call_id", &provider, &call_id)).await?)
+    }
+
+    async fn message_state(
+        &self,
+        provider: &ProviderId,
+        message_id: &str,
+    ) -> Result<Option<MessageState>, StorageError> {
+        let (provider, message_id) = (provider.clone(), message_id.to_owned());
+        Ok(self.read(move |conn| load_state(conn, "message_states", "message_id", &provider, &message_id)).await?)
+    }
+
+    async fn ping(&self) -> Result<(), StorageError> {
+        Ok(self.read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?)).await?)
+    }
+}

@@ -1,0 +1,15 @@
+//! The Storage and Scheduler contract every implementation keeps, on a real SQLite file.
+
+use std::sync::Arc;
+
+use callhook_sqlite::SqliteStore;
+
+/// A fresh store in its own temporary directory (kept alive for the test's duration
+/// by leaking the guard: the OS cleans the temp dir).
+async fn fresh() -> Arc<SqliteStore> {
+    let dir = tempfile::tempdir().expect("temp dir").keep();
+    Arc::new(SqliteStore::open(dir.join("callhook.sqlite")).await.expect("open"))
+}
+
+callhook::storage_conformance_tests!(fresh());
+callhook::scheduler_conformance_tests!(fresh());

@@ -1,0 +1,194 @@
+//! Durability on a real file: what was acknowledged survives a restart and a SIGKILL,
+//! a job due while the process was down runs when it comes back, and a worker killed
+//! mid-job does not lose the job.
+//!
+//! The crash tests run this test binary again as a child process (the `child_*` tests,
+//! ignored unless started that way), read what it acknowledges on stdout, kill it with
+//! SIGKILL, and check the file.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use callhook::Worker;
+use callhook::event::{Event, ProviderId, UnmodeledEvent};
+use callhook::scheduler::{NewJob, Scheduler};
+use callhook::storage::{EventFilter, EventId, EventStatus, NewDelivery, NewEvent, Storage};
+use callhook::worker::{HandlerError, handler_fn};
+use callhook_sqlite::SqliteStore;
+
+const ACME: ProviderId = ProviderId::from_static("acme");
+const CHILD_DB: &str = "CALLHOOK_TEST_CHILD_DB";
+
+fn body_for(key: &str) -> String {
+    format!(r#"{{"key":"{key}","text":"Olá, \u00e9 isso","padding":"{}"}}"#, "p".repeat(200))
+}
+
+fn new(key: &str) -> (NewDelivery, Vec<NewEvent>) {
+    let delivery = NewDelivery::new(ACME, "/webhooks/acme", time::OffsetDateTime::now_utc(), body_for(key));
+    (delivery, vec![NewEvent::parsed("ping", key, Event::Unmodeled(UnmodeledEvent::new(ACME, "ping")))])
+}
+
+fn spawn_child(test: &str, db: &std::path::Path) -> Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", test, "--nocapture", "--test-threads=1"])
+        .env(CHILD_DB, db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the child")
+}
+
+/// Lines the child printed that start with `prefix`, until `count` of them (or a
+/// timeout), leaving the child running.
+fn read_lines(child: &mut Child, prefix: &str, count: usize) -> Vec<String> {
+    let stdout = child.stdout.take().expect("piped");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut lines = Vec::new();
+    while lines.len() < count {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match receiver.recv_timeout(left) {
+            // libtest prints "test name ... " without a newline before the first line.
+            Ok(line) if line.contains(prefix) => lines.push(line[line.find(prefix).unwrap()..].to_owned()),
+            Ok(_) => {}
+            Err(_) => panic!("the child printed only {} {prefix:?} lines", lines.len()),
+        }
+    }
+    lines
+}
+
+#[tokio::test]
+#[ignore = "run as a child process by acknowledged_appends_survive_sigkill"]
+async fn child_appends_until_killed() {
+    let store = SqliteStore::open(std::env::var(CHILD_DB).unwrap()).await.unwrap();
+    // Sixteen concurrent writers, so acknowledgements come from group commits.
+    let tasks: Vec<_> = (0..16)
+        .map(|writer| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for n in 0.. {
+                    let key = format!("w{writer}-{n}");
+                    let (delivery, events) = new(&key);
+                    let outcome = store.append(delivery, events).await.unwrap();
+                    println!("acked {} {key}", outcome.events[0].id());
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn acknowledged_appends_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crash.sqlite");
+    let mut child = spawn_child("child_appends_until_killed", &db);
+    let acked = read_lines(&mut child, "acked ", 500);
+    child.kill().expect("SIGKILL");
+    child.wait().unwrap();
+
+    let store = SqliteStore::open(&db).await.expect("reopen after the crash");
+    for line in &acked {
+        let mut parts = line.split(' ').skip(1);
+        let id = EventId(parts.next().unwrap().parse().unwrap());
+        let key = parts.next().unwrap();
+        let detail = store.event(id).await.unwrap().unwrap_or_else(|| panic!("acknowledged event {id} lost"));
+        assert_eq!(detail.event.dedupe_key, key);
+        assert_eq!(detail.delivery.body, body_for(key).as_bytes(), "event {id} intact");
+    }
+    let stored = store.list_events(&EventFilter::default().limit(usize::MAX)).await.unwrap().len();
+    assert!(stored >= acked.len(), "{stored} stored, {} acknowledged", acked.len());
+}
+
+#[tokio::test]
+#[ignore = "run as a child process by a_worker_killed_mid_job_does_not_lose_the_job"]
+async fn child_hangs_in_a_handler() {
+    let store = Arc::new(SqliteStore::open(std::env::var(CHILD_DB).unwrap()).await.unwrap());
+    let (delivery, events) = new("slow");
+    let id = store.append(delivery, events).await.unwrap().events[0].id();
+    store.schedule(NewJob::process_event(id, time::OffsetDateTime::now_utc())).await.unwrap();
+    let worker = Worker::builder(store.clone(), store)
+        .lease(Duration::from_secs(2))
+        .handler(handler_fn(|detail: callhook::storage::EventDetail| async move {
+            println!("started {}", detail.event.id);
+            std::future::pending::<()>().await;
+            Ok::<_, HandlerError>(())
+        }))
+        .build();
+    worker.run_due().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_job_does_not_lose_the_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("worker.sqlite");
+    let mut child = spawn_child("child_hangs_in_a_handler", &db);
+    let started = read_lines(&mut child, "started ", 1);
+    child.kill().expect("SIGKILL");
+    child.wait().unwrap();
+    let id = EventId(started[0].trim_start_matches("started ").parse().unwrap());
+
+    let store = Arc::new(SqliteStore::open(&db).await.unwrap());
+    let ran = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = ran.clone();
+    let worker = Worker::builder(store.clone(), store.clone())
+        .handler(handler_fn(move |_| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async { Ok::<_, HandlerError>(()) }
+        }))
+        .build();
+    // The dead worker's lease (2 s) must run out before the job is claimed again.
+    assert_eq!(worker.run_due().await.unwrap(), 0, "still leased to the dead worker");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while worker.run_due().await.unwrap() == 0 {
+        assert!(Instant::now() < deadline, "the job never came back");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(ran.load(std::sync::atomic::Ordering::SeqCst), 1);
+    let record = store.event(id).await.unwrap().unwrap().event;
+    assert_eq!(record.status, EventStatus::Processed);
+}
+
+#[tokio::test]
+async fn a_job_due_while_the_process_was_down_runs_when_it_comes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("restart.sqlite");
+    let due = time::OffsetDateTime::now_utc() + time::Duration::seconds(1);
+    let id = {
+        let store = SqliteStore::open(&db).await.unwrap();
+        let (delivery, events) = new("later");
+        let id = store.append(delivery, events).await.unwrap().events[0].id();
+        store.schedule(NewJob::process_event(id, due)).await.unwrap();
+        id
+    };
+    // The process is "down" past the due time.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let store = Arc::new(SqliteStore::open(&db).await.unwrap());
+    assert!(store.next_due_at().await.unwrap().is_some_and(|at| at <= time::OffsetDateTime::now_utc()));
+    let worker = Worker::builder(store.clone(), store.clone())
+        .handler(handler_fn(|_| async { Ok::<_, HandlerError>(()) }))
+        .build();
+    assert_eq!(worker.run_due().await.unwrap(), 1);
+    assert!(store.event(id).await.unwrap().unwrap().event.processed());
+}
+
+#[tokio::test]
+async fn a_newer_schema_is_refused_not_damaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("future.sqlite");
+    drop(SqliteStore::open(&db).await.unwrap());
+    rusqlite::Connection::open(&db).unwrap().pragma_update(None, "user_version", 999).unwrap();
+    let error = SqliteStore::open(&db).await.unwrap_err();
+    assert!(error.to_string().contains("newer"), "{error}");
+}

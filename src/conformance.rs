@@ -1,0 +1,450 @@
+//! The [`Storage`] and [`Scheduler`] contract as a reusable test suite (feature
+//! `testing`): every implementation, in this crate or yours, runs the same checks.
+//!
+//! Each check is an `async fn` taking a fresh, empty store; the
+//! [`storage_conformance_tests!`](crate::storage_conformance_tests) and
+//! [`scheduler_conformance_tests!`](crate::scheduler_conformance_tests) macros turn
+//! them into one `#[tokio::test]` each, given an expression that builds a fresh store
+//! (evaluated once per test):
+//!
+//! ```ignore
+//! callhook::storage_conformance_tests!(async { std::sync::Arc::new(my_crate::MyStore::open_temp().await) });
+//! callhook::scheduler_conformance_tests!(async { std::sync::Arc::new(my_crate::MyStore::open_temp().await) });
+//! ```
+//!
+//! The macros need `tokio` (with the `macros` and `rt-multi-thread` features) among the
+//! calling crate's dev-dependencies.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+use crate::event::{
+    CallEvent, CallStatus, Event, MessageEvent, MessageKind, MessageStatus, ProviderId, StatusUpdate, UnmodeledEvent,
+};
+use crate::scheduler::{NewJob, Scheduler, SchedulerError};
+use crate::storage::{
+    Appended, AttemptReport, AttemptResult, EventFilter, EventId, EventStatus, NewDelivery, NewEvent, Storage,
+    StorageError, Verification,
+};
+
+const ACME: ProviderId = ProviderId::from_static("acme");
+const OTHER: ProviderId = ProviderId::from_static("other");
+const T0: OffsetDateTime = datetime!(2026-12-01 10:00:00.123456789 UTC);
+
+fn at(seconds: i64) -> OffsetDateTime {
+    T0 + time::Duration::seconds(seconds)
+}
+
+fn delivery(provider: ProviderId, received_at: OffsetDateTime, body: impl Into<Bytes>) -> NewDelivery {
+    NewDelivery::new(provider, "/webhooks/test", received_at, body)
+}
+
+fn call(provider: ProviderId, call_id: &str, status: CallStatus) -> Event {
+    let mut event = CallEvent::new(provider, call_id);
+    event.status = Some(status);
+    Event::Call(event)
+}
+
+fn ping(provider: ProviderId, key: &str) -> NewEvent {
+    NewEvent::parsed("ping", key, Event::Unmodeled(UnmodeledEvent::new(provider, "ping")))
+}
+
+/// Every check of the storage contract, in order (what the macro expands to, as one
+/// function).
+pub async fn storage_all<S: Storage>(new: impl AsyncFn() -> Arc<S>) {
+    append_stores_delivery_and_events_atomically(new().await).await;
+    duplicate_keys_are_reported_not_inserted(new().await).await;
+    concurrent_appends_of_one_key_insert_once(new().await).await;
+    listing_filters_and_pages_newest_first(new().await).await;
+    state_folds_whatever_the_order(new().await).await;
+    attempts_are_recorded_and_failed_events_reprocessed(new().await).await;
+    unparsed_events_are_stored_failed(new().await).await;
+    events_can_be_added_to_an_existing_delivery(new().await).await;
+}
+
+/// A delivery and its events are stored together and read back exactly: body bytes
+/// (not UTF-8 too), headers, query, verification, times to the nanosecond.
+pub async fn append_stores_delivery_and_events_atomically<S: Storage>(storage: Arc<S>) {
+    let body = Bytes::from_static(b"{\"a\":1}\xff\x00binary");
+    let mut new = delivery(ACME, T0, body.clone());
+    new.query = Some("x=1&y=%20".into());
+    new.headers = vec![("content-type".into(), "application/json".into()), ("x-id".into(), "42".into())];
+    new.verification = Verification::Skipped;
+    let events = vec![
+        NewEvent::parsed("call.ringing", "k1", call(ACME, "c1", CallStatus::Ringing)),
+        NewEvent::parsed("call.completed", "k2", call(ACME, "c1", CallStatus::Completed)),
+        ping(ACME, "k3"),
+    ];
+    let outcome = storage.append(new, events).await.expect("append");
+    assert_eq!(outcome.events.len(), 3);
+    let ids: Vec<EventId> = outcome
+        .events
+        .iter()
+        .map(|appended| match appended {
+            Appended::Inserted(id) => *id,
+            Appended::Duplicate(_) => panic!("nothing was stored before"),
+        })
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids grow in append order: {ids:?}");
+
+    let detail = storage.event(ids[1]).await.expect("read").expect("stored");
+    assert_eq!(detail.event.id, ids[1]);
+    assert_eq!(detail.event.delivery_id, outcome.delivery_id);
+    assert_eq!(detail.event.provider, ACME);
+    assert_eq!(detail.event.event_type, "call.completed");
+    assert_eq!(detail.event.dedupe_key, "k2");
+    assert_eq!(detail.event.event, Some(call(ACME, "c1", CallStatus::Completed)));
+    assert_eq!(detail.event.status, EventStatus::Pending);
+    assert_eq!(detail.event.attempts, 0);
+    assert_eq!(detail.event.received_at, T0);
+    assert_eq!(detail.event.next_attempt_at, Some(T0));
+    assert_eq!(detail.delivery.id, outcome.delivery_id);
+    assert_eq!(detail.delivery.body, body);
+    assert_eq!(detail.delivery.query.as_deref(), Some("x=1&y=%20"));
+    assert_eq!(detail.delivery.headers.len(), 2);
+    assert_eq!(detail.delivery.headers[1], ("x-id".to_owned(), "42".to_owned()));
+    assert_eq!(detail.delivery.verification, Verification::Skipped);
+    assert_eq!(detail.delivery.received_at, T0);
+    assert!(detail.attempts.is_empty());
+    assert!(storage.event(EventId(ids[2].0 + 1000)).await.expect("read").is_none());
+    storage.ping().await.expect("ping");
+}
+
+/// A `(provider, dedupe key)` seen before is a duplicate (of the first id), also
+/// within one batch; the same key under another provider is a different event.
+pub async fn duplicate_keys_are_reported_not_inserted<S: Storage>(storage: Arc<S>) {
+    let first = storage.append(delivery(ACME, T0, "1"), vec![ping(ACME, "k")]).await.unwrap();
+    let first_id = first.events[0].id();
+    let again = storage
+        .append(delivery(ACME, at(1), "2"), vec![ping(ACME, "k"), ping(ACME, "new"), ping(ACME, "new")])
+        .await
+        .unwrap();
+    assert_eq!(again.events[0], Appended::Duplicate(first_id));
+    let Appended::Inserted(new_id) = again.events[1] else { panic!("new key inserted: {:?}", again.events) };
+    assert_eq!(again.events[2], Appended::Duplicate(new_id), "a key repeated within a batch is stored once");
+    assert_ne!(again.delivery_id, first.delivery_id, "the delivery itself is always stored");
+    let other = storage.append(delivery(OTHER, at(2), "3"), vec![ping(OTHER, "k")]).await.unwrap();
+    assert!(matches!(other.events[0], Appended::Inserted(_)), "keys are unique per provider");
+    let all = storage.list_events(&EventFilter::default()).await.unwrap();
+    assert_eq!(all.len(), 3);
+}
+
+/// Many tasks appending the same key at once: exactly one inserts, the others see
+/// its id as a duplicate.
+pub async fn concurrent_appends_of_one_key_insert_once<S: Storage>(storage: Arc<S>) {
+    let tasks: Vec<_> = (0..32)
+        .map(|i| {
+            let storage = storage.clone();
+            tokio::spawn(async move {
+                let events = vec![ping(ACME, "contended"), ping(ACME, &format!("own-{i}"))];
+                storage.append(delivery(ACME, at(i), format!("{i}")), events).await.unwrap()
+            })
+        })
+        .collect();
+    let mut inserted = Vec::new();
+    let mut duplicates = Vec::new();
+    for task in tasks {
+        let outcome = task.await.unwrap();
+        match outcome.events[0] {
+            Appended::Inserted(id) => inserted.push(id),
+            Appended::Duplicate(id) => duplicates.push(id),
+        }
+        assert!(matches!(outcome.events[1], Appended::Inserted(_)));
+    }
+    assert_eq!(inserted.len(), 1, "exactly one insert wins");
+    assert!(duplicates.iter().all(|id| *id == inserted[0]), "duplicates point at the winner");
+    let all = storage.list_events(&EventFilter::default().limit(1000)).await.unwrap();
+    assert_eq!(all.len(), 33);
+}
+
+/// Filters by provider, type, status and time; newest first; `before` pages.
+pub async fn listing_filters_and_pages_newest_first<S: Storage>(storage: Arc<S>) {
+    for i in 0..10 {
+        let provider = if i % 2 == 0 { ACME } else { OTHER };
+        let event = NewEvent::parsed(
+            if i < 5 { "early" } else { "late" },
+            format!("k{i}"),
+            call(provider.clone(), "c", CallStatus::Ringing),
+        );
+        storage.append(delivery(provider, at(i * 60), "x"), vec![event]).await.unwrap();
+    }
+    storage.append(delivery(ACME, at(600), "bad"), vec![NewEvent::unparsed("bad", "no parse")]).await.unwrap();
+
+    let all = storage.list_events(&EventFilter::default()).await.unwrap();
+    assert_eq!(all.len(), 11);
+    assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+
+    let acme = storage.list_events(&EventFilter::default().provider(ACME)).await.unwrap();
+    assert_eq!(acme.len(), 6);
+    assert!(acme.iter().all(|e| e.provider == ACME));
+    let late = storage.list_events(&EventFilter::default().event_type("late")).await.unwrap();
+    assert_eq!(late.len(), 5);
+    let failed = storage.list_events(&EventFilter::default().status(EventStatus::Failed)).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].dedupe_key, "bad");
+    let window =
+        storage.list_events(&EventFilter::default().received_between(Some(at(120)), Some(at(300)))).await.unwrap();
+    assert_eq!(window.iter().map(|e| e.dedupe_key.as_str()).collect::<Vec<_>>(), ["k4", "k3", "k2"]);
+
+    let page1 = storage.list_events(&EventFilter::default().limit(4)).await.unwrap();
+    let page2 = storage.list_events(&EventFilter::default().limit(4).before(page1[3].id)).await.unwrap();
+    assert_eq!(page1.len(), 4);
+    assert_eq!(page2.len(), 4);
+    assert!(page2[0].id < page1[3].id);
+    let combined =
+        storage.list_events(&EventFilter::default().provider(OTHER).event_type("late").limit(1)).await.unwrap();
+    assert_eq!(combined[0].dedupe_key, "k9");
+}
+
+/// Call and message state fold on append, whatever the order of arrival.
+pub async fn state_folds_whatever_the_order<S: Storage>(storage: Arc<S>) {
+    let statuses = [CallStatus::Completed, CallStatus::Ringing, CallStatus::InProgress, CallStatus::Initiated];
+    for (i, status) in statuses.into_iter().enumerate() {
+        let event = NewEvent::parsed("call", format!("call-{i}"), call(ACME, "c9", status));
+        storage.append(delivery(ACME, at(i as i64), "x"), vec![event]).await.unwrap();
+    }
+    let state = storage.call_state(&ACME, "c9").await.unwrap().expect("folded");
+    assert_eq!(state.status, Some(CallStatus::Completed));
+    assert!(storage.call_state(&OTHER, "c9").await.unwrap().is_none());
+
+    for (i, status) in [MessageStatus::Read, MessageStatus::Sent, MessageStatus::Delivered].into_iter().enumerate() {
+        let message = MessageEvent::new(ACME, "m1", MessageKind::Status(StatusUpdate::new(status)));
+        let event = NewEvent::parsed("status", format!("m-{i}"), Event::Message(message));
+        storage.append(delivery(ACME, at(i as i64), "x"), vec![event]).await.unwrap();
+    }
+    let state = storage.message_state(&ACME, "m1").await.unwrap().expect("folded");
+    assert_eq!(state.status, Some(MessageStatus::Read));
+    // A duplicate is not folded twice (and folding is idempotent anyway).
+    let message = MessageEvent::new(ACME, "m1", MessageKind::Status(StatusUpdate::new(MessageStatus::Sent)));
+    let duplicate = NewEvent::parsed("status", "m-1", Event::Message(message));
+    storage.append(delivery(ACME, at(9), "x"), vec![duplicate]).await.unwrap();
+    assert_eq!(storage.message_state(&ACME, "m1").await.unwrap().unwrap().status, Some(MessageStatus::Read));
+}
+
+/// Attempts are appended to the history; a failed event is reprocessed back to
+/// pending with its history kept; unknown ids are reported.
+pub async fn attempts_are_recorded_and_failed_events_reprocessed<S: Storage>(storage: Arc<S>) {
+    let outcome = storage.append(delivery(ACME, T0, "x"), vec![ping(ACME, "k")]).await.unwrap();
+    let id = outcome.events[0].id();
+
+    let retry = AttemptResult::Retry { error: "crm down".into(), next_attempt_at: at(10) };
+    let record = storage.record_attempt(id, AttemptReport::new(at(1), at(2), retry)).await.unwrap();
+    assert_eq!((record.status, record.attempts), (EventStatus::Pending, 1));
+    assert_eq!(record.next_attempt_at, Some(at(10)));
+    assert_eq!(record.last_error.as_deref(), Some("crm down"));
+
+    let failed = AttemptResult::Failed { error: "gave up".into() };
+    let record = storage.record_attempt(id, AttemptReport::new(at(10), at(11), failed)).await.unwrap();
+    assert_eq!((record.status, record.attempts), (EventStatus::Failed, 2));
+    assert_eq!(record.next_attempt_at, None);
+
+    let record = storage.reprocess(id, at(20)).await.unwrap();
+    assert_eq!(record.status, EventStatus::Pending);
+    assert_eq!(record.next_attempt_at, Some(at(20)));
+    assert_eq!(record.attempts, 2, "history kept");
+
+    let done = storage.record_attempt(id, AttemptReport::new(at(20), at(21), AttemptResult::Processed)).await.unwrap();
+    assert_eq!(done.status, EventStatus::Processed);
+    assert!(done.processed());
+    assert_eq!(done.processed_at, Some(at(21)));
+
+    let detail = storage.event(id).await.unwrap().unwrap();
+    assert_eq!(detail.attempts.len(), 3);
+    assert_eq!(detail.attempts.iter().map(|a| a.number).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(detail.attempts[0].error.as_deref(), Some("crm down"));
+    assert_eq!(detail.attempts[0].started_at, at(1));
+    assert_eq!(detail.attempts[2].error, None);
+    assert_eq!(detail.event, done);
+
+    let missing = EventId(id.0 + 1000);
+    let report = AttemptReport::new(at(1), at(2), AttemptResult::Processed);
+    assert!(matches!(storage.record_attempt(missing, report).await, Err(StorageError::EventNotFound(_))));
+    assert!(matches!(storage.reprocess(missing, at(1)).await, Err(StorageError::EventNotFound(_))));
+}
+
+/// A body that did not parse is kept as a failed placeholder with its error.
+pub async fn unparsed_events_are_stored_failed<S: Storage>(storage: Arc<S>) {
+    let mut new = delivery(ACME, T0, "{not json");
+    new.parse_error = Some("expected value".into());
+    let outcome = storage.append(new, vec![NewEvent::unparsed("unparsed:abc", "expected value")]).await.unwrap();
+    let detail = storage.event(outcome.events[0].id()).await.unwrap().unwrap();
+    assert_eq!(detail.event.status, EventStatus::Failed);
+    assert_eq!(detail.event.event, None);
+    assert_eq!(detail.event.last_error.as_deref(), Some("expected value"));
+    assert_eq!(detail.delivery.parse_error.as_deref(), Some("expected value"));
+}
+
+/// Reprocessing a placeholder adds the parsed events to its delivery.
+pub async fn events_can_be_added_to_an_existing_delivery<S: Storage>(storage: Arc<S>) {
+    let outcome = storage.append(delivery(ACME, T0, "x"), vec![NewEvent::unparsed("u", "e")]).await.unwrap();
+    let added =
+        storage.append_to_delivery(outcome.delivery_id, vec![ping(ACME, "late-1"), ping(ACME, "u")]).await.unwrap();
+    assert!(matches!(added[0], Appended::Inserted(_)));
+    assert_eq!(added[1], Appended::Duplicate(outcome.events[0].id()));
+    let detail = storage.event(added[0].id()).await.unwrap().unwrap();
+    assert_eq!(detail.event.delivery_id, outcome.delivery_id);
+    assert_eq!(detail.event.received_at, T0);
+}
+
+const LEASE: Duration = Duration::from_secs(30);
+
+/// Every check of the scheduler contract, in order.
+pub async fn scheduler_all<S: Scheduler>(new: impl AsyncFn() -> Arc<S>) {
+    due_jobs_are_claimed_earliest_first(new().await).await;
+    keys_are_unique_while_unfinished(new().await).await;
+    retries_count_failures_and_requeue(new().await).await;
+    expired_leases_are_claimed_again(new().await).await;
+    concurrent_claimers_never_share_an_attempt(new().await).await;
+}
+
+/// Due jobs come out earliest first, future ones not at all.
+pub async fn due_jobs_are_claimed_earliest_first<S: Scheduler>(scheduler: Arc<S>) {
+    for (event, offset) in [(1, 5), (2, -5), (3, 0), (4, -1)] {
+        scheduler.schedule(NewJob::process_event(EventId(event), at(offset))).await.unwrap().expect("new key");
+    }
+    assert_eq!(scheduler.next_due_at().await.unwrap(), Some(at(-5)));
+    let claimed = scheduler.claim_due(T0, 2, LEASE).await.unwrap();
+    let keys: Vec<_> = claimed.iter().map(|c| c.job.key.as_str()).collect();
+    assert_eq!(keys, ["process-event:2", "process-event:4"]);
+    let claimed = scheduler.claim_due(T0, 10, LEASE).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].job.key, "process-event:3");
+    assert_eq!(claimed[0].job.due_at, T0);
+    assert_eq!(claimed[0].leased_until, T0 + LEASE);
+    assert_eq!(scheduler.next_due_at().await.unwrap(), Some(at(5)));
+}
+
+/// Scheduling a key that is already waiting or running does nothing; once the job is
+/// finished the key can be scheduled again.
+pub async fn keys_are_unique_while_unfinished<S: Scheduler>(scheduler: Arc<S>) {
+    let job = || NewJob::process_event(EventId(7), T0);
+    assert!(scheduler.schedule(job()).await.unwrap().is_some());
+    assert!(scheduler.schedule(job()).await.unwrap().is_none(), "waiting");
+    let claim = scheduler.claim_due(T0, 10, LEASE).await.unwrap().remove(0);
+    assert!(scheduler.schedule(job()).await.unwrap().is_none(), "running");
+    scheduler.complete(&claim).await.unwrap();
+    assert!(scheduler.schedule(job()).await.unwrap().is_some(), "finished: can run again");
+    let claim = scheduler.claim_due(T0, 10, LEASE).await.unwrap().remove(0);
+    scheduler.fail(&claim, "no").await.unwrap();
+    assert_eq!(scheduler.next_due_at().await.unwrap(), None);
+}
+
+/// A retry counts the failure, keeps the error and makes the job due later.
+pub async fn retries_count_failures_and_requeue<S: Scheduler>(scheduler: Arc<S>) {
+    let deadline = Some(at(3600));
+    scheduler.schedule(NewJob::process_event(EventId(1), T0).with_deadline(deadline)).await.unwrap();
+    let claim = scheduler.claim_due(T0, 1, LEASE).await.unwrap().remove(0);
+    assert_eq!(claim.job.deadline, deadline);
+    scheduler.retry(&claim, at(10), "boom").await.unwrap();
+    assert!(scheduler.claim_due(at(9), 1, LEASE).await.unwrap().is_empty());
+    assert_eq!(scheduler.next_due_at().await.unwrap(), Some(at(10)));
+    let again = scheduler.claim_due(at(10), 1, LEASE).await.unwrap().remove(0);
+    assert_eq!(again.job.failed_attempts, 1);
+    assert_eq!(again.job.last_error.as_deref(), Some("boom"));
+    assert_eq!(again.job.due_at, at(10));
+    assert_eq!(again.job.deadline, deadline);
+    assert!(matches!(scheduler.retry(&claim, at(20), "stale").await, Err(SchedulerError::LeaseLost(_))));
+}
+
+/// A claim whose lease ran out is claimed again; the stale claim can no longer
+/// complete, retry or fail the job.
+pub async fn expired_leases_are_claimed_again<S: Scheduler>(scheduler: Arc<S>) {
+    scheduler.schedule(NewJob::process_event(EventId(1), T0)).await.unwrap();
+    let first = scheduler.claim_due(T0, 1, LEASE).await.unwrap().remove(0);
+    assert!(scheduler.claim_due(T0 + Duration::from_secs(29), 1, LEASE).await.unwrap().is_empty());
+    let second = scheduler.claim_due(T0 + LEASE, 1, LEASE).await.unwrap().remove(0);
+    assert_eq!(first.job.id, second.job.id);
+    assert_ne!(first.lease, second.lease);
+    assert!(matches!(scheduler.complete(&first).await, Err(SchedulerError::LeaseLost(_))));
+    assert!(matches!(scheduler.fail(&first, "x").await, Err(SchedulerError::LeaseLost(_))));
+    scheduler.complete(&second).await.unwrap();
+    assert_eq!(scheduler.next_due_at().await.unwrap(), None);
+}
+
+/// Eight workers claiming at once never get the same job attempt, and together they
+/// get every job.
+pub async fn concurrent_claimers_never_share_an_attempt<S: Scheduler>(scheduler: Arc<S>) {
+    for i in 0..64 {
+        scheduler.schedule(NewJob::process_event(EventId(i), T0)).await.unwrap();
+    }
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let scheduler = scheduler.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let claimed = scheduler.claim_due(T0, 3, LEASE).await.unwrap();
+                    if claimed.is_empty() {
+                        break mine;
+                    }
+                    for claim in claimed {
+                        mine.push(claim.job.id);
+                        scheduler.complete(&claim).await.unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    for worker in workers {
+        for id in worker.await.unwrap() {
+            total += 1;
+            assert!(seen.insert(id), "job {id} claimed twice");
+        }
+    }
+    assert_eq!(total, 64);
+}
+
+/// One `#[tokio::test]` per storage check; `$new` builds a fresh `Arc` of a store.
+#[macro_export]
+macro_rules! storage_conformance_tests {
+    ($new:expr) => {
+        $crate::__conformance_tests!($new, storage:
+            append_stores_delivery_and_events_atomically,
+            duplicate_keys_are_reported_not_inserted,
+            concurrent_appends_of_one_key_insert_once,
+            listing_filters_and_pages_newest_first,
+            state_folds_whatever_the_order,
+            attempts_are_recorded_and_failed_events_reprocessed,
+            unparsed_events_are_stored_failed,
+            events_can_be_added_to_an_existing_delivery,
+        );
+    };
+}
+
+/// One `#[tokio::test]` per scheduler check; `$new` builds a fresh `Arc` of a scheduler.
+#[macro_export]
+macro_rules! scheduler_conformance_tests {
+    ($new:expr) => {
+        $crate::__conformance_tests!($new, scheduler:
+            due_jobs_are_claimed_earliest_first,
+            keys_are_unique_while_unfinished,
+            retries_count_failures_and_requeue,
+            expired_leases_are_claimed_again,
+            concurrent_claimers_never_share_an_attempt,
+        );
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __conformance_tests {
+    ($new:expr, $kind:ident: $($check:ident),* $(,)?) => {
+        mod $kind {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $check() {
+                    $crate::conformance::$check($new.await).await;
+                }
+            )*
+        }
+    };
+}
