@@ -231,6 +231,24 @@ impl Receiver {
         self.inner.body_limit
     }
 
+    /// The mounted paths, sorted (for adapters that route each path explicitly).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use callhook::{InProcessScheduler, MemoryStorage, Receiver};
+    /// let receiver = Receiver::builder()
+    ///     .storage(Arc::new(MemoryStorage::new()))
+    ///     .scheduler(Arc::new(InProcessScheduler::new()))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(receiver.paths().len(), 0);
+    /// ```
+    pub fn paths(&self) -> Vec<&str> {
+        let mut paths: Vec<&str> = self.inner.routes.keys().map(String::as_str).collect();
+        paths.sort_unstable();
+        paths
+    }
+
     /// Every mounted provider, once each (for [`WorkerBuilder::providers`](crate::worker::WorkerBuilder::providers)).
     pub fn providers(&self) -> Vec<Arc<dyn Provider>> {
         let mut seen = HashMap::new();

@@ -1,4 +1,4 @@
-//! SQLite storage and scheduler for [callhook](callhook): the embedded default.
+//! SQLite storage and scheduler for [callhook]: the embedded default.
 //!
 //! One file holds the event log (every delivery's exact bytes, its events, their
 //! attempts), the folded call and message state, and the job queue. It is created and

@@ -1,0 +1,131 @@
+//! [`Scheduler`] on PostgreSQL: claims take due rows with `FOR UPDATE SKIP LOCKED`
+//! (so concurrent workers, in any process, never take the same row), stamp a lease
+//! from a sequence, and hide the job until the lease runs out (`visible_at`). Finished
+//! jobs are deleted; the event log is the record.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use callhook::scheduler::{ClaimedJob, JobId, NewJob, Scheduler, SchedulerError};
+use time::OffsetDateTime;
+
+use crate::PostgresStore;
+use crate::codec::{self, JOB_COLUMNS, json, nanos};
+use crate::error::DbError;
+
+#[async_trait]
+impl Scheduler for PostgresStore {
+    async fn schedule(&self, job: NewJob) -> Result<Option<JobId>, SchedulerError> {
+        let client = self.pool().get().await.map_err(DbError::from)?;
+        let statement = client
+            .prepare_cached(
+                "INSERT INTO callhook_jobs (key, kind, due_at, visible_at, deadline) VALUES ($1, $2, $3, $3, $4)
+                 ON CONFLICT (key) DO NOTHING RETURNING id",
+            )
+            .await
+            .map_err(DbError::from)?;
+        let row = client
+            .query_opt(&statement, &[&job.key, &json(&job.kind), &nanos(job.due_at), &job.deadline.map(nanos)])
+            .await
+            .map_err(DbError::from)?;
+        let id = row.map(|row| row.try_get(0).map(JobId)).transpose().map_err(DbError::from)?;
+        if id.is_some() {
+            self.inner.wake.notify_waiters();
+        }
+        Ok(id)
+    }
+
+    async fn claim_due(
+        &self,
+        now: OffsetDateTime,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedJob>, SchedulerError> {
+        let until = now + lease;
+        let client = self.pool().get().await.map_err(DbError::from)?;
+        let columns = JOB_COLUMNS.split(", ").map(|c| format!("j.{c}")).collect::<Vec<_>>().join(", ");
+        let statement = client
+            .prepare_cached(&format!(
+                "WITH due AS (
+                     SELECT id, visible_at FROM callhook_jobs WHERE visible_at <= $1
+                     ORDER BY visible_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
+                 )
+                 UPDATE callhook_jobs AS j SET lease = nextval('callhook_leases'), visible_at = $3
+                 FROM due WHERE j.id = due.id
+                 RETURNING {columns}, j.lease, due.visible_at"
+            ))
+            .await
+            .map_err(DbError::from)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = client.query(&statement, &[&nanos(now), &limit, &nanos(until)]).await.map_err(DbError::from)?;
+        let mut claimed = rows
+            .iter()
+            .map(|row| {
+                let job = codec::job(row)?;
+                let lease: i64 = row.try_get(7)?;
+                let was_visible: i64 = row.try_get(8)?;
+                Ok((was_visible, ClaimedJob::new(job, lease as u64, until)))
+            })
+            .collect::<Result<Vec<_>, DbError>>()?;
+        // RETURNING has no order: give the claims in due order.
+        claimed.sort_by_key(|(was_visible, claim)| (*was_visible, claim.job.id));
+        Ok(claimed.into_iter().map(|(_, claim)| claim).collect())
+    }
+
+    async fn complete(&self, claim: &ClaimedJob) -> Result<(), SchedulerError> {
+        self.finish(claim).await
+    }
+
+    async fn retry(&self, claim: &ClaimedJob, due_at: OffsetDateTime, error: &str) -> Result<(), SchedulerError> {
+        let client = self.pool().get().await.map_err(DbError::from)?;
+        let statement = client
+            .prepare_cached(
+                "UPDATE callhook_jobs SET failed_attempts = failed_attempts + 1, last_error = $3, due_at = $4,
+                     visible_at = $4, lease = NULL
+                 WHERE id = $1 AND lease = $2",
+            )
+            .await
+            .map_err(DbError::from)?;
+        let lease = claim.lease as i64;
+        let updated = client
+            .execute(&statement, &[&claim.job.id.0, &lease, &error, &nanos(due_at)])
+            .await
+            .map_err(DbError::from)?;
+        if updated != 1 {
+            return Err(SchedulerError::LeaseLost(claim.job.id));
+        }
+        self.inner.wake.notify_waiters();
+        Ok(())
+    }
+
+    async fn fail(&self, claim: &ClaimedJob, _error: &str) -> Result<(), SchedulerError> {
+        // The event log records the failure and its history.
+        self.finish(claim).await
+    }
+
+    async fn next_due_at(&self) -> Result<Option<OffsetDateTime>, SchedulerError> {
+        let client = self.pool().get().await.map_err(DbError::from)?;
+        let row = client.query_one("SELECT MIN(visible_at) FROM callhook_jobs", &[]).await.map_err(DbError::from)?;
+        let next: Option<i64> = row.try_get(0).map_err(DbError::from)?;
+        Ok(next.map(codec::time).transpose()?)
+    }
+
+    async fn wait_for_work(&self, timeout: Duration) {
+        // Jobs scheduled by this process wake it at once; other processes' jobs are
+        // found by the next poll.
+        let _ = tokio::time::timeout(timeout, self.inner.wake.notified()).await;
+    }
+}
+
+impl PostgresStore {
+    async fn finish(&self, claim: &ClaimedJob) -> Result<(), SchedulerError> {
+        let client = self.pool().get().await.map_err(DbError::from)?;
+        let statement = client
+            .prepare_cached("DELETE FROM callhook_jobs WHERE id = $1 AND lease = $2")
+            .await
+            .map_err(DbError::from)?;
+        let lease = claim.lease as i64;
+        let deleted = client.execute(&statement, &[&claim.job.id.0, &lease]).await.map_err(DbError::from)?;
+        if deleted == 1 { Ok(()) } else { Err(SchedulerError::LeaseLost(claim.job.id)) }
+    }
+}
