@@ -32,6 +32,45 @@ impl Clock for SystemClock {
     }
 }
 
+/// A clock that moves only when told to ([`ManualClock::advance`], [`ManualClock::set`]):
+/// for tests that step through hours of retries while real I/O (a local HTTP server)
+/// runs at its own pace. Clones share the time.
+///
+/// ```
+/// use callhook::clock::{Clock, ManualClock};
+/// use time::macros::datetime;
+/// let clock = ManualClock::new(datetime!(2026-12-01 10:00 UTC));
+/// clock.advance(time::Duration::hours(4));
+/// assert_eq!(clock.now(), datetime!(2026-12-01 14:00 UTC));
+/// ```
+#[derive(Clone, Debug)]
+pub struct ManualClock {
+    now: std::sync::Arc<std::sync::Mutex<OffsetDateTime>>,
+}
+
+impl ManualClock {
+    /// A clock reading `start`.
+    pub fn new(start: OffsetDateTime) -> Self {
+        Self { now: std::sync::Arc::new(std::sync::Mutex::new(start)) }
+    }
+
+    /// Moves the clock forward (or back, with a negative duration).
+    pub fn advance(&self, by: time::Duration) {
+        *self.now.lock().unwrap_or_else(|p| p.into_inner()) += by;
+    }
+
+    /// Sets the time.
+    pub fn set(&self, to: OffsetDateTime) {
+        *self.now.lock().unwrap_or_else(|p| p.into_inner()) = to;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.now.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 /// A clock that starts at a given wall time and advances with tokio's clock, so it
 /// follows `tokio::time::pause` and `advance` in tests.
 ///

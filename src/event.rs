@@ -343,6 +343,29 @@ pub struct Recording {
     /// Why the recording failed, when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ProviderError>,
+    /// Where callhook stored its copy, once downloaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stored: Option<StoredRecording>,
+}
+
+/// A recording callhook downloaded and stored.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct StoredRecording {
+    /// Where it is (a file path, an object key), as the sink names it.
+    pub location: String,
+    /// Its size in bytes.
+    pub size_bytes: u64,
+    /// Its content type, as the provider served it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+}
+
+impl StoredRecording {
+    /// A stored recording at `location` of `size_bytes`.
+    pub fn new(location: impl Into<String>, size_bytes: u64, content_type: Option<String>) -> Self {
+        Self { location: location.into(), size_bytes, content_type }
+    }
 }
 
 impl Recording {
@@ -355,7 +378,7 @@ impl Recording {
     /// assert!(recording.status.is_final());
     /// ```
     pub fn new(status: RecordingStatus) -> Self {
-        Self { status, url: None, recording_id: None, duration_secs: None, error: None }
+        Self { status, url: None, recording_id: None, duration_secs: None, error: None, stored: None }
     }
 }
 

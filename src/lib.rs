@@ -86,6 +86,7 @@ pub mod event;
 pub mod provider;
 pub mod providers;
 pub mod receiver;
+pub mod recording;
 pub mod retry;
 pub mod scheduler;
 pub mod state;

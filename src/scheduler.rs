@@ -17,6 +17,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::event::ProviderId;
 use crate::storage::{BoxError, EventId};
 
 mod in_process;
@@ -43,6 +44,20 @@ pub enum JobKind {
     ProcessEvent {
         /// The event.
         event_id: EventId,
+    },
+    /// Download a call's recording, which the provider says is ready.
+    FetchRecording {
+        /// The call's provider.
+        provider: ProviderId,
+        /// The provider's call id.
+        call_id: String,
+    },
+    /// Look for a call's recording that should exist but was not reported ready.
+    PollRecording {
+        /// The call's provider.
+        provider: ProviderId,
+        /// The provider's call id.
+        call_id: String,
     },
 }
 
@@ -78,6 +93,19 @@ impl NewJob {
     /// Processing of a stored event, due at `due_at`.
     pub fn process_event(event_id: EventId, due_at: OffsetDateTime) -> Self {
         Self::new(format!("process-event:{event_id}"), JobKind::ProcessEvent { event_id }, due_at)
+    }
+
+    /// The job that downloads the ready recording of `call_id` (one per call while
+    /// unfinished).
+    pub fn fetch_recording(provider: ProviderId, call_id: &str, due_at: OffsetDateTime) -> Self {
+        let key = format!("fetch-recording:{provider}:{call_id}");
+        Self::new(key, JobKind::FetchRecording { provider, call_id: call_id.to_owned() }, due_at)
+    }
+
+    /// The job that polls for the recording of `call_id` (one per call while unfinished).
+    pub fn poll_recording(provider: ProviderId, call_id: &str, due_at: OffsetDateTime) -> Self {
+        let key = format!("poll-recording:{provider}:{call_id}");
+        Self::new(key, JobKind::PollRecording { provider, call_id: call_id.to_owned() }, due_at)
     }
 
     /// The same job with a deadline for its retries.

@@ -346,6 +346,7 @@ fn merge_recording(current: &mut Option<Recording>, new: &Recording) {
                 merge_max(&mut existing.recording_id, &new.recording_id);
                 merge_max(&mut existing.duration_secs, &new.duration_secs);
                 merge_max(&mut existing.error, &new.error);
+                merge_max(&mut existing.stored, &new.stored);
             }
             Ordering::Less => {}
         },

@@ -27,6 +27,7 @@ use tracing::Instrument;
 use crate::clock::{Clock, SystemClock};
 use crate::event::ProviderId;
 use crate::provider::{Provider, WebhookRequest};
+use crate::recording::Recordings;
 use crate::retry::RetryPolicy;
 use crate::scheduler::{ClaimedJob, JobKind, NewJob, Scheduler, SchedulerError};
 use crate::storage::{
@@ -196,6 +197,7 @@ struct Inner {
     lease: Duration,
     handler_timeout: Duration,
     idle_poll: Duration,
+    recordings: Option<Recordings>,
 }
 
 /// Configures a [`Worker`].
@@ -211,6 +213,7 @@ pub struct WorkerBuilder {
     lease: Duration,
     handler_timeout: Duration,
     idle_poll: Duration,
+    recordings: Option<Recordings>,
 }
 
 impl WorkerBuilder {
@@ -272,6 +275,13 @@ impl WorkerBuilder {
         self
     }
 
+    /// Retrieves call recordings: downloads when ready, polls until the deadline (see
+    /// [`recording`](crate::recording)).
+    pub fn recordings(mut self, recordings: Recordings) -> Self {
+        self.recordings = Some(recordings);
+        self
+    }
+
     /// The worker.
     pub fn build(self) -> Worker {
         let (updates, _) = broadcast::channel(1024);
@@ -289,6 +299,7 @@ impl WorkerBuilder {
                 lease: self.lease,
                 handler_timeout: self.handler_timeout,
                 idle_poll: self.idle_poll,
+                recordings: self.recordings,
             }),
         }
     }
@@ -309,6 +320,7 @@ impl Worker {
             lease: Duration::from_secs(300),
             handler_timeout: Duration::from_secs(60),
             idle_poll: Duration::from_secs(1),
+            recordings: None,
         }
     }
 
@@ -415,6 +427,11 @@ impl Worker {
                 let span = tracing::info_span!("callhook.job", job_id = %claim.job.id, %event_id);
                 self.process_event(&claim, event_id).instrument(span).await
             }
+            JobKind::FetchRecording { ref provider, ref call_id }
+            | JobKind::PollRecording { ref provider, ref call_id } => {
+                let span = tracing::info_span!("callhook.recording", job_id = %claim.job.id, %provider, %call_id);
+                self.retrieve_recording(&claim, provider, call_id).instrument(span).await
+            }
         }
     }
 
@@ -446,6 +463,9 @@ impl Worker {
                 let record = inner.storage.record_attempt(id, report).await?;
                 inner.scheduler.complete(claim).await?;
                 metrics::counter!("callhook_events_processed_total", "provider" => provider).increment(1);
+                if let Some(crate::event::Event::Call(call)) = &detail.event.event {
+                    self.follow_recording(&call.provider, &call.call_id).await;
+                }
                 (record, None)
             }
             Err((error, retry)) => {
@@ -526,6 +546,8 @@ impl Worker {
         Ok(())
     }
 }
+
+mod recording_jobs;
 
 #[derive(Clone, Copy)]
 enum Retry {

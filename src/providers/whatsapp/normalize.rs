@@ -85,6 +85,128 @@ pub const PROVIDER: ProviderId = ProviderId::from_static("whatsapp");
 /// assert_eq!(events[1].event_type, "statuses.delivered");
 /// ```
 pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
+    match single_pass(body) {
+        Some(events) => Ok(events),
+        None => general(body),
+    }
+}
+
+/// The hot path: the body parsed once, each change's value straight into typed views
+/// (no raw `value` kept and parsed again, no raw message parsed a third time), and the
+/// output allocated once. `None` when a change needs its raw JSON (a field other than
+/// `messages` and `calls`, or `errors` about the notification) or when the body does
+/// not fit the views; [`general`] then decides. The views are stricter than the general
+/// path's models and type every field it reads the same way, so whenever this succeeds
+/// the general path gives the same events.
+fn single_pass(body: &[u8]) -> Option<Vec<ParsedEvent>> {
+    let notification: view::Notification<'_> = serde_json::from_slice(body).ok()?;
+    let mut count = 0;
+    for change in notification.entry.iter().flat_map(|entry| &entry.changes) {
+        let value = &change.value.0;
+        count += match &*change.field {
+            _ if !value.errors.is_empty() => return None,
+            "messages" => value.messages.len() + value.statuses.len(),
+            "calls" => value.calls.len() + value.statuses.len(),
+            _ => return None,
+        };
+    }
+    let mut out = Vec::with_capacity(count);
+    for change in notification.entry.iter().flat_map(|entry| &entry.changes) {
+        let value = &change.value.0;
+        let business = value.metadata.as_ref().map(|m| &*m.display_phone_number);
+        if change.field == "messages" {
+            out.extend(value.messages.iter().map(|message| inbound_message(message, &value.contacts, business)));
+        } else {
+            out.extend(value.calls.iter().map(|call| call_event(call, &value.contacts)));
+        }
+        out.extend(value.statuses.iter().map(|status| status_event(status, business)));
+    }
+    Some(out)
+}
+
+/// Borrowed views of a notification for [`single_pass`]: the models' types, with each
+/// change's value typed in place instead of kept raw.
+mod view {
+    use std::borrow::Cow;
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    use serde::Deserialize;
+    use serde::de::value::MapAccessDeserializer;
+    use serde::de::{Deserializer, MapAccess, Visitor};
+
+    use super::super::model::{ApiError, Call, Contact, InboundMessage, Metadata, Status};
+
+    #[derive(Deserialize)]
+    pub(super) struct Notification<'a> {
+        #[serde(borrow, rename = "object")]
+        _object: Cow<'a, str>,
+        #[serde(borrow, default)]
+        pub(super) entry: Vec<Entry<'a>>,
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct Entry<'a> {
+        #[serde(borrow, rename = "id")]
+        _id: Cow<'a, str>,
+        #[serde(borrow, default)]
+        pub(super) changes: Vec<Change<'a>>,
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct Change<'a> {
+        #[serde(borrow)]
+        pub(super) field: Cow<'a, str>,
+        #[serde(borrow)]
+        pub(super) value: Value<'a>,
+    }
+
+    /// A `messages` or `calls` value: [`Fields`] from a JSON object only (a derived
+    /// struct would also accept an array, by position).
+    pub(super) struct Value<'a>(pub(super) Fields<'a>);
+
+    /// The union of `MessagesValue` and `CallsValue`, messages typed in place.
+    #[derive(Deserialize)]
+    pub(super) struct Fields<'a> {
+        #[serde(borrow, default, rename = "messaging_product")]
+        _messaging_product: Option<Cow<'a, str>>,
+        #[serde(borrow, default)]
+        pub(super) metadata: Option<Metadata<'a>>,
+        #[serde(borrow, default)]
+        pub(super) contacts: Vec<Contact<'a>>,
+        #[serde(borrow, default)]
+        pub(super) messages: Vec<InboundMessage<'a>>,
+        #[serde(borrow, default)]
+        pub(super) statuses: Vec<Status<'a>>,
+        #[serde(borrow, default)]
+        pub(super) calls: Vec<Call<'a>>,
+        #[serde(borrow, default)]
+        pub(super) errors: Vec<ApiError<'a>>,
+    }
+
+    impl<'de: 'a, 'a> Deserialize<'de> for Value<'a> {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct ObjectOnly<'a>(PhantomData<Fields<'a>>);
+
+            impl<'de: 'a, 'a> Visitor<'de> for ObjectOnly<'a> {
+                type Value = Value<'a>;
+
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a JSON object")
+                }
+
+                fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value<'a>, A::Error> {
+                    Fields::deserialize(MapAccessDeserializer::new(map)).map(Value)
+                }
+            }
+
+            deserializer.deserialize_map(ObjectOnly(PhantomData))
+        }
+    }
+}
+
+/// The general path: every field, raw values kept where the event needs them.
+fn general(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
     let notification: Notification<'_> = serde_json::from_slice(body)?;
     let mut out = Vec::new();
     for entry in &notification.entry {

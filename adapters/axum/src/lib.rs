@@ -1,0 +1,129 @@
+//! axum adapter for [callhook]: serve a [`Receiver`] from an axum
+//! [`Router`].
+//!
+//! The body is read whole, bounded by the receiver's body limit (a bigger body is
+//! answered `413` without reading on), and handed over as the exact bytes received:
+//! signatures are checked over them. The URL a provider signed (Twilio) comes from the
+//! receiver's configured public base URL; behind a proxy that sets
+//! `X-Forwarded-Proto` and `X-Forwarded-Host` you may instead opt in to trusting those
+//! ([`Options::trust_forwarded_headers`]), never the `Host` header alone.
+//!
+//! ```no_run
+//! # async fn run(receiver: callhook::Receiver) -> std::io::Result<()> {
+//! let app = axum::Router::new()
+//!     .route("/", axum::routing::get(|| async { "hello" }))
+//!     // Merge, don't nest: the receiver matches full paths.
+//!     .merge(callhook_axum::router(receiver));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! axum::serve(listener, app).await
+//! # }
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use bytes::Bytes;
+use callhook::Receiver;
+use http::{HeaderMap, StatusCode, Uri};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+
+/// How requests are handed to the receiver.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct Options {
+    /// Rebuild the request URL from `X-Forwarded-Proto` and `X-Forwarded-Host` (the
+    /// first value of each). Only for services behind a proxy that sets them and
+    /// strips them from clients; a configured public base URL still wins.
+    pub trust_forwarded_headers: bool,
+}
+
+impl Options {
+    /// Sets [`Options::trust_forwarded_headers`].
+    pub fn trust_forwarded_headers(mut self, trust: bool) -> Self {
+        self.trust_forwarded_headers = trust;
+        self
+    }
+}
+
+/// A router with every path mounted on `receiver`, any method (the receiver answers
+/// `405` itself). Merge it into your app.
+pub fn router<S: Clone + Send + Sync + 'static>(receiver: Receiver) -> Router<S> {
+    router_with(receiver, Options::default())
+}
+
+/// [`router`] with options.
+pub fn router_with<S: Clone + Send + Sync + 'static>(receiver: Receiver, options: Options) -> Router<S> {
+    let shared = Arc::new((receiver.clone(), options));
+    receiver.paths().into_iter().fold(Router::new(), |router, path| {
+        let shared = shared.clone();
+        router.route(path, any(move |request: Request| async move { handle(&shared.0, &shared.1, request).await }))
+    })
+}
+
+/// Hands one axum request to `receiver`: for use in your own handler or fallback.
+pub async fn handle(receiver: &Receiver, options: &Options, request: Request) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let body = match Limited::new(body, receiver.body_limit()).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
+            return (StatusCode::PAYLOAD_TOO_LARGE, "body too large").into_response();
+        }
+        Err(_) => return (StatusCode::BAD_REQUEST, "could not read the body").into_response(),
+    };
+    // The URL a provider signed comes from configuration or trusted forwarded headers,
+    // never from what the client wrote on its request line.
+    parts.uri = match options.trust_forwarded_headers.then(|| forwarded_uri(&parts.headers, &parts.uri)).flatten() {
+        Some(uri) => uri,
+        None => origin_form(&parts.uri),
+    };
+    let response = receiver.handle(http::Request::from_parts(parts, body)).await;
+    response.map(Body::from)
+}
+
+/// The path and query alone (a client may send an absolute URI on its request line).
+fn origin_form(uri: &Uri) -> Uri {
+    uri.path_and_query().and_then(|pq| pq.as_str().parse().ok()).unwrap_or_else(|| Uri::from_static("/"))
+}
+
+/// `proto://host/path?query` from the forwarded headers, when both are present.
+fn forwarded_uri(headers: &HeaderMap, uri: &Uri) -> Option<Uri> {
+    let first = |name: &str| {
+        headers.get(name)?.to_str().ok()?.split(',').next().map(str::trim).filter(|value| !value.is_empty())
+    };
+    let proto = first("x-forwarded-proto").filter(|proto| matches!(*proto, "http" | "https"))?;
+    let host = first("x-forwarded-host")?;
+    let path_and_query = uri.path_and_query().map_or("/", |pq| pq.as_str());
+    format!("{proto}://{host}{path_and_query}").parse().ok()
+}
+
+/// Converts a callhook response (for handlers that call the receiver themselves).
+pub fn into_response(response: http::Response<Bytes>) -> Response {
+    response.map(Body::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_headers_rebuild_the_public_url() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-proto", "https, http".parse().unwrap());
+        headers.insert("x-forwarded-host", "crm.example.com".parse().unwrap());
+        let uri: Uri = "/webhooks/twilio/call-status?a=1".parse().unwrap();
+        assert_eq!(
+            forwarded_uri(&headers, &uri).unwrap().to_string(),
+            "https://crm.example.com/webhooks/twilio/call-status?a=1"
+        );
+        headers.insert("x-forwarded-proto", "gopher".parse().unwrap());
+        assert_eq!(forwarded_uri(&headers, &uri), None);
+        assert_eq!(forwarded_uri(&HeaderMap::new(), &uri), None);
+    }
+}

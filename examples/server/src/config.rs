@@ -1,0 +1,127 @@
+//! The server's configuration, from environment variables (names in the README).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use callhook::verify::Secret;
+
+/// Where the event log and job queue live.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Database {
+    /// A SQLite file (the default: `callhook.sqlite` in the working directory).
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL (`DATABASE_URL=postgres://...`).
+    Postgres(String),
+}
+
+/// Everything the server reads from its environment.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `CALLHOOK_LISTEN`, default `127.0.0.1:3000`.
+    pub listen: SocketAddr,
+    /// `DATABASE_URL`: a `postgres://` URL, or a SQLite path (`sqlite://` optional).
+    pub database: Database,
+    /// `CALLHOOK_PUBLIC_URL`: the origin providers call (Twilio signs it).
+    pub public_url: Option<String>,
+    /// `CALLHOOK_ADMIN_TOKEN`: the admin API's bearer token; unset, the API is off.
+    pub admin_token: Option<Secret>,
+    /// `TWILIO_AUTH_TOKEN`.
+    pub twilio_auth_token: Option<Secret>,
+    /// `RETELL_API_KEY`.
+    pub retell_api_key: Option<Secret>,
+    /// `WHATSAPP_APP_SECRET`.
+    pub whatsapp_app_secret: Option<Secret>,
+    /// `WHATSAPP_VERIFY_TOKEN`.
+    pub whatsapp_verify_token: Option<Secret>,
+    /// `CLOUDTALK_WEBHOOK_TOKEN`.
+    pub cloudtalk_token: Option<Secret>,
+    /// `WAVOIP_WEBHOOK_TOKEN`.
+    pub wavoip_token: Option<Secret>,
+    /// `CALLHOOK_TRUST_FORWARDED_HEADERS=true`: rebuild URLs from `X-Forwarded-*`.
+    pub trust_forwarded_headers: bool,
+    /// `CALLHOOK_RECORDINGS_DIR`, default `./recordings`.
+    pub recordings_dir: PathBuf,
+    /// `CALLHOOK_RECORDING_HOSTS`: extra `host[:port]` recordings may come from, plain
+    /// HTTP allowed (comma-separated).
+    pub recording_hosts: Vec<String>,
+    /// `TWILIO_ACCOUNT_SID`: with `TWILIO_AUTH_TOKEN`, Basic credentials for recordings
+    /// (unset, the SID is read from each recording URL).
+    pub twilio_account_sid: Option<String>,
+}
+
+/// A configuration variable with an invalid value.
+#[derive(Debug, thiserror::Error)]
+#[error("{name}: {reason}")]
+pub struct ConfigError {
+    /// The variable.
+    pub name: &'static str,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads variables through `lookup` (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let secret = |name: &str| get(name).map(Secret::new);
+        let listen = match get("CALLHOOK_LISTEN") {
+            Some(value) => {
+                value.parse().map_err(|e| ConfigError { name: "CALLHOOK_LISTEN", reason: format!("{e}: {value:?}") })?
+            }
+            None => SocketAddr::from(([127, 0, 0, 1], 3000)),
+        };
+        let database = match get("DATABASE_URL") {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Database::Postgres(url),
+            Some(url) => Database::Sqlite(PathBuf::from(url.trim_start_matches("sqlite://"))),
+            None => Database::Sqlite(PathBuf::from("callhook.sqlite")),
+        };
+        Ok(Self {
+            listen,
+            database,
+            public_url: get("CALLHOOK_PUBLIC_URL").map(|url| url.trim_end_matches('/').to_owned()),
+            admin_token: secret("CALLHOOK_ADMIN_TOKEN"),
+            twilio_auth_token: secret("TWILIO_AUTH_TOKEN"),
+            retell_api_key: secret("RETELL_API_KEY"),
+            whatsapp_app_secret: secret("WHATSAPP_APP_SECRET"),
+            whatsapp_verify_token: secret("WHATSAPP_VERIFY_TOKEN"),
+            cloudtalk_token: secret("CLOUDTALK_WEBHOOK_TOKEN"),
+            wavoip_token: secret("WAVOIP_WEBHOOK_TOKEN"),
+            trust_forwarded_headers: get("CALLHOOK_TRUST_FORWARDED_HEADERS").is_some_and(|v| v == "true" || v == "1"),
+            recordings_dir: PathBuf::from(get("CALLHOOK_RECORDINGS_DIR").unwrap_or_else(|| "recordings".into())),
+            recording_hosts: get("CALLHOOK_RECORDING_HOSTS")
+                .map(|hosts| hosts.split(',').map(str::trim).filter(|h| !h.is_empty()).map(str::to_owned).collect())
+                .unwrap_or_default(),
+            twilio_account_sid: get("TWILIO_ACCOUNT_SID"),
+        })
+    }
+
+    /// The origin Twilio signatures are checked against: the configured public URL, or
+    /// else this server's own address (right for local tests; say so at start-up).
+    pub fn twilio_base_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_database_kinds() {
+        let config = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(config.listen, SocketAddr::from(([127, 0, 0, 1], 3000)));
+        assert_eq!(config.database, Database::Sqlite("callhook.sqlite".into()));
+        assert!(config.admin_token.is_none() && config.twilio_auth_token.is_none());
+        let pg = Config::from_lookup(|n| (n == "DATABASE_URL").then(|| "postgres://u@h/db".to_owned())).unwrap();
+        assert_eq!(pg.database, Database::Postgres("postgres://u@h/db".into()));
+        let bad = Config::from_lookup(|n| (n == "CALLHOOK_LISTEN").then(|| "nowhere".to_owned()));
+        assert_eq!(bad.unwrap_err().name, "CALLHOOK_LISTEN");
+        let blank = Config::from_lookup(|n| (n == "TWILIO_AUTH_TOKEN").then(|| "  ".to_owned())).unwrap();
+        assert!(blank.twilio_auth_token.is_none(), "a blank secret is no secret");
+    }
+}

@@ -1,0 +1,170 @@
+//! The callhook reference server: every provider's webhooks on one axum service, the
+//! event log in SQLite (default) or PostgreSQL, a worker processing events, and an admin
+//! API. `main.rs` is the command line; this library is what the tests drive.
+
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod config;
+pub mod mounts;
+pub mod samples;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use callhook::recording::http::HttpFetcher;
+use callhook::recording::{FileSink, Recordings};
+use callhook::verify::Secret;
+use callhook::worker::{HandlerError, handler_fn};
+use callhook::{Receiver, Scheduler, Storage, Worker};
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::config::{Config, Database};
+
+/// What the HTTP handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// The event log.
+    pub storage: Arc<dyn Storage>,
+    /// The worker (for reprocessing and the live stream).
+    pub worker: Worker,
+    /// The admin API's token; `None` turns the API off.
+    pub admin_token: Option<Secret>,
+    /// The Prometheus recorder's handle, when one is installed.
+    pub metrics: Option<PrometheusHandle>,
+}
+
+/// Opens the configured store as both storage and scheduler.
+pub async fn open_store(database: &Database) -> Result<(Arc<dyn Storage>, Arc<dyn Scheduler>), String> {
+    match database {
+        Database::Sqlite(path) => {
+            let store = Arc::new(callhook_sqlite::SqliteStore::open(path).await.map_err(|e| e.to_string())?);
+            Ok((store.clone(), store))
+        }
+        Database::Postgres(url) => {
+            let store = Arc::new(callhook_postgres::PostgresStore::connect(url).await.map_err(|e| e.to_string())?);
+            Ok((store.clone(), store))
+        }
+    }
+}
+
+/// Recording retrieval into `CALLHOOK_RECORDINGS_DIR`.
+pub fn recordings(config: &Config) -> Result<Recordings, String> {
+    let mut fetcher = HttpFetcher::builder();
+    for host in &config.recording_hosts {
+        fetcher = fetcher.allow_insecure_host(host.clone());
+    }
+    if let Some(token) = &config.twilio_auth_token {
+        fetcher = match &config.twilio_account_sid {
+            Some(sid) => fetcher.twilio_credentials(sid.clone(), token.clone()),
+            None => fetcher.twilio_auth_token(token.clone()),
+        };
+    }
+    let fetcher = fetcher.build().map_err(|e| e.to_string())?;
+    Ok(Recordings::new(fetcher, FileSink::new(config.recordings_dir.clone())))
+}
+
+/// The worker: logs each event it processes (a real CRM puts its handler here) and
+/// retrieves recordings.
+pub fn worker(
+    config: &Config,
+    receiver: &Receiver,
+    storage: Arc<dyn Storage>,
+    scheduler: Arc<dyn Scheduler>,
+) -> Result<Worker, String> {
+    Ok(Worker::builder(storage, scheduler)
+        .recordings(recordings(config)?)
+        .providers(receiver.providers())
+        .handler(handler_fn(|detail: callhook::storage::EventDetail| async move {
+            let event = &detail.event;
+            tracing::info!(id = %event.id, provider = %event.provider, event_type = %event.event_type, "processed");
+            Ok::<_, HandlerError>(())
+        }))
+        .build())
+}
+
+/// The whole HTTP application: webhooks, admin API, health and metrics.
+pub fn app(receiver: Receiver, state: AppState, trust_forwarded_headers: bool) -> Router {
+    let options = callhook_axum::Options::default().trust_forwarded_headers(trust_forwarded_headers);
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .with_state(state.clone())
+        .merge(api::router(state))
+        .merge(callhook_axum::router_with(receiver, options))
+}
+
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.storage.ping().await {
+        Ok(()) => (StatusCode::OK, "ok"),
+        Err(error) => {
+            tracing::error!(%error, "health check: storage unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "storage unreachable")
+        }
+    }
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    match &state.metrics {
+        Some(handle) => ([(http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render()).into_response(),
+        None => (StatusCode::NOT_FOUND, "no metrics recorder installed").into_response(),
+    }
+}
+
+/// Serves `config` on `listener` until `shutdown` completes, with a worker beside it;
+/// then stops accepting, finishes in-flight requests and jobs, and returns.
+pub async fn serve(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    metrics: Option<PrometheusHandle>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
+    let (storage, scheduler) = open_store(&config.database).await?;
+    let (receiver, report) =
+        mounts::receiver(&config, storage.clone(), scheduler.clone()).map_err(|e| e.to_string())?;
+    for line in &report {
+        tracing::info!("{line}");
+    }
+    if config.admin_token.is_none() {
+        tracing::warn!("CALLHOOK_ADMIN_TOKEN is not set: the admin API is off");
+    }
+    let worker = worker(&config, &receiver, storage.clone(), scheduler)?;
+    let recovered = worker.recover().await.map_err(|e| e.to_string())?;
+    if recovered > 0 {
+        tracing::info!(recovered, "scheduled pending events that had no job");
+    }
+    let state = AppState { storage, worker: worker.clone(), admin_token: config.admin_token.clone(), metrics };
+    let app = app(receiver, state, config.trust_forwarded_headers);
+
+    let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(async move {
+        worker
+            .run(async {
+                let _ = worker_stopped.await;
+            })
+            .await
+    });
+    tracing::info!(address = %listener.local_addr().map_err(|e| e.to_string())?, "listening");
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    // HTTP is drained; now let the worker finish the jobs it started.
+    let _ = stop_worker.send(());
+    let _ = running.await;
+    served.map_err(|e| e.to_string())
+}
+
+/// Runs only the worker (no HTTP), until `shutdown`: for receivers that cannot process
+/// (AWS Lambda) writing to the same PostgreSQL database.
+pub async fn work(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), String> {
+    let (storage, scheduler) = open_store(&config.database).await?;
+    let (receiver, _) = mounts::receiver(&config, storage.clone(), scheduler.clone()).map_err(|e| e.to_string())?;
+    let worker = worker(&config, &receiver, storage, scheduler)?;
+    worker.recover().await.map_err(|e| e.to_string())?;
+    tracing::info!("worker only: processing stored events, no HTTP listener");
+    worker.run(shutdown).await;
+    Ok(())
+}

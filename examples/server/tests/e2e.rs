@@ -1,0 +1,285 @@
+//! The reference server end to end over real HTTP on loopback, on a real SQLite file:
+//! signed samples of every provider are accepted, processed and visible through the
+//! admin API; unsigned and tampered requests are refused; the admin API refuses a
+//! missing or wrong token; health, metrics, OpenAPI and the live stream answer; the
+//! server shuts down gracefully.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use callhook::providers::{twilio, whatsapp};
+use callhook_server::config::Config;
+use serde_json::Value;
+
+const ADMIN: &str = "admin-token-for-tests";
+
+struct Running {
+    base: String,
+    config: Config,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<Result<(), String>>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start(vars: &[(&str, &str)]) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let mut env: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    env.insert("CALLHOOK_LISTEN".into(), address.to_string());
+    env.insert("DATABASE_URL".into(), dir.path().join("e2e.sqlite").display().to_string());
+    env.insert("CALLHOOK_RECORDINGS_DIR".into(), dir.path().join("recordings").display().to_string());
+    let config = Config::from_lookup(|name| env.get(name).cloned()).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let metrics = metrics_handle();
+    let server = tokio::spawn(callhook_server::serve(config.clone(), listener, Some(metrics), async {
+        let _ = stopped.await;
+    }));
+    Running { base: format!("http://{address}"), config, stop: Some(stop), server, _dir: dir }
+}
+
+/// The process-wide Prometheus recorder (the `metrics` facade allows one).
+fn metrics_handle() -> metrics_exporter_prometheus::PrometheusHandle {
+    static HANDLE: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> = std::sync::OnceLock::new();
+    HANDLE.get_or_init(|| metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().unwrap()).clone()
+}
+
+const ALL_PROVIDERS: [(&str, &str); 8] = [
+    ("TWILIO_AUTH_TOKEN", "twilio-secret"),
+    ("RETELL_API_KEY", "key_retell"),
+    ("WHATSAPP_APP_SECRET", "meta-secret"),
+    ("WHATSAPP_VERIFY_TOKEN", "verify-me"),
+    ("CLOUDTALK_WEBHOOK_TOKEN", "cloudtalk-secret"),
+    ("WAVOIP_WEBHOOK_TOKEN", "wavoip-secret"),
+    ("CALLHOOK_ADMIN_TOKEN", ADMIN),
+    ("RUST_LOG", "warn"),
+];
+
+async fn admin_get(base: &str, path: &str) -> (u16, Value) {
+    let response = reqwest::Client::new().get(format!("{base}{path}")).bearer_auth(ADMIN).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn send(base: &str, request: http::Request<bytes::Bytes>) -> reqwest::Response {
+    let (parts, body) = request.into_parts();
+    let mut builder = reqwest::Client::new()
+        .request(parts.method, format!("{base}{}", parts.uri.path_and_query().unwrap()))
+        .body(body);
+    for (name, value) in &parts.headers {
+        builder = builder.header(name, value);
+    }
+    builder.send().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_server_end_to_end() {
+    let mut server = start(&ALL_PROVIDERS).await;
+    let base = server.base.clone();
+
+    // Every provider's signed samples are accepted.
+    let sent = callhook_server::samples::send(&base, &server.config).await.unwrap();
+    let providers: std::collections::HashSet<_> = sent.iter().map(|s| s.provider).collect();
+    assert_eq!(providers.len(), 5, "{sent:?}");
+    assert!(sent.iter().all(|s| s.status == 200), "{sent:?}");
+
+    // They are processed and listed, newest first.
+    // Twilio 10, WhatsApp 6 (one per status in the batch), Retell 3, CloudTalk 3, WaVoIP 5,
+    // and the recording of Retell's sample call, at a host no allowlist has: refused.
+    let expected_events = 28;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let events = loop {
+        let (status, page) = admin_get(&base, "/api/events?limit=500").await;
+        assert_eq!(status, 200, "{page}");
+        let events = page["events"].as_array().unwrap().clone();
+        if events.len() >= expected_events && events.iter().all(|e| e["status"] == "processed") {
+            break events;
+        }
+        assert!(Instant::now() < deadline, "not all processed: {page}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(events.len(), expected_events);
+    let refused = events.iter().find(|e| e["event_type"] == "callhook.recording.failed").expect("recording refused");
+    assert_eq!(refused["provider"], "retell");
+    assert!(events.windows(2).all(|w| w[0]["id"].as_i64() > w[1]["id"].as_i64()));
+
+    // Filters and pagination.
+    let (_, twilio_page) = admin_get(&base, "/api/events?provider=twilio&limit=3").await;
+    assert_eq!(twilio_page["events"].as_array().unwrap().len(), 3);
+    assert!(twilio_page["events"].as_array().unwrap().iter().all(|e| e["provider"] == "twilio"));
+    let before = twilio_page["next_before"].as_i64().expect("more pages");
+    let (_, next) = admin_get(&base, &format!("/api/events?provider=twilio&limit=100&before={before}")).await;
+    assert_eq!(next["events"].as_array().unwrap().len(), 7, "10 Twilio events in all");
+    let (status, bad) = admin_get(&base, "/api/events?status=lost").await;
+    assert_eq!((status, bad["error"]["code"].as_str()), (400, Some("bad_request")));
+
+    // One event with its original payload, byte for byte.
+    let whatsapp_text = events.iter().find(|e| e["event_type"] == "messages.text").unwrap();
+    let (status, detail) = admin_get(&base, &format!("/api/events/{}", whatsapp_text["id"])).await;
+    assert_eq!(status, 200);
+    let body = detail["delivery"]["body_text"].as_str().unwrap();
+    assert!(body.contains("Ol\\u00e1") && body.contains("or\\u00e7amento"), "exactly as sent: {body}");
+    assert_eq!(detail["delivery"]["verification"], "verified");
+    assert_eq!(detail["attempts"].as_array().unwrap().len(), 1);
+    let (status, missing) = admin_get(&base, "/api/events/999999").await;
+    assert_eq!((status, missing["error"]["code"].as_str()), (404, Some("not_found")));
+
+    // Folded state.
+    let call_id = events.iter().find(|e| e["event_type"] == "call-status.completed").unwrap()["event"]["call_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, call) = admin_get(&base, &format!("/api/calls/twilio/{call_id}")).await;
+    assert_eq!((status, call["status"].as_str()), (200, Some("completed")));
+    let wamid = events.iter().find(|e| e["event_type"] == "statuses.read").unwrap()["event"]["message_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, message) = admin_get(&base, &format!("/api/messages/whatsapp/{wamid}")).await;
+    assert_eq!(message["status"], "read", "read wins over the later sent and delivered");
+
+    // Reprocessing, seen live on the stream.
+    let mut stream = reqwest::Client::new().get(format!("{base}/api/stream")).bearer_auth(ADMIN).send().await.unwrap();
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    let id = whatsapp_text["id"].as_i64().unwrap();
+    let response = reqwest::Client::new()
+        .post(format!("{base}/api/events/{id}/reprocess"))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let mut seen = String::new();
+    while !seen.contains(&format!("\"id\":{id}")) {
+        let chunk = tokio::time::timeout(Duration::from_secs(10), stream.chunk()).await.expect("an update").unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk.expect("stream open")));
+    }
+    assert!(seen.contains("event: update"), "{seen}");
+    let (_, detail) = admin_get(&base, &format!("/api/events/{id}")).await;
+    assert_eq!(detail["attempts"].as_array().unwrap().len(), 2, "history kept");
+
+    // Refusals: unsigned, tampered, wrong admin token.
+    let unsigned = reqwest::Client::new().post(format!("{base}/webhooks/whatsapp")).body("{}").send().await.unwrap();
+    assert_eq!(unsigned.status(), 401);
+    let body = whatsapp::testing::notification("messages", whatsapp::testing::statuses(&[("wamid.T", "read", 1)]));
+    let (parts, _) = whatsapp::testing::signed("meta-secret", "/webhooks/whatsapp", &body).into_parts();
+    let tampered = http::Request::from_parts(parts, bytes::Bytes::from(body.replace("read", "sent")));
+    assert_eq!(send(&base, tampered).await.status(), 401);
+    for token in [None, Some("wrong")] {
+        let mut request = reqwest::Client::new().get(format!("{base}/api/events"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 401);
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["error"]["code"], "unauthorized");
+    }
+
+    // The WhatsApp handshake and Twilio's TwiML.
+    let challenge = send(&base, whatsapp::testing::handshake("/webhooks/whatsapp", "verify-me", "42424242")).await;
+    assert_eq!((challenge.status().as_u16(), challenge.text().await.unwrap()), (200, "42424242".to_owned()));
+    let url = format!("{base}/webhooks/twilio/incoming-call");
+    let call = send(
+        &base,
+        twilio::testing::signed_form("twilio-secret", &url, &twilio::testing::incoming_call("CAx", "+1", "+2")),
+    )
+    .await;
+    assert_eq!(call.headers()["content-type"], "text/xml; charset=utf-8");
+    let twiml = call.text().await.unwrap();
+    assert!(twiml.starts_with("<?xml") && twiml.contains("<Response>"), "{twiml}");
+
+    // Health, metrics, OpenAPI.
+    assert_eq!(reqwest::get(format!("{base}/healthz")).await.unwrap().status(), 200);
+    let metrics = reqwest::get(format!("{base}/metrics")).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("callhook_requests_total"), "{metrics}");
+    let openapi: Value = reqwest::get(format!("{base}/api/openapi.json")).await.unwrap().json().await.unwrap();
+    assert!(openapi["openapi"].as_str().unwrap().starts_with("3."));
+    for path in ["/api/events", "/api/events/{id}", "/api/events/{id}/reprocess", "/api/calls/{provider}/{id}"] {
+        assert!(openapi["paths"][path].is_object(), "{path} documented");
+    }
+
+    // Graceful shutdown.
+    drop(stream);
+    server.stop.take().unwrap().send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), &mut server.server).await.expect("stops").unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unconfigured_providers_are_not_mounted_and_the_api_is_off_without_a_token() {
+    let server = start(&[("WHATSAPP_APP_SECRET", "meta-secret")]).await;
+    let body = "Body=hi&From=%2B1&MessageSid=SM1";
+    let twilio = reqwest::Client::new().post(format!("{}/webhooks/twilio/incoming-message", server.base)).body(body);
+    assert_eq!(twilio.send().await.unwrap().status(), 404, "no TWILIO_AUTH_TOKEN: nothing at the path");
+    let response = reqwest::get(format!("{}/api/events", server.base)).await.unwrap();
+    assert_eq!(response.status(), 403);
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "api_disabled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_mode_processes_what_another_receiver_stored() {
+    use callhook::Storage;
+    use callhook::scheduler::{NewJob, Scheduler};
+    use callhook::storage::{NewDelivery, NewEvent};
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shared.sqlite");
+    // A receiver elsewhere (say, a Lambda) stored an event and its job.
+    let id = {
+        let store = callhook_sqlite::SqliteStore::open(&db).await.unwrap();
+        let acme = callhook::event::ProviderId::from_static("acme");
+        let event = callhook::Event::Unmodeled(callhook::event::UnmodeledEvent::new(acme.clone(), "ping"));
+        let delivery = NewDelivery::new(acme, "/webhooks/acme", time::OffsetDateTime::now_utc(), "{}");
+        let id = store.append(delivery, vec![NewEvent::parsed("ping", "k", event)]).await.unwrap().events[0].id();
+        store.schedule(NewJob::process_event(id, time::OffsetDateTime::now_utc())).await.unwrap();
+        id
+    };
+    let path = db.display().to_string();
+    let config = Config::from_lookup(|name| (name == "DATABASE_URL").then(|| path.clone())).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(callhook_server::work(config, async {
+        let _ = stopped.await;
+    }));
+    let store = callhook_sqlite::SqliteStore::open(&db).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !store.event(id).await.unwrap().unwrap().event.processed() {
+        assert!(Instant::now() < deadline, "the worker never processed the event");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.send(()).unwrap();
+    worker.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ready_recording_is_downloaded_and_shown_on_the_call() {
+    // A local server plays WaVoIP's recording storage, allowed through CALLHOOK_RECORDING_HOSTS.
+    let storage = axum::Router::new()
+        .route("/rec/{id}", axum::routing::get(|| async { ([("content-type", "audio/mpeg")], "mp3 bytes") }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move { axum::serve(listener, storage).await.unwrap() });
+    let server =
+        start(&[("WAVOIP_WEBHOOK_TOKEN", "wv"), ("CALLHOOK_ADMIN_TOKEN", ADMIN), ("CALLHOOK_RECORDING_HOSTS", &host)])
+            .await;
+
+    let body = serde_json::json!({
+        "type": "RECORD", "action": "UPDATE", "whatsapp_call_id": 777, "record_status": "READY",
+        "record_url": format!("http://{host}/rec/777"),
+    });
+    let request = callhook::providers::wavoip::testing::with_token("wv", "/webhooks/wavoip", &body.to_string());
+    assert_eq!(send(&server.base, request).await.status(), 200);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let call = loop {
+        let (status, call) = admin_get(&server.base, "/api/calls/wavoip/777").await;
+        if status == 200 && call["recording"]["stored"]["location"].is_string() {
+            break call;
+        }
+        assert!(Instant::now() < deadline, "never stored: {call}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(call["recording"]["status"], "ready");
+    assert_eq!(call["recording"]["stored"]["size_bytes"], 9);
+    let location = call["recording"]["stored"]["location"].as_str().unwrap();
+    assert_eq!(std::fs::read(location).unwrap(), b"mp3 bytes");
+}
