@@ -79,6 +79,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod alert;
 pub mod clock;
 #[cfg(feature = "testing")]
 pub mod conformance;

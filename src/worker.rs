@@ -90,11 +90,24 @@ pub struct Alert {
     pub error: String,
 }
 
+impl Alert {
+    /// An alert about `event`, failed with `error`.
+    pub fn new(event: EventRecord, error: impl Into<String>) -> Self {
+        Self { event, error: error.into() }
+    }
+}
+
 /// Told about every event that fails for good (after its last attempt).
 #[async_trait]
 pub trait AlertHook: Send + Sync + 'static {
     /// Reports one failed event. Must not fail; log what cannot be delivered.
     async fn alert(&self, alert: &Alert);
+
+    /// Reports failures a rate limit held back (see
+    /// [`RateLimitedAlert`](crate::alert::RateLimitedAlert)). The default logs them.
+    async fn summary(&self, summary: &crate::alert::AlertSummary) {
+        tracing::error!(suppressed = summary.suppressed, first_error = %summary.first_error, "{}", summary.text());
+    }
 }
 
 /// The default [`AlertHook`]: an `error`-level log line.

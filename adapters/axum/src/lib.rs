@@ -35,16 +35,31 @@ use http::{HeaderMap, StatusCode, Uri};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 /// How requests are handed to the receiver.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Options {
     /// Rebuild the request URL from `X-Forwarded-Proto` and `X-Forwarded-Host` (the
     /// first value of each). Only for services behind a proxy that sets them and
     /// strips them from clients; a configured public base URL still wins.
     pub trust_forwarded_headers: bool,
+    /// The longest a client may take to send the body (default 30 s): a slow sender
+    /// gets `408` instead of holding a connection and a task forever.
+    pub body_timeout: std::time::Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { trust_forwarded_headers: false, body_timeout: std::time::Duration::from_secs(30) }
+    }
 }
 
 impl Options {
+    /// Sets [`Options::body_timeout`].
+    pub fn body_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
     /// Sets [`Options::trust_forwarded_headers`].
     pub fn trust_forwarded_headers(mut self, trust: bool) -> Self {
         self.trust_forwarded_headers = trust;
@@ -70,12 +85,14 @@ pub fn router_with<S: Clone + Send + Sync + 'static>(receiver: Receiver, options
 /// Hands one axum request to `receiver`: for use in your own handler or fallback.
 pub async fn handle(receiver: &Receiver, options: &Options, request: Request) -> Response {
     let (mut parts, body) = request.into_parts();
-    let body = match Limited::new(body, receiver.body_limit()).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
+    let read = tokio::time::timeout(options.body_timeout, Limited::new(body, receiver.body_limit()).collect());
+    let body = match read.await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(error)) if error.downcast_ref::<LengthLimitError>().is_some() => {
             return (StatusCode::PAYLOAD_TOO_LARGE, "body too large").into_response();
         }
-        Err(_) => return (StatusCode::BAD_REQUEST, "could not read the body").into_response(),
+        Ok(Err(_)) => return (StatusCode::BAD_REQUEST, "could not read the body").into_response(),
+        Err(_) => return (StatusCode::REQUEST_TIMEOUT, "body not received in time").into_response(),
     };
     // The URL a provider signed comes from configuration or trusted forwarded headers,
     // never from what the client wrote on its request line.

@@ -92,3 +92,23 @@ async fn twilio_urls_come_from_configuration_or_trusted_forwarded_headers() {
     assert_eq!(send(&base, request).await.status(), 200);
     assert_eq!(events(&storage), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_never_finishes_gets_408_not_a_stuck_task() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (base, storage) = serve(Options::default().body_timeout(std::time::Duration::from_millis(200)), None).await;
+    let mut socket = tokio::net::TcpStream::connect(base.trim_start_matches("http://")).await.unwrap();
+    socket
+        .write_all(b"POST /webhooks/whatsapp HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{\"object\":")
+        .await
+        .unwrap();
+    let mut answer = vec![0u8; 64];
+    let read =
+        tokio::time::timeout(std::time::Duration::from_secs(5), socket.read(&mut answer)).await.unwrap().unwrap();
+    assert!(
+        String::from_utf8_lossy(&answer[..read]).starts_with("HTTP/1.1 408"),
+        "{:?}",
+        String::from_utf8_lossy(&answer[..read])
+    );
+    assert_eq!(events(&storage), 0);
+}

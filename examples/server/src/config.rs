@@ -47,6 +47,8 @@ pub struct Config {
     /// `TWILIO_ACCOUNT_SID`: with `TWILIO_AUTH_TOKEN`, Basic credentials for recordings
     /// (unset, the SID is read from each recording URL).
     pub twilio_account_sid: Option<String>,
+    /// `CALLHOOK_ALERT_WEBHOOK_URL`: a Slack/Teams-style incoming webhook for failures.
+    pub alert_webhook_url: Option<Secret>,
 }
 
 /// A configuration variable with an invalid value.
@@ -97,6 +99,7 @@ impl Config {
                 .map(|hosts| hosts.split(',').map(str::trim).filter(|h| !h.is_empty()).map(str::to_owned).collect())
                 .unwrap_or_default(),
             twilio_account_sid: get("TWILIO_ACCOUNT_SID"),
+            alert_webhook_url: secret("CALLHOOK_ALERT_WEBHOOK_URL"),
         })
     }
 

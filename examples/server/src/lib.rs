@@ -17,6 +17,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use callhook::alert::{JsonWebhookAlert, LogAlert, RateLimitedAlert};
 use callhook::recording::http::HttpFetcher;
 use callhook::recording::{FileSink, Recordings};
 use callhook::verify::Secret;
@@ -53,6 +54,8 @@ pub async fn open_store(database: &Database) -> Result<(Arc<dyn Storage>, Arc<dy
     }
 }
 
+const ALERT_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Recording retrieval into `CALLHOOK_RECORDINGS_DIR`.
 pub fn recordings(config: &Config) -> Result<Recordings, String> {
     let mut fetcher = HttpFetcher::builder();
@@ -77,7 +80,15 @@ pub fn worker(
     storage: Arc<dyn Storage>,
     scheduler: Arc<dyn Scheduler>,
 ) -> Result<Worker, String> {
+    // At most 10 alerts a minute; a storm of failures becomes one summary.
+    let alerts = match &config.alert_webhook_url {
+        Some(url) => {
+            RateLimitedAlert::new(JsonWebhookAlert::new(url.expose()).map_err(|e| e.to_string())?, 10, ALERT_WINDOW)
+        }
+        None => RateLimitedAlert::new(LogAlert, 10, ALERT_WINDOW),
+    };
     Ok(Worker::builder(storage, scheduler)
+        .alert(alerts)
         .recordings(recordings(config)?)
         .providers(receiver.providers())
         .handler(handler_fn(|detail: callhook::storage::EventDetail| async move {
