@@ -388,6 +388,36 @@ impl Receiver {
     }
 }
 
+/// The URI a framework adapter hands the [`Receiver`]: the request's path and query
+/// (a client may write an absolute URI on its request line; it is never taken as the
+/// URL a provider signed), or, when `trust_forwarded_headers` is set and both
+/// `X-Forwarded-Proto` (`http` or `https`) and `X-Forwarded-Host` are present, the
+/// absolute URL they describe (first value of each).
+///
+/// ```
+/// use callhook::receiver::adapter_uri;
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("x-forwarded-proto", "https, http".parse().unwrap());
+/// headers.insert("x-forwarded-host", "crm.example.com".parse().unwrap());
+/// let uri: http::Uri = "http://evil.example/hook?a=1".parse().unwrap();
+/// assert_eq!(adapter_uri(&headers, &uri, false), "/hook?a=1");
+/// assert_eq!(adapter_uri(&headers, &uri, true), "https://crm.example.com/hook?a=1");
+/// ```
+pub fn adapter_uri(headers: &http::HeaderMap, uri: &http::Uri, trust_forwarded_headers: bool) -> http::Uri {
+    let path_and_query = uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let first = |name: &str| {
+        headers.get(name)?.to_str().ok()?.split(',').next().map(str::trim).filter(|value| !value.is_empty())
+    };
+    let forwarded = trust_forwarded_headers
+        .then(|| {
+            let proto = first("x-forwarded-proto").filter(|proto| matches!(*proto, "http" | "https"))?;
+            let host = first("x-forwarded-host")?;
+            format!("{proto}://{host}{path_and_query}").parse().ok()
+        })
+        .flatten();
+    forwarded.unwrap_or_else(|| path_and_query.parse().unwrap_or_else(|_| http::Uri::from_static("/")))
+}
+
 /// Whether the declared or actual body size exceeds the limit.
 fn exceeds_limit(request: &Request<Bytes>, limit: usize) -> bool {
     let declared =
@@ -426,6 +456,19 @@ fn text_response(status: StatusCode, text: &'static str) -> Response<Bytes> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn adapter_uri_trusts_only_complete_forwarded_headers() {
+        let uri: http::Uri = "/webhooks/twilio/call-status?a=1".parse().unwrap();
+        let mut headers = http::HeaderMap::new();
+        headers.insert("x-forwarded-host", "crm.example.com".parse().unwrap());
+        assert_eq!(adapter_uri(&headers, &uri, true), "/webhooks/twilio/call-status?a=1", "no proto");
+        headers.insert("x-forwarded-proto", "gopher".parse().unwrap());
+        assert_eq!(adapter_uri(&headers, &uri, true), "/webhooks/twilio/call-status?a=1", "unknown proto");
+        headers.insert("x-forwarded-proto", "https".parse().unwrap());
+        assert_eq!(adapter_uri(&headers, &uri, true), "https://crm.example.com/webhooks/twilio/call-status?a=1");
+        assert_eq!(adapter_uri(&http::HeaderMap::new(), &"http://h".parse().unwrap(), false), "/");
+    }
 
     #[test]
     fn secret_query_parameters_are_not_stored() {

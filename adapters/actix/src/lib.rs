@@ -48,7 +48,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::{Bytes, BytesMut};
 use callhook::Receiver;
 use futures_core::Stream;
-use http::{HeaderMap, Uri};
 
 /// How requests are handed to the receiver.
 ///
@@ -150,9 +149,8 @@ pub async fn handle(
     };
     // The URL a provider signed comes from configuration or trusted forwarded headers,
     // never from what the client wrote on its request line.
-    let forwarded =
-        options.trust_forwarded_headers.then(|| forwarded_uri(converted.headers(), converted.uri())).flatten();
-    *converted.uri_mut() = forwarded.unwrap_or_else(|| origin_form(converted.uri()));
+    let uri = callhook::receiver::adapter_uri(converted.headers(), converted.uri(), options.trust_forwarded_headers);
+    *converted.uri_mut() = uri;
     into_response(receiver.handle(converted).await)
 }
 
@@ -246,22 +244,6 @@ fn to_http_request(request: &HttpRequest, body: Bytes) -> Result<http::Request<B
     builder.body(body)
 }
 
-/// The path and query alone (a client may send an absolute URI on its request line).
-fn origin_form(uri: &Uri) -> Uri {
-    uri.path_and_query().and_then(|pq| pq.as_str().parse().ok()).unwrap_or_else(|| Uri::from_static("/"))
-}
-
-/// `proto://host/path?query` from the forwarded headers, when both are present.
-fn forwarded_uri(headers: &HeaderMap, uri: &Uri) -> Option<Uri> {
-    let first = |name: &str| {
-        headers.get(name)?.to_str().ok()?.split(',').next().map(str::trim).filter(|value| !value.is_empty())
-    };
-    let proto = first("x-forwarded-proto").filter(|proto| matches!(*proto, "http" | "https"))?;
-    let host = first("x-forwarded-host")?;
-    let path_and_query = uri.path_and_query().map_or("/", |pq| pq.as_str());
-    format!("{proto}://{host}{path_and_query}").parse().ok()
-}
-
 /// A plain-text response, like the receiver's own.
 fn text_response(status: ActixStatus, text: &'static str) -> HttpResponse {
     HttpResponse::build(status).content_type("text/plain; charset=utf-8").body(text)
@@ -272,21 +254,6 @@ mod tests {
     use actix_web::test::TestRequest;
 
     use super::*;
-
-    #[test]
-    fn forwarded_headers_rebuild_the_public_url() {
-        let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-proto", "https, http".parse().unwrap());
-        headers.insert("x-forwarded-host", "crm.example.com".parse().unwrap());
-        let uri: Uri = "/webhooks/twilio/call-status?a=1".parse().unwrap();
-        assert_eq!(
-            forwarded_uri(&headers, &uri).unwrap().to_string(),
-            "https://crm.example.com/webhooks/twilio/call-status?a=1"
-        );
-        headers.insert("x-forwarded-proto", "gopher".parse().unwrap());
-        assert_eq!(forwarded_uri(&headers, &uri), None);
-        assert_eq!(forwarded_uri(&HeaderMap::new(), &uri), None);
-    }
 
     #[test]
     fn requests_keep_method_uri_repeated_headers_and_body() {

@@ -31,7 +31,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use bytes::Bytes;
 use callhook::Receiver;
-use http::{HeaderMap, StatusCode, Uri};
+use http::StatusCode;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 /// How requests are handed to the receiver.
@@ -96,51 +96,12 @@ pub async fn handle(receiver: &Receiver, options: &Options, request: Request) ->
     };
     // The URL a provider signed comes from configuration or trusted forwarded headers,
     // never from what the client wrote on its request line.
-    parts.uri = match options.trust_forwarded_headers.then(|| forwarded_uri(&parts.headers, &parts.uri)).flatten() {
-        Some(uri) => uri,
-        None => origin_form(&parts.uri),
-    };
+    parts.uri = callhook::receiver::adapter_uri(&parts.headers, &parts.uri, options.trust_forwarded_headers);
     let response = receiver.handle(http::Request::from_parts(parts, body)).await;
     response.map(Body::from)
-}
-
-/// The path and query alone (a client may send an absolute URI on its request line).
-fn origin_form(uri: &Uri) -> Uri {
-    uri.path_and_query().and_then(|pq| pq.as_str().parse().ok()).unwrap_or_else(|| Uri::from_static("/"))
-}
-
-/// `proto://host/path?query` from the forwarded headers, when both are present.
-fn forwarded_uri(headers: &HeaderMap, uri: &Uri) -> Option<Uri> {
-    let first = |name: &str| {
-        headers.get(name)?.to_str().ok()?.split(',').next().map(str::trim).filter(|value| !value.is_empty())
-    };
-    let proto = first("x-forwarded-proto").filter(|proto| matches!(*proto, "http" | "https"))?;
-    let host = first("x-forwarded-host")?;
-    let path_and_query = uri.path_and_query().map_or("/", |pq| pq.as_str());
-    format!("{proto}://{host}{path_and_query}").parse().ok()
 }
 
 /// Converts a callhook response (for handlers that call the receiver themselves).
 pub fn into_response(response: http::Response<Bytes>) -> Response {
     response.map(Body::from)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn forwarded_headers_rebuild_the_public_url() {
-        let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-proto", "https, http".parse().unwrap());
-        headers.insert("x-forwarded-host", "crm.example.com".parse().unwrap());
-        let uri: Uri = "/webhooks/twilio/call-status?a=1".parse().unwrap();
-        assert_eq!(
-            forwarded_uri(&headers, &uri).unwrap().to_string(),
-            "https://crm.example.com/webhooks/twilio/call-status?a=1"
-        );
-        headers.insert("x-forwarded-proto", "gopher".parse().unwrap());
-        assert_eq!(forwarded_uri(&headers, &uri), None);
-        assert_eq!(forwarded_uri(&HeaderMap::new(), &uri), None);
-    }
 }
