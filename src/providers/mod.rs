@@ -4,7 +4,10 @@
 //! configuration (`mod.rs`), its wire models (`model.rs`), its signature scheme
 //! (`signature.rs`), the mapping to normalized events (`normalize.rs`) and, behind the
 //! `testing` feature, helpers that build correctly signed requests (`testing.rs`).
-//! Adding a provider adds a folder and one line below.
+//! Adding a provider adds a folder and one line below. `borrowed` holds what their
+//! single-pass parsers share.
+
+mod borrowed;
 
 #[cfg(feature = "cloudtalk")]
 pub mod cloudtalk;

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
+use crate::providers::borrowed;
 use crate::wire::{lenient, open_enum};
 
 open_enum! {
@@ -52,6 +53,7 @@ impl<'a> Webhook<'a> {
     pub fn parse(body: &'a [u8]) -> Result<Self, serde_json::Error> {
         #[derive(Deserialize)]
         struct Envelope<'a> {
+            #[serde(deserialize_with = "borrowed::open_enum")]
             event: EventName,
             #[serde(borrow, default)]
             data: Option<&'a RawValue>,

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::providers::borrowed;
 use crate::wire::open_enum;
 
 open_enum! {
@@ -181,6 +182,7 @@ impl<'a> Webhook<'a> {
     pub fn parse(body: &'a [u8]) -> Result<Self, serde_json::Error> {
         #[derive(Deserialize)]
         struct Envelope<'a> {
+            #[serde(deserialize_with = "borrowed::open_enum")]
             event: EventName,
             #[serde(borrow, default)]
             call: Option<&'a RawValue>,
@@ -199,25 +201,25 @@ pub struct Call<'a> {
     #[serde(borrow)]
     pub call_id: Cow<'a, str>,
     /// `web_call` or `phone_call`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
     pub call_type: Option<CallType>,
     /// The agent.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub agent_id: Option<Cow<'a, str>>,
     /// The agent's version.
     #[serde(default)]
     pub agent_version: Option<i64>,
     /// The call's status.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
     pub call_status: Option<CallStatus>,
     /// The caller (phone calls).
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub from_number: Option<Cow<'a, str>>,
     /// The callee (phone calls).
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub to_number: Option<Cow<'a, str>>,
     /// Inbound or outbound (phone calls).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
     pub direction: Option<Direction>,
     /// When it started, unix ms.
     #[serde(default)]
@@ -229,22 +231,22 @@ pub struct Call<'a> {
     #[serde(default)]
     pub duration_ms: Option<u64>,
     /// Why it ended.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
     pub disconnection_reason: Option<DisconnectionReason>,
     /// The transcript, `Agent:`/`User:` lines.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub transcript: Option<Cow<'a, str>>,
     /// The transcript as turns.
     #[serde(borrow, default)]
     pub transcript_object: Vec<Utterance<'a>>,
     /// The recording (mono or mixed).
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub recording_url: Option<Cow<'a, str>>,
     /// The multi-channel recording.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub recording_multi_channel_url: Option<Cow<'a, str>>,
     /// The public call log.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub public_log_url: Option<Cow<'a, str>>,
     /// Post-call analysis (`call_analyzed`).
     #[serde(borrow, default)]
@@ -310,13 +312,13 @@ pub struct Word<'a> {
 #[non_exhaustive]
 pub struct CallAnalysis<'a> {
     /// A summary of the call.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub call_summary: Option<Cow<'a, str>>,
     /// Whether it reached voicemail.
     #[serde(default)]
     pub in_voicemail: Option<bool>,
     /// The user's sentiment.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
     pub user_sentiment: Option<UserSentiment>,
     /// Whether the agent achieved its goal.
     #[serde(default)]

@@ -30,12 +30,15 @@
 
 use sha2::{Digest, Sha256};
 
-use super::model::{self, Call, DisconnectionReason as Reason, EventName, UserSentiment, Webhook};
+use serde::Deserialize;
+
+use super::model::{self, Call, DisconnectionReason as Reason, EventName, UserSentiment};
 use crate::event::{
     CallAnalysis, CallEvent, CallStatus, Direction, Event, ProviderError, ProviderId, Recording, RecordingStatus,
     Sentiment, UnmodeledEvent,
 };
 use crate::provider::{ParseError, ParsedEvent};
+use crate::providers::borrowed::{self, from_json, join};
 use crate::wire::from_unix_millis;
 
 /// The provider id of every Retell event.
@@ -90,7 +93,9 @@ fn status_for_call_status(status: &model::CallStatus) -> Option<CallStatus> {
 /// assert_eq!(events[0].dedupe_key, "call_1:call_ended");
 /// ```
 pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
-    let webhook = Webhook::parse(body)?;
+    // One pass: the call typed in place ([`Webhook::parse`] keeps it raw, then parses
+    // it again to fill `Call::raw`, which the event does not need).
+    let webhook: OnePass<'_> = from_json(body)?;
     let name = webhook.event.as_str();
     let (Some(call), false) = (&webhook.call, matches!(webhook.event, EventName::Other(_))) else {
         let mut event = UnmodeledEvent::new(PROVIDER, name);
@@ -101,9 +106,18 @@ pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
     };
     let key = match webhook.event {
         EventName::TranscriptUpdated => format!("{}:{name}:{}", call.call_id, hex::encode(Sha256::digest(body))),
-        _ => format!("{}:{name}", call.call_id),
+        _ => join(&[&call.call_id, ":", name]),
     };
     Ok(vec![ParsedEvent::new(name, key, Event::Call(call_event(&webhook.event, call)))])
+}
+
+/// [`Webhook`](super::model::Webhook)'s envelope with the call typed in place.
+#[derive(Deserialize)]
+struct OnePass<'a> {
+    #[serde(deserialize_with = "borrowed::open_enum")]
+    event: EventName,
+    #[serde(borrow, default)]
+    call: Option<Call<'a>>,
 }
 
 /// The call event for `event` about `call`.

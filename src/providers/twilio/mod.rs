@@ -85,6 +85,7 @@ use twiml::{MessagingResponse, VoiceResponse};
 
 use crate::event::{Event, ProviderId};
 use crate::provider::{ParseError, ParsedEvent, Provider, WebhookRequest};
+use crate::providers::borrowed::join;
 use crate::verify::{Secret, VerifyError};
 
 /// The header a retried request repeats.
@@ -320,22 +321,22 @@ impl Provider for Twilio {
         let (event_type, key, event) = match endpoint {
             Endpoint::IncomingCall => {
                 let call = IncomingCall::from_params(&params)?;
-                let key = format!("incoming-call:{}", call.call.call_sid);
+                let key = join(&["incoming-call:", call.call.call_sid]);
                 ("incoming-call".to_owned(), key, Event::Call(normalize::incoming_call(&call, request.received_at())))
             }
             Endpoint::CallStatus => {
                 let callback = CallStatusCallback::from_params(&params)?;
                 let status = callback.call.status.as_str();
                 let sequence = callback.sequence_number.map_or_else(|| "-".to_owned(), |n| n.to_string());
-                let key = format!("call-status:{}:{status}:{sequence}", callback.call.call_sid);
-                (format!("call-status.{status}"), key, Event::Call(normalize::call_status_callback(&callback)))
+                let key = join(&["call-status:", callback.call.call_sid, ":", status, ":", &sequence]);
+                (join(&["call-status.", status]), key, Event::Call(normalize::call_status_callback(&callback)))
             }
             Endpoint::RecordingStatus => {
                 let callback = RecordingStatusCallback::from_params(&params)?;
                 let status = callback.status.as_str();
-                let key = format!("recording-status:{}:{status}", callback.recording_sid);
+                let key = join(&["recording-status:", callback.recording_sid, ":", status]);
                 (
-                    format!("recording-status.{status}"),
+                    join(&["recording-status.", status]),
                     key,
                     Event::Call(normalize::recording_status_callback(&callback)),
                 )
@@ -343,12 +344,12 @@ impl Provider for Twilio {
             Endpoint::MessageStatus => {
                 let callback = MessageStatusCallback::from_params(&params)?;
                 let status = callback.status.as_str();
-                let key = format!("message-status:{}:{status}", callback.message_sid);
-                (format!("message-status.{status}"), key, Event::Message(normalize::message_status_callback(&callback)))
+                let key = join(&["message-status:", callback.message_sid, ":", status]);
+                (join(&["message-status.", status]), key, Event::Message(normalize::message_status_callback(&callback)))
             }
             Endpoint::IncomingMessage => {
                 let message = IncomingMessage::from_params(&params)?;
-                let key = format!("incoming-message:{}", message.message_sid);
+                let key = join(&["incoming-message:", message.message_sid]);
                 let event = normalize::incoming_message(&message, request.received_at());
                 ("incoming-message".to_owned(), key, Event::Message(event))
             }

@@ -9,6 +9,7 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::providers::borrowed;
 use crate::wire::{lenient, open_enum};
 
 open_enum! {
@@ -61,7 +62,7 @@ open_enum! {
 #[non_exhaustive]
 pub struct Webhook<'a> {
     /// `RECORD`, `CALL`, ...
-    #[serde(rename = "type")]
+    #[serde(rename = "type", deserialize_with = "borrowed::open_enum")]
     pub kind: EventType,
     /// `CREATE`, `UPDATE`, ...
     #[serde(default, deserialize_with = "lenient::string")]
@@ -76,13 +77,13 @@ pub struct Webhook<'a> {
     #[serde(default, deserialize_with = "lenient::string")]
     pub status: Option<String>,
     /// The call's direction.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
     pub direction: Option<CallDirection>,
     /// How long the call has lasted, in seconds.
     #[serde(default, deserialize_with = "lenient::unsigned")]
     pub duration: Option<u64>,
     /// The recording's state.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
     pub record_status: Option<RecordStatus>,
     /// Where the recording is, once `READY`.
     #[serde(default, deserialize_with = "lenient::string")]

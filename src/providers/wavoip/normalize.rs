@@ -32,27 +32,44 @@
 //! Other event types become an [`UnmodeledEvent`] about the call id. The dedupe key is
 //! `<call id>:<type>:<action>:<status or record status>`.
 
+use std::borrow::Cow;
+
 use sha2::{Digest, Sha256};
 
-use super::model::{CallDirection, EventType, RecordStatus, Webhook};
+use super::model::{CallDirection, EventType, RecordStatus};
 use crate::event::{CallEvent, CallStatus, Direction, Event, ProviderId, Recording, RecordingStatus, UnmodeledEvent};
 use crate::provider::{ParseError, ParsedEvent};
+use crate::providers::borrowed::{from_json, join};
 
 /// The provider id of every WaVoIP event.
 pub const PROVIDER: ProviderId = ProviderId::from_static("wavoip");
 
 /// The normalized status of a `CALL` event's `status`.
 pub fn call_status(status: &str) -> Option<CallStatus> {
-    Some(match status.to_ascii_uppercase().as_str() {
-        "RINGING" | "CALLING" | "OFFER" => CallStatus::Ringing,
-        "ACTIVE" | "ACCEPTED" | "IN_PROGRESS" => CallStatus::InProgress,
-        "ENDED" | "FINISHED" | "COMPLETED" | "TERMINATED" => CallStatus::Completed,
-        "REJECTED" | "BUSY" => CallStatus::Busy,
-        "MISSED" | "NOT_ANSWERED" | "NO_ANSWER" | "TIMEOUT" => CallStatus::NoAnswer,
-        "CANCELED" | "CANCELLED" => CallStatus::Canceled,
-        "FAILED" | "ERROR" => CallStatus::Failed,
-        _ => return None,
-    })
+    const STATUSES: [(&str, CallStatus); 20] = [
+        ("RINGING", CallStatus::Ringing),
+        ("CALLING", CallStatus::Ringing),
+        ("OFFER", CallStatus::Ringing),
+        ("ACTIVE", CallStatus::InProgress),
+        ("ACCEPTED", CallStatus::InProgress),
+        ("IN_PROGRESS", CallStatus::InProgress),
+        ("ENDED", CallStatus::Completed),
+        ("FINISHED", CallStatus::Completed),
+        ("COMPLETED", CallStatus::Completed),
+        ("TERMINATED", CallStatus::Completed),
+        ("REJECTED", CallStatus::Busy),
+        ("BUSY", CallStatus::Busy),
+        ("MISSED", CallStatus::NoAnswer),
+        ("NOT_ANSWERED", CallStatus::NoAnswer),
+        ("NO_ANSWER", CallStatus::NoAnswer),
+        ("TIMEOUT", CallStatus::NoAnswer),
+        ("CANCELED", CallStatus::Canceled),
+        ("CANCELLED", CallStatus::Canceled),
+        ("FAILED", CallStatus::Failed),
+        ("ERROR", CallStatus::Failed),
+    ];
+    // Case-insensitively, without an uppercased copy.
+    STATUSES.iter().find(|(name, _)| name.eq_ignore_ascii_case(status)).map(|&(_, normalized)| normalized)
 }
 
 /// The normalized recording status of a `record_status`.
@@ -79,14 +96,15 @@ pub fn recording_status(status: &RecordStatus) -> RecordingStatus {
 /// assert_eq!(events[0].dedupe_key, "123:RECORD:UPDATE:EMPTY_RECORDING");
 /// ```
 pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
-    let webhook = Webhook::parse(body)?;
+    // One pass into a borrowed view (the event does not need `Webhook::raw`).
+    let mut webhook: view::Webhook<'_> = from_json(body)?;
     let kind = webhook.kind.as_str();
     let action = webhook.action.as_deref().unwrap_or("-");
     let state = match webhook.kind {
         EventType::Record => webhook.record_status.as_ref().map(RecordStatus::as_str),
         _ => webhook.status.as_deref(),
     };
-    let event_type = format!("{kind}.{action}");
+    let event_type = join(&[kind, ".", action]);
     let Some(call_id) = webhook.whatsapp_call_id.as_deref() else {
         if matches!(webhook.kind, EventType::Other(_)) {
             let mut event = UnmodeledEvent::new(PROVIDER, kind);
@@ -96,24 +114,27 @@ pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
         }
         return Err(ParseError::MissingField("whatsapp_call_id"));
     };
-    let key = format!("{call_id}:{kind}:{action}:{}", state.unwrap_or("-"));
-    let event = match webhook.kind {
-        EventType::Other(_) => {
-            let mut event = UnmodeledEvent::new(PROVIDER, kind);
-            event.subject_id = Some(call_id.to_owned());
-            event.data = serde_json::from_slice(body)?;
-            Event::Unmodeled(event)
-        }
-        _ => Event::Call(call_event(call_id, &webhook)),
-    };
-    Ok(vec![ParsedEvent::new(event_type, key, event)])
+    let key = join(&[call_id, ":", kind, ":", action, ":", state.unwrap_or("-")]);
+    if let EventType::Other(_) = webhook.kind {
+        let mut event = UnmodeledEvent::new(PROVIDER, kind);
+        event.subject_id = Some(call_id.to_owned());
+        event.data = serde_json::from_slice(body)?;
+        return Ok(vec![ParsedEvent::new(event_type, key, Event::Unmodeled(event))]);
+    }
+    // A numeric id was made a string while parsing: moved, not copied.
+    let call_id = webhook.whatsapp_call_id.take().map(Cow::into_owned).unwrap_or_default();
+    // Filled in place: a call event is large, and each move of it is a copy.
+    let mut events = vec![ParsedEvent::new(event_type, key, Event::Call(CallEvent::new(PROVIDER, call_id)))];
+    if let Event::Call(call) = &mut events[0].event {
+        fill_call_event(call, &webhook);
+    }
+    Ok(events)
 }
 
-fn call_event(call_id: &str, webhook: &Webhook<'_>) -> CallEvent {
-    let mut out = CallEvent::new(PROVIDER, call_id);
+fn fill_call_event(out: &mut CallEvent, webhook: &view::Webhook<'_>) {
     if webhook.kind == EventType::Call {
         out.status = webhook.status.as_deref().and_then(call_status);
-        out.provider_status = webhook.status.clone();
+        out.provider_status = webhook.status.as_deref().map(str::to_owned);
         out.direction = webhook.direction.as_ref().and_then(|d| match d {
             CallDirection::Incoming => Some(Direction::Inbound),
             CallDirection::Outgoing => Some(Direction::Outbound),
@@ -124,9 +145,95 @@ fn call_event(call_id: &str, webhook: &Webhook<'_>) -> CallEvent {
     if let Some(status) = &webhook.record_status {
         let mut recording = Recording::new(recording_status(status));
         if *status == RecordStatus::Ready {
-            recording.url = webhook.record_url.clone();
+            recording.url = webhook.record_url.as_deref().map(str::to_owned);
         }
         out.recording = Some(recording);
     }
-    out
+}
+
+/// A borrowed view of a webhook body: [`Webhook`](super::model::Webhook)'s fields, in
+/// its order, read the same way, with strings borrowed from the body where they have
+/// no escapes.
+mod view {
+    use std::borrow::Cow;
+
+    use serde::Deserialize;
+
+    use super::super::model::{CallDirection, EventType, RecordStatus};
+    use crate::providers::borrowed::{self, lenient};
+
+    #[derive(Deserialize)]
+    pub(super) struct Webhook<'a> {
+        #[serde(rename = "type", deserialize_with = "borrowed::open_enum")]
+        pub(super) kind: EventType,
+        #[serde(borrow, default, deserialize_with = "lenient::string")]
+        pub(super) action: Option<Cow<'a, str>>,
+        #[serde(borrow, default, deserialize_with = "lenient::string")]
+        pub(super) whatsapp_call_id: Option<Cow<'a, str>>,
+        #[serde(default, rename = "id_session", deserialize_with = "lenient::ignored")]
+        _id_session: (),
+        #[serde(borrow, default, deserialize_with = "lenient::string")]
+        pub(super) status: Option<Cow<'a, str>>,
+        #[serde(default, deserialize_with = "borrowed::option_open_enum")]
+        pub(super) direction: Option<CallDirection>,
+        #[serde(default, deserialize_with = "lenient::unsigned")]
+        pub(super) duration: Option<u64>,
+        #[serde(default, deserialize_with = "borrowed::option_open_enum")]
+        pub(super) record_status: Option<RecordStatus>,
+        #[serde(borrow, default, deserialize_with = "lenient::string")]
+        pub(super) record_url: Option<Cow<'a, str>>,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::model::Webhook;
+    use super::*;
+
+    #[test]
+    fn the_view_reads_every_fixture_as_the_model_does() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/wavoip");
+        let mut bodies: Vec<Vec<u8>> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+            .map(|path| std::fs::read(path).unwrap())
+            .collect();
+        bodies.extend([
+            br#"{"type":"CALL","whatsapp_call_id":1,"id_session":{}}"#.to_vec(),
+            br#"{"type":"CALL","whatsapp_call_id":" 7 ","duration":"2.5","status":"active"}"#.to_vec(),
+            br#"["RECORD","UPDATE",5,6,null,null,null,"READY","https://s/5"]"#.to_vec(),
+        ]);
+        for body in &bodies {
+            let model = Webhook::parse(body);
+            let view = serde_json::from_slice::<view::Webhook<'_>>(body);
+            let text = String::from_utf8_lossy(body);
+            match (model, view) {
+                (Ok(m), Ok(v)) => {
+                    assert_eq!(m.kind, v.kind, "{text}");
+                    assert_eq!(m.action.as_deref(), v.action.as_deref(), "{text}");
+                    assert_eq!(m.whatsapp_call_id.as_deref(), v.whatsapp_call_id.as_deref(), "{text}");
+                    assert_eq!(m.status.as_deref(), v.status.as_deref(), "{text}");
+                    assert_eq!((m.direction, m.duration), (v.direction, v.duration), "{text}");
+                    assert_eq!(m.record_status, v.record_status, "{text}");
+                    assert_eq!(m.record_url.as_deref(), v.record_url.as_deref(), "{text}");
+                }
+                // Positions may differ: the model reads the body twice, the second time trimmed.
+                (Err(m), Err(v)) => {
+                    let what = |e: serde_json::Error| e.to_string().split(" at line ").next().unwrap().to_owned();
+                    assert_eq!(what(m), what(v), "{text}")
+                }
+                (m, v) => panic!("{text}: model {m:?}, view ok: {}", v.is_ok()),
+            }
+        }
+    }
+
+    #[test]
+    fn call_statuses_match_case_insensitively() {
+        assert_eq!(call_status("active"), Some(CallStatus::InProgress));
+        assert_eq!(call_status("No_Answer"), Some(CallStatus::NoAnswer));
+        assert_eq!(call_status("cancelled"), Some(CallStatus::Canceled));
+        assert_eq!(call_status("ACTIVE "), None);
+        assert_eq!(call_status("ringing-ish"), None);
+    }
 }

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
+use crate::providers::borrowed;
 use crate::wire::open_enum;
 
 /// A whole notification: `{"object": "whatsapp_business_account", "entry": [...]}`.
@@ -67,7 +68,7 @@ pub struct Change<'a> {
 #[non_exhaustive]
 pub struct MessagesValue<'a> {
     /// `whatsapp`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub messaging_product: Option<Cow<'a, str>>,
     /// The business phone number that received the update.
     #[serde(borrow, default)]
@@ -91,7 +92,7 @@ pub struct MessagesValue<'a> {
 #[non_exhaustive]
 pub struct CallsValue<'a> {
     /// `whatsapp`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub messaging_product: Option<Cow<'a, str>>,
     /// The business phone number.
     #[serde(borrow, default)]
@@ -127,7 +128,7 @@ pub struct Metadata<'a> {
 #[non_exhaustive]
 pub struct Contact<'a> {
     /// The sender's WhatsApp id (digits).
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub wa_id: Option<Cow<'a, str>>,
     /// The profile.
     #[serde(borrow, default)]
@@ -139,7 +140,7 @@ pub struct Contact<'a> {
 #[non_exhaustive]
 pub struct Profile<'a> {
     /// The profile name.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub name: Option<Cow<'a, str>>,
 }
 
@@ -193,7 +194,7 @@ pub struct InboundMessage<'a> {
     /// When the user sent it.
     pub timestamp: Option<UnixTime>,
     /// The message type.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", deserialize_with = "borrowed::open_enum")]
     pub kind: MessageType,
     /// What it replies to or whether it was forwarded.
     #[serde(borrow, default)]
@@ -272,10 +273,10 @@ impl<'a> InboundMessage<'a> {
 #[non_exhaustive]
 pub struct MessageContext<'a> {
     /// The sender of the message replied to.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub from: Option<Cow<'a, str>>,
     /// The id of the message replied to.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub id: Option<Cow<'a, str>>,
     /// Forwarded.
     #[serde(default)]
@@ -290,25 +291,25 @@ pub struct MessageContext<'a> {
 #[non_exhaustive]
 pub struct Referral<'a> {
     /// The ad's or post's URL.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub source_url: Option<Cow<'a, str>>,
     /// The ad's id.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub source_id: Option<Cow<'a, str>>,
     /// `ad` or `post`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub source_type: Option<Cow<'a, str>>,
     /// The ad's headline.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub headline: Option<Cow<'a, str>>,
     /// The ad's body.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub body: Option<Cow<'a, str>>,
     /// `image` or `video`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub media_type: Option<Cow<'a, str>>,
     /// The click id for conversion tracking.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub ctwa_clid: Option<Cow<'a, str>>,
 }
 
@@ -327,19 +328,19 @@ pub struct Text<'a> {
 #[non_exhaustive]
 pub struct Media<'a> {
     /// The media id.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub id: Option<Cow<'a, str>>,
     /// The MIME type.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub mime_type: Option<Cow<'a, str>>,
     /// The SHA-256 of the file (base64).
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub sha256: Option<Cow<'a, str>>,
     /// The caption (image, video, document).
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub caption: Option<Cow<'a, str>>,
     /// The file name (document).
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub filename: Option<Cow<'a, str>>,
     /// A voice note (audio).
     #[serde(default)]
@@ -358,13 +359,13 @@ pub struct Location<'a> {
     /// Longitude.
     pub longitude: f64,
     /// The place's name.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub name: Option<Cow<'a, str>>,
     /// The place's address.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub address: Option<Cow<'a, str>>,
     /// A URL for the place.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub url: Option<Cow<'a, str>>,
 }
 
@@ -394,10 +395,10 @@ pub struct ReplyOption<'a> {
     #[serde(borrow)]
     pub id: Cow<'a, str>,
     /// The option's title.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub title: Option<Cow<'a, str>>,
     /// The list row's description.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub description: Option<Cow<'a, str>>,
 }
 
@@ -406,13 +407,13 @@ pub struct ReplyOption<'a> {
 #[non_exhaustive]
 pub struct FlowReply<'a> {
     /// The flow's name (`flow`, `address_message`).
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub name: Option<Cow<'a, str>>,
     /// The text shown in the chat.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub body: Option<Cow<'a, str>>,
     /// The flow's response: a JSON document in a string.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub response_json: Option<Cow<'a, str>>,
 }
 
@@ -421,10 +422,10 @@ pub struct FlowReply<'a> {
 #[non_exhaustive]
 pub struct Button<'a> {
     /// The button's payload.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub payload: Option<Cow<'a, str>>,
     /// The button's text.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub text: Option<Cow<'a, str>>,
 }
 
@@ -436,7 +437,7 @@ pub struct Reaction<'a> {
     #[serde(borrow)]
     pub message_id: Cow<'a, str>,
     /// The emoji; absent or empty when the reaction is removed.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub emoji: Option<Cow<'a, str>>,
 }
 
@@ -445,10 +446,10 @@ pub struct Reaction<'a> {
 #[non_exhaustive]
 pub struct Order<'a> {
     /// The catalog.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub catalog_id: Option<Cow<'a, str>>,
     /// The text sent with the order.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub text: Option<Cow<'a, str>>,
     /// The products.
     #[serde(borrow, default)]
@@ -460,7 +461,7 @@ pub struct Order<'a> {
 #[non_exhaustive]
 pub struct ProductItem<'a> {
     /// The product's id in the catalog.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub product_retailer_id: Option<Cow<'a, str>>,
     /// How many.
     #[serde(default)]
@@ -469,7 +470,7 @@ pub struct ProductItem<'a> {
     #[serde(default)]
     pub item_price: Option<f64>,
     /// The currency.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub currency: Option<Cow<'a, str>>,
 }
 
@@ -478,16 +479,16 @@ pub struct ProductItem<'a> {
 #[non_exhaustive]
 pub struct System<'a> {
     /// The text describing the change.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub body: Option<Cow<'a, str>>,
     /// `user_changed_number`, ...
-    #[serde(borrow, default, rename = "type")]
+    #[serde(borrow, default, rename = "type", deserialize_with = "borrowed::option_str")]
     pub kind: Option<Cow<'a, str>>,
     /// The user's new WhatsApp id.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub new_wa_id: Option<Cow<'a, str>>,
     /// The user's WhatsApp id.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub wa_id: Option<Cow<'a, str>>,
 }
 
@@ -526,14 +527,15 @@ pub struct Status<'a> {
     #[serde(borrow)]
     pub id: Cow<'a, str>,
     /// The status.
+    #[serde(deserialize_with = "borrowed::open_enum")]
     pub status: StatusValue,
     /// `call` for call statuses; absent (or `message`) for messages.
-    #[serde(borrow, default, rename = "type")]
+    #[serde(borrow, default, rename = "type", deserialize_with = "borrowed::option_str")]
     pub kind: Option<Cow<'a, str>>,
     /// When the status changed.
     pub timestamp: Option<UnixTime>,
     /// The recipient's WhatsApp id.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub recipient_id: Option<Cow<'a, str>>,
     /// The billing conversation.
     #[serde(borrow, default)]
@@ -545,7 +547,7 @@ pub struct Status<'a> {
     #[serde(borrow, default)]
     pub errors: Vec<ApiError<'a>>,
     /// The business's own tracking data, echoed.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub biz_opaque_callback_data: Option<Cow<'a, str>>,
 }
 
@@ -588,13 +590,13 @@ pub struct Pricing<'a> {
     #[serde(default)]
     pub billable: Option<bool>,
     /// `CBP`, `PMP`.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub pricing_model: Option<Cow<'a, str>>,
     /// The category.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub category: Option<Cow<'a, str>>,
     /// `regular`, `free_customer_service`, ...
-    #[serde(borrow, default, rename = "type")]
+    #[serde(borrow, default, rename = "type", deserialize_with = "borrowed::option_str")]
     pub kind: Option<Cow<'a, str>>,
 }
 
@@ -606,16 +608,16 @@ pub struct ApiError<'a> {
     #[serde(default)]
     pub code: Option<i64>,
     /// A short title.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub title: Option<Cow<'a, str>>,
     /// The message.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub message: Option<Cow<'a, str>>,
     /// Details.
     #[serde(borrow, default)]
     pub error_data: Option<ErrorData<'a>>,
     /// Where the code is documented.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub href: Option<Cow<'a, str>>,
 }
 
@@ -624,7 +626,7 @@ pub struct ApiError<'a> {
 #[non_exhaustive]
 pub struct ErrorData<'a> {
     /// Details.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub details: Option<Cow<'a, str>>,
 }
 
@@ -668,21 +670,22 @@ pub struct Call<'a> {
     #[serde(borrow)]
     pub id: Cow<'a, str>,
     /// The caller.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub from: Option<Cow<'a, str>>,
     /// The callee.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub to: Option<Cow<'a, str>>,
     /// `connect` or `terminate`.
+    #[serde(deserialize_with = "borrowed::open_enum")]
     pub event: CallEventKind,
     /// When it happened.
     #[serde(default)]
     pub timestamp: Option<UnixTime>,
     /// Who started the call.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
     pub direction: Option<CallDirection>,
     /// How it ended (`terminate`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
     pub status: Option<CallEndStatus>,
     /// When it connected (`terminate` of a connected call).
     #[serde(default)]
@@ -700,7 +703,7 @@ pub struct Call<'a> {
     #[serde(borrow, default)]
     pub errors: Vec<ApiError<'a>>,
     /// The business's own tracking data, echoed.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub biz_opaque_callback_data: Option<Cow<'a, str>>,
 }
 
@@ -709,10 +712,10 @@ pub struct Call<'a> {
 #[non_exhaustive]
 pub struct CallSession<'a> {
     /// `offer` (user-initiated) or `answer` (business-initiated).
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub sdp_type: Option<Cow<'a, str>>,
     /// The SDP.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub sdp: Option<Cow<'a, str>>,
 }
 

@@ -67,6 +67,7 @@ use crate::event::{
     UnmodeledEvent,
 };
 use crate::provider::{ParseError, ParsedEvent};
+use crate::providers::borrowed::{from_json, join};
 
 /// The provider id of every WhatsApp event.
 pub const PROVIDER: ProviderId = ProviderId::from_static("whatsapp");
@@ -99,7 +100,7 @@ pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
 /// path's models and type every field it reads the same way, so whenever this succeeds
 /// the general path gives the same events.
 fn single_pass(body: &[u8]) -> Option<Vec<ParsedEvent>> {
-    let notification: view::Notification<'_> = serde_json::from_slice(body).ok()?;
+    let notification: view::Notification<'_> = from_json(body).ok()?;
     let mut count = 0;
     for change in notification.entry.iter().flat_map(|entry| &entry.changes) {
         let value = &change.value.0;
@@ -136,6 +137,7 @@ mod view {
     use serde::de::{Deserializer, MapAccess, Visitor};
 
     use super::super::model::{ApiError, Call, Contact, InboundMessage, Metadata, Status};
+    use crate::providers::borrowed;
 
     #[derive(Deserialize)]
     pub(super) struct Notification<'a> {
@@ -168,7 +170,7 @@ mod view {
     /// The union of `MessagesValue` and `CallsValue`, messages typed in place.
     #[derive(Deserialize)]
     pub(super) struct Fields<'a> {
-        #[serde(borrow, default, rename = "messaging_product")]
+        #[serde(borrow, default, rename = "messaging_product", deserialize_with = "borrowed::option_str")]
         _messaging_product: Option<Cow<'a, str>>,
         #[serde(borrow, default)]
         pub(super) metadata: Option<Metadata<'a>>,
@@ -300,8 +302,8 @@ fn inbound_message(message: &InboundMessage<'_>, contacts: &[Contact<'_>], busin
     let mut event = MessageEvent::new(PROVIDER, &*message.id, MessageKind::Inbound(inbound));
     event.occurred_at = time(message.timestamp);
     ParsedEvent::new(
-        format!("messages.{}", message.kind.as_str()),
-        format!("message:{}", message.id),
+        join(&["messages.", message.kind.as_str()]),
+        join(&["message:", &message.id]),
         Event::Message(event),
     )
 }
@@ -411,7 +413,7 @@ fn status_event(status: &Status<'_>, business: Option<&str>) -> ParsedEvent {
         category: owned(&p.category),
     });
     let name = status.status.as_str();
-    ParsedEvent::new(format!("statuses.{name}"), format!("status:{}:{name}", status.id), Event::Message(event))
+    ParsedEvent::new(join(&["statuses.", name]), join(&["status:", &status.id, ":", name]), Event::Message(event))
 }
 
 fn call_status_event(status: &Status<'_>, business: Option<&str>) -> ParsedEvent {
@@ -437,7 +439,8 @@ fn call_status_event(status: &Status<'_>, business: Option<&str>) -> ParsedEvent
     };
     event.error = status.errors.first().map(provider_error);
     let name = status.status.as_str();
-    ParsedEvent::new(format!("call_statuses.{name}"), format!("call-status:{}:{name}", status.id), Event::Call(event))
+    let key = join(&["call-status:", &status.id, ":", name]);
+    ParsedEvent::new(join(&["call_statuses.", name]), key, Event::Call(event))
 }
 
 fn call_event(call: &Call<'_>, contacts: &[Contact<'_>]) -> ParsedEvent {
@@ -481,5 +484,51 @@ fn call_event(call: &Call<'_>, contacts: &[Contact<'_>]) -> ParsedEvent {
         CallEventKind::Other(ref other) => event.provider_status = Some(other.clone()),
     }
     let name = call.event.as_str();
-    ParsedEvent::new(format!("calls.{name}"), format!("call:{}:{name}", call.id), Event::Call(event))
+    ParsedEvent::new(join(&["calls.", name]), join(&["call:", &call.id, ":", name]), Event::Call(event))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_single_pass_gives_the_general_paths_events_or_steps_aside() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/whatsapp");
+        let mut bodies: Vec<Vec<u8>> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+            .map(|path| std::fs::read(path).unwrap())
+            .collect();
+        assert!(bodies.len() > 30);
+        let change = |value: &str| {
+            format!(r#"{{"object":"whatsapp_business_account","entry":[{{"id":"1","changes":[{value}]}}]}}"#)
+                .into_bytes()
+        };
+        bodies.extend([
+            // A value given as an array: typed by position by the general path.
+            change(r#"{"field":"messages","value":[null,null,[],[],[{"id":"w","status":"read"}]]}"#),
+            change(r#"{"field":"messages","value":{"errors":[{"code":1}]}}"#),
+            change(r#"{"field":"messages","value":{"calls":[{"x":1}],"statuses":[{"id":"w","status":"sent"}]}}"#),
+            change(r#"{"field":"calls","value":{"messages":[1],"calls":[{"id":"c","event":"connect"}]}}"#),
+            change(r#"{"field":"messages","value":{"statuses":[{"id":"w","status":"sent"}],"statuses":[]}}"#),
+            change(r#"{"value":{"statuses":[{"id":"w","status":"read","type":"call"}]},"field":"calls"}"#),
+            change(r#"{"field":"template","value":"x"}"#),
+            br#"{"entry":[]}"#.to_vec(),
+            br#"{"object":"x","entry":[{"id":"1","changes":[{"field":"messages"}]}]}"#.to_vec(),
+        ]);
+        let mut single = 0;
+        for body in &bodies {
+            let text = String::from_utf8_lossy(body);
+            if let Some(events) = single_pass(body) {
+                single += 1;
+                assert_eq!(
+                    events,
+                    general(body).expect("the general path accepts what the single pass does"),
+                    "{text}"
+                );
+            }
+        }
+        assert!(single > 20, "{single}");
+    }
 }
