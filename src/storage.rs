@@ -26,6 +26,23 @@ mod memory;
 
 pub use memory::MemoryStorage;
 
+/// A time as the durable stores keep it: unix nanoseconds in an `i64` (exact round
+/// trips until the year 2262; times beyond saturate).
+///
+/// ```
+/// use callhook::storage::{from_unix_nanos, to_unix_nanos};
+/// let at = time::macros::datetime!(2026-12-01 10:00:00.123456789 UTC);
+/// assert_eq!(from_unix_nanos(to_unix_nanos(at)), Some(at));
+/// ```
+pub fn to_unix_nanos(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos()).unwrap_or(if at.year() < 1970 { i64::MIN } else { i64::MAX })
+}
+
+/// The time [`to_unix_nanos`] stored; `None` if out of range.
+pub fn from_unix_nanos(nanos: i64) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos)).ok()
+}
+
 /// The id storage gave an event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]

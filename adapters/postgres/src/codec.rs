@@ -12,12 +12,10 @@ use tokio_postgres::Row;
 
 use crate::error::DbError;
 
-pub(crate) fn nanos(at: OffsetDateTime) -> i64 {
-    i64::try_from(at.unix_timestamp_nanos()).unwrap_or(if at.year() < 1970 { i64::MIN } else { i64::MAX })
-}
+pub(crate) use callhook::storage::to_unix_nanos as nanos;
 
 pub(crate) fn time(nanos: i64) -> Result<OffsetDateTime, DbError> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos)).map_err(|e| DbError::Corrupt(e.to_string()))
+    callhook::storage::from_unix_nanos(nanos).ok_or_else(|| DbError::Corrupt(format!("time out of range: {nanos}")))
 }
 
 fn opt_time(nanos: Option<i64>) -> Result<Option<OffsetDateTime>, DbError> {
