@@ -28,8 +28,8 @@ use crate::event::{
 };
 use crate::scheduler::{NewJob, Scheduler, SchedulerError};
 use crate::storage::{
-    Appended, AttemptReport, AttemptResult, EventFilter, EventId, EventStatus, NewDelivery, NewEvent, Storage,
-    StorageError, Verification,
+    Appended, AttemptReport, AttemptResult, EventCount, EventFilter, EventId, EventStatus, NewDelivery, NewEvent,
+    Storage, StorageError, Verification,
 };
 
 const ACME: ProviderId = ProviderId::from_static("acme");
@@ -61,6 +61,7 @@ pub async fn storage_all<S: Storage>(new: impl AsyncFn() -> Arc<S>) {
     duplicate_keys_are_reported_not_inserted(new().await).await;
     concurrent_appends_of_one_key_insert_once(new().await).await;
     listing_filters_and_pages_newest_first(new().await).await;
+    searching_and_counting_events(new().await).await;
     state_folds_whatever_the_order(new().await).await;
     attempts_are_recorded_and_failed_events_reprocessed(new().await).await;
     unparsed_events_are_stored_failed(new().await).await;
@@ -199,6 +200,78 @@ pub async fn listing_filters_and_pages_newest_first<S: Storage>(storage: Arc<S>)
     let combined =
         storage.list_events(&EventFilter::default().provider(OTHER).event_type("late").limit(1)).await.unwrap();
     assert_eq!(combined[0].dedupe_key, "k9");
+}
+
+/// Events are found by subject (exact, across providers) and by search text (the
+/// event id, or a substring of the dedupe key or subject id); counts group by provider
+/// and status and honour every filter but the limit.
+pub async fn searching_and_counting_events<S: Storage>(storage: Arc<S>) {
+    let events = [
+        (ACME, "CA100:ringing", call(ACME, "CA100", CallStatus::Ringing)),
+        (ACME, "CA100:completed", call(ACME, "CA100", CallStatus::Completed)),
+        (OTHER, "o-1", call(OTHER, "CA100", CallStatus::Completed)),
+        (ACME, "CA2000:ringing", call(ACME, "CA2000", CallStatus::Ringing)),
+        (
+            ACME,
+            "wamid.XYZ:read",
+            Event::Message(MessageEvent::new(
+                ACME,
+                "wamid.XYZ",
+                MessageKind::Status(StatusUpdate::new(MessageStatus::Read)),
+            )),
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (i, (provider, key, event)) in events.into_iter().enumerate() {
+        let outcome = storage
+            .append(delivery(provider, at(i as i64), "x"), vec![NewEvent::parsed("status", key, event)])
+            .await
+            .unwrap();
+        ids.push(outcome.events[0].id());
+    }
+    storage.append(delivery(ACME, at(9), "bad"), vec![NewEvent::unparsed("unparsed:CA100", "no parse")]).await.unwrap();
+    let keys = async |filter: EventFilter| {
+        storage.list_events(&filter).await.unwrap().into_iter().map(|e| e.dedupe_key).collect::<Vec<_>>()
+    };
+
+    assert_eq!(keys(EventFilter::default().subject("CA100")).await, ["o-1", "CA100:completed", "CA100:ringing"]);
+    assert_eq!(keys(EventFilter::default().subject("CA10")).await, Vec::<String>::new(), "subject is exact");
+    assert_eq!(keys(EventFilter::default().subject("wamid.XYZ")).await, ["wamid.XYZ:read"]);
+    assert_eq!(
+        keys(EventFilter::default().search("CA10")).await,
+        ["unparsed:CA100", "o-1", "CA100:completed", "CA100:ringing"],
+        "substring of dedupe key or subject"
+    );
+    assert_eq!(keys(EventFilter::default().search("XYZ").provider(ACME)).await, ["wamid.XYZ:read"]);
+    // By event id (and, ids being numbers the store chooses, by any key containing it).
+    let by_id = storage.list_events(&EventFilter::default().search(ids[3].to_string())).await.unwrap();
+    assert!(by_id.iter().any(|e| e.id == ids[3]), "found by its id");
+    assert!(by_id.iter().all(|e| e.id == ids[3] || e.dedupe_key.contains(&ids[3].to_string())));
+    assert_eq!(keys(EventFilter::default().search("nothing")).await, Vec::<String>::new());
+
+    let counts = storage.event_counts(&EventFilter::default().limit(1)).await.unwrap();
+    assert_eq!(
+        counts,
+        [
+            EventCount::new(ACME, EventStatus::Failed, 1),
+            EventCount::new(ACME, EventStatus::Pending, 4),
+            EventCount::new(OTHER, EventStatus::Pending, 1),
+        ],
+        "grouped, sorted, the limit ignored"
+    );
+    let counts =
+        storage.event_counts(&EventFilter::default().search("CA100").status(EventStatus::Pending)).await.unwrap();
+    assert_eq!(
+        counts,
+        [EventCount::new(ACME, EventStatus::Pending, 2), EventCount::new(OTHER, EventStatus::Pending, 1)]
+    );
+    let counts =
+        storage.event_counts(&EventFilter::default().received_between(Some(at(1)), Some(at(3)))).await.unwrap();
+    assert_eq!(
+        counts,
+        [EventCount::new(ACME, EventStatus::Pending, 1), EventCount::new(OTHER, EventStatus::Pending, 1)]
+    );
+    assert_eq!(storage.event_counts(&EventFilter::default().subject("none")).await.unwrap(), []);
 }
 
 /// Call and message state fold on append, whatever the order of arrival.
@@ -412,6 +485,7 @@ macro_rules! storage_conformance_tests {
             duplicate_keys_are_reported_not_inserted,
             concurrent_appends_of_one_key_insert_once,
             listing_filters_and_pages_newest_first,
+            searching_and_counting_events,
             state_folds_whatever_the_order,
             attempts_are_recorded_and_failed_events_reprocessed,
             unparsed_events_are_stored_failed,

@@ -41,6 +41,9 @@
 //! (reasons from [`VerifyError::reason`], plus `too_large` and `method`);
 //! `callhook_events_received_total{provider}` and
 //! `callhook_events_duplicate_total{provider}`; `callhook_request_seconds{provider}`.
+//!
+//! The same outcomes reach any [`Observer`] added with [`ReceiverBuilder::observer`]
+//! (a dashboard's own counters, without a global metrics recorder).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -57,6 +60,10 @@ use crate::provider::{Provider, WebhookRequest};
 use crate::scheduler::{NewJob, Scheduler};
 use crate::storage::{Appended, NewDelivery, NewEvent, Storage, Verification};
 use crate::verify::VerifyError;
+
+mod outcome;
+
+pub use outcome::{Observer, RequestOutcome};
 
 /// The default body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -90,6 +97,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     body_limit: usize,
     public_base_url: Option<String>,
+    observers: Vec<Arc<dyn Observer>>,
 }
 
 struct Route {
@@ -127,6 +135,7 @@ pub struct ReceiverBuilder {
     clock: Option<Arc<dyn Clock>>,
     body_limit: Option<usize>,
     public_base_url: Option<String>,
+    observers: Vec<Arc<dyn Observer>>,
 }
 
 impl ReceiverBuilder {
@@ -180,6 +189,13 @@ impl ReceiverBuilder {
         self
     }
 
+    /// Adds an [`Observer`] told every routed request's [`RequestOutcome`] (several
+    /// may be added; each is told in the order added).
+    pub fn observer(mut self, observer: impl Observer) -> Self {
+        self.observers.push(Arc::new(observer));
+        self
+    }
+
     /// The receiver.
     pub fn build(self) -> Result<Receiver, BuildError> {
         let storage = self.storage.ok_or(BuildError::MissingStorage)?;
@@ -207,6 +223,7 @@ impl ReceiverBuilder {
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 body_limit: self.body_limit.unwrap_or(DEFAULT_BODY_LIMIT),
                 public_base_url: self.public_base_url.map(|url| url.trim_end_matches('/').to_owned()),
+                observers: self.observers,
             }),
         })
     }
@@ -283,7 +300,7 @@ impl Receiver {
         let label = provider_id.to_string();
 
         if exceeds_limit(request, inner.body_limit) {
-            reject(&label, "too_large");
+            self.report(provider_id, &label, RequestOutcome::Rejected { reason: "too_large" });
             return text_response(StatusCode::PAYLOAD_TOO_LARGE, "body too large");
         }
         let received_at = inner.clock.now();
@@ -292,13 +309,13 @@ impl Receiver {
             return response;
         }
         if !provider.accepts_method(request.method()) {
-            reject(&label, "method");
+            self.report(provider_id, &label, RequestOutcome::Rejected { reason: "method" });
             return text_response(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
         }
         if route.verification == Verification::Verified
             && let Err(error) = provider.verify(&view)
         {
-            reject(&label, error.reason());
+            self.report(provider_id, &label, RequestOutcome::Rejected { reason: error.reason() });
             tracing::warn!(%error, "webhook rejected");
             return match error {
                 VerifyError::NotConfigured(_) => {
@@ -327,7 +344,7 @@ impl Receiver {
             Ok(outcome) => outcome,
             Err(error) => {
                 tracing::error!(%error, "could not store the delivery; answering 503 so the provider retries");
-                count_request(&label, "unavailable");
+                self.report(provider_id, &label, RequestOutcome::Unavailable);
                 return text_response(StatusCode::SERVICE_UNAVAILABLE, "storage unavailable");
             }
         };
@@ -351,14 +368,28 @@ impl Receiver {
 
         match parsed {
             Ok(events) => {
-                count_request(&label, if inserted == 0 && duplicates > 0 { "duplicate" } else { "accepted" });
+                self.report(provider_id, &label, RequestOutcome::Accepted { inserted, duplicates });
                 provider.reply(&view, &events)
             }
             Err(_) => {
-                count_request(&label, "unparsable");
+                self.report(provider_id, &label, RequestOutcome::Unparsable);
                 // The provider still gets its reply (Twilio needs TwiML for a call).
                 provider.reply(&view, &[])
             }
+        }
+    }
+
+    /// Counts `outcome` in the metrics and tells the observers.
+    fn report(&self, provider: &ProviderId, label: &str, outcome: RequestOutcome) {
+        let requests =
+            metrics::counter!("callhook_requests_total", "provider" => label.to_owned(), "outcome" => outcome.label());
+        requests.increment(1);
+        if let RequestOutcome::Rejected { reason } = outcome {
+            metrics::counter!("callhook_rejected_total", "provider" => label.to_owned(), "reason" => reason)
+                .increment(1);
+        }
+        for observer in &self.inner.observers {
+            observer.observe(provider, &outcome);
         }
     }
 
@@ -435,15 +466,6 @@ fn strip_params(query: &str, secret: &[&str]) -> Option<String> {
         })
         .collect();
     (!kept.is_empty() && kept.iter().any(|pair| !pair.is_empty())).then(|| kept.join("&"))
-}
-
-fn reject(provider: &str, reason: &'static str) {
-    count_request(provider, "rejected");
-    metrics::counter!("callhook_rejected_total", "provider" => provider.to_owned(), "reason" => reason).increment(1);
-}
-
-fn count_request(provider: &str, outcome: &'static str) {
-    metrics::counter!("callhook_requests_total", "provider" => provider.to_owned(), "outcome" => outcome).increment(1);
 }
 
 fn text_response(status: StatusCode, text: &'static str) -> Response<Bytes> {

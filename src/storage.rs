@@ -555,6 +555,11 @@ pub struct EventFilter {
     pub since: Option<OffsetDateTime>,
     /// Only events received before this time.
     pub until: Option<OffsetDateTime>,
+    /// Only events about this call, message or other subject id (exact, any provider).
+    pub subject: Option<String>,
+    /// Only events whose id is this number, or whose dedupe key or subject id contains
+    /// this text (case-sensitive: provider ids are).
+    pub search: Option<String>,
     /// Only events with a smaller id (the cursor for the next page).
     pub before: Option<EventId>,
     /// At most this many (default 100).
@@ -563,7 +568,17 @@ pub struct EventFilter {
 
 impl Default for EventFilter {
     fn default() -> Self {
-        Self { provider: None, event_type: None, status: None, since: None, until: None, before: None, limit: 100 }
+        Self {
+            provider: None,
+            event_type: None,
+            status: None,
+            since: None,
+            until: None,
+            subject: None,
+            search: None,
+            before: None,
+            limit: 100,
+        }
     }
 }
 
@@ -593,6 +608,25 @@ impl EventFilter {
         self
     }
 
+    /// Only events about the call, message or other subject with this id (a call's
+    /// timeline, a message's status history).
+    pub fn subject(mut self, id: impl Into<String>) -> Self {
+        self.subject = Some(id.into());
+        self
+    }
+
+    /// Only events whose id is `text`, or whose dedupe key or subject id contains it.
+    ///
+    /// ```
+    /// use callhook::storage::EventFilter;
+    /// let filter = EventFilter::default().search("CA42");
+    /// assert_eq!(filter.search.as_deref(), Some("CA42"));
+    /// ```
+    pub fn search(mut self, text: impl Into<String>) -> Self {
+        self.search = Some(text.into());
+        self
+    }
+
     /// Only events older than `id` (pagination).
     pub fn before(mut self, id: EventId) -> Self {
         self.before = Some(id);
@@ -607,13 +641,80 @@ impl EventFilter {
 
     /// Whether `record` passes every condition but the limit.
     pub fn matches(&self, record: &EventRecord) -> bool {
+        let subject = record_subject(record);
         self.provider.as_ref().is_none_or(|p| *p == record.provider)
             && self.event_type.as_ref().is_none_or(|t| *t == record.event_type)
             && self.status.is_none_or(|s| s == record.status)
             && self.since.is_none_or(|t| record.received_at >= t)
             && self.until.is_none_or(|t| record.received_at < t)
+            && self.subject.as_deref().is_none_or(|wanted| subject == Some(wanted))
+            && self.search.as_deref().is_none_or(|text| {
+                search_id(text) == Some(record.id)
+                    || record.dedupe_key.contains(text)
+                    || subject.is_some_and(|subject| subject.contains(text))
+            })
             && self.before.is_none_or(|id| record.id < id)
     }
+}
+
+/// The call, message or other subject id of a stored event (what
+/// [`EventFilter::subject`] matches; stores index it).
+///
+/// ```
+/// use callhook::event::{Event, ProviderId, UnmodeledEvent};
+/// assert_eq!(callhook::storage::event_subject(&Event::Unmodeled(UnmodeledEvent::new(ProviderId::from_static("x"), "t"))), None);
+/// ```
+pub fn event_subject(event: &Event) -> Option<&str> {
+    event.subject().map(|subject| match subject {
+        crate::event::Subject::Call(id) | crate::event::Subject::Message(id) | crate::event::Subject::Other(id) => id,
+    })
+}
+
+fn record_subject(record: &EventRecord) -> Option<&str> {
+    record.event.as_ref().and_then(event_subject)
+}
+
+/// The event id a search text names, if it is a number.
+///
+/// ```
+/// use callhook::storage::{EventId, search_id};
+/// assert_eq!(search_id("42"), Some(EventId(42)));
+/// assert_eq!(search_id("CA42"), None);
+/// ```
+pub fn search_id(text: &str) -> Option<EventId> {
+    text.trim().parse().ok().map(EventId)
+}
+
+/// How many stored events one provider has in one status (from
+/// [`Storage::event_counts`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct EventCount {
+    /// The provider.
+    pub provider: ProviderId,
+    /// The status.
+    pub status: EventStatus,
+    /// How many.
+    pub count: u64,
+}
+
+impl EventCount {
+    /// `count` events of `provider` in `status`.
+    pub fn new(provider: ProviderId, status: EventStatus, count: u64) -> Self {
+        Self { provider, status, count }
+    }
+}
+
+/// Folds `records` into per-provider, per-status counts (sorted by provider, then
+/// status), adding to `counts`.
+fn tally<'a>(counts: &mut Vec<EventCount>, records: impl IntoIterator<Item = &'a EventRecord>) {
+    for record in records {
+        match counts.iter_mut().find(|c| c.provider == record.provider && c.status == record.status) {
+            Some(count) => count.count += 1,
+            None => counts.push(EventCount::new(record.provider.clone(), record.status, 1)),
+        }
+    }
+    counts.sort_by(|a, b| (a.provider.as_str(), a.status.as_str()).cmp(&(b.provider.as_str(), b.status.as_str())));
 }
 
 /// A boxed error from a storage backend.
@@ -658,6 +759,24 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Events matching `filter`, newest first.
     async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StorageError>;
+
+    /// How many events match every condition of `filter` but its limit, per provider
+    /// and status (no entry for a count of zero), sorted by provider then status.
+    ///
+    /// The default pages through [`Storage::list_events`]; stores override it with one
+    /// query.
+    async fn event_counts(&self, filter: &EventFilter) -> Result<Vec<EventCount>, StorageError> {
+        let mut counts = Vec::new();
+        let mut page = filter.clone().limit(1000);
+        loop {
+            let records = self.list_events(&page).await?;
+            tally(&mut counts, &records);
+            match records.last() {
+                Some(last) if records.len() == page.limit => page.before = Some(last.id),
+                _ => return Ok(counts),
+            }
+        }
+    }
 
     /// Records one processing attempt: updates the event and appends to its history.
     async fn record_attempt(&self, id: EventId, report: AttemptReport) -> Result<EventRecord, StorageError>;

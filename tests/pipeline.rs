@@ -9,6 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use callhook::clock::TokioClock;
 use callhook::event::CallStatus;
+use callhook::receiver::RequestOutcome;
 use callhook::scheduler::{InProcessScheduler, Scheduler};
 use callhook::storage::{EventFilter, EventStatus, MemoryStorage, Storage, UNPARSED_EVENT_TYPE, Verification};
 use callhook::worker::{Alert, HandlerError, alert_fn, handler_fn};
@@ -375,4 +376,44 @@ async fn insecure_mount_skips_verification_and_says_so_in_the_log() {
     assert_eq!(receiver.handle(unsigned).await.status(), 200);
     let id = all_events(&*storage).await[0].id;
     assert_eq!(storage.event(id).await.unwrap().unwrap().delivery.verification, Verification::Skipped);
+}
+
+#[tokio::test]
+async fn observers_are_told_every_routed_outcome() {
+    let storage = Arc::new(MemoryStorage::new());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let receiver = Receiver::builder()
+        .storage(storage.clone())
+        .scheduler(Arc::new(InProcessScheduler::new()))
+        .body_limit(4096)
+        .mount(PATH, TestProvider::new())
+        .observer(move |provider: &callhook::event::ProviderId, outcome: &RequestOutcome| {
+            record.lock().unwrap().push((provider.to_string(), *outcome));
+        })
+        .build()
+        .unwrap();
+    let body = body(&[("e1", "c1", "ringing"), ("e2", "c1", "completed")]);
+    receiver.handle(signed(body.clone())).await;
+    receiver.handle(signed(body.clone())).await;
+    receiver.handle(http::Request::post(PATH).body(body).unwrap()).await;
+    receiver.handle(signed(Bytes::from_static(b"not json"))).await;
+    receiver.handle(signed(Bytes::from(vec![b'x'; 5000]))).await;
+    receiver.handle(http::Request::post("/elsewhere").body(Bytes::new()).unwrap()).await;
+
+    let seen = seen.lock().unwrap().clone();
+    let outcomes: Vec<_> = seen.iter().map(|(_, outcome)| *outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            RequestOutcome::Accepted { inserted: 2, duplicates: 0 },
+            RequestOutcome::Accepted { inserted: 0, duplicates: 2 },
+            RequestOutcome::Rejected { reason: "missing_signature" },
+            RequestOutcome::Unparsable,
+            RequestOutcome::Rejected { reason: "too_large" },
+        ],
+        "an unrouted path is not reported"
+    );
+    assert!(seen.iter().all(|(provider, _)| provider == "test"));
+    assert_eq!(outcomes[1].label(), "duplicate");
 }

@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::{
-    AppendOutcome, Appended, Attempt, AttemptReport, DeliveryId, DeliveryRecord, EventDetail, EventFilter, EventId,
-    EventRecord, NewDelivery, NewEvent, Storage, StorageError,
+    AppendOutcome, Appended, Attempt, AttemptReport, DeliveryId, DeliveryRecord, EventCount, EventDetail, EventFilter,
+    EventId, EventRecord, NewDelivery, NewEvent, Storage, StorageError,
 };
 use crate::event::{Event, ProviderId};
 use crate::state::{CallState, MessageState};
@@ -141,6 +141,12 @@ impl Storage for MemoryStorage {
     async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StorageError> {
         let inner = self.lock();
         Ok(inner.events.iter().rev().filter(|record| filter.matches(record)).take(filter.limit).cloned().collect())
+    }
+
+    async fn event_counts(&self, filter: &EventFilter) -> Result<Vec<EventCount>, StorageError> {
+        let mut counts = Vec::new();
+        super::tally(&mut counts, self.lock().events.iter().filter(|record| filter.matches(record)));
+        Ok(counts)
     }
 
     async fn record_attempt(&self, id: EventId, report: AttemptReport) -> Result<EventRecord, StorageError> {

@@ -5,9 +5,10 @@
 use tokio_postgres::Client;
 
 /// `(version, SQL)`, in order.
-const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    "
+const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        "
     CREATE TABLE callhook_deliveries (
         id BIGSERIAL PRIMARY KEY,
         provider TEXT NOT NULL,
@@ -72,7 +73,20 @@ const MIGRATIONS: &[(i32, &str)] = &[(
     );
     CREATE INDEX callhook_jobs_by_visible_at ON callhook_jobs (visible_at, id);
     ",
-)];
+    ),
+    (
+        2,
+        // The subject (call, message or other id) of each event, for timelines and search.
+        "
+    ALTER TABLE callhook_events ADD COLUMN subject TEXT;
+    UPDATE callhook_events SET subject = COALESCE(event::json ->> 'call_id', event::json ->> 'message_id',
+        event::json ->> 'subject_id')
+    WHERE event IS NOT NULL;
+    CREATE INDEX callhook_events_by_subject ON callhook_events (subject, id);
+    CREATE INDEX callhook_events_by_provider ON callhook_events (provider, id);
+    ",
+    ),
+];
 
 /// The newest version this build knows.
 pub const VERSION: i32 = MIGRATIONS[MIGRATIONS.len() - 1].0;

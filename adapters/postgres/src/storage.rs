@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use callhook::event::{Event, ProviderId};
 use callhook::state::{CallState, MessageState};
 use callhook::storage::{
-    AppendOutcome, Appended, Attempt, AttemptReport, DeliveryId, DeliveryRecord, EventDetail, EventFilter, EventId,
-    EventRecord, NewDelivery, NewEvent, Storage, StorageError,
+    AppendOutcome, Appended, Attempt, AttemptReport, DeliveryId, DeliveryRecord, EventCount, EventDetail, EventFilter,
+    EventId, EventRecord, EventStatus, NewDelivery, NewEvent, Storage, StorageError, event_subject, search_id,
 };
 use deadpool_postgres::{GenericClient, Transaction};
 use time::OffsetDateTime;
@@ -62,8 +62,8 @@ async fn insert_events(
     let insert = tx
         .prepare_cached(
             "INSERT INTO callhook_events (delivery_id, provider, event_type, dedupe_key, event, status, attempts,
-                 last_error, received_at, next_attempt_at, processed_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, NULL)
+                 last_error, received_at, next_attempt_at, processed_at, subject)
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, NULL, $10)
              ON CONFLICT (provider, dedupe_key) DO NOTHING RETURNING id",
         )
         .await?;
@@ -87,6 +87,7 @@ async fn insert_events(
                     &record.last_error,
                     &nanos(record.received_at),
                     &record.next_attempt_at.map(nanos),
+                    &record.event.as_ref().and_then(event_subject),
                 ],
             )
             .await?;
@@ -303,37 +304,37 @@ impl Storage for PostgresStore {
     }
 
     async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StorageError> {
-        let mut sql = format!("SELECT {EVENT_COLUMNS} FROM callhook_events WHERE TRUE");
-        let mut values: Vec<Box<dyn ToSql + Sync + Send>> = Vec::new();
-        let mut push = |clause: &str, value: Box<dyn ToSql + Sync + Send>| {
-            values.push(value);
-            sql.push_str(&format!(" AND {clause} ${}", values.len()));
-        };
-        if let Some(provider) = &filter.provider {
-            push("provider =", Box::new(provider.as_str().to_owned()));
-        }
-        if let Some(event_type) = &filter.event_type {
-            push("event_type =", Box::new(event_type.clone()));
-        }
-        if let Some(status) = filter.status {
-            push("status =", Box::new(status.as_str()));
-        }
-        if let Some(since) = filter.since {
-            push("received_at >=", Box::new(nanos(since)));
-        }
-        if let Some(until) = filter.until {
-            push("received_at <", Box::new(nanos(until)));
-        }
-        if let Some(before) = filter.before {
-            push("id <", Box::new(before.0));
-        }
+        let (conditions, values) = where_clause(filter);
         let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
-        sql.push_str(&format!(" ORDER BY id DESC LIMIT {limit}"));
+        let sql =
+            format!("SELECT {EVENT_COLUMNS} FROM callhook_events WHERE {conditions} ORDER BY id DESC LIMIT {limit}");
         let client = self.pool().get().await.map_err(DbError::from)?;
         let statement = client.prepare_cached(&sql).await.map_err(DbError::from)?;
         let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| &**v as &(dyn ToSql + Sync)).collect();
         let rows = client.query(&statement, &params).await.map_err(DbError::from)?;
         Ok(rows.iter().map(codec::event_record).collect::<Result<Vec<_>, DbError>>()?)
+    }
+
+    async fn event_counts(&self, filter: &EventFilter) -> Result<Vec<EventCount>, StorageError> {
+        let (conditions, values) = where_clause(filter);
+        let sql = format!(
+            "SELECT provider, status, COUNT(*) FROM callhook_events WHERE {conditions}
+             GROUP BY provider, status ORDER BY provider, status"
+        );
+        let client = self.pool().get().await.map_err(DbError::from)?;
+        let statement = client.prepare_cached(&sql).await.map_err(DbError::from)?;
+        let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| &**v as &(dyn ToSql + Sync)).collect();
+        let rows = client.query(&statement, &params).await.map_err(DbError::from)?;
+        let mut counts = Vec::with_capacity(rows.len());
+        for row in rows {
+            let status: String = row.try_get(1).map_err(DbError::from)?;
+            let status = EventStatus::from_name(&status)
+                .ok_or_else(|| DbError::Corrupt(format!("unknown event status {status:?}")))?;
+            let count: i64 = row.try_get(2).map_err(DbError::from)?;
+            let provider: String = row.try_get(0).map_err(DbError::from)?;
+            counts.push(EventCount::new(ProviderId::new(provider), status, count.try_into().unwrap_or(0)));
+        }
+        Ok(counts)
     }
 
     async fn record_attempt(&self, id: EventId, report: AttemptReport) -> Result<EventRecord, StorageError> {
@@ -390,4 +391,42 @@ impl Storage for PostgresStore {
         client.simple_query("SELECT 1").await.map_err(DbError::from)?;
         Ok(())
     }
+}
+
+/// The SQL conditions of every part of `filter` but its limit, with their values.
+fn where_clause(filter: &EventFilter) -> (String, Vec<Box<dyn ToSql + Sync + Send>>) {
+    let mut sql = String::from("TRUE");
+    let mut values: Vec<Box<dyn ToSql + Sync + Send>> = Vec::new();
+    let mut push = |clause: &str, value: Box<dyn ToSql + Sync + Send>| {
+        values.push(value);
+        sql.push_str(&format!(" AND {clause} ${}", values.len()));
+    };
+    if let Some(provider) = &filter.provider {
+        push("provider =", Box::new(provider.as_str().to_owned()));
+    }
+    if let Some(event_type) = &filter.event_type {
+        push("event_type =", Box::new(event_type.clone()));
+    }
+    if let Some(status) = filter.status {
+        push("status =", Box::new(status.as_str()));
+    }
+    if let Some(since) = filter.since {
+        push("received_at >=", Box::new(nanos(since)));
+    }
+    if let Some(until) = filter.until {
+        push("received_at <", Box::new(nanos(until)));
+    }
+    if let Some(subject) = &filter.subject {
+        push("subject =", Box::new(subject.clone()));
+    }
+    if let Some(before) = filter.before {
+        push("id <", Box::new(before.0));
+    }
+    if let Some(text) = &filter.search {
+        values.push(Box::new(text.clone()));
+        let n = values.len();
+        let by_id = search_id(text).map(|id| format!("id = {} OR ", id.0)).unwrap_or_default();
+        sql.push_str(&format!(" AND ({by_id}strpos(dedupe_key, ${n}) > 0 OR strpos(subject, ${n}) > 0)"));
+    }
+    (sql, values)
 }

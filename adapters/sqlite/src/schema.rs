@@ -70,6 +70,15 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX jobs_by_visible_at ON jobs (visible_at, id);
     ",
+    // 2: the subject (call, message or other id) of each event, for timelines and search.
+    "
+    ALTER TABLE events ADD COLUMN subject TEXT;
+    UPDATE events SET subject = COALESCE(json_extract(event, '$.call_id'), json_extract(event, '$.message_id'),
+        json_extract(event, '$.subject_id'))
+    WHERE event IS NOT NULL;
+    CREATE INDEX events_by_subject ON events (subject, id);
+    CREATE INDEX events_by_provider ON events (provider, id);
+    ",
 ];
 
 /// The schema version this build writes.

@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use callhook::event::{Event, ProviderId};
 use callhook::state::{CallState, MessageState};
 use callhook::storage::{
-    AppendOutcome, Appended, Attempt, AttemptReport, DeliveryId, DeliveryRecord, EventDetail, EventFilter, EventId,
-    EventRecord, NewDelivery, NewEvent, Storage, StorageError,
+    AppendOutcome, Appended, Attempt, AttemptReport, DeliveryId, DeliveryRecord, EventCount, EventDetail, EventFilter,
+    EventId, EventRecord, EventStatus, NewDelivery, NewEvent, Storage, StorageError, event_subject, search_id,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
@@ -51,8 +51,8 @@ fn insert_events(
         let inserted = conn
             .prepare_cached(
                 "INSERT INTO events (delivery_id, provider, event_type, dedupe_key, event, status, attempts,
-                     last_error, received_at, next_attempt_at, processed_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, NULL)
+                     last_error, received_at, next_attempt_at, processed_at, subject)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, NULL, ?10)
                  ON CONFLICT (provider, dedupe_key) DO NOTHING",
             )?
             .execute(params![
@@ -65,6 +65,7 @@ fn insert_events(
                 record.last_error,
                 nanos(record.received_at),
                 record.next_attempt_at.map(nanos),
+                record.event.as_ref().and_then(event_subject),
             ])?;
         if inserted == 1 {
             appended.push(Appended::Inserted(EventId(conn.last_insert_rowid())));
@@ -196,41 +197,40 @@ impl Storage for SqliteStore {
     }
 
     async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StorageError> {
-        let filter = filter.clone();
+        let (conditions, values) = where_clause(filter);
+        let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE {conditions} ORDER BY id DESC LIMIT {limit}");
         Ok(self
             .read(move |conn| {
-                let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE 1 = 1");
-                let mut values: Vec<rusqlite::types::Value> = Vec::new();
-                let mut push = |clause: &str, value: rusqlite::types::Value| {
-                    values.push(value);
-                    sql.push_str(&format!(" AND {clause} ?{}", values.len()));
-                };
-                if let Some(provider) = &filter.provider {
-                    push("provider =", provider.as_str().to_owned().into());
-                }
-                if let Some(event_type) = &filter.event_type {
-                    push("event_type =", event_type.clone().into());
-                }
-                if let Some(status) = filter.status {
-                    push("status =", status.as_str().to_owned().into());
-                }
-                if let Some(since) = filter.since {
-                    push("received_at >=", nanos(since).into());
-                }
-                if let Some(until) = filter.until {
-                    push("received_at <", nanos(until).into());
-                }
-                if let Some(before) = filter.before {
-                    push("id <", before.0.into());
-                }
-                let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
-                sql.push_str(&format!(" ORDER BY id DESC LIMIT {limit}"));
                 let mut statement = conn.prepare_cached(&sql)?;
                 let rows = statement
                     .query_map(rusqlite::params_from_iter(values), |row| Ok(codec::event_record(row)))?
                     .map(|row| row?)
                     .collect::<Result<Vec<_>, DbError>>()?;
                 Ok(rows)
+            })
+            .await?)
+    }
+
+    async fn event_counts(&self, filter: &EventFilter) -> Result<Vec<EventCount>, StorageError> {
+        let (conditions, values) = where_clause(filter);
+        let sql = format!(
+            "SELECT provider, status, COUNT(*) FROM events WHERE {conditions} GROUP BY provider, status ORDER BY provider, status"
+        );
+        Ok(self
+            .read(move |conn| {
+                let mut statement = conn.prepare_cached(&sql)?;
+                let rows = statement.query_map(rusqlite::params_from_iter(values), |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?))
+                })?;
+                let mut counts = Vec::new();
+                for row in rows {
+                    let (provider, status, count) = row?;
+                    let status = EventStatus::from_name(&status)
+                        .ok_or_else(|| DbError::Corrupt(format!("unknown event status {status:?}")))?;
+                    counts.push(EventCount::new(ProviderId::new(provider), status, count.try_into().unwrap_or(0)));
+                }
+                Ok(counts)
             })
             .await?)
     }
@@ -285,4 +285,42 @@ impl Storage for SqliteStore {
     async fn ping(&self) -> Result<(), StorageError> {
         Ok(self.read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?)).await?)
     }
+}
+
+/// The SQL conditions of every part of `filter` but its limit, with their values.
+fn where_clause(filter: &EventFilter) -> (String, Vec<rusqlite::types::Value>) {
+    let mut sql = String::from("1 = 1");
+    let mut values: Vec<rusqlite::types::Value> = Vec::new();
+    let mut push = |clause: &str, value: rusqlite::types::Value| {
+        values.push(value);
+        sql.push_str(&format!(" AND {clause} ?{}", values.len()));
+    };
+    if let Some(provider) = &filter.provider {
+        push("provider =", provider.as_str().to_owned().into());
+    }
+    if let Some(event_type) = &filter.event_type {
+        push("event_type =", event_type.clone().into());
+    }
+    if let Some(status) = filter.status {
+        push("status =", status.as_str().to_owned().into());
+    }
+    if let Some(since) = filter.since {
+        push("received_at >=", nanos(since).into());
+    }
+    if let Some(until) = filter.until {
+        push("received_at <", nanos(until).into());
+    }
+    if let Some(subject) = &filter.subject {
+        push("subject =", subject.clone().into());
+    }
+    if let Some(before) = filter.before {
+        push("id <", before.0.into());
+    }
+    if let Some(text) = &filter.search {
+        values.push(text.clone().into());
+        let n = values.len();
+        let by_id = search_id(text).map(|id| format!("id = {} OR ", id.0)).unwrap_or_default();
+        sql.push_str(&format!(" AND ({by_id}instr(dedupe_key, ?{n}) > 0 OR instr(subject, ?{n}) > 0)"));
+    }
+    (sql, values)
 }

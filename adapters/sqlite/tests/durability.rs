@@ -192,3 +192,29 @@ async fn a_newer_schema_is_refused_not_damaged() {
     let error = SqliteStore::open(&db).await.unwrap_err();
     assert!(error.to_string().contains("newer"), "{error}");
 }
+
+#[tokio::test]
+async fn upgrading_from_schema_1_indexes_the_subjects_of_stored_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v1.sqlite");
+    let store = SqliteStore::open(&db).await.unwrap();
+    let call = Event::Call(callhook::event::CallEvent::new(ACME, "CA77"));
+    let delivery = NewDelivery::new(ACME, "/webhooks/acme", time::OffsetDateTime::now_utc(), "{}");
+    store.append(delivery, vec![NewEvent::parsed("call", "CA77:ringing", call)]).await.unwrap();
+    drop(store);
+    // Back to exactly schema 1: migration 2 only added the column and its indexes.
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch(
+            "DROP INDEX events_by_subject; DROP INDEX events_by_provider; ALTER TABLE events DROP COLUMN subject;
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+
+    let store = SqliteStore::open(&db).await.unwrap();
+    let found = store.list_events(&EventFilter::default().subject("CA77")).await.unwrap();
+    assert_eq!(found.len(), 1, "the stored event's subject was filled in by the migration");
+    let version: i64 =
+        rusqlite::Connection::open(&db).unwrap().query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
+    assert_eq!(version, 2);
+}
