@@ -4,10 +4,14 @@
 
 #![forbid(unsafe_code)]
 
+pub mod actions;
 pub mod api;
 pub mod config;
+pub mod dashboard;
 pub mod mounts;
 pub mod samples;
+pub mod session;
+pub mod stats;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -21,11 +25,12 @@ use callhook::alert::{JsonWebhookAlert, LogAlert, RateLimitedAlert};
 use callhook::recording::http::HttpFetcher;
 use callhook::recording::{FileSink, Recordings};
 use callhook::verify::Secret;
-use callhook::worker::{HandlerError, handler_fn};
+use callhook::worker::{HandlerError, WorkerBuilder, handler_fn};
 use callhook::{Receiver, Scheduler, Storage, Worker};
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::config::{Config, Database};
+use crate::stats::Stats;
 
 /// What the HTTP handlers share.
 #[derive(Clone)]
@@ -38,6 +43,24 @@ pub struct AppState {
     pub admin_token: Option<Secret>,
     /// The Prometheus recorder's handle, when one is installed.
     pub metrics: Option<PrometheusHandle>,
+    /// The dashboard's request counters and recent alerts.
+    pub stats: Stats,
+    /// Whether the session cookie is marked `Secure` (the public URL is `https`).
+    pub secure_cookies: bool,
+}
+
+impl AppState {
+    /// The state for `storage` and `worker`, with the token and counters of `config`.
+    pub fn new(
+        config: &Config,
+        storage: Arc<dyn Storage>,
+        worker: Worker,
+        metrics: Option<PrometheusHandle>,
+        stats: Stats,
+    ) -> Self {
+        let secure_cookies = config.public_url.as_deref().is_some_and(|url| url.starts_with("https://"));
+        Self { storage, worker, admin_token: config.admin_token.clone(), metrics, stats, secure_cookies }
+    }
 }
 
 /// Opens the configured store as both storage and scheduler.
@@ -74,38 +97,51 @@ pub fn recordings(config: &Config) -> Result<Recordings, String> {
 
 /// The worker: logs each event it processes (a real CRM puts its handler here) and
 /// retrieves recordings.
+/// Alerts go to `CALLHOOK_ALERT_WEBHOOK_URL` (or the log) and are listed in `stats`.
 pub fn worker(
     config: &Config,
     receiver: &Receiver,
     storage: Arc<dyn Storage>,
     scheduler: Arc<dyn Scheduler>,
+    stats: &Stats,
 ) -> Result<Worker, String> {
+    Ok(worker_builder(config, receiver, storage, scheduler, stats)?.build())
+}
+
+/// [`worker`]'s builder, to add handlers or change the retry policy before building.
+pub fn worker_builder(
+    config: &Config,
+    receiver: &Receiver,
+    storage: Arc<dyn Storage>,
+    scheduler: Arc<dyn Scheduler>,
+    stats: &Stats,
+) -> Result<WorkerBuilder, String> {
     // At most 10 alerts a minute; a storm of failures becomes one summary.
-    let alerts = match &config.alert_webhook_url {
+    let builder = Worker::builder(storage, scheduler);
+    let builder = match &config.alert_webhook_url {
         Some(url) => {
-            RateLimitedAlert::new(JsonWebhookAlert::new(url.expose()).map_err(|e| e.to_string())?, 10, ALERT_WINDOW)
+            let sink = JsonWebhookAlert::new(url.expose()).map_err(|e| e.to_string())?;
+            builder.alert(RateLimitedAlert::new(stats.recording(sink), 10, ALERT_WINDOW))
         }
-        None => RateLimitedAlert::new(LogAlert, 10, ALERT_WINDOW),
+        None => builder.alert(RateLimitedAlert::new(stats.recording(LogAlert), 10, ALERT_WINDOW)),
     };
-    Ok(Worker::builder(storage, scheduler)
-        .alert(alerts)
-        .recordings(recordings(config)?)
-        .providers(receiver.providers())
-        .handler(handler_fn(|detail: callhook::storage::EventDetail| async move {
+    Ok(builder.recordings(recordings(config)?).providers(receiver.providers()).handler(handler_fn(
+        |detail: callhook::storage::EventDetail| async move {
             let event = &detail.event;
             tracing::info!(id = %event.id, provider = %event.provider, event_type = %event.event_type, "processed");
             Ok::<_, HandlerError>(())
-        }))
-        .build())
+        },
+    )))
 }
 
-/// The whole HTTP application: webhooks, admin API, health and metrics.
+/// The whole HTTP application: webhooks, dashboard, admin API, health and metrics.
 pub fn app(receiver: Receiver, state: AppState, trust_forwarded_headers: bool) -> Router {
     let options = callhook_axum::Options::default().trust_forwarded_headers(trust_forwarded_headers);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .with_state(state.clone())
+        .merge(dashboard::router(state.clone()))
         .merge(api::router(state))
         .merge(callhook_axum::router_with(receiver, options))
 }
@@ -135,21 +171,34 @@ pub async fn serve(
     metrics: Option<PrometheusHandle>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
+    serve_with(config, listener, metrics, |worker| worker, shutdown).await
+}
+
+/// [`serve`], with `customize` applied to the worker's builder (your own handler
+/// after the server's logging one, another retry policy).
+pub async fn serve_with(
+    config: Config,
+    listener: tokio::net::TcpListener,
+    metrics: Option<PrometheusHandle>,
+    customize: impl FnOnce(WorkerBuilder) -> WorkerBuilder,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), String> {
     let (storage, scheduler) = open_store(&config.database).await?;
-    let (receiver, report) =
-        mounts::receiver(&config, storage.clone(), scheduler.clone()).map_err(|e| e.to_string())?;
+    let stats = Stats::new();
+    let (builder, report) = mounts::builder(&config, storage.clone(), scheduler.clone());
+    let receiver = builder.observer(stats.clone()).build().map_err(|e| e.to_string())?;
     for line in &report {
         tracing::info!("{line}");
     }
     if config.admin_token.is_none() {
         tracing::warn!("CALLHOOK_ADMIN_TOKEN is not set: the admin API is off");
     }
-    let worker = worker(&config, &receiver, storage.clone(), scheduler)?;
+    let worker = customize(worker_builder(&config, &receiver, storage.clone(), scheduler, &stats)?).build();
     let recovered = worker.recover().await.map_err(|e| e.to_string())?;
     if recovered > 0 {
         tracing::info!(recovered, "scheduled pending events that had no job");
     }
-    let state = AppState { storage, worker: worker.clone(), admin_token: config.admin_token.clone(), metrics };
+    let state = AppState::new(&config, storage, worker.clone(), metrics, stats);
     let app = app(receiver, state, config.trust_forwarded_headers);
 
     let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -173,7 +222,7 @@ pub async fn serve(
 pub async fn work(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), String> {
     let (storage, scheduler) = open_store(&config.database).await?;
     let (receiver, _) = mounts::receiver(&config, storage.clone(), scheduler.clone()).map_err(|e| e.to_string())?;
-    let worker = worker(&config, &receiver, storage, scheduler)?;
+    let worker = worker(&config, &receiver, storage, scheduler, &Stats::new())?;
     worker.recover().await.map_err(|e| e.to_string())?;
     tracing::info!("worker only: processing stored events, no HTTP listener");
     worker.run(shutdown).await;

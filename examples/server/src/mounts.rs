@@ -21,6 +21,16 @@ pub fn receiver(
     storage: Arc<dyn Storage>,
     scheduler: Arc<dyn Scheduler>,
 ) -> Result<(Receiver, Vec<String>), BuildError> {
+    let (builder, report) = builder(config, storage, scheduler);
+    Ok((builder.build()?, report))
+}
+
+/// [`receiver`]'s builder, to add to (observers) before building.
+pub fn builder(
+    config: &Config,
+    storage: Arc<dyn Storage>,
+    scheduler: Arc<dyn Scheduler>,
+) -> (ReceiverBuilder, Vec<String>) {
     let mut report = Vec::new();
     let mut builder: ReceiverBuilder = Receiver::builder().storage(storage).scheduler(scheduler);
     if let Some(url) = &config.public_url {
@@ -86,5 +96,5 @@ pub fn receiver(
         }
         None => report.push("wavoip: NOT mounted (WAVOIP_WEBHOOK_TOKEN is not set)".to_owned()),
     }
-    Ok((builder.build()?, report))
+    (builder, report)
 }
