@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use callhook::providers::{twilio, whatsapp};
 use callhook_server::config::Config;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const ADMIN: &str = "admin-token-for-tests";
 
@@ -282,4 +282,112 @@ async fn a_ready_recording_is_downloaded_and_shown_on_the_call() {
     assert_eq!(call["recording"]["stored"]["size_bytes"], 9);
     let location = call["recording"]["stored"]["location"].as_str().unwrap();
     assert_eq!(std::fs::read(location).unwrap(), b"mp3 bytes");
+}
+
+/// The dashboard's API surface without a browser: the session cookie (and its CSRF
+/// header), counts, search, the confirmed bulk reprocess and its conflict, the raw body,
+/// the timeline, the counters with rejections by reason, and the recorded actions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_api_with_a_session() {
+    let server = start(&ALL_PROVIDERS).await;
+    let base = server.base.clone();
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+
+    // Login: the wrong token gets the form again with 401 and no cookie.
+    let refused = client.post(format!("{base}/dashboard/login")).form(&[("token", "nope")]).send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    assert!(refused.headers().get("set-cookie").is_none());
+    let page = client.get(format!("{base}/dashboard")).send().await.unwrap();
+    assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
+    assert!(page.text().await.unwrap().contains("id=\"login\""), "the login form, not the dashboard");
+    let login = client.post(format!("{base}/dashboard/login")).form(&[("token", ADMIN)]).send().await.unwrap();
+    assert_eq!(login.status(), 303);
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let page = client.get(format!("{base}/dashboard")).header("cookie", &cookie).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("id=\"events\""), "the dashboard");
+    let get = |path: &str| client.get(format!("{base}{path}")).header("cookie", &cookie).send();
+    let forged = cookie.replace(|c: char| c.is_ascii_digit(), "9");
+    let response = client.get(format!("{base}/api/events")).header("cookie", forged).send().await.unwrap();
+    assert_eq!(response.status(), 401, "a forged session");
+
+    // Traffic: the samples, a rejected signature and a duplicate.
+    callhook_server::samples::send(&base, &server.config).await.unwrap();
+    let body = whatsapp::testing::notification("messages", whatsapp::testing::statuses(&[("wamid.DUP", "read", 1)]));
+    for _ in 0..2 {
+        let ok = send(&base, whatsapp::testing::signed("meta-secret", "/webhooks/whatsapp", &body)).await;
+        assert_eq!(ok.status(), 200);
+    }
+    let forged = whatsapp::testing::signed("other-secret", "/webhooks/whatsapp", &body);
+    assert_eq!(send(&base, forged).await.status(), 401);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let counts: Value = get("/api/events/count").await.unwrap().json().await.unwrap();
+        if counts["total"].as_u64() >= Some(29) && counts["pending"] == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not processed: {counts}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Counters: WhatsApp's duplicate and rejection (by reason) in the last minute.
+    let stats: Value = get("/api/stats").await.unwrap().json().await.unwrap();
+    let whatsapp = stats["providers"].as_array().unwrap().iter().find(|p| p["provider"] == "whatsapp").unwrap();
+    assert_eq!(whatsapp["last_minute"]["requests"]["duplicates"], 1, "{whatsapp}");
+    assert_eq!(whatsapp["last_minute"]["requests"]["rejected"]["bad_signature"], 1, "{whatsapp}");
+    assert_eq!(whatsapp["last_minute"]["received"], 7, "6 samples and wamid.DUP once");
+    assert_eq!(whatsapp["all_time"]["processed"], 7);
+
+    // Search by part of an id, and a timeline.
+    let found: Value = get("/api/events?q=wamid.DU").await.unwrap().json().await.unwrap();
+    let found = found["events"].as_array().unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["subject"], "wamid.DUP");
+    let timeline: Value = get("/api/timeline/wamid.DUP").await.unwrap().json().await.unwrap();
+    assert_eq!(timeline["events"].as_array().unwrap().len(), 1);
+    assert_eq!(timeline["messages"][0]["state"]["status"], "read");
+    assert_eq!(get("/api/timeline/nothing-here").await.unwrap().status(), 404);
+
+    // The raw body, byte for byte.
+    let id = found[0]["id"].as_i64().unwrap();
+    let raw = get(&format!("/api/events/{id}/body")).await.unwrap();
+    assert!(raw.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert_eq!(raw.bytes().await.unwrap(), body.as_bytes());
+
+    // Changing things with a session needs the CSRF header.
+    let post = |path: &str| client.post(format!("{base}{path}")).header("cookie", &cookie);
+    assert_eq!(post(&format!("/api/events/{id}/reprocess")).send().await.unwrap().status(), 403);
+    let response = post(&format!("/api/events/{id}/reprocess")).header("x-callhook-csrf", "1").send().await.unwrap();
+    assert_eq!(response.status(), 200);
+
+    // Bulk: a verified body that does not parse is stored failed; a confirmation of fewer
+    // failed events than now match is refused, the right count goes through.
+    let garbled = send(&base, whatsapp::testing::signed("meta-secret", "/webhooks/whatsapp", "{\"entry\": [")).await;
+    assert_eq!(garbled.status(), 200);
+    let failed: Value = get("/api/events/count?provider=whatsapp&status=failed").await.unwrap().json().await.unwrap();
+    assert_eq!(failed["failed"], 1, "{failed}");
+    let bulk = |expected: u64| {
+        post("/api/events/reprocess?provider=whatsapp")
+            .header("x-callhook-csrf", "1")
+            .json(&json!({ "expected": expected }))
+            .send()
+    };
+    let stale = bulk(0).await.unwrap();
+    assert_eq!(stale.status(), 409);
+    let done: Value = bulk(1).await.unwrap().json().await.unwrap();
+    assert_eq!(done["reprocessed"], 1, "{done}");
+
+    // Both actions are in the event log, never scheduled to handlers.
+    let actions: Value = get("/api/events?provider=callhook").await.unwrap().json().await.unwrap();
+    let types: Vec<_> = actions["events"].as_array().unwrap().iter().map(|e| e["event_type"].clone()).collect();
+    assert_eq!(types, [json!("callhook.admin.reprocess_matching"), json!("callhook.admin.reprocess")]);
+    assert_eq!(actions["events"][0]["event"]["data"]["reprocessed"], 1);
+    assert_eq!(actions["events"][0]["event"]["data"]["filter"]["provider"], "whatsapp");
+    let action = &actions["events"][1];
+    assert_eq!(action["status"], "processed");
+    assert_eq!(action["event"]["data"]["event_id"], id);
+    assert_eq!(action["event"]["data"]["previous_status"], "processed");
+
+    // Logout clears the cookie.
+    let logout = post("/dashboard/logout").send().await.unwrap();
+    assert!(logout.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
 }
