@@ -25,7 +25,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, HttpBody};
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
@@ -85,6 +85,12 @@ pub fn router_with<S: Clone + Send + Sync + 'static>(receiver: Receiver, options
 /// Hands one axum request to `receiver`: for use in your own handler or fallback.
 pub async fn handle(receiver: &Receiver, options: &Options, request: Request) -> Response {
     let (mut parts, body) = request.into_parts();
+    // A declared length (hyper's size hint is the `Content-Length`) over the limit is
+    // refused before a byte is read: `Limited` alone would wait for the first byte over
+    // the limit, or for the body timeout if the client sends no more.
+    if HttpBody::size_hint(&body).lower() > receiver.body_limit() as u64 {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "body too large").into_response();
+    }
     let read = tokio::time::timeout(options.body_timeout, Limited::new(body, receiver.body_limit()).collect());
     let body = match read.await {
         Ok(Ok(collected)) => collected.to_bytes(),

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use callhook::verify::Secret;
 
@@ -49,6 +50,12 @@ pub struct Config {
     pub twilio_account_sid: Option<String>,
     /// `CALLHOOK_ALERT_WEBHOOK_URL`: a Slack/Teams-style incoming webhook for failures.
     pub alert_webhook_url: Option<Secret>,
+    /// `CALLHOOK_HEADER_TIMEOUT` (seconds, default 30): a client that has not sent its
+    /// request headers by then is disconnected (slow-loris).
+    pub header_timeout: Duration,
+    /// `CALLHOOK_BODY_TIMEOUT` (seconds, default 30): a webhook body not received by then
+    /// is answered `408`.
+    pub body_timeout: Duration,
 }
 
 /// A configuration variable with an invalid value.
@@ -60,6 +67,9 @@ pub struct ConfigError {
     /// What is wrong.
     pub reason: String,
 }
+
+/// The header and body read timeouts unless configured.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Config {
     /// Reads the process environment.
@@ -82,7 +92,18 @@ impl Config {
             Some(url) => Database::Sqlite(PathBuf::from(url.trim_start_matches("sqlite://"))),
             None => Database::Sqlite(PathBuf::from("callhook.sqlite")),
         };
+        let seconds = |name: &'static str| match get(name) {
+            None => Ok(DEFAULT_TIMEOUT),
+            Some(value) => value
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s > 0.0)
+                .map(Duration::from_secs_f64)
+                .ok_or_else(|| ConfigError { name, reason: format!("a positive number of seconds, not {value:?}") }),
+        };
         Ok(Self {
+            header_timeout: seconds("CALLHOOK_HEADER_TIMEOUT")?,
+            body_timeout: seconds("CALLHOOK_BODY_TIMEOUT")?,
             listen,
             database,
             public_url: get("CALLHOOK_PUBLIC_URL").map(|url| url.trim_end_matches('/').to_owned()),
@@ -126,5 +147,12 @@ mod tests {
         assert_eq!(bad.unwrap_err().name, "CALLHOOK_LISTEN");
         let blank = Config::from_lookup(|n| (n == "TWILIO_AUTH_TOKEN").then(|| "  ".to_owned())).unwrap();
         assert!(blank.twilio_auth_token.is_none(), "a blank secret is no secret");
+        assert_eq!((config.header_timeout, config.body_timeout), (DEFAULT_TIMEOUT, DEFAULT_TIMEOUT));
+        let quick = Config::from_lookup(|n| (n == "CALLHOOK_BODY_TIMEOUT").then(|| "0.5".to_owned())).unwrap();
+        assert_eq!(quick.body_timeout, Duration::from_millis(500));
+        for bad in ["0", "-1", "soon", "inf"] {
+            let error = Config::from_lookup(|n| (n == "CALLHOOK_HEADER_TIMEOUT").then(|| bad.to_owned())).unwrap_err();
+            assert_eq!(error.name, "CALLHOOK_HEADER_TIMEOUT");
+        }
     }
 }

@@ -8,6 +8,7 @@ pub mod actions;
 pub mod api;
 pub mod config;
 pub mod dashboard;
+pub mod http_server;
 pub mod mounts;
 pub mod samples;
 pub mod session;
@@ -136,7 +137,11 @@ pub fn worker_builder(
 
 /// The whole HTTP application: webhooks, dashboard, admin API, health and metrics.
 pub fn app(receiver: Receiver, state: AppState, trust_forwarded_headers: bool) -> Router {
-    let options = callhook_axum::Options::default().trust_forwarded_headers(trust_forwarded_headers);
+    app_with(receiver, state, callhook_axum::Options::default().trust_forwarded_headers(trust_forwarded_headers))
+}
+
+/// [`app`] with the webhook adapter's options (body timeout, forwarded headers).
+pub fn app_with(receiver: Receiver, state: AppState, options: callhook_axum::Options) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -199,7 +204,10 @@ pub async fn serve_with(
         tracing::info!(recovered, "scheduled pending events that had no job");
     }
     let state = AppState::new(&config, storage, worker.clone(), metrics, stats);
-    let app = app(receiver, state, config.trust_forwarded_headers);
+    let options = callhook_axum::Options::default()
+        .trust_forwarded_headers(config.trust_forwarded_headers)
+        .body_timeout(config.body_timeout);
+    let app = app_with(receiver, state, options);
 
     let (stop_worker, worker_stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(async move {
@@ -210,7 +218,7 @@ pub async fn serve_with(
             .await
     });
     tracing::info!(address = %listener.local_addr().map_err(|e| e.to_string())?, "listening");
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let served = http_server::serve(listener, app, config.header_timeout, shutdown).await;
     // HTTP is drained; now let the worker finish the jobs it started.
     let _ = stop_worker.send(());
     let _ = running.await;
