@@ -83,7 +83,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
         event::json ->> 'subject_id')
     WHERE event IS NOT NULL;
     CREATE INDEX callhook_events_by_subject ON callhook_events (subject, id);
-    CREATE INDEX callhook_events_by_provider ON callhook_events (provider, id);
+    CREATE INDEX callhook_events_by_provider_status ON callhook_events (provider, status, id);
     ",
     ),
 ];

@@ -77,7 +77,7 @@ const MIGRATIONS: &[&str] = &[
         json_extract(event, '$.subject_id'))
     WHERE event IS NOT NULL;
     CREATE INDEX events_by_subject ON events (subject, id);
-    CREATE INDEX events_by_provider ON events (provider, id);
+    CREATE INDEX events_by_provider_status ON events (provider, status, id);
     ",
 ];
 

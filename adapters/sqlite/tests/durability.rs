@@ -206,7 +206,7 @@ async fn upgrading_from_schema_1_indexes_the_subjects_of_stored_events() {
     rusqlite::Connection::open(&db)
         .unwrap()
         .execute_batch(
-            "DROP INDEX events_by_subject; DROP INDEX events_by_provider; ALTER TABLE events DROP COLUMN subject;
+            "DROP INDEX events_by_subject; DROP INDEX events_by_provider_status; ALTER TABLE events DROP COLUMN subject;
              PRAGMA user_version = 1;",
         )
         .unwrap();
