@@ -18,7 +18,7 @@ use tokio::net::TcpListener;
 const DRAIN: Duration = Duration::from_secs(10);
 
 /// Serves `app` on `listener` until `shutdown` completes; then stops accepting, lets
-/// in-flight requests finish (up to [`DRAIN`]) and returns.
+/// in-flight requests finish (up to 10 s; live streams never do) and returns.
 pub async fn serve(
     listener: TcpListener,
     app: Router,

@@ -98,6 +98,8 @@ pub(super) async fn stats(State(state): State<AppState>) -> Result<Json<StatsVie
     let [mut minute, mut hour, all] = windows;
     let providers = all
         .into_iter()
+        // Admin actions are in the log, but they are not traffic.
+        .filter(|(provider, _)| provider != crate::actions::PROVIDER.as_str())
         .map(|(provider, all_time)| ProviderStats {
             last_minute: minute.remove(&provider).unwrap_or_default(),
             last_hour: hour.remove(&provider).unwrap_or_default(),
