@@ -2,6 +2,7 @@
 //! `chromedriver` in tests. Ten commands are all the dashboard test needs; a full client
 //! crate (fantoccini) would bring a second `cookie` and an ICU tree into the build.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -35,7 +36,10 @@ impl Browser {
     /// Starts `chromedriver` on a free port and a headless Chromium session.
     pub async fn start(driver: &str, chromium: &str) -> Browser {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        // Its own process group, so dropping the browser also ends the Chromium
+        // processes the driver started, even when a test panics before `quit`.
         let driver = Command::new(driver)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -140,6 +144,8 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // The whole group: chromedriver and every Chromium process it started.
+        let _ = Command::new("kill").arg("-KILL").arg("--").arg(format!("-{}", self.driver.id())).status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
