@@ -34,6 +34,14 @@ pub(crate) const EVENT_COLUMNS: &str = "id, delivery_id, provider, event_type, d
      last_error, received_at, next_attempt_at, processed_at";
 
 pub(crate) fn event_record(row: &Row<'_>) -> Result<EventRecord, DbError> {
+    let (mut record, event) = event_record_unparsed(row)?;
+    record.event = event.as_deref().map(from_json::<Event>).transpose()?;
+    Ok(record)
+}
+
+/// [`event_record`] without decoding the normalized event: its JSON comes back beside
+/// the record, for the caller to decode off the writer thread.
+pub(crate) fn event_record_unparsed(row: &Row<'_>) -> Result<(EventRecord, Option<String>), DbError> {
     let mut record = EventRecord::new(
         EventId(row.get(0)?),
         DeliveryId(row.get(1)?),
@@ -44,13 +52,12 @@ pub(crate) fn event_record(row: &Row<'_>) -> Result<EventRecord, DbError> {
     );
     let event: Option<String> = row.get(5)?;
     let status: String = row.get(6)?;
-    record.event = event.as_deref().map(from_json::<Event>).transpose()?;
     record.status = EventStatus::from_name(&status).ok_or_else(|| DbError::Corrupt(format!("status {status:?}")))?;
     record.attempts = row.get(7)?;
     record.last_error = row.get(8)?;
     record.next_attempt_at = opt_time(row.get(10)?)?;
     record.processed_at = opt_time(row.get(11)?)?;
-    Ok(record)
+    Ok((record, event))
 }
 
 /// The columns of `deliveries`, in the order [`delivery_record`] reads them.

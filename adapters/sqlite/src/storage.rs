@@ -14,7 +14,26 @@ use crate::SqliteStore;
 use crate::codec::{self, DELIVERY_COLUMNS, EVENT_COLUMNS, from_json, json, nanos};
 use crate::error::DbError;
 
-fn insert_delivery(conn: &Connection, delivery: NewDelivery) -> Result<DeliveryRecord, DbError> {
+/// An event with its JSON and subject worked out before it reaches the writer thread
+/// (serializing there would make every other write wait for it).
+struct EncodedEvent {
+    new: NewEvent,
+    json: Option<String>,
+    subject: Option<String>,
+}
+
+fn encode(events: Vec<NewEvent>) -> Vec<EncodedEvent> {
+    events
+        .into_iter()
+        .map(|new| {
+            let json = new.event.as_ref().map(json);
+            let subject = new.event.as_ref().and_then(event_subject).map(str::to_owned);
+            EncodedEvent { new, json, subject }
+        })
+        .collect()
+}
+
+fn insert_delivery(conn: &Connection, delivery: NewDelivery, headers: &str) -> Result<DeliveryRecord, DbError> {
     conn.prepare_cached(
         "INSERT INTO deliveries (provider, received_at, method, path, query, headers, body, verification, parse_error)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -25,7 +44,7 @@ fn insert_delivery(conn: &Connection, delivery: NewDelivery) -> Result<DeliveryR
         delivery.method,
         delivery.path,
         delivery.query,
-        json(&delivery.headers),
+        headers,
         &delivery.body[..],
         delivery.verification.as_str(),
         delivery.parse_error,
@@ -43,11 +62,11 @@ fn load_delivery(conn: &Connection, id: DeliveryId) -> Result<DeliveryRecord, Db
 fn insert_events(
     conn: &Connection,
     delivery: &DeliveryRecord,
-    events: Vec<NewEvent>,
+    events: Vec<EncodedEvent>,
 ) -> Result<Vec<Appended>, DbError> {
     let mut appended = Vec::with_capacity(events.len());
-    for event in events {
-        let record = EventRecord::from_new(EventId(0), delivery, event);
+    for EncodedEvent { new, json, subject } in events {
+        let record = EventRecord::from_new(EventId(0), delivery, new);
         let inserted = conn
             .prepare_cached(
                 "INSERT INTO events (delivery_id, provider, event_type, dedupe_key, event, status, attempts,
@@ -60,12 +79,12 @@ fn insert_events(
                 record.provider.as_str(),
                 record.event_type,
                 record.dedupe_key,
-                record.event.as_ref().map(json),
+                json,
                 record.status.as_str(),
                 record.last_error,
                 nanos(record.received_at),
                 record.next_attempt_at.map(nanos),
-                record.event.as_ref().and_then(event_subject),
+                subject,
             ])?;
         if inserted == 1 {
             appended.push(Appended::Inserted(EventId(conn.last_insert_rowid())));
@@ -138,6 +157,20 @@ fn load_event(conn: &Connection, id: EventId) -> Result<Option<EventRecord>, DbE
         .transpose()
 }
 
+/// [`load_event`] leaving the normalized event's JSON undecoded (see [`with_event`]).
+fn load_event_unparsed(conn: &Connection, id: EventId) -> Result<Option<(EventRecord, Option<String>)>, DbError> {
+    conn.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = ?1"))?
+        .query_row([id.0], |row| Ok(codec::event_record_unparsed(row)))
+        .optional()?
+        .transpose()
+}
+
+/// Decodes the event JSON a write returned, after the write, off the writer thread.
+fn with_event((mut record, event): (EventRecord, Option<String>)) -> Result<EventRecord, DbError> {
+    record.event = event.as_deref().map(from_json::<Event>).transpose()?;
+    Ok(record)
+}
+
 fn update_event(conn: &Connection, record: &EventRecord) -> Result<(), DbError> {
     conn.prepare_cached(
         "UPDATE events SET status = ?2, attempts = ?3, last_error = ?4, next_attempt_at = ?5, processed_at = ?6
@@ -157,9 +190,10 @@ fn update_event(conn: &Connection, record: &EventRecord) -> Result<(), DbError> 
 #[async_trait]
 impl Storage for SqliteStore {
     async fn append(&self, delivery: NewDelivery, events: Vec<NewEvent>) -> Result<AppendOutcome, StorageError> {
+        let (headers, events) = (json(&delivery.headers), encode(events));
         Ok(self
             .write(move |conn| {
-                let delivery = insert_delivery(conn, delivery)?;
+                let delivery = insert_delivery(conn, delivery, &headers)?;
                 let events = insert_events(conn, &delivery, events)?;
                 Ok(AppendOutcome::new(delivery.id, events))
             })
@@ -171,6 +205,7 @@ impl Storage for SqliteStore {
         delivery: DeliveryId,
         events: Vec<NewEvent>,
     ) -> Result<Vec<Appended>, StorageError> {
+        let events = encode(events);
         Ok(self
             .write(move |conn| {
                 let delivery = load_delivery(conn, delivery)?;
@@ -243,7 +278,7 @@ impl Storage for SqliteStore {
     async fn record_attempt(&self, id: EventId, report: AttemptReport) -> Result<EventRecord, StorageError> {
         Ok(self
             .write(move |conn| {
-                let mut record = load_event(conn, id)?.ok_or(DbError::EventNotFound(id))?;
+                let (mut record, event) = load_event_unparsed(conn, id)?.ok_or(DbError::EventNotFound(id))?;
                 record.apply_attempt(&report);
                 update_event(conn, &record)?;
                 let attempt = Attempt::from_report(record.attempts, &report);
@@ -257,20 +292,22 @@ impl Storage for SqliteStore {
                     nanos(attempt.finished_at),
                     attempt.error
                 ])?;
-                Ok(record)
+                Ok((record, event))
             })
-            .await?)
+            .await
+            .and_then(with_event)?)
     }
 
     async fn reprocess(&self, id: EventId, at: OffsetDateTime) -> Result<EventRecord, StorageError> {
         Ok(self
             .write(move |conn| {
-                let mut record = load_event(conn, id)?.ok_or(DbError::EventNotFound(id))?;
+                let (mut record, event) = load_event_unparsed(conn, id)?.ok_or(DbError::EventNotFound(id))?;
                 record.reset_to_pending(at);
                 update_event(conn, &record)?;
-                Ok(record)
+                Ok((record, event))
             })
-            .await?)
+            .await
+            .and_then(with_event)?)
     }
 
     async fn call_state(&self, provider: &ProviderId, call_id: &str) -> Result<Option<CallState>, StorageError> {

@@ -66,7 +66,7 @@ fn run(conn: Connection, receiver: mpsc::Receiver<Work>, max_batch: usize) {
                 Err(_) => break,
             }
         }
-        if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(error) = statement(&conn, "BEGIN IMMEDIATE") {
             let message = error.to_string();
             for work in batch {
                 let (_, completion) = work(None);
@@ -75,23 +75,43 @@ fn run(conn: Connection, receiver: mpsc::Receiver<Work>, max_batch: usize) {
             continue;
         }
         let mut completions = Vec::with_capacity(batch.len());
+        // Alone in its transaction, a write needs no savepoint: if it fails, the whole
+        // transaction is rolled back instead (the common case when the load is light).
+        let alone = batch.len() == 1;
+        let mut all_ok = true;
         for work in batch {
-            let savepoint = conn.execute_batch("SAVEPOINT op");
+            let savepoint = if alone { Ok(()) } else { statement(&conn, "SAVEPOINT op") };
             let (ok, completion) = work(Some(&conn));
-            if savepoint.is_ok() {
-                let end = if ok { "RELEASE op" } else { "ROLLBACK TO op; RELEASE op" };
-                if let Err(error) = conn.execute_batch(end) {
+            all_ok &= ok;
+            if !alone && savepoint.is_ok() {
+                let ended = if ok {
+                    statement(&conn, "RELEASE op")
+                } else {
+                    statement(&conn, "ROLLBACK TO op").and_then(|()| statement(&conn, "RELEASE op"))
+                };
+                if let Err(error) = ended {
                     tracing::error!(%error, "could not end a savepoint");
                 }
             }
             completions.push(completion);
         }
-        let commit = conn.execute_batch("COMMIT").map_err(|error| {
-            let _ = conn.execute_batch("ROLLBACK");
-            error.to_string()
-        });
+        let commit = if alone && !all_ok {
+            // The failed write answers with its own error; nothing is kept.
+            let _ = statement(&conn, "ROLLBACK");
+            Ok(())
+        } else {
+            statement(&conn, "COMMIT").map_err(|error| {
+                let _ = conn.execute_batch("ROLLBACK");
+                error.to_string()
+            })
+        };
         for completion in completions {
             completion(commit.clone());
         }
     }
+}
+
+/// Runs a transaction-control statement through the statement cache (parsed once).
+fn statement(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
 }
