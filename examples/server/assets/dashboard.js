@@ -200,7 +200,10 @@ function rejected(requests) {
   const reasons = Object.entries(requests.rejected || {});
   const total = reasons.reduce((sum, [, n]) => sum + n, 0);
   const td = cell(total);
-  if (reasons.length) td.title = reasons.map(([reason, n]) => `${reason}: ${n}`).join("\n");
+  if (reasons.length) {
+    td.title = reasons.map(([reason, n]) => `${reason}: ${n}`).join("\n");
+    td.append(el("span", { class: "reasons" }, reasons.map(([reason, n]) => `${reason.replace(/_/g, " ")} ${n}`).join(" · ")));
+  }
   td.dataset.reasons = reasons.map(([reason, n]) => `${reason}=${n}`).join(",");
   return td;
 }

@@ -131,6 +131,18 @@ async fn the_dashboard_in_a_real_browser() {
     // Samples of every provider, signed, arrive while the page is open.
     let sent = callhook_server::samples::send(&base, &server.config).await.unwrap();
     assert!(sent.iter().all(|s| s.status == 200), "{sent:?}");
+    // And one forged: counted as rejected, by reason, and stored nowhere.
+    let body = callhook::providers::whatsapp::testing::notification(
+        "messages",
+        callhook::providers::whatsapp::testing::statuses(&[("wamid.FORGED", "read", 1)]),
+    );
+    let (parts, body) =
+        callhook::providers::whatsapp::testing::signed("not-the-secret", "/webhooks/whatsapp", &body).into_parts();
+    let mut forged = reqwest::Client::new().post(format!("{base}/webhooks/whatsapp")).body(body);
+    for (name, value) in &parts.headers {
+        forged = forged.header(name, value);
+    }
+    assert_eq!(forged.send().await.unwrap().status(), 401);
     let providers = ["cloudtalk", "retell", "twilio", "wavoip", "whatsapp"];
     browser
         .wait_for(
@@ -149,6 +161,13 @@ async fn the_dashboard_in_a_real_browser() {
              const ct = rows.find(r => r.dataset.provider === 'cloudtalk');
              return rows.length === 5 && ct && Number(ct.cells[6].textContent) > 0
                  ? rows.map(r => [r.dataset.provider, r.cells[1].textContent, r.cells[6].textContent]) : null;",
+        )
+        .await;
+    browser
+        .wait_for(
+            "WhatsApp's rejection, by reason",
+            "const row = document.querySelector('#counters tbody tr[data-provider=\"whatsapp\"]');
+             return row && row.cells[3].dataset.reasons === 'bad_signature=1' && row.cells[3].textContent.includes('bad signature 1');",
         )
         .await;
     let cloudtalk_failed: u64 = counters.as_array().unwrap().iter().find(|r| r[0] == "cloudtalk").unwrap()[2]
