@@ -150,7 +150,8 @@ function eventRow(event) {
     el("td", {}, subject),
     el("td", { class: "status-cell" }, statusBadge(event.status)),
     el("td", { class: "attempts-cell" }, String(event.attempts)),
-    el("td", { class: "error", title: event.last_error || "" }, event.last_error || ""),
+    // A processed event keeps its last error for history: shown, but not as a failure.
+    el("td", { class: event.status === "failed" ? "error" : "earlier", title: event.last_error || "" }, event.last_error || ""),
   );
   return row;
 }
