@@ -43,7 +43,7 @@ pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
     match (data.and_then(|d| d.id.as_deref()), &webhook.event) {
         (Some(id), event) if !matches!(event, EventName::Other(_)) => {
             let call = call_event(event, id, data.expect("an id comes from data"));
-            Ok(vec![ParsedEvent::new(name, join(&[id, ":", name]), Event::Call(call))])
+            Ok(vec![ParsedEvent::new(name, join([id, ":", name]), Event::Call(call))])
         }
         (None, event) if !matches!(event, EventName::Other(_)) => Err(ParseError::MissingField("data.id")),
         (id, _) => {

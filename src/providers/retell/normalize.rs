@@ -106,7 +106,7 @@ pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
     };
     let key = match webhook.event {
         EventName::TranscriptUpdated => format!("{}:{name}:{}", call.call_id, hex::encode(Sha256::digest(body))),
-        _ => join(&[&call.call_id, ":", name]),
+        _ => join([&call.call_id, ":", name]),
     };
     Ok(vec![ParsedEvent::new(name, key, Event::Call(call_event(&webhook.event, call)))])
 }

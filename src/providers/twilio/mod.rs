@@ -321,35 +321,31 @@ impl Provider for Twilio {
         let (event_type, key, event) = match endpoint {
             Endpoint::IncomingCall => {
                 let call = IncomingCall::from_params(&params)?;
-                let key = join(&["incoming-call:", call.call.call_sid]);
+                let key = join(["incoming-call:", call.call.call_sid]);
                 ("incoming-call".to_owned(), key, Event::Call(normalize::incoming_call(&call, request.received_at())))
             }
             Endpoint::CallStatus => {
                 let callback = CallStatusCallback::from_params(&params)?;
                 let status = callback.call.status.as_str();
                 let sequence = callback.sequence_number.map_or_else(|| "-".to_owned(), |n| n.to_string());
-                let key = join(&["call-status:", callback.call.call_sid, ":", status, ":", &sequence]);
-                (join(&["call-status.", status]), key, Event::Call(normalize::call_status_callback(&callback)))
+                let key = join(["call-status:", callback.call.call_sid, ":", status, ":", &sequence]);
+                (join(["call-status.", status]), key, Event::Call(normalize::call_status_callback(&callback)))
             }
             Endpoint::RecordingStatus => {
                 let callback = RecordingStatusCallback::from_params(&params)?;
                 let status = callback.status.as_str();
-                let key = join(&["recording-status:", callback.recording_sid, ":", status]);
-                (
-                    join(&["recording-status.", status]),
-                    key,
-                    Event::Call(normalize::recording_status_callback(&callback)),
-                )
+                let key = join(["recording-status:", callback.recording_sid, ":", status]);
+                (join(["recording-status.", status]), key, Event::Call(normalize::recording_status_callback(&callback)))
             }
             Endpoint::MessageStatus => {
                 let callback = MessageStatusCallback::from_params(&params)?;
                 let status = callback.status.as_str();
-                let key = join(&["message-status:", callback.message_sid, ":", status]);
-                (join(&["message-status.", status]), key, Event::Message(normalize::message_status_callback(&callback)))
+                let key = join(["message-status:", callback.message_sid, ":", status]);
+                (join(["message-status.", status]), key, Event::Message(normalize::message_status_callback(&callback)))
             }
             Endpoint::IncomingMessage => {
                 let message = IncomingMessage::from_params(&params)?;
-                let key = join(&["incoming-message:", message.message_sid]);
+                let key = join(["incoming-message:", message.message_sid]);
                 let event = normalize::incoming_message(&message, request.received_at());
                 ("incoming-message".to_owned(), key, Event::Message(event))
             }

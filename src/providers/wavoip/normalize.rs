@@ -104,7 +104,7 @@ pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
         EventType::Record => webhook.record_status.as_ref().map(RecordStatus::as_str),
         _ => webhook.status.as_deref(),
     };
-    let event_type = join(&[kind, ".", action]);
+    let event_type = join([kind, ".", action]);
     let Some(call_id) = webhook.whatsapp_call_id.as_deref() else {
         if matches!(webhook.kind, EventType::Other(_)) {
             let mut event = UnmodeledEvent::new(PROVIDER, kind);
@@ -114,7 +114,7 @@ pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
         }
         return Err(ParseError::MissingField("whatsapp_call_id"));
     };
-    let key = join(&[call_id, ":", kind, ":", action, ":", state.unwrap_or("-")]);
+    let key = join([call_id, ":", kind, ":", action, ":", state.unwrap_or("-")]);
     if let EventType::Other(_) = webhook.kind {
         let mut event = UnmodeledEvent::new(PROVIDER, kind);
         event.subject_id = Some(call_id.to_owned());

@@ -58,8 +58,8 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::model::{
-    ApiError, Call, CallDirection, CallEndStatus, CallEventKind, CallsValue, Change, Contact, InboundMessage, Media,
-    MessageType, MessagesValue, Notification, Status, StatusValue,
+    ApiError, Call, CallDirection, CallEndStatus, CallEventKind, CallsValue, Change, Contact, Media, MessageType,
+    MessagesValue, Notification, Status, StatusValue,
 };
 use crate::event::{
     CallEvent, CallStatus, Conversation, Direction, Event, InboundMessage as Inbound, MediaKind, MediaRef,
@@ -100,7 +100,7 @@ pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
 /// path's models and type every field it reads the same way, so whenever this succeeds
 /// the general path gives the same events.
 fn single_pass(body: &[u8]) -> Option<Vec<ParsedEvent>> {
-    let notification: view::Notification<'_> = from_json(body).ok()?;
+    let mut notification: view::Notification<'_> = from_json(body).ok()?;
     let mut count = 0;
     for change in notification.entry.iter().flat_map(|entry| &entry.changes) {
         let value = &change.value.0;
@@ -112,11 +112,12 @@ fn single_pass(body: &[u8]) -> Option<Vec<ParsedEvent>> {
         };
     }
     let mut out = Vec::with_capacity(count);
-    for change in notification.entry.iter().flat_map(|entry| &entry.changes) {
-        let value = &change.value.0;
+    for change in notification.entry.iter_mut().flat_map(|entry| &mut entry.changes) {
+        let value = &mut change.value.0;
         let business = value.metadata.as_ref().map(|m| &*m.display_phone_number);
         if change.field == "messages" {
-            out.extend(value.messages.iter().map(|message| inbound_message(message, &value.contacts, business)));
+            let contacts = &value.contacts;
+            out.extend(value.messages.iter_mut().map(|message| inbound_message(message, contacts, business)));
         } else {
             out.extend(value.calls.iter().map(|call| call_event(call, &value.contacts)));
         }
@@ -126,7 +127,8 @@ fn single_pass(body: &[u8]) -> Option<Vec<ParsedEvent>> {
 }
 
 /// Borrowed views of a notification for [`single_pass`]: the models' types, with each
-/// change's value typed in place instead of kept raw.
+/// change's value typed in place instead of kept raw, and [`Message`](view::Message),
+/// the inbound message both paths read.
 mod view {
     use std::borrow::Cow;
     use std::fmt;
@@ -136,8 +138,13 @@ mod view {
     use serde::de::value::MapAccessDeserializer;
     use serde::de::{Deserializer, MapAccess, Visitor};
 
-    use super::super::model::{ApiError, Call, Contact, InboundMessage, Metadata, Status};
-    use crate::providers::borrowed;
+    use serde_json::value::RawValue;
+
+    use super::super::model::{
+        ApiError, Button, Call, Contact, Interactive, Location, Media, MessageContext, MessageType, Metadata, Order,
+        Reaction, Referral, Status, System, Text, UnixTime,
+    };
+    use crate::providers::borrowed::{self, Checked};
 
     #[derive(Deserialize)]
     pub(super) struct Notification<'a> {
@@ -177,13 +184,61 @@ mod view {
         #[serde(borrow, default)]
         pub(super) contacts: Vec<Contact<'a>>,
         #[serde(borrow, default)]
-        pub(super) messages: Vec<InboundMessage<'a>>,
+        pub(super) messages: Vec<Message<'a>>,
         #[serde(borrow, default)]
         pub(super) statuses: Vec<Status<'a>>,
         #[serde(borrow, default)]
         pub(super) calls: Vec<Call<'a>>,
         #[serde(borrow, default)]
         pub(super) errors: Vec<ApiError<'a>>,
+    }
+
+    /// An inbound message as the events read it, for both paths: the model's
+    /// [`InboundMessage`](super::super::model::InboundMessage) fields, in its order and
+    /// typed the same way (so it accepts and refuses the same messages), with the fields
+    /// no event uses checked and dropped and the large, rarer ones boxed. The model is
+    /// 1.6 KB and serde moves a message several times while reading it.
+    #[derive(Deserialize)]
+    pub(super) struct Message<'a> {
+        #[serde(borrow)]
+        pub(super) from: Cow<'a, str>,
+        #[serde(borrow)]
+        pub(super) id: Cow<'a, str>,
+        pub(super) timestamp: Option<UnixTime>,
+        #[serde(rename = "type", deserialize_with = "borrowed::open_enum")]
+        pub(super) kind: MessageType,
+        #[serde(borrow, default)]
+        pub(super) context: Option<Box<MessageContext<'a>>>,
+        #[serde(borrow, default, rename = "referral")]
+        _referral: Checked<Option<Referral<'a>>>,
+        #[serde(borrow, default, rename = "errors")]
+        _errors: Checked<Vec<ApiError<'a>>>,
+        #[serde(borrow, default)]
+        pub(super) text: Option<Text<'a>>,
+        #[serde(borrow, default)]
+        pub(super) image: Option<Box<Media<'a>>>,
+        #[serde(borrow, default)]
+        pub(super) audio: Option<Box<Media<'a>>>,
+        #[serde(borrow, default)]
+        pub(super) video: Option<Box<Media<'a>>>,
+        #[serde(borrow, default)]
+        pub(super) document: Option<Box<Media<'a>>>,
+        #[serde(borrow, default)]
+        pub(super) sticker: Option<Box<Media<'a>>>,
+        #[serde(borrow, default)]
+        pub(super) location: Option<Box<Location<'a>>>,
+        #[serde(borrow, default, rename = "contacts")]
+        _contacts: Checked<Option<&'a RawValue>>,
+        #[serde(borrow, default)]
+        pub(super) interactive: Option<Box<Interactive<'a>>>,
+        #[serde(borrow, default)]
+        pub(super) button: Option<Box<Button<'a>>>,
+        #[serde(borrow, default)]
+        pub(super) reaction: Option<Box<Reaction<'a>>>,
+        #[serde(borrow, default, rename = "order")]
+        _order: Checked<Option<Order<'a>>>,
+        #[serde(borrow, default, rename = "system")]
+        _system: Checked<Option<System<'a>>>,
     }
 
     impl<'de: 'a, 'a> Deserialize<'de> for Value<'a> {
@@ -225,8 +280,8 @@ fn change_events(entry_id: &str, change: &Change<'_>, out: &mut Vec<ParsedEvent>
             let value: MessagesValue<'_> = serde_json::from_str(change.value.get())?;
             let business = value.metadata.as_ref().map(|m| &*m.display_phone_number);
             for raw in &value.messages {
-                let message = InboundMessage::parse(raw)?;
-                out.push(inbound_message(&message, &value.contacts, business));
+                let mut message: view::Message<'_> = serde_json::from_str(raw.get())?;
+                out.push(inbound_message(&mut message, &value.contacts, business));
             }
             for status in &value.statuses {
                 out.push(status_event(status, business));
@@ -275,6 +330,17 @@ fn owned(value: &Option<Cow<'_, str>>) -> Option<String> {
     value.as_deref().map(str::to_owned)
 }
 
+/// The string, moved out when serde unescaped it into its own `String`, copied when
+/// borrowed from the body; `value` is left empty.
+fn take(value: &mut Cow<'_, str>) -> String {
+    std::mem::take(value).into_owned()
+}
+
+/// [`take`] for an optional string.
+fn take_option(value: &mut Option<Cow<'_, str>>) -> Option<String> {
+    value.take().map(Cow::into_owned)
+}
+
 fn time(value: Option<super::model::UnixTime>) -> Option<OffsetDateTime> {
     value.map(|t| t.0)
 }
@@ -294,45 +360,49 @@ fn contact_name(contacts: &[Contact<'_>], wa_id: Option<&str>) -> Option<String>
     contact.profile.as_ref().and_then(|profile| owned(&profile.name))
 }
 
-fn inbound_message(message: &InboundMessage<'_>, contacts: &[Contact<'_>], business: Option<&str>) -> ParsedEvent {
-    let mut inbound = Inbound::new(&*message.from, content(message));
+/// The message's event. Strings serde had to unescape are moved out of the message
+/// rather than copied.
+fn inbound_message(message: &mut view::Message<'_>, contacts: &[Contact<'_>], business: Option<&str>) -> ParsedEvent {
+    let event_type = join(["messages.", message.kind.as_str()]);
+    let key = join(["message:", &message.id]);
+    let contact_name = contact_name(contacts, Some(&message.from));
+    let mut inbound = Inbound::new(take(&mut message.from), content(message));
     inbound.to = business.map(str::to_owned);
-    inbound.contact_name = contact_name(contacts, Some(&message.from));
-    inbound.reply_to = message.context.as_ref().and_then(|context| owned(&context.id));
-    let mut event = MessageEvent::new(PROVIDER, &*message.id, MessageKind::Inbound(inbound));
+    inbound.contact_name = contact_name;
+    inbound.reply_to = message.context.as_mut().and_then(|context| take_option(&mut context.id));
+    let mut event = MessageEvent::new(PROVIDER, take(&mut message.id), MessageKind::Inbound(inbound));
     event.occurred_at = time(message.timestamp);
-    ParsedEvent::new(
-        join(&["messages.", message.kind.as_str()]),
-        join(&["message:", &message.id]),
-        Event::Message(event),
-    )
+    ParsedEvent::new(event_type, key, Event::Message(event))
 }
 
-fn media_ref(kind: MediaKind, media: &Media<'_>) -> MediaRef {
+fn media_ref(kind: MediaKind, media: &mut Media<'_>) -> MediaRef {
     let mut out = MediaRef::new(kind);
-    out.id = owned(&media.id);
-    out.mime_type = owned(&media.mime_type);
-    out.filename = owned(&media.filename);
+    out.id = take_option(&mut media.id);
+    out.mime_type = take_option(&mut media.mime_type);
+    out.filename = take_option(&mut media.filename);
     out.voice = media.voice;
     out
 }
 
-fn content(message: &InboundMessage<'_>) -> MessageContent {
-    let other = || MessageContent::Other { provider_type: message.kind.as_str().to_owned() };
-    let media = |kind, media: &Option<Media<'_>>| match media {
-        Some(media) => MessageContent::Media { media: vec![media_ref(kind, media)], caption: owned(&media.caption) },
+fn content(message: &mut view::Message<'_>) -> MessageContent {
+    let kind = &message.kind;
+    let other = || MessageContent::Other { provider_type: kind.as_str().to_owned() };
+    let media = |kind, media: &mut Option<Box<Media<'_>>>| match media {
+        Some(media) => {
+            MessageContent::Media { media: vec![media_ref(kind, media)], caption: take_option(&mut media.caption) }
+        }
         None => other(),
     };
-    match message.kind {
-        MessageType::Text => match &message.text {
-            Some(text) => MessageContent::text(&*text.body),
+    match kind {
+        MessageType::Text => match &mut message.text {
+            Some(text) => MessageContent::text(take(&mut text.body)),
             None => other(),
         },
-        MessageType::Image => media(MediaKind::Image, &message.image),
-        MessageType::Audio => media(MediaKind::Audio, &message.audio),
-        MessageType::Video => media(MediaKind::Video, &message.video),
-        MessageType::Document => media(MediaKind::Document, &message.document),
-        MessageType::Sticker => media(MediaKind::Sticker, &message.sticker),
+        MessageType::Image => media(MediaKind::Image, &mut message.image),
+        MessageType::Audio => media(MediaKind::Audio, &mut message.audio),
+        MessageType::Video => media(MediaKind::Video, &mut message.video),
+        MessageType::Document => media(MediaKind::Document, &mut message.document),
+        MessageType::Sticker => media(MediaKind::Sticker, &mut message.sticker),
         MessageType::Location => match &message.location {
             Some(location) => MessageContent::Location {
                 latitude: location.latitude,
@@ -413,7 +483,7 @@ fn status_event(status: &Status<'_>, business: Option<&str>) -> ParsedEvent {
         category: owned(&p.category),
     });
     let name = status.status.as_str();
-    ParsedEvent::new(join(&["statuses.", name]), join(&["status:", &status.id, ":", name]), Event::Message(event))
+    ParsedEvent::new(join(["statuses.", name]), join(["status:", &status.id, ":", name]), Event::Message(event))
 }
 
 fn call_status_event(status: &Status<'_>, business: Option<&str>) -> ParsedEvent {
@@ -439,8 +509,8 @@ fn call_status_event(status: &Status<'_>, business: Option<&str>) -> ParsedEvent
     };
     event.error = status.errors.first().map(provider_error);
     let name = status.status.as_str();
-    let key = join(&["call-status:", &status.id, ":", name]);
-    ParsedEvent::new(join(&["call_statuses.", name]), key, Event::Call(event))
+    let key = join(["call-status:", &status.id, ":", name]);
+    ParsedEvent::new(join(["call_statuses.", name]), key, Event::Call(event))
 }
 
 fn call_event(call: &Call<'_>, contacts: &[Contact<'_>]) -> ParsedEvent {
@@ -484,12 +554,62 @@ fn call_event(call: &Call<'_>, contacts: &[Contact<'_>]) -> ParsedEvent {
         CallEventKind::Other(ref other) => event.provider_status = Some(other.clone()),
     }
     let name = call.event.as_str();
-    ParsedEvent::new(join(&["calls.", name]), join(&["call:", &call.id, ":", name]), Event::Call(event))
+    ParsedEvent::new(join(["calls.", name]), join(["call:", &call.id, ":", name]), Event::Call(event))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_message_view_accepts_and_refuses_what_the_model_does() {
+        use super::super::model::InboundMessage;
+
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/whatsapp");
+        let mut messages: Vec<String> = Vec::new();
+        for path in std::fs::read_dir(dir).unwrap().map(|entry| entry.unwrap().path()) {
+            let Ok(notification) = serde_json::from_slice::<serde_json::Value>(&std::fs::read(path).unwrap()) else {
+                continue;
+            };
+            let values = notification["entry"].as_array().into_iter().flatten().flat_map(|entry| {
+                entry["changes"].as_array().into_iter().flatten().map(|change| &change["value"]["messages"])
+            });
+            messages.extend(values.filter_map(|m| m.as_array()).flatten().map(|m| m.to_string()));
+        }
+        assert!(messages.len() > 10, "{}", messages.len());
+        let base = r#""from":"55","id":"wamid.1","timestamp":"1764590400""#;
+        for extra in [
+            r#""type":"text","text":{"body":"x"},"referral":5"#,
+            r#""type":"text","referral":{"source_url":"https:\/\/x","headline":7}"#,
+            r#""type":"unsupported","errors":{"code":1}"#,
+            r#""type":"unsupported","errors":[{"code":"x"}]"#,
+            r#""type":"order","order":[]"#,
+            r#""type":"order","order":{"product_items":[{"quantity":"2"}]}"#,
+            r#""type":"system","system":1"#,
+            r#""type":"contacts","contacts":[{"name":{"formatted_name":"A"}}]"#,
+            r#""type":"image","image":null,"context":null,"button":null"#,
+            r#""type":"text","text":{"body":"a"},"text":{"body":"b"}"#,
+            r#""type":"reaction","reaction":{"emoji":"x"}"#,
+            r#""type":"location","location":{"latitude":"1","longitude":2}"#,
+            r#""type":5"#,
+            r#""type":"text","raw":{}"#,
+        ] {
+            messages.push(format!("{{{base},{extra}}}"));
+        }
+        messages.push(r#"["55","wamid.1",null,"text",null,null,[],{"body":"by position"}]"#.to_owned());
+        for json in &messages {
+            let model = serde_json::from_str::<&serde_json::value::RawValue>(json).and_then(InboundMessage::parse);
+            let view = serde_json::from_str::<view::Message<'_>>(json);
+            match (model, view) {
+                (Ok(model), Ok(view)) => {
+                    assert_eq!((model.kind, model.text), (view.kind, view.text), "{json}");
+                    assert_eq!(model.image, view.image.map(|image| *image), "{json}");
+                }
+                (Err(model), Err(view)) => assert_eq!(model.to_string(), view.to_string(), "{json}"),
+                (model, view) => panic!("{json}: model ok {}, view ok {}", model.is_ok(), view.is_ok()),
+            }
+        }
+    }
 
     #[test]
     fn the_single_pass_gives_the_general_paths_events_or_steps_aside() {
