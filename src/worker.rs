@@ -210,6 +210,7 @@ struct Inner {
     lease: Duration,
     handler_timeout: Duration,
     idle_poll: Duration,
+    recover_every: Option<Duration>,
     recordings: Option<Recordings>,
 }
 
@@ -226,6 +227,7 @@ pub struct WorkerBuilder {
     lease: Duration,
     handler_timeout: Duration,
     idle_poll: Duration,
+    recover_every: Option<Duration>,
     recordings: Option<Recordings>,
 }
 
@@ -288,6 +290,16 @@ impl WorkerBuilder {
         self
     }
 
+    /// How often [`Worker::run`] calls [`Worker::recover`] (default every 60 s; `None`
+    /// never): an event stored while the scheduler was unreachable (a database outage
+    /// between the append and the schedule) has no job, and would otherwise wait for the
+    /// next restart. Each pass lists the pending events and schedules those without a
+    /// job (scheduling an existing job's key is a no-op).
+    pub fn recover_every(mut self, every: Option<Duration>) -> Self {
+        self.recover_every = every;
+        self
+    }
+
     /// Retrieves call recordings: downloads when ready, polls until the deadline (see
     /// [`recording`](crate::recording)).
     pub fn recordings(mut self, recordings: Recordings) -> Self {
@@ -312,6 +324,7 @@ impl WorkerBuilder {
                 lease: self.lease,
                 handler_timeout: self.handler_timeout,
                 idle_poll: self.idle_poll,
+                recover_every: self.recover_every,
                 recordings: self.recordings,
             }),
         }
@@ -333,6 +346,7 @@ impl Worker {
             lease: Duration::from_secs(300),
             handler_timeout: Duration::from_secs(60),
             idle_poll: Duration::from_secs(1),
+            recover_every: Some(Duration::from_secs(60)),
             recordings: None,
         }
     }
@@ -402,11 +416,22 @@ impl Worker {
     /// already started when `shutdown` completes are finished first.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let mut last_recovery = self.inner.clock.now();
         loop {
             tokio::select! {
                 biased;
                 () = &mut shutdown => return,
                 () = std::future::ready(()) => {}
+            }
+            if let Some(every) = self.inner.recover_every
+                && self.inner.clock.now() - last_recovery >= every
+            {
+                last_recovery = self.inner.clock.now();
+                match self.recover().await {
+                    Ok(0) => {}
+                    Ok(added) => tracing::warn!(added, "scheduled pending events that had no job"),
+                    Err(error) => tracing::warn!(%error, "could not look for pending events without a job"),
+                }
             }
             let ran = match self.run_due().await {
                 Ok(ran) => ran,

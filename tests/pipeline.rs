@@ -417,3 +417,30 @@ async fn observers_are_told_every_routed_outcome() {
     assert!(seen.iter().all(|(provider, _)| provider == "test"));
     assert_eq!(outcomes[1].label(), "duplicate");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_running_worker_finds_events_stored_without_a_job() {
+    // Stored, but the job was lost (the scheduler's database went away in between).
+    let s = setup();
+    s.receiver.handle(signed(body(&[("e1", "c1", "ringing")]))).await;
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let worker = Worker::builder(s.storage.clone(), Arc::new(InProcessScheduler::new()))
+        .clock(s.clock)
+        .handler(recording_handler(seen.clone()))
+        .recover_every(Some(Duration::from_secs(30)))
+        .build();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(async move {
+        worker
+            .run(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    assert!(seen.lock().unwrap().is_empty(), "no job yet: nothing runs before the recovery pass");
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    assert_eq!(seen.lock().unwrap().len(), 1, "found and processed without a restart");
+    stop.send(()).unwrap();
+    running.await.unwrap();
+}
