@@ -1,0 +1,328 @@
+//! `callhook-load serve`: the reference server's HTTP application
+//! ([`callhook_server::app_with`] served by [`callhook_server::http_server::serve`], with
+//! [`callhook_server::mounts::builder`], every provider
+//! mounted with the load generator's secrets, the dashboard's counters observing) and a
+//! worker, on a chosen store:
+//!
+//! - `sqlite`: [`callhook_sqlite::SqliteStore`] as the reference server opens it (group
+//!   commit, `synchronous=FULL`);
+//! - `naive`: the same file store with `max_batch(1)`, one transaction (one fsync) per
+//!   write: what a store without group commit costs;
+//! - `postgres`: [`callhook_postgres::PostgresStore`] (pool of 16), in a schema of its own;
+//! - `noop`: [`NoopStore`](crate::noop::NoopStore), which keeps nothing: the ceiling.
+//!
+//! It differs from `callhook-server` only where a test needs it: the worker's handler
+//! records its effects when `--effects` is given (see [`crate::effects`]); the lease,
+//! concurrency and retry waits are settable so a killed server's jobs come back in
+//! seconds; recordings are not fetched (no traffic leaves the machine); logs default
+//! to `warn` (`RUST_LOG` overrides), since the reference server's `info` line per
+//! request would be measured too. The Prometheus recorder is installed, as in
+//! `callhook-server`.
+//!
+//! When ready it prints `listening <address>` on stdout.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use callhook::alert::{LogAlert, RateLimitedAlert};
+use callhook::worker::{HandlerError, handler_fn};
+use callhook::{RetryPolicy, Scheduler, Storage, Worker};
+use callhook_server::AppState;
+use callhook_server::stats::Stats;
+
+use crate::args::Args;
+use crate::effects::{Effects, pg_config};
+use crate::noop::NoopStore;
+use crate::workload::server_config;
+
+/// Which store the server runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreKind {
+    /// SQLite with group commit (the default store).
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+    /// Nothing kept.
+    Noop,
+    /// SQLite, one transaction per write.
+    Naive,
+}
+
+impl StoreKind {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            StoreKind::Sqlite => "sqlite",
+            StoreKind::Postgres => "postgres",
+            StoreKind::Noop => "noop",
+            StoreKind::Naive => "naive",
+        }
+    }
+}
+
+impl FromStr for StoreKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        [StoreKind::Sqlite, StoreKind::Postgres, StoreKind::Noop, StoreKind::Naive]
+            .into_iter()
+            .find(|kind| kind.name() == s)
+            .ok_or_else(|| format!("unknown store {s:?}: sqlite, postgres, noop or naive"))
+    }
+}
+
+/// How to serve.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// The store.
+    pub store: StoreKind,
+    /// The SQLite file, or the PostgreSQL URL.
+    pub db: String,
+    /// The PostgreSQL schema (created if absent).
+    pub pg_schema: Option<String>,
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// `None`: the handler does nothing; a path: effects in that SQLite file;
+    /// `postgres`: effects in the store's schema.
+    pub effects: Option<String>,
+    /// Whether a worker processes events.
+    pub worker: bool,
+    /// How many jobs the worker runs at once.
+    pub concurrency: usize,
+    /// The worker's lease.
+    pub lease: Duration,
+    /// Runtime threads.
+    pub threads: usize,
+    /// Stop gracefully when stdin closes (how the orchestrators stop it).
+    pub exit_on_stdin_eof: bool,
+    /// Also run [`Worker::recover`] this often, not only at start-up (not what the
+    /// reference server does: the outage test uses it to show the fix it calls for).
+    pub recover_every: Option<Duration>,
+}
+
+impl ServeOptions {
+    /// Reads `serve`'s options.
+    pub fn parse(args: &mut Args) -> Result<Self, String> {
+        let store: StoreKind = args.parsed("store")?.ok_or("serve needs --store sqlite|postgres|noop|naive")?;
+        let db = match (store, args.value("db")?) {
+            (_, Some(db)) => db,
+            (StoreKind::Postgres, None) => std::env::var("CALLHOOK_TEST_POSTGRES_URL")
+                .or_else(|_| std::env::var("DATABASE_URL"))
+                .map_err(|_| "--store postgres needs --db URL (or CALLHOOK_TEST_POSTGRES_URL)")?,
+            (_, None) => "loadgen.sqlite".to_owned(),
+        };
+        Ok(Self {
+            store,
+            db,
+            pg_schema: args.value("pg-schema")?,
+            listen: args.parsed("listen")?.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3000))),
+            effects: args.value("effects")?,
+            worker: !args.flag("no-worker"),
+            concurrency: args.parsed("worker-concurrency")?.unwrap_or(8),
+            lease: Duration::from_secs_f64(args.parsed("lease-secs")?.unwrap_or(300.0)),
+            threads: args
+                .parsed("threads")?
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+            exit_on_stdin_eof: args.flag("exit-on-stdin-eof"),
+            recover_every: args.parsed::<f64>("recover-every")?.map(Duration::from_secs_f64),
+        })
+    }
+
+    /// The arguments that make a child `serve` with these options.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut args = vec![
+            "serve".to_owned(),
+            "--store".into(),
+            self.store.name().into(),
+            "--db".into(),
+            self.db.clone(),
+            "--listen".into(),
+            self.listen.to_string(),
+            "--worker-concurrency".into(),
+            self.concurrency.to_string(),
+            "--lease-secs".into(),
+            self.lease.as_secs_f64().to_string(),
+            "--threads".into(),
+            self.threads.to_string(),
+        ];
+        if let Some(schema) = &self.pg_schema {
+            args.extend(["--pg-schema".into(), schema.clone()]);
+        }
+        if let Some(effects) = &self.effects {
+            args.extend(["--effects".into(), effects.clone()]);
+        }
+        if !self.worker {
+            args.push("--no-worker".into());
+        }
+        if self.exit_on_stdin_eof {
+            args.push("--exit-on-stdin-eof".into());
+        }
+        if let Some(every) = self.recover_every {
+            args.extend(["--recover-every".into(), every.as_secs_f64().to_string()]);
+        }
+        args
+    }
+}
+
+/// Creates `schema` if absent.
+pub async fn create_schema(url: &str, schema: &str) -> Result<(), String> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.map_err(|e| e.to_string())?;
+    tokio::spawn(connection);
+    client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")).await.map_err(|e| e.to_string())
+}
+
+type Stores = (Arc<dyn Storage>, Arc<dyn Scheduler>);
+
+async fn open(options: &ServeOptions) -> Result<Stores, String> {
+    Ok(match options.store {
+        StoreKind::Noop => {
+            let store = Arc::new(NoopStore::default());
+            (store.clone(), store)
+        }
+        StoreKind::Sqlite | StoreKind::Naive => {
+            let mut sqlite = callhook_sqlite::Options::default();
+            if options.store == StoreKind::Naive {
+                sqlite = sqlite.max_batch(1);
+            }
+            let store = Arc::new(
+                callhook_sqlite::SqliteStore::open_with(&options.db, sqlite).await.map_err(|e| e.to_string())?,
+            );
+            (store.clone(), store)
+        }
+        StoreKind::Postgres => {
+            let config = match &options.pg_schema {
+                Some(schema) => {
+                    create_schema(&options.db, schema).await?;
+                    pg_config(&options.db, schema)?
+                }
+                None => options.db.parse().map_err(|e| format!("invalid PostgreSQL URL: {e}"))?,
+            };
+            let store = callhook_postgres::PostgresStore::connect_config(config, callhook_postgres::Options::default())
+                .await
+                .map_err(|e| e.to_string())?;
+            let store = Arc::new(store);
+            (store.clone(), store)
+        }
+    })
+}
+
+async fn effects(options: &ServeOptions) -> Result<Option<Effects>, String> {
+    match options.effects.as_deref() {
+        None | Some("none") => Ok(None),
+        Some("postgres") => {
+            let schema = options.pg_schema.as_deref().unwrap_or("public");
+            Ok(Some(Effects::postgres(&options.db, schema).await?))
+        }
+        Some(path) => Ok(Some(Effects::sqlite(std::path::Path::new(path))?)),
+    }
+}
+
+/// Runs the server until Ctrl-C (or stdin closing, with `--exit-on-stdin-eof`).
+pub fn main(options: ServeOptions) -> Result<(), String> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(options.threads.max(1))
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let result = runtime.block_on(serve(options));
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    result
+}
+
+async fn serve(options: ServeOptions) -> Result<(), String> {
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .map_err(|e| format!("metrics recorder: {e}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(options.listen).await.map_err(|e| format!("bind {}: {e}", options.listen))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let config = server_config(address, &options.db);
+    let (storage, scheduler) = open(&options).await?;
+    // As `callhook_server::serve_with` assembles it, minus recordings.
+    let stats = Stats::new();
+    let (builder, _) = callhook_server::mounts::builder(&config, storage.clone(), scheduler.clone());
+    let receiver = builder.observer(stats.clone()).build().map_err(|e| e.to_string())?;
+    let effects = effects(&options).await?;
+    let worker = Worker::builder(storage.clone(), scheduler)
+        .alert(RateLimitedAlert::new(stats.recording(LogAlert), 10, Duration::from_secs(60)))
+        .providers(receiver.providers())
+        .concurrency(options.concurrency)
+        .lease(options.lease)
+        .handler_timeout((options.lease / 3).clamp(Duration::from_millis(100), Duration::from_secs(60)))
+        .retry_policy(RetryPolicy::new(Duration::from_millis(500)).max_delay(Duration::from_secs(5)))
+        .handler(handler_fn(move |detail: callhook::storage::EventDetail| {
+            let effects = effects.clone();
+            async move {
+                match effects {
+                    Some(effects) => effects.record(&detail).await,
+                    None => Ok::<_, HandlerError>(()),
+                }
+            }
+        }))
+        .build();
+    if options.worker {
+        worker.recover().await.map_err(|e| e.to_string())?;
+    }
+    let state = AppState::new(&config, storage, worker.clone(), Some(metrics), stats);
+    let adapter = callhook_axum::Options::default().body_timeout(config.body_timeout);
+    let app = callhook_server::app_with(receiver, state, adapter);
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = options.worker.then(|| {
+        let worker = worker.clone();
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            worker
+                .run(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await
+        })
+    });
+    if let (true, Some(every)) = (options.worker, options.recover_every) {
+        let worker = worker.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                match worker.recover().await {
+                    Ok(0) => {}
+                    Ok(added) => tracing::warn!(added, "scheduled pending events that had no job"),
+                    Err(error) => tracing::warn!(%error, "could not look for pending events without a job"),
+                }
+            }
+        });
+    }
+    println!("listening {address}");
+    std::io::stdout().flush().map_err(|e| e.to_string())?;
+    let exit_on_eof = options.exit_on_stdin_eof;
+    let shutdown = async move {
+        let eof = async {
+            if exit_on_eof {
+                let (closed, on_close) = tokio::sync::oneshot::channel::<()>();
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+                    let _ = closed.send(());
+                });
+                let _ = on_close.await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            () = eof => {},
+        }
+    };
+    let served = callhook_server::http_server::serve(listener, app, config.header_timeout, shutdown).await;
+    let _ = stop.send(true);
+    if let Some(running) = running {
+        let _ = running.await;
+    }
+    served.map_err(|e| e.to_string())
+}
