@@ -7,8 +7,7 @@
 #   crash --short --store postgres   the same on PostgreSQL          } only with
 #   outage --short                   PostgreSQL stopped and restarted } CALLHOOK_TEST_POSTGRES_URL
 # Each exits non-zero when its check fails. About 1.5 minutes after the build.
-# LOADGEN_OUTAGE_FLAGS adds flags to the outage test (e.g. `--recover-every 5`, see
-# RELIABILITY.md, "Outage").
+# LOADGEN_OUTAGE_FLAGS adds flags to the outage test (e.g. `--stop-mode immediate`).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

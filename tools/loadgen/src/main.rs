@@ -7,7 +7,7 @@
 //!                      [--connections 64] [--server-pid PID] [--ack-log callhook-load-acked.tsv]
 //! callhook-load bench  [--short] [--duration S] [--stores noop,naive,sqlite,postgres]
 //! callhook-load crash  --store sqlite|postgres [--short] [--kills 3] [--rate N] [--duration S]
-//! callhook-load outage [--short] [--rate N] [--duration S]
+//! callhook-load outage [--short] [--rate N] [--duration S] [--stop-mode fast|immediate] [--recover-every S]
 //! ```
 //!
 //! `crash` and `outage` exit non-zero when their check fails. PostgreSQL comes from

@@ -35,7 +35,9 @@ pub async fn main(mut args: Args) -> Result<(), String> {
     let duration = Duration::from_secs_f64(args.parsed("duration")?.unwrap_or(if short { 12.0 } else { 30.0 }));
     let stop_mode = args.value("stop-mode")?.unwrap_or_else(|| "fast".into());
     let mix = Mix::parse(&args.value("mix")?.unwrap_or_else(|| "batches".into()))?;
-    let recover_every = args.parsed::<f64>("recover-every")?.map(Duration::from_secs_f64);
+    // The worker's default is 60 s; a short run cannot wait that long for its drain.
+    let recover_every =
+        args.parsed::<f64>("recover-every")?.map(Duration::from_secs_f64).or(short.then_some(Duration::from_secs(5)));
     args.finish()?;
     if !matches!(stop_mode.as_str(), "fast" | "immediate" | "smart") {
         return Err("--stop-mode is fast, immediate or smart".into());
@@ -53,7 +55,7 @@ pub async fn main(mut args: Args) -> Result<(), String> {
     options.recover_every = recover_every;
     if let Some(every) = recover_every {
         println!(
-            "note: the server also runs Worker::recover every {:.0} s (the reference server only at start-up)",
+            "note: the worker looks for pending events without a job every {:.0} s (default 60 s)",
             every.as_secs_f64()
         );
     }
@@ -201,9 +203,9 @@ pub async fn main(mut args: Args) -> Result<(), String> {
     if unscheduled > 0 {
         println!(
             "{unscheduled} events were stored but their job could not be scheduled (the database went away \
-             between the append and the schedule); Worker::recover schedules such events, and the server \
-             runs it {}",
-            if recover_every.is_some() { "periodically here" } else { "only at start-up" }
+             between the append and the schedule); the worker's periodic Worker::recover schedules them, \
+             here every {} s",
+            recover_every.unwrap_or(Duration::from_secs(60)).as_secs()
         );
     }
     if let Err(error) = stopped_cleanly {

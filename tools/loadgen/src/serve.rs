@@ -9,7 +9,7 @@
 //! - `naive`: the same file store with `max_batch(1)`, one transaction (one fsync) per
 //!   write: what a store without group commit costs;
 //! - `postgres`: [`callhook_postgres::PostgresStore`] (pool of 16), in a schema of its own;
-//! - `noop`: [`NoopStore`](crate::noop::NoopStore), which keeps nothing: the ceiling.
+//! - `noop`: [`NoopStore`], which keeps nothing: the ceiling.
 //!
 //! It differs from `callhook-server` only where a test needs it: the worker's handler
 //! records its effects when `--effects` is given (see [`crate::effects`]); the lease,
@@ -97,8 +97,9 @@ pub struct ServeOptions {
     pub threads: usize,
     /// Stop gracefully when stdin closes (how the orchestrators stop it).
     pub exit_on_stdin_eof: bool,
-    /// Also run [`Worker::recover`] this often, not only at start-up (not what the
-    /// reference server does: the outage test uses it to show the fix it calls for).
+    /// How often the worker looks for pending events without a job
+    /// ([`callhook::worker::WorkerBuilder::recover_every`]; default 60 s, as in the
+    /// reference server).
     pub recover_every: Option<Duration>,
 }
 
@@ -256,6 +257,7 @@ async fn serve(options: ServeOptions) -> Result<(), String> {
         .lease(options.lease)
         .handler_timeout((options.lease / 3).clamp(Duration::from_millis(100), Duration::from_secs(60)))
         .retry_policy(RetryPolicy::new(Duration::from_millis(500)).max_delay(Duration::from_secs(5)))
+        .recover_every(Some(options.recover_every.unwrap_or(Duration::from_secs(60))))
         .handler(handler_fn(move |detail: callhook::storage::EventDetail| {
             let effects = effects.clone();
             async move {
@@ -285,19 +287,6 @@ async fn serve(options: ServeOptions) -> Result<(), String> {
                 .await
         })
     });
-    if let (true, Some(every)) = (options.worker, options.recover_every) {
-        let worker = worker.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(every).await;
-                match worker.recover().await {
-                    Ok(0) => {}
-                    Ok(added) => tracing::warn!(added, "scheduled pending events that had no job"),
-                    Err(error) => tracing::warn!(%error, "could not look for pending events without a job"),
-                }
-            }
-        });
-    }
     println!("listening {address}");
     std::io::stdout().flush().map_err(|e| e.to_string())?;
     let exit_on_eof = options.exit_on_stdin_eof;
