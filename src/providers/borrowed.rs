@@ -1,7 +1,7 @@
 //! What the providers' hot paths share: serde readers that borrow where serde's own
-//! impls allocate (optional strings, open enums, the lenient readers of
-//! `crate::wire::lenient`), a JSON entry point that checks UTF-8 once, and a string
-//! join that allocates once.
+//! impls allocate (optional strings, open enums; the lenient readers borrow in
+//! `crate::wire::lenient` itself, `text`), a JSON entry point that checks UTF-8 once,
+//! and a string join that allocates once.
 //!
 //! A provider's hot path parses the body once into views that borrow from it, and
 //! allocates only the strings the normalized event keeps. Each reader here accepts
@@ -171,136 +171,17 @@ impl<'de, T: for<'s> From<&'s str>> Visitor<'de> for EnumVisitor<T> {
     }
 }
 
-/// Borrowed `crate::wire::lenient` readers, for fields of type `Option<Cow<'a, str>>`
-/// and the like (`#[serde(borrow, default, deserialize_with = "...")]`).
-pub(crate) mod lenient {
-    use std::borrow::Cow;
-    use std::fmt;
-
-    use serde::Deserializer;
-    use serde::de::{self, Visitor};
-    use time::OffsetDateTime;
-
-    struct StringVisitor;
-
-    impl<'de> Visitor<'de> for StringVisitor {
-        type Value = Option<Cow<'de, str>>;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a string or a number")
-        }
-
-        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-            Ok(Some(v.trim()).filter(|v| !v.is_empty()).map(Cow::Borrowed))
-        }
-
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            Ok(Some(v.trim()).filter(|v| !v.is_empty()).map(|v| Cow::Owned(v.to_owned())))
-        }
-
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-            Ok(Some(Cow::Owned(v.to_string())))
-        }
-
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-            Ok(Some(Cow::Owned(v.to_string())))
-        }
-
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-            Ok(Some(Cow::Owned(v.to_string())))
-        }
-
-        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-            Ok(Some(Cow::Owned(v.to_string())))
-        }
-
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-
-        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(StringVisitor)
-        }
-    }
-
-    /// A string, number or null, as an optional string; empty strings are absent.
-    pub(crate) fn string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Cow<'de, str>>, D::Error> {
-        deserializer.deserialize_any(StringVisitor)
-    }
-
-    /// What [`string`] accepts, checked and dropped (a field the event does not keep).
-    pub(crate) fn ignored<'de, D: Deserializer<'de>>(deserializer: D) -> Result<(), D::Error> {
-        struct ScalarVisitor;
-
-        impl<'de> Visitor<'de> for ScalarVisitor {
-            type Value = ();
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string or a number")
-            }
-
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-                Ok(())
-            }
-
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-                Ok(())
-            }
-
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-                Ok(())
-            }
-
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-                Ok(())
-            }
-
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-                Ok(())
-            }
-
-            fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-                Ok(())
-            }
-
-            fn visit_none<E: de::Error>(self) -> Result<(), E> {
-                Ok(())
-            }
-
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-                d.deserialize_any(ScalarVisitor)
-            }
-        }
-
-        deserializer.deserialize_any(ScalarVisitor)
-    }
-
-    /// A non-negative whole number as a number or numeric string; empty, null or
-    /// negative is absent.
-    pub(crate) fn unsigned<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
-        let Some(text) = string(deserializer)? else { return Ok(None) };
-        if let Ok(n) = text.parse::<u64>() {
-            return Ok(Some(n));
-        }
-        match text.parse::<f64>() {
-            Ok(f) if f.is_finite() && f >= 0.0 => Ok(Some(f.round() as u64)),
-            Ok(_) => Ok(None),
-            Err(_) => Err(de::Error::invalid_value(de::Unexpected::Str(&text), &"a whole number")),
-        }
-    }
-
-    /// An RFC 3339 time, or `YYYY-MM-DD HH:MM:SS` read as UTC; empty or null is absent.
-    pub(crate) fn time<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<OffsetDateTime>, D::Error> {
-        let Some(text) = string(deserializer)? else { return Ok(None) };
-        crate::wire::parse_rfc3339(&text)
-            .or_else(|| crate::wire::parse_space_separated_utc(&text))
-            .map(Some)
-            .ok_or_else(|| de::Error::invalid_value(de::Unexpected::Str(&text), &"an RFC 3339 time"))
-    }
+/// Every `.json` fixture of `provider` in `tests/fixtures/<provider>/`, for the tests
+/// that check a single-pass view against its model.
+#[cfg(test)]
+pub(crate) fn json_fixtures(provider: &str) -> Vec<Vec<u8>> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(provider);
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .map(|path| std::fs::read(path).unwrap())
+        .collect()
 }
 
 #[cfg(test)]
@@ -310,11 +191,11 @@ mod tests {
     use serde::Deserialize;
     use time::OffsetDateTime;
 
-    use super::lenient;
+    use crate::wire::lenient;
 
     #[derive(Deserialize, Debug, PartialEq)]
     struct Borrowed<'a> {
-        #[serde(borrow, default, deserialize_with = "lenient::string")]
+        #[serde(borrow, default, deserialize_with = "lenient::text")]
         id: Option<Cow<'a, str>>,
         #[serde(default, deserialize_with = "lenient::unsigned")]
         duration: Option<u64>,

@@ -125,7 +125,8 @@ mod view {
     use time::OffsetDateTime;
 
     use super::super::model::EventName;
-    use crate::providers::borrowed::{self, lenient};
+    use crate::providers::borrowed;
+    use crate::wire::lenient;
 
     #[derive(Deserialize)]
     pub(super) struct Webhook<'a> {
@@ -137,17 +138,17 @@ mod view {
 
     #[derive(Deserialize)]
     pub(super) struct CallData<'a> {
-        #[serde(borrow, default, deserialize_with = "lenient::string")]
+        #[serde(borrow, default, deserialize_with = "lenient::text")]
         pub(super) id: Option<Cow<'a, str>>,
-        #[serde(borrow, default, deserialize_with = "lenient::string")]
+        #[serde(borrow, default, deserialize_with = "lenient::text")]
         pub(super) direction: Option<Cow<'a, str>>,
-        #[serde(borrow, default, deserialize_with = "lenient::string")]
+        #[serde(borrow, default, deserialize_with = "lenient::text")]
         pub(super) from: Option<Cow<'a, str>>,
-        #[serde(borrow, default, deserialize_with = "lenient::string")]
+        #[serde(borrow, default, deserialize_with = "lenient::text")]
         pub(super) to: Option<Cow<'a, str>>,
         #[serde(default, rename = "contact_id", deserialize_with = "lenient::ignored")]
         _contact_id: (),
-        #[serde(borrow, default, deserialize_with = "lenient::string")]
+        #[serde(borrow, default, deserialize_with = "lenient::text")]
         pub(super) contact_name: Option<Cow<'a, str>>,
         #[serde(default, rename = "duration", deserialize_with = "lenient::unsigned")]
         pub(super) duration_secs: Option<u64>,
@@ -157,9 +158,9 @@ mod view {
         pub(super) answered_at: Option<OffsetDateTime>,
         #[serde(default, deserialize_with = "lenient::time")]
         pub(super) ended_at: Option<OffsetDateTime>,
-        #[serde(borrow, default, deserialize_with = "lenient::string")]
+        #[serde(borrow, default, deserialize_with = "lenient::text")]
         pub(super) status: Option<Cow<'a, str>>,
-        #[serde(borrow, default, deserialize_with = "lenient::string")]
+        #[serde(borrow, default, deserialize_with = "lenient::text")]
         pub(super) recording_url: Option<Cow<'a, str>>,
     }
 }
@@ -171,13 +172,7 @@ mod tests {
 
     #[test]
     fn the_view_reads_every_fixture_as_the_model_does() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/cloudtalk");
-        let mut bodies: Vec<Vec<u8>> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|entry| entry.unwrap().path())
-            .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
-            .map(|path| std::fs::read(path).unwrap())
-            .collect();
+        let mut bodies = crate::providers::borrowed::json_fixtures("cloudtalk");
         bodies.extend([
             br#"{"event":"call.ended","data":{"id":1,"contact_id":[]}}"#.to_vec(),
             br#"{"event":"call.ended","data":null}"#.to_vec(),

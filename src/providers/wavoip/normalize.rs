@@ -160,19 +160,20 @@ mod view {
     use serde::Deserialize;
 
     use super::super::model::{CallDirection, EventType, RecordStatus};
-    use crate::providers::borrowed::{self, lenient};
+    use crate::providers::borrowed;
+    use crate::wire::lenient;
 
     #[derive(Deserialize)]
     pub(super) struct Webhook<'a> {
         #[serde(rename = "type", deserialize_with = "borrowed::open_enum")]
         pub(super) kind: EventType,
-        #[serde(borrow, default, deserialize_with = "lenient::string")]
+        #[serde(borrow, default, deserialize_with = "lenient::text")]
         pub(super) action: Option<Cow<'a, str>>,
-        #[serde(borrow, default, deserialize_with = "lenient::string")]
+        #[serde(borrow, default, deserialize_with = "lenient::text")]
         pub(super) whatsapp_call_id: Option<Cow<'a, str>>,
         #[serde(default, rename = "id_session", deserialize_with = "lenient::ignored")]
         _id_session: (),
-        #[serde(borrow, default, deserialize_with = "lenient::string")]
+        #[serde(borrow, default, deserialize_with = "lenient::text")]
         pub(super) status: Option<Cow<'a, str>>,
         #[serde(default, deserialize_with = "borrowed::option_open_enum")]
         pub(super) direction: Option<CallDirection>,
@@ -180,7 +181,7 @@ mod view {
         pub(super) duration: Option<u64>,
         #[serde(default, deserialize_with = "borrowed::option_open_enum")]
         pub(super) record_status: Option<RecordStatus>,
-        #[serde(borrow, default, deserialize_with = "lenient::string")]
+        #[serde(borrow, default, deserialize_with = "lenient::text")]
         pub(super) record_url: Option<Cow<'a, str>>,
     }
 }
@@ -192,13 +193,7 @@ mod tests {
 
     #[test]
     fn the_view_reads_every_fixture_as_the_model_does() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/wavoip");
-        let mut bodies: Vec<Vec<u8>> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|entry| entry.unwrap().path())
-            .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
-            .map(|path| std::fs::read(path).unwrap())
-            .collect();
+        let mut bodies = crate::providers::borrowed::json_fixtures("wavoip");
         bodies.extend([
             br#"{"type":"CALL","whatsapp_call_id":1,"id_session":{}}"#.to_vec(),
             br#"{"type":"CALL","whatsapp_call_id":" 7 ","duration":"2.5","status":"active"}"#.to_vec(),

@@ -565,10 +565,9 @@ mod tests {
     fn the_message_view_accepts_and_refuses_what_the_model_does() {
         use super::super::model::InboundMessage;
 
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/whatsapp");
         let mut messages: Vec<String> = Vec::new();
-        for path in std::fs::read_dir(dir).unwrap().map(|entry| entry.unwrap().path()) {
-            let Ok(notification) = serde_json::from_slice::<serde_json::Value>(&std::fs::read(path).unwrap()) else {
+        for body in crate::providers::borrowed::json_fixtures("whatsapp") {
+            let Ok(notification) = serde_json::from_slice::<serde_json::Value>(&body) else {
                 continue;
             };
             let values = notification["entry"].as_array().into_iter().flatten().flat_map(|entry| {
@@ -613,13 +612,7 @@ mod tests {
 
     #[test]
     fn the_single_pass_gives_the_general_paths_events_or_steps_aside() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/whatsapp");
-        let mut bodies: Vec<Vec<u8>> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|entry| entry.unwrap().path())
-            .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
-            .map(|path| std::fs::read(path).unwrap())
-            .collect();
+        let mut bodies = crate::providers::borrowed::json_fixtures("whatsapp");
         assert!(bodies.len() > 30);
         let change = |value: &str| {
             format!(r#"{{"object":"whatsapp_business_account","entry":[{{"id":"1","changes":[{value}]}}]}}"#)
