@@ -18,6 +18,12 @@
 //! axum::serve(listener, app).await
 //! # }
 //! ```
+//!
+//! Bodies are read within [`Options::body_timeout`]; request *heads* are the server's
+//! job, and `axum::serve` gives hyper no timer, so it never times out a client that
+//! does not finish its headers. Facing the internet, serve through hyper's connection
+//! builder with a timer and `header_read_timeout` (the reference server's
+//! `examples/server/src/http_server.rs` does), or behind a proxy that bounds headers.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -60,7 +60,7 @@ fn login_page(status: StatusCode, message: &str) -> Response {
 
 fn logged_in(state: &AppState, headers: &HeaderMap) -> bool {
     let Some(token) = &state.admin_token else { return false };
-    session::from_headers(headers).is_some_and(|value| session::is_valid(token, value, OffsetDateTime::now_utc()))
+    session::is_signed_in(token, headers)
 }
 
 /// The dashboard for a valid session, else the login form.

@@ -96,20 +96,9 @@ pub fn recordings(config: &Config) -> Result<Recordings, String> {
     Ok(Recordings::new(fetcher, FileSink::new(config.recordings_dir.clone())))
 }
 
-/// The worker: logs each event it processes (a real CRM puts its handler here) and
-/// retrieves recordings.
-/// Alerts go to `CALLHOOK_ALERT_WEBHOOK_URL` (or the log) and are listed in `stats`.
-pub fn worker(
-    config: &Config,
-    receiver: &Receiver,
-    storage: Arc<dyn Storage>,
-    scheduler: Arc<dyn Scheduler>,
-    stats: &Stats,
-) -> Result<Worker, String> {
-    Ok(worker_builder(config, receiver, storage, scheduler, stats)?.build())
-}
-
-/// [`worker`]'s builder, to add handlers or change the retry policy before building.
+/// The worker's builder: logs each event it processes (a real CRM adds its handler
+/// here) and retrieves recordings. Alerts go to `CALLHOOK_ALERT_WEBHOOK_URL` (or the log)
+/// and are listed in `stats`.
 pub fn worker_builder(
     config: &Config,
     receiver: &Receiver,
@@ -230,7 +219,7 @@ pub async fn serve_with(
 pub async fn work(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), String> {
     let (storage, scheduler) = open_store(&config.database).await?;
     let (receiver, _) = mounts::receiver(&config, storage.clone(), scheduler.clone()).map_err(|e| e.to_string())?;
-    let worker = worker(&config, &receiver, storage, scheduler, &Stats::new())?;
+    let worker = worker_builder(&config, &receiver, storage, scheduler, &Stats::new())?.build();
     worker.recover().await.map_err(|e| e.to_string())?;
     tracing::info!("worker only: processing stored events, no HTTP listener");
     worker.run(shutdown).await;

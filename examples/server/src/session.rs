@@ -50,6 +50,11 @@ pub fn from_headers(headers: &http::HeaderMap) -> Option<&str> {
         .map(|(_, value)| value)
 }
 
+/// Whether `headers` carry a valid session for `token` now.
+pub fn is_signed_in(token: &Secret, headers: &http::HeaderMap) -> bool {
+    from_headers(headers).is_some_and(|value| is_valid(token, value, OffsetDateTime::now_utc()))
+}
+
 /// The `Set-Cookie` value that starts a session.
 pub fn set_cookie(value: &str, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };

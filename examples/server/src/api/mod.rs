@@ -153,9 +153,7 @@ async fn require_admin(State(state): State<AppState>, request: Request, next: Ne
     let headers = request.headers();
     let bearer = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(bearer_token);
     let by_token = bearer.is_some_and(|presented| matches_any_token(std::slice::from_ref(token), presented));
-    let by_session = !by_token
-        && session::from_headers(headers)
-            .is_some_and(|value| session::is_valid(token, value, OffsetDateTime::now_utc()));
+    let by_session = !by_token && session::is_signed_in(token, headers);
     if by_session && request.method() != http::Method::GET && headers.get(CSRF_HEADER).is_none() {
         let message = format!("a session-authenticated {} needs the {CSRF_HEADER} header", request.method());
         return Failure(StatusCode::FORBIDDEN, "unauthorized", message).into_response();
