@@ -1,5 +1,6 @@
-//! The [`Storage`] and [`Scheduler`] contract as a reusable test suite (feature
-//! `testing`): every implementation, in this crate or yours, runs the same checks.
+//! The [`Storage`], [`Scheduler`] and [`Store`] contract as a reusable test suite
+//! (feature `testing`): every implementation, in this crate or yours, runs the same
+//! checks.
 //!
 //! Each check is an `async fn` taking a fresh, empty store; the
 //! [`storage_conformance_tests!`](crate::storage_conformance_tests) and
@@ -10,6 +11,8 @@
 //! ```ignore
 //! callhook::storage_conformance_tests!(async { std::sync::Arc::new(my_crate::MyStore::open_temp().await) });
 //! callhook::scheduler_conformance_tests!(async { std::sync::Arc::new(my_crate::MyStore::open_temp().await) });
+//! // A store that is both (see `callhook::store`):
+//! callhook::store_conformance_tests!(async { std::sync::Arc::new(my_crate::MyStore::open_temp().await) });
 //! ```
 //!
 //! The macros need `tokio` (with the `macros` and `rt-multi-thread` features) among the
@@ -26,11 +29,12 @@ use time::macros::datetime;
 use crate::event::{
     CallEvent, CallStatus, Event, MessageEvent, MessageKind, MessageStatus, ProviderId, StatusUpdate, UnmodeledEvent,
 };
-use crate::scheduler::{NewJob, Scheduler, SchedulerError};
+use crate::scheduler::{JobKind, NewJob, Scheduler, SchedulerError};
 use crate::storage::{
     Appended, AttemptReport, AttemptResult, EventCount, EventFilter, EventId, EventStatus, NewDelivery, NewEvent,
     Storage, StorageError, Verification,
 };
+use crate::store::{Store, StoreError};
 
 const ACME: ProviderId = ProviderId::from_static("acme");
 const OTHER: ProviderId = ProviderId::from_static("other");
@@ -474,6 +478,91 @@ pub async fn concurrent_claimers_never_share_an_attempt<S: Scheduler>(scheduler:
     assert_eq!(total, 64);
 }
 
+/// Every check of the [`Store`] contract (storage and scheduler in one transaction).
+pub async fn store_all<S: Store>(new: impl AsyncFn() -> Arc<S>) {
+    appends_schedule_their_new_pending_events(new().await).await;
+    attempts_end_their_claims(new().await).await;
+    attempts_are_recorded_when_the_lease_was_lost(new().await).await;
+}
+
+/// The store says it is one, and each inserted pending event gets its processing job,
+/// due when the delivery was received; duplicates and an unparsable body's placeholder
+/// get none.
+pub async fn appends_schedule_their_new_pending_events<S: Store>(store: Arc<S>) {
+    assert!(store.clone().as_store().is_some(), "Storage::as_store must return the store");
+    let first =
+        store.append_and_schedule(delivery(ACME, T0, "a"), vec![ping(ACME, "k1"), ping(ACME, "k2")]).await.unwrap();
+    let again =
+        store.append_and_schedule(delivery(ACME, at(1), "b"), vec![ping(ACME, "k2"), ping(ACME, "k3")]).await.unwrap();
+    assert_eq!(again.events[0], Appended::Duplicate(first.events[1].id()));
+    let mut unparsed = delivery(ACME, at(2), "{not json");
+    unparsed.parse_error = Some("expected value".into());
+    let placeholder =
+        store.append_and_schedule(unparsed, vec![NewEvent::unparsed("bad", "expected value")]).await.unwrap();
+    assert!(matches!(placeholder.events[0], Appended::Inserted(_)));
+
+    let claimed = store.claim_due(at(10), 10, LEASE).await.unwrap();
+    let mut jobs: Vec<_> = claimed.iter().map(|c| (c.job.kind.clone(), c.job.due_at)).collect();
+    jobs.sort_by_key(|(_, due)| *due);
+    let process = |id: EventId| JobKind::ProcessEvent { event_id: id };
+    assert_eq!(jobs.len(), 3, "one job per inserted pending event: {jobs:?}");
+    assert!(jobs.contains(&(process(first.events[0].id()), T0)));
+    assert!(jobs.contains(&(process(first.events[1].id()), T0)));
+    assert!(jobs.contains(&(process(again.events[1].id()), at(1))));
+    // The job is an ordinary one: scheduling it again is a no-op while it is claimed.
+    let job = NewJob::process_event(first.events[0].id(), T0);
+    assert!(store.schedule(job).await.unwrap().is_none());
+}
+
+/// An attempt recorded with [`Store::finish_attempt`] ends its claim as its result says:
+/// processed completes it, a retry makes it due at the next attempt's time with the
+/// failure counted, failed for good removes it. The event records each attempt.
+pub async fn attempts_end_their_claims<S: Store>(store: Arc<S>) {
+    let outcome = store.append_and_schedule(delivery(ACME, T0, "a"), vec![ping(ACME, "k")]).await.unwrap();
+    let id = outcome.events[0].id();
+    let claim = store.claim_due(T0, 1, LEASE).await.unwrap().remove(0);
+    let retry = AttemptResult::Retry { error: "crm down".into(), next_attempt_at: at(30) };
+    let record = store.finish_attempt(&claim, id, AttemptReport::new(at(1), at(2), retry)).await.unwrap();
+    assert_eq!((record.status, record.attempts, record.next_attempt_at), (EventStatus::Pending, 1, Some(at(30))));
+    assert!(store.claim_due(at(29), 1, LEASE).await.unwrap().is_empty(), "due at the retry time");
+    assert_eq!(store.next_due_at().await.unwrap(), Some(at(30)));
+    let claim = store.claim_due(at(30), 1, LEASE).await.unwrap().remove(0);
+    assert_eq!((claim.job.failed_attempts, claim.job.last_error.as_deref()), (1, Some("crm down")));
+    let failed = AttemptResult::Failed { error: "gave up".into() };
+    let record = store.finish_attempt(&claim, id, AttemptReport::new(at(30), at(31), failed)).await.unwrap();
+    assert_eq!((record.status, record.attempts), (EventStatus::Failed, 2));
+    assert_eq!(store.next_due_at().await.unwrap(), None, "a failed job is finished");
+
+    store.reprocess(id, at(40)).await.unwrap();
+    store.schedule(NewJob::process_event(id, at(40))).await.unwrap().expect("the key is free again");
+    let claim = store.claim_due(at(40), 1, LEASE).await.unwrap().remove(0);
+    let done = AttemptReport::new(at(40), at(41), AttemptResult::Processed);
+    let record = store.finish_attempt(&claim, id, done).await.unwrap();
+    assert_eq!((record.status, record.processed_at), (EventStatus::Processed, Some(at(41))));
+    assert_eq!(store.next_due_at().await.unwrap(), None, "a processed job is finished");
+    let detail = store.event(id).await.unwrap().unwrap();
+    assert_eq!(detail.attempts.len(), 3);
+    assert_eq!(detail.event, record);
+}
+
+/// A claim whose lease ran out and was claimed again: its attempt is still recorded
+/// (the handlers ran), the job stays with its new owner, and the answer says the lease
+/// was lost.
+pub async fn attempts_are_recorded_when_the_lease_was_lost<S: Store>(store: Arc<S>) {
+    let outcome = store.append_and_schedule(delivery(ACME, T0, "a"), vec![ping(ACME, "k")]).await.unwrap();
+    let id = outcome.events[0].id();
+    let stale = store.claim_due(T0, 1, LEASE).await.unwrap().remove(0);
+    let current = store.claim_due(T0 + LEASE, 1, LEASE).await.unwrap().remove(0);
+    let report = AttemptReport::new(at(1), at(2), AttemptResult::Processed);
+    let lost = store.finish_attempt(&stale, id, report).await;
+    assert!(matches!(lost, Err(StoreError::Scheduler(SchedulerError::LeaseLost(_)))), "{lost:?}");
+    let detail = store.event(id).await.unwrap().unwrap();
+    assert_eq!((detail.event.status, detail.attempts.len()), (EventStatus::Processed, 1));
+    let report = AttemptReport::new(at(31), at(32), AttemptResult::Processed);
+    store.finish_attempt(&current, id, report).await.unwrap();
+    assert_eq!(store.next_due_at().await.unwrap(), None);
+}
+
 /// One `#[tokio::test]` per storage check; `$new` builds a fresh `Arc` of a store.
 /// With `optional` first, `$new` gives an `Option` and `None` skips the checks (for
 /// backends whose server may be absent; say why where you return `None`).
@@ -512,6 +601,22 @@ macro_rules! scheduler_conformance_tests {
     };
     ($new:expr) => {
         $crate::scheduler_conformance_tests!(optional async { Some($new.await) });
+    };
+}
+
+/// One `#[tokio::test]` per [`Store`] check; `$new` builds a fresh `Arc` of a store
+/// (or, after `optional`, an `Option` of one, `None` skipping).
+#[macro_export]
+macro_rules! store_conformance_tests {
+    (optional $new:expr) => {
+        $crate::__conformance_tests!(optional $new, store:
+            appends_schedule_their_new_pending_events,
+            attempts_end_their_claims,
+            attempts_are_recorded_when_the_lease_was_lost,
+        );
+    };
+    ($new:expr) => {
+        $crate::store_conformance_tests!(optional async { Some($new.await) });
     };
 }
 

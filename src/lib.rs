@@ -73,8 +73,8 @@
 //! - [`state`]: order-independent folding of events into call and message state;
 //! - [`provider`]: the [`Provider`] trait; [`verify`]: signature building blocks;
 //! - [`receiver`]: the request flow and its [status table](receiver#responses);
-//! - [`storage`], [`scheduler`], [`retry`], [`worker`], [`clock`]: persistence,
-//!   jobs, backoff, processing and injectable time.
+//! - [`storage`], [`scheduler`], [`store`], [`retry`], [`worker`], [`clock`]:
+//!   persistence, jobs, both in one backend, backoff, processing and injectable time.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -92,6 +92,7 @@ pub mod retry;
 pub mod scheduler;
 pub mod state;
 pub mod storage;
+pub mod store;
 pub mod verify;
 mod wire;
 pub mod worker;
@@ -102,4 +103,5 @@ pub use receiver::Receiver;
 pub use retry::RetryPolicy;
 pub use scheduler::{InProcessScheduler, Scheduler};
 pub use storage::{MemoryStorage, Storage};
+pub use store::Store;
 pub use worker::Worker;

@@ -13,7 +13,9 @@
 //! 6. **persist**: the delivery and its events in one atomic storage step, with
 //!    insert-if-absent on `(provider, dedupe key)`;
 //! 7. **acknowledge**: only after step 6 succeeded, with the provider's reply;
-//! 8. **schedule**: one processing job per new event; duplicates get none.
+//! 8. **schedule**: one processing job per new event; duplicates get none. When the
+//!    storage and the scheduler are one [`Store`](crate::Store) (the same `Arc`), this
+//!    happens in step 6's transaction instead (see [`crate::store`]).
 //!
 //! # Responses
 //!
@@ -30,9 +32,9 @@
 //! | only duplicates | the provider's reply, as for new events | delivery only |
 //! | storage failed | `503 Service Unavailable` | nothing acknowledged; the provider retries |
 //!
-//! A failure to schedule after a successful persist is logged, not reported to the
-//! provider: the event is durably pending and [`Worker::recover`](crate::Worker::recover)
-//! schedules it again.
+//! With a separate scheduler, a failure to schedule after a successful persist is
+//! logged, not reported to the provider: the event is durably pending and
+//! [`Worker::recover`](crate::Worker::recover) schedules it again.
 //!
 //! # Metrics
 //!
@@ -59,6 +61,7 @@ use crate::event::ProviderId;
 use crate::provider::{Provider, WebhookRequest};
 use crate::scheduler::{NewJob, Scheduler};
 use crate::storage::{Appended, NewDelivery, NewEvent, Storage, Verification};
+use crate::store::{self, Store};
 use crate::verify::VerifyError;
 
 mod outcome;
@@ -94,6 +97,8 @@ struct Inner {
     routes: HashMap<String, Route>,
     storage: Arc<dyn Storage>,
     scheduler: Arc<dyn Scheduler>,
+    /// The storage again when it is also the scheduler: appends schedule in the same step.
+    store: Option<Arc<dyn Store>>,
     clock: Arc<dyn Clock>,
     body_limit: usize,
     public_base_url: Option<String>,
@@ -218,6 +223,7 @@ impl ReceiverBuilder {
         Ok(Receiver {
             inner: Arc::new(Inner {
                 routes,
+                store: store::combined(&storage, &scheduler),
                 storage,
                 scheduler,
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
@@ -340,7 +346,11 @@ impl Receiver {
             }
         };
 
-        let outcome = match inner.storage.append(delivery, events).await {
+        let appended = match &inner.store {
+            Some(store) => store.append_and_schedule(delivery, events).await,
+            None => inner.storage.append(delivery, events).await,
+        };
+        let outcome = match appended {
             Ok(outcome) => outcome,
             Err(error) => {
                 tracing::error!(%error, "could not store the delivery; answering 503 so the provider retries");
@@ -354,7 +364,8 @@ impl Receiver {
             if let Appended::Inserted(id) = appended {
                 inserted += 1;
                 // The placeholder of an unparsable body waits for an explicit reprocess.
-                if parsed.is_ok()
+                if inner.store.is_none()
+                    && parsed.is_ok()
                     && let Err(error) = inner.scheduler.schedule(NewJob::process_event(*id, received_at)).await
                 {
                     tracing::error!(%error, event_id = %id, "stored but not scheduled; Worker::recover will schedule it");

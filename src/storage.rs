@@ -13,6 +13,7 @@
 //!   the same step.
 
 use std::fmt;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -796,4 +797,11 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Checks the backend is reachable (for health checks).
     async fn ping(&self) -> Result<(), StorageError>;
+
+    /// This storage as a [`Store`](crate::store::Store), when it also keeps the job
+    /// queue and can append and schedule in one transaction (see [`crate::store`]).
+    /// `None` by default.
+    fn as_store(self: Arc<Self>) -> Option<Arc<dyn crate::store::Store>> {
+        None
+    }
 }

@@ -34,6 +34,7 @@ use crate::storage::{
     Appended, AttemptReport, AttemptResult, BoxError, EventDetail, EventFilter, EventId, EventRecord, EventStatus,
     NewEvent, Storage, StorageError,
 };
+use crate::store::{self, Store, StoreError};
 
 /// The error a handler returns to have its event retried.
 pub type HandlerError = BoxError;
@@ -178,6 +179,15 @@ pub enum WorkerError {
     Scheduler(#[from] SchedulerError),
 }
 
+impl From<StoreError> for WorkerError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Storage(error) => Self::Storage(error),
+            StoreError::Scheduler(error) => Self::Scheduler(error),
+        }
+    }
+}
+
 /// Runs handlers for due events. Cheap to clone; clones share everything.
 ///
 /// ```
@@ -200,6 +210,9 @@ pub struct Worker {
 struct Inner {
     storage: Arc<dyn Storage>,
     scheduler: Arc<dyn Scheduler>,
+    /// The storage again when it is also the scheduler: an attempt and its job's end
+    /// are written in one step.
+    store: Option<Arc<dyn Store>>,
     handlers: Vec<Arc<dyn Handler>>,
     providers: HashMap<ProviderId, Arc<dyn Provider>>,
     alert: Arc<dyn AlertHook>,
@@ -312,6 +325,7 @@ impl WorkerBuilder {
         let (updates, _) = broadcast::channel(1024);
         Worker {
             inner: Arc::new(Inner {
+                store: store::combined(&self.storage, &self.scheduler),
                 storage: self.storage,
                 scheduler: self.scheduler,
                 handlers: self.handlers,
@@ -498,8 +512,7 @@ impl Worker {
         let (record, alert) = match outcome {
             Ok(()) => {
                 let report = AttemptReport::new(started_at, finished_at, AttemptResult::Processed);
-                let record = inner.storage.record_attempt(id, report).await?;
-                inner.scheduler.complete(claim).await?;
+                let record = self.finish_attempt(claim, id, report).await?;
                 metrics::counter!("callhook_events_processed_total", "provider" => provider).increment(1);
                 if let Some(crate::event::Event::Call(call)) = &detail.event.event {
                     self.follow_recording(&call.provider, &call.call_id).await;
@@ -516,15 +529,13 @@ impl Worker {
                     tracing::warn!(%error, attempt = failures, %next_attempt_at, "handler failed; will retry");
                     let result = AttemptResult::Retry { error: error.clone(), next_attempt_at };
                     let record =
-                        inner.storage.record_attempt(id, AttemptReport::new(started_at, finished_at, result)).await?;
-                    inner.scheduler.retry(claim, next_attempt_at, &error).await?;
+                        self.finish_attempt(claim, id, AttemptReport::new(started_at, finished_at, result)).await?;
                     metrics::counter!("callhook_event_retries_total", "provider" => provider).increment(1);
                     (record, None)
                 } else {
                     let result = AttemptResult::Failed { error: error.clone() };
                     let record =
-                        inner.storage.record_attempt(id, AttemptReport::new(started_at, finished_at, result)).await?;
-                    inner.scheduler.fail(claim, &error).await?;
+                        self.finish_attempt(claim, id, AttemptReport::new(started_at, finished_at, result)).await?;
                     metrics::counter!("callhook_events_failed_total", "provider" => provider).increment(1);
                     (record.clone(), Some(Alert { event: record, error }))
                 }
@@ -539,6 +550,29 @@ impl Worker {
     }
 
     /// Runs every handler in its own task, so a panic is an error, not a dead worker.
+    /// Records the attempt and ends the claim as its result says: in one transaction
+    /// when the storage is also the scheduler, else one after the other.
+    async fn finish_attempt(
+        &self,
+        claim: &ClaimedJob,
+        id: EventId,
+        report: AttemptReport,
+    ) -> Result<EventRecord, WorkerError> {
+        let inner = &self.inner;
+        if let Some(store) = &inner.store {
+            return Ok(store.finish_attempt(claim, id, report).await?);
+        }
+        let record = inner.storage.record_attempt(id, report.clone()).await?;
+        match &report.result {
+            AttemptResult::Processed => inner.scheduler.complete(claim).await?,
+            AttemptResult::Retry { error, next_attempt_at } => {
+                inner.scheduler.retry(claim, *next_attempt_at, error).await?
+            }
+            AttemptResult::Failed { error } => inner.scheduler.fail(claim, error).await?,
+        }
+        Ok(record)
+    }
+
     async fn run_handlers(&self, detail: &EventDetail) -> Result<(), String> {
         for handler in &self.inner.handlers {
             let handler = Arc::clone(handler);

@@ -2,13 +2,17 @@
 //!
 //! One file holds the event log (every delivery's exact bytes, its events, their
 //! attempts), the folded call and message state, and the job queue. It is created and
-//! migrated when opened ([`SqliteStore::open`]), in WAL mode with `synchronous=FULL`:
-//! an append is acknowledged only once its transaction is on disk.
+//! migrated when opened ([`SqliteStore::open`]), in WAL mode. A write is acknowledged
+//! only once its transaction is on disk (the WAL synced with `fdatasync`).
 //!
-//! Writes go to one dedicated thread that batches whatever writes are waiting into one
-//! transaction (group commit): under load, many webhooks share one fsync instead of
-//! paying one each, and the async runtime never blocks on SQLite. Reads run on a small
-//! pool of read connections in tokio's blocking pool, concurrently with writes.
+//! Writes go to one dedicated thread that groups the writes arriving together into one
+//! transaction (group commit), and a second thread syncs the WAL behind it: under
+//! load, many webhooks share one commit and one fsync instead of paying one each, the
+//! next group is built while the last one syncs, and the async runtime never blocks on
+//! SQLite. The store is also the job queue, and as one [`Store`](callhook::Store) it
+//! appends an event and schedules its processing in one transaction (pass the same
+//! `Arc` as storage and scheduler). Reads run on a small pool of read connections in
+//! tokio's blocking pool, concurrently with writes.
 //!
 //! Several processes may open the same file (SQLite serializes their writers), but for
 //! receivers on several machines use `callhook-postgres`. Nothing is ever deleted from
@@ -33,6 +37,7 @@ mod error;
 mod scheduler;
 mod schema;
 mod storage;
+mod store;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -43,10 +48,14 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::Notify;
 
 use crate::error::DbError;
-use crate::writer::Writer;
+use crate::writer::{Grouping, Writer};
 
 /// How many writes share one transaction at most (the group-commit batch).
 pub const DEFAULT_MAX_BATCH: usize = 512;
+/// How long an open transaction waits for one more write (see [`Options::commit_linger`]).
+pub const DEFAULT_COMMIT_LINGER: Duration = Duration::from_micros(200);
+/// How long a transaction stays open at most (see [`Options::commit_max_wait`]).
+pub const DEFAULT_COMMIT_MAX_WAIT: Duration = Duration::from_millis(2);
 
 /// Why a store could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -72,13 +81,25 @@ pub struct Options {
     /// The most writes committed together (default [`DEFAULT_MAX_BATCH`]); `1` gives
     /// one transaction per write, the baseline group commit is measured against.
     pub max_batch: usize,
+    /// How long an open transaction waits for one more write before it commits
+    /// (default [`DEFAULT_COMMIT_LINGER`]). Under load, writes keep arriving within it
+    /// and share one commit; a lone write waits this long at most.
+    pub commit_linger: Duration,
+    /// How long a transaction stays open at most, from its first write (default
+    /// [`DEFAULT_COMMIT_MAX_WAIT`]): the most group commit adds to a write's latency.
+    pub commit_max_wait: Duration,
     /// How long a connection waits for another process's write lock (default 5 s).
     pub busy_timeout: Duration,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { max_batch: DEFAULT_MAX_BATCH, busy_timeout: Duration::from_secs(5) }
+        Self {
+            max_batch: DEFAULT_MAX_BATCH,
+            commit_linger: DEFAULT_COMMIT_LINGER,
+            commit_max_wait: DEFAULT_COMMIT_MAX_WAIT,
+            busy_timeout: Duration::from_secs(5),
+        }
     }
 }
 
@@ -86,6 +107,20 @@ impl Options {
     /// Sets [`Options::max_batch`] (at least 1).
     pub fn max_batch(mut self, max_batch: usize) -> Self {
         self.max_batch = max_batch.max(1);
+        self
+    }
+
+    /// Sets [`Options::commit_linger`] and [`Options::commit_max_wait`]: `ZERO` for
+    /// both commits whatever is waiting at once, without waiting for more.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let options = callhook_sqlite::Options::default().commit_grouping(Duration::ZERO, Duration::ZERO);
+    /// assert_eq!(options.commit_max_wait, Duration::ZERO);
+    /// ```
+    pub fn commit_grouping(mut self, linger: Duration, max_wait: Duration) -> Self {
+        self.commit_linger = linger;
+        self.commit_max_wait = max_wait;
         self
     }
 }
@@ -122,13 +157,20 @@ impl SqliteStore {
             tokio::task::spawn_blocking(move || -> Result<Connection, rusqlite::Error> {
                 let mut conn = connect(&path, &options)?;
                 schema::migrate(&mut conn)?;
+                // The writer's commits skip the fsync: the sync thread does it before
+                // any of them is acknowledged (see the `writer` module).
+                conn.pragma_update(None, "synchronous", "NORMAL")?;
                 Ok(conn)
             })
             .await
             .expect("opening does not panic")
         };
         let conn = opened.map_err(|source| OpenError::Sqlite { path: path.clone(), source })?;
-        let writer = Writer::start(conn, options.max_batch)?;
+        let grouping =
+            Grouping { max_batch: options.max_batch, linger: options.commit_linger, max_wait: options.commit_max_wait };
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        let writer = Writer::start(conn, wal.into(), grouping)?;
         Ok(Self {
             inner: Arc::new(Inner { path, options, writer, readers: Mutex::new(Vec::new()), wake: Notify::new() }),
         })
@@ -174,9 +216,12 @@ fn connect(path: &Path, options: &Options) -> rusqlite::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(options.busy_timeout)?;
-    // WAL: readers never block the writer. FULL: a commit is on disk when it returns.
+    // WAL: readers never block the writer. FULL: a commit is on disk when it returns
+    // (the writer's connection trades it for a sync of its own, off its thread).
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Savepoints keep their undo copies here: in memory, not in a temporary file.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(conn)
 }

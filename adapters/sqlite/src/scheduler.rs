@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use callhook::scheduler::{ClaimedJob, JobId, NewJob, Scheduler, SchedulerError};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
 use crate::SqliteStore;
@@ -22,17 +22,7 @@ fn new_lease() -> i64 {
 #[async_trait]
 impl Scheduler for SqliteStore {
     async fn schedule(&self, job: NewJob) -> Result<Option<JobId>, SchedulerError> {
-        let id = self
-            .write(move |conn| {
-                let inserted = conn
-                    .prepare_cached(
-                        "INSERT INTO jobs (key, kind, due_at, visible_at, deadline) VALUES (?1, ?2, ?3, ?3, ?4)
-                         ON CONFLICT (key) DO NOTHING",
-                    )?
-                    .execute(params![job.key, json(&job.kind), nanos(job.due_at), job.deadline.map(nanos)])?;
-                Ok((inserted == 1).then(|| JobId(conn.last_insert_rowid())))
-            })
-            .await?;
+        let id = self.write(move |conn| insert_job(conn, &job)).await?;
         if id.is_some() {
             self.inner.wake.notify_waiters();
         }
@@ -73,18 +63,8 @@ impl Scheduler for SqliteStore {
     }
 
     async fn retry(&self, claim: &ClaimedJob, due_at: OffsetDateTime, error: &str) -> Result<(), SchedulerError> {
-        let (id, lease, error) = (claim.job.id, claim.lease as i64, error.to_owned());
-        self.write(move |conn| {
-            let updated = conn
-                .prepare_cached(
-                    "UPDATE jobs SET failed_attempts = failed_attempts + 1, last_error = ?3, due_at = ?4,
-                         visible_at = ?4, lease = NULL
-                     WHERE id = ?1 AND lease = ?2",
-                )?
-                .execute(params![id.0, lease, error, nanos(due_at)])?;
-            if updated == 1 { Ok(()) } else { Err(DbError::LeaseLost(id)) }
-        })
-        .await?;
+        let (claim, error) = (claim.clone(), error.to_owned());
+        self.write(move |conn| lease_held(&claim, requeue(conn, &claim, due_at, &error)?)).await?;
         self.inner.wake.notify_waiters();
         Ok(())
     }
@@ -110,13 +90,49 @@ impl Scheduler for SqliteStore {
 
 impl SqliteStore {
     async fn finish(&self, claim: &ClaimedJob) -> Result<(), SchedulerError> {
-        let (id, lease) = (claim.job.id, claim.lease as i64);
-        self.write(move |conn| {
-            let deleted =
-                conn.prepare_cached("DELETE FROM jobs WHERE id = ?1 AND lease = ?2")?.execute(params![id.0, lease])?;
-            if deleted == 1 { Ok(()) } else { Err(DbError::LeaseLost(id)) }
-        })
-        .await?;
+        let claim = claim.clone();
+        self.write(move |conn| lease_held(&claim, remove(conn, &claim)?)).await?;
         Ok(())
     }
+}
+
+/// Queues `job` unless its key is queued or running; the new job's id if it was added.
+pub(crate) fn insert_job(conn: &Connection, job: &NewJob) -> Result<Option<JobId>, DbError> {
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO jobs (key, kind, due_at, visible_at, deadline) VALUES (?1, ?2, ?3, ?3, ?4)
+             ON CONFLICT (key) DO NOTHING",
+        )?
+        .execute(params![job.key, json(&job.kind), nanos(job.due_at), job.deadline.map(nanos)])?;
+    Ok((inserted == 1).then(|| JobId(conn.last_insert_rowid())))
+}
+
+/// Removes a claimed job (completed or failed for good); false if the lease was lost.
+pub(crate) fn remove(conn: &Connection, claim: &ClaimedJob) -> Result<bool, DbError> {
+    let deleted = conn
+        .prepare_cached("DELETE FROM jobs WHERE id = ?1 AND lease = ?2")?
+        .execute(params![claim.job.id.0, claim.lease as i64])?;
+    Ok(deleted == 1)
+}
+
+/// Counts a claimed job's failure and makes it due again at `due_at`; false if the
+/// lease was lost.
+pub(crate) fn requeue(
+    conn: &Connection,
+    claim: &ClaimedJob,
+    due_at: OffsetDateTime,
+    error: &str,
+) -> Result<bool, DbError> {
+    let updated = conn
+        .prepare_cached(
+            "UPDATE jobs SET failed_attempts = failed_attempts + 1, last_error = ?3, due_at = ?4,
+                 visible_at = ?4, lease = NULL
+             WHERE id = ?1 AND lease = ?2",
+        )?
+        .execute(params![claim.job.id.0, claim.lease as i64, error, nanos(due_at)])?;
+    Ok(updated == 1)
+}
+
+fn lease_held(claim: &ClaimedJob, held: bool) -> Result<(), DbError> {
+    if held { Ok(()) } else { Err(DbError::LeaseLost(claim.job.id)) }
 }

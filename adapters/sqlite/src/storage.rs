@@ -1,5 +1,7 @@
 //! [`Storage`] on SQLite.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use callhook::event::{Event, ProviderId};
 use callhook::state::{CallState, MessageState};
@@ -7,6 +9,7 @@ use callhook::storage::{
     AppendOutcome, Appended, Attempt, AttemptReport, DeliveryId, DeliveryRecord, EventCount, EventDetail, EventFilter,
     EventId, EventRecord, EventStatus, NewDelivery, NewEvent, Storage, StorageError, event_subject, search_id,
 };
+use callhook::store::Store;
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
@@ -16,13 +19,13 @@ use crate::error::DbError;
 
 /// An event with its JSON and subject worked out before it reaches the writer thread
 /// (serializing there would make every other write wait for it).
-struct EncodedEvent {
+pub(crate) struct EncodedEvent {
     new: NewEvent,
     json: Option<String>,
     subject: Option<String>,
 }
 
-fn encode(events: Vec<NewEvent>) -> Vec<EncodedEvent> {
+pub(crate) fn encode(events: Vec<NewEvent>) -> Vec<EncodedEvent> {
     events
         .into_iter()
         .map(|new| {
@@ -166,7 +169,7 @@ fn load_event_unparsed(conn: &Connection, id: EventId) -> Result<Option<(EventRe
 }
 
 /// Decodes the event JSON a write returned, after the write, off the writer thread.
-fn with_event((mut record, event): (EventRecord, Option<String>)) -> Result<EventRecord, DbError> {
+pub(crate) fn with_event((mut record, event): (EventRecord, Option<String>)) -> Result<EventRecord, DbError> {
     record.event = event.as_deref().map(from_json::<Event>).transpose()?;
     Ok(record)
 }
@@ -191,13 +194,7 @@ fn update_event(conn: &Connection, record: &EventRecord) -> Result<(), DbError> 
 impl Storage for SqliteStore {
     async fn append(&self, delivery: NewDelivery, events: Vec<NewEvent>) -> Result<AppendOutcome, StorageError> {
         let (headers, events) = (json(&delivery.headers), encode(events));
-        Ok(self
-            .write(move |conn| {
-                let delivery = insert_delivery(conn, delivery, &headers)?;
-                let events = insert_events(conn, &delivery, events)?;
-                Ok(AppendOutcome::new(delivery.id, events))
-            })
-            .await?)
+        Ok(self.write(move |conn| append(conn, delivery, &headers, events).map(|(outcome, _)| outcome)).await?)
     }
 
     async fn append_to_delivery(
@@ -276,26 +273,7 @@ impl Storage for SqliteStore {
     }
 
     async fn record_attempt(&self, id: EventId, report: AttemptReport) -> Result<EventRecord, StorageError> {
-        Ok(self
-            .write(move |conn| {
-                let (mut record, event) = load_event_unparsed(conn, id)?.ok_or(DbError::EventNotFound(id))?;
-                record.apply_attempt(&report);
-                update_event(conn, &record)?;
-                let attempt = Attempt::from_report(record.attempts, &report);
-                conn.prepare_cached(
-                    "INSERT INTO attempts (event_id, number, started_at, finished_at, error) VALUES (?1, ?2, ?3, ?4, ?5)",
-                )?
-                .execute(params![
-                    id.0,
-                    attempt.number,
-                    nanos(attempt.started_at),
-                    nanos(attempt.finished_at),
-                    attempt.error
-                ])?;
-                Ok((record, event))
-            })
-            .await
-            .and_then(with_event)?)
+        Ok(self.write(move |conn| record_attempt(conn, id, &report)).await.and_then(with_event)?)
     }
 
     async fn reprocess(&self, id: EventId, at: OffsetDateTime) -> Result<EventRecord, StorageError> {
@@ -327,6 +305,56 @@ impl Storage for SqliteStore {
     async fn ping(&self) -> Result<(), StorageError> {
         Ok(self.read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?)).await?)
     }
+
+    fn as_store(self: Arc<Self>) -> Option<Arc<dyn Store>> {
+        Some(self)
+    }
+}
+
+/// Stores a delivery and its events; also gives the ids of the inserted pending events
+/// (those [`Store::append_and_schedule`] queues).
+pub(crate) fn append(
+    conn: &Connection,
+    delivery: NewDelivery,
+    headers: &str,
+    events: Vec<EncodedEvent>,
+) -> Result<(AppendOutcome, Vec<EventId>), DbError> {
+    let pending: Vec<bool> = events.iter().map(|e| e.new.initial_status() == EventStatus::Pending).collect();
+    let delivery = insert_delivery(conn, delivery, headers)?;
+    let events = insert_events(conn, &delivery, events)?;
+    let new_pending = events
+        .iter()
+        .zip(pending)
+        .filter_map(|(appended, pending)| match appended {
+            Appended::Inserted(id) if pending => Some(*id),
+            _ => None,
+        })
+        .collect();
+    Ok((AppendOutcome::new(delivery.id, events), new_pending))
+}
+
+/// Records one attempt on event `id`; the record comes back with its event JSON undecoded
+/// (see [`with_event`]).
+pub(crate) fn record_attempt(
+    conn: &Connection,
+    id: EventId,
+    report: &AttemptReport,
+) -> Result<(EventRecord, Option<String>), DbError> {
+    let (mut record, event) = load_event_unparsed(conn, id)?.ok_or(DbError::EventNotFound(id))?;
+    record.apply_attempt(report);
+    update_event(conn, &record)?;
+    let attempt = Attempt::from_report(record.attempts, report);
+    conn.prepare_cached(
+        "INSERT INTO attempts (event_id, number, started_at, finished_at, error) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        id.0,
+        attempt.number,
+        nanos(attempt.started_at),
+        nanos(attempt.finished_at),
+        attempt.error
+    ])?;
+    Ok((record, event))
 }
 
 /// The SQL conditions of every part of `filter` but its limit, with their values.

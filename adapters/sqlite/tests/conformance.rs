@@ -13,3 +13,4 @@ async fn fresh() -> Arc<SqliteStore> {
 
 callhook::storage_conformance_tests!(fresh());
 callhook::scheduler_conformance_tests!(fresh());
+callhook::store_conformance_tests!(fresh());

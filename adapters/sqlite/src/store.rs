@@ -1,0 +1,67 @@
+//! [`Store`] on SQLite: an append and its jobs, an attempt and its job's end, each in
+//! one write (one commit on the writer thread instead of two).
+
+use async_trait::async_trait;
+use callhook::scheduler::SchedulerError;
+use callhook::scheduler::{ClaimedJob, NewJob};
+use callhook::storage::{
+    AppendOutcome, AttemptReport, AttemptResult, EventId, EventRecord, NewDelivery, NewEvent, StorageError,
+};
+use callhook::store::{Store, StoreError};
+
+use crate::SqliteStore;
+use crate::codec::json;
+use crate::scheduler::{insert_job, remove, requeue};
+use crate::storage::{append, encode, record_attempt, with_event};
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn append_and_schedule(
+        &self,
+        delivery: NewDelivery,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendOutcome, StorageError> {
+        let (headers, events) = (json(&delivery.headers), encode(events));
+        let received_at = delivery.received_at;
+        let (outcome, scheduled) = self
+            .write(move |conn| {
+                let (outcome, pending) = append(conn, delivery, &headers, events)?;
+                for id in &pending {
+                    insert_job(conn, &NewJob::process_event(*id, received_at))?;
+                }
+                Ok((outcome, !pending.is_empty()))
+            })
+            .await?;
+        if scheduled {
+            self.inner.wake.notify_waiters();
+        }
+        Ok(outcome)
+    }
+
+    async fn finish_attempt(
+        &self,
+        claim: &ClaimedJob,
+        id: EventId,
+        report: AttemptReport,
+    ) -> Result<EventRecord, StoreError> {
+        let claim = claim.clone();
+        let retried = matches!(report.result, AttemptResult::Retry { .. });
+        let (unparsed, held) = self
+            .write(move |conn| {
+                let unparsed = record_attempt(conn, id, &report)?;
+                let held = match &report.result {
+                    AttemptResult::Retry { error, next_attempt_at } => requeue(conn, &claim, *next_attempt_at, error)?,
+                    _ => remove(conn, &claim)?,
+                };
+                Ok((unparsed, held.then_some(()).ok_or(claim.job.id)))
+            })
+            .await
+            .map_err(StorageError::from)?;
+        held.map_err(SchedulerError::LeaseLost)?;
+        if retried {
+            // A worker waiting for the next due job learns of the new time.
+            self.inner.wake.notify_waiters();
+        }
+        Ok(with_event(unparsed).map_err(StorageError::from)?)
+    }
+}
