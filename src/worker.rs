@@ -409,18 +409,12 @@ impl Worker {
         let count = claimed.len();
         let mut running = JoinSet::new();
         for claim in claimed {
-            let worker = self.clone();
-            running.spawn(async move { worker.run_job(claim).await });
+            self.start(&mut running, claim);
         }
         let mut first_error = None;
         while let Some(joined) = running.join_next().await {
-            match joined {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) => {
-                    tracing::error!(%error, "job bookkeeping failed; the job runs again after its lease");
-                    first_error.get_or_insert(error);
-                }
-                Err(join_error) => tracing::error!(%join_error, "job task died; it runs again after its lease"),
+            if let Err(error) = settle(joined) {
+                first_error.get_or_insert(error);
             }
         }
         first_error.map_or(Ok(count), Err)
@@ -428,13 +422,19 @@ impl Worker {
 
     /// Runs due jobs until `shutdown` completes, sleeping while there are none. Jobs
     /// already started when `shutdown` completes are finished first.
+    ///
+    /// Up to the concurrency of jobs run at once; slots are refilled as jobs finish (a
+    /// claim for several at a time, once half of them are free), so one slow handler
+    /// does not hold the others back.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let concurrency = self.inner.concurrency;
+        let mut running = JoinSet::new();
         let mut last_recovery = self.inner.clock.now();
         loop {
             tokio::select! {
                 biased;
-                () = &mut shutdown => return,
+                () = &mut shutdown => break,
                 () = std::future::ready(()) => {}
             }
             if let Some(every) = self.inner.recover_every
@@ -447,22 +447,47 @@ impl Worker {
                     Err(error) => tracing::warn!(%error, "could not look for pending events without a job"),
                 }
             }
-            let ran = match self.run_due().await {
-                Ok(ran) => ran,
-                Err(error) => {
-                    tracing::warn!(%error, "worker could not run due jobs; retrying");
-                    0
+            let free = concurrency - running.len();
+            // Whether the queue may have more due jobs than were claimed.
+            let mut more_due = false;
+            if free > 0 && (running.is_empty() || free * 2 >= concurrency) {
+                match self.inner.scheduler.claim_due(self.inner.clock.now(), free, self.inner.lease).await {
+                    Ok(claimed) => {
+                        more_due = claimed.len() == free;
+                        for claim in claimed {
+                            self.start(&mut running, claim);
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "worker could not claim due jobs; retrying"),
                 }
-            };
-            if ran > 0 {
+            }
+            if running.is_empty() {
+                let wait = self.idle_wait().await;
+                tokio::select! {
+                    () = &mut shutdown => break,
+                    () = self.inner.scheduler.wait_for_work(wait) => {}
+                }
                 continue;
             }
-            let wait = self.idle_wait().await;
+            // Wait for a slot; with slots free and the queue drained, also for new work.
+            let listen = !more_due && running.len() < concurrency;
             tokio::select! {
-                () = &mut shutdown => return,
-                () = self.inner.scheduler.wait_for_work(wait) => {}
+                biased;
+                () = &mut shutdown => break,
+                Some(joined) = running.join_next() => {
+                    let _ = settle(joined);
+                }
+                () = self.inner.scheduler.wait_for_work(self.inner.idle_poll), if listen => {}
             }
         }
+        while let Some(joined) = running.join_next().await {
+            let _ = settle(joined);
+        }
+    }
+
+    fn start(&self, running: &mut JoinSet<Result<(), WorkerError>>, claim: ClaimedJob) {
+        let worker = self.clone();
+        running.spawn(async move { worker.run_job(claim).await });
     }
 
     async fn idle_wait(&self) -> Duration {
@@ -625,4 +650,19 @@ mod recording_jobs;
 enum Retry {
     Allowed,
     Pointless,
+}
+
+/// Logs how a job's task ended; its bookkeeping error, if any, is returned.
+fn settle(joined: Result<Result<(), WorkerError>, tokio::task::JoinError>) -> Result<(), WorkerError> {
+    match joined {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => {
+            tracing::error!(%error, "job bookkeeping failed; the job runs again after its lease");
+            Err(error)
+        }
+        Err(join_error) => {
+            tracing::error!(%join_error, "job task died; it runs again after its lease");
+            Ok(())
+        }
+    }
 }

@@ -444,3 +444,45 @@ async fn a_running_worker_finds_events_stored_without_a_job() {
     stop.send(()).unwrap();
     running.await.unwrap();
 }
+
+#[tokio::test]
+async fn a_slow_handler_does_not_hold_back_the_other_slots() {
+    // Concurrency 2: one event's handler hangs until released; the other slot keeps
+    // taking events as they come instead of waiting for the slow one.
+    let s = setup();
+    s.receiver.handle(signed(body(&[("slow", "c0", "ringing")]))).await;
+    let (release, released) = tokio::sync::watch::channel(false);
+    let done = Arc::new(Mutex::new(Vec::new()));
+    let handler = {
+        let done = done.clone();
+        handler_fn(move |detail| {
+            let (done, mut released) = (done.clone(), released.clone());
+            async move {
+                if detail.event.dedupe_key.starts_with("slow") {
+                    released.wait_for(|released| *released).await.unwrap();
+                }
+                done.lock().unwrap().push(detail.event.dedupe_key.clone());
+                Ok::<_, HandlerError>(())
+            }
+        })
+    };
+    let worker = s.worker().concurrency(2).idle_poll(Duration::from_millis(20)).handler(handler).build();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(async move { worker.run(async { stopped.await.unwrap_or(()) }).await });
+    for i in 0..5 {
+        let id = format!("fast{i}");
+        s.receiver.handle(signed(body(&[(&id, "c1", "ringing")]))).await;
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while !done.lock().unwrap().iter().any(|key| key.starts_with(&id)) {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("{id} waited for the slow handler"));
+    }
+    assert!(!done.lock().unwrap().iter().any(|key| key.starts_with("slow")));
+    release.send(true).unwrap();
+    stop.send(()).unwrap();
+    running.await.unwrap();
+    assert!(done.lock().unwrap().iter().any(|key| key.starts_with("slow")), "started jobs finish before run returns");
+}

@@ -17,6 +17,10 @@
 //! is claimed again once its lease has run out. Nothing is ever deleted from the event
 //! log; finished jobs are removed from the queue.
 //!
+//! The store is also a [`Store`](callhook::store::Store): when the same `Arc` is given
+//! as both storage and scheduler (as below), an append and the jobs of its new events
+//! are written in one transaction, and so are an attempt and the end of its job.
+//!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
@@ -36,6 +40,7 @@ mod error;
 mod scheduler;
 mod schema;
 mod storage;
+mod store;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -106,8 +111,8 @@ impl Options {
 }
 
 /// The event log and job queue in PostgreSQL; implements
-/// [`Storage`](callhook::Storage) and [`Scheduler`](callhook::Scheduler). Cheap to
-/// clone; clones share the pool.
+/// [`Storage`](callhook::Storage), [`Scheduler`](callhook::Scheduler) and
+/// [`Store`](callhook::store::Store). Cheap to clone; clones share the pool.
 #[derive(Clone)]
 pub struct PostgresStore {
     inner: Arc<Inner>,

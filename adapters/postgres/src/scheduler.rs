@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use callhook::scheduler::{ClaimedJob, JobId, NewJob, Scheduler, SchedulerError};
+use deadpool_postgres::GenericClient;
 use time::OffsetDateTime;
 
 use crate::PostgresStore;
@@ -17,18 +18,7 @@ use crate::error::DbError;
 impl Scheduler for PostgresStore {
     async fn schedule(&self, job: NewJob) -> Result<Option<JobId>, SchedulerError> {
         let client = self.pool().get().await.map_err(DbError::from)?;
-        let statement = client
-            .prepare_cached(
-                "INSERT INTO callhook_jobs (key, kind, due_at, visible_at, deadline) VALUES ($1, $2, $3, $3, $4)
-                 ON CONFLICT (key) DO NOTHING RETURNING id",
-            )
-            .await
-            .map_err(DbError::from)?;
-        let row = client
-            .query_opt(&statement, &[&job.key, &json(&job.kind), &nanos(job.due_at), &job.deadline.map(nanos)])
-            .await
-            .map_err(DbError::from)?;
-        let id = row.map(|row| row.try_get(0).map(JobId)).transpose().map_err(DbError::from)?;
+        let id = insert_job(&client, &job).await?;
         if id.is_some() {
             self.inner.wake.notify_waiters();
         }
@@ -78,20 +68,7 @@ impl Scheduler for PostgresStore {
 
     async fn retry(&self, claim: &ClaimedJob, due_at: OffsetDateTime, error: &str) -> Result<(), SchedulerError> {
         let client = self.pool().get().await.map_err(DbError::from)?;
-        let statement = client
-            .prepare_cached(
-                "UPDATE callhook_jobs SET failed_attempts = failed_attempts + 1, last_error = $3, due_at = $4,
-                     visible_at = $4, lease = NULL
-                 WHERE id = $1 AND lease = $2",
-            )
-            .await
-            .map_err(DbError::from)?;
-        let lease = claim.lease as i64;
-        let updated = client
-            .execute(&statement, &[&claim.job.id.0, &lease, &error, &nanos(due_at)])
-            .await
-            .map_err(DbError::from)?;
-        if updated != 1 {
+        if !requeue(&client, claim, due_at, error).await? {
             return Err(SchedulerError::LeaseLost(claim.job.id));
         }
         self.inner.wake.notify_waiters();
@@ -120,12 +97,48 @@ impl Scheduler for PostgresStore {
 impl PostgresStore {
     async fn finish(&self, claim: &ClaimedJob) -> Result<(), SchedulerError> {
         let client = self.pool().get().await.map_err(DbError::from)?;
-        let statement = client
-            .prepare_cached("DELETE FROM callhook_jobs WHERE id = $1 AND lease = $2")
-            .await
-            .map_err(DbError::from)?;
-        let lease = claim.lease as i64;
-        let deleted = client.execute(&statement, &[&claim.job.id.0, &lease]).await.map_err(DbError::from)?;
-        if deleted == 1 { Ok(()) } else { Err(SchedulerError::LeaseLost(claim.job.id)) }
+        if remove(&client, claim).await? { Ok(()) } else { Err(SchedulerError::LeaseLost(claim.job.id)) }
     }
+}
+
+/// Queues `job` unless its key is queued or running; the new job's id if it was added.
+pub(crate) async fn insert_job(client: &impl GenericClient, job: &NewJob) -> Result<Option<JobId>, DbError> {
+    let statement = client
+        .prepare_cached(
+            "INSERT INTO callhook_jobs (key, kind, due_at, visible_at, deadline) VALUES ($1, $2, $3, $3, $4)
+             ON CONFLICT (key) DO NOTHING RETURNING id",
+        )
+        .await?;
+    let row = client
+        .query_opt(&statement, &[&job.key, &json(&job.kind), &nanos(job.due_at), &job.deadline.map(nanos)])
+        .await?;
+    Ok(row.map(|row| row.try_get(0).map(JobId)).transpose()?)
+}
+
+/// Removes a claimed job (completed or failed for good); false if the lease was lost.
+pub(crate) async fn remove(client: &impl GenericClient, claim: &ClaimedJob) -> Result<bool, DbError> {
+    let statement = client.prepare_cached("DELETE FROM callhook_jobs WHERE id = $1 AND lease = $2").await?;
+    let lease = claim.lease as i64;
+    let deleted = client.execute(&statement, &[&claim.job.id.0, &lease]).await?;
+    Ok(deleted == 1)
+}
+
+/// Counts a claimed job's failure and makes it due again at `due_at`; false if the
+/// lease was lost.
+pub(crate) async fn requeue(
+    client: &impl GenericClient,
+    claim: &ClaimedJob,
+    due_at: OffsetDateTime,
+    error: &str,
+) -> Result<bool, DbError> {
+    let statement = client
+        .prepare_cached(
+            "UPDATE callhook_jobs SET failed_attempts = failed_attempts + 1, last_error = $3, due_at = $4,
+                 visible_at = $4, lease = NULL
+             WHERE id = $1 AND lease = $2",
+        )
+        .await?;
+    let lease = claim.lease as i64;
+    let updated = client.execute(&statement, &[&claim.job.id.0, &lease, &error, &nanos(due_at)]).await?;
+    Ok(updated == 1)
 }

@@ -1,5 +1,7 @@
 //! [`Storage`] on PostgreSQL.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use callhook::event::{Event, ProviderId};
 use callhook::state::{CallState, MessageState};
@@ -7,6 +9,7 @@ use callhook::storage::{
     AppendOutcome, Appended, Attempt, AttemptReport, DeliveryId, DeliveryRecord, EventCount, EventDetail, EventFilter,
     EventId, EventRecord, EventStatus, NewDelivery, NewEvent, Storage, StorageError, event_subject, search_id,
 };
+use callhook::store::Store;
 use deadpool_postgres::{GenericClient, Transaction};
 use time::OffsetDateTime;
 use tokio_postgres::types::ToSql;
@@ -16,7 +19,7 @@ use crate::codec::{self, DELIVERY_COLUMNS, EVENT_COLUMNS, from_json, json, nanos
 use crate::error::DbError;
 
 /// How often a transaction the server aborted as a deadlock is retried.
-const TRANSIENT_RETRIES: usize = 5;
+pub(crate) const TRANSIENT_RETRIES: usize = 5;
 
 async fn insert_delivery(tx: &Transaction<'_>, delivery: &NewDelivery) -> Result<DeliveryRecord, DbError> {
     let statement = tx
@@ -232,10 +235,9 @@ impl PostgresStore {
     async fn try_append(&self, delivery: &NewDelivery, events: &[NewEvent]) -> Result<AppendOutcome, DbError> {
         let mut client = self.pool().get().await?;
         let tx = client.transaction().await?;
-        let delivery = insert_delivery(&tx, delivery).await?;
-        let appended = insert_events(&tx, &delivery, events).await?;
+        let (outcome, _) = append(&tx, delivery, events).await?;
         tx.commit().await?;
-        Ok(AppendOutcome::new(delivery.id, appended))
+        Ok(outcome)
     }
 
     async fn try_append_to(&self, delivery: DeliveryId, events: &[NewEvent]) -> Result<Vec<Appended>, DbError> {
@@ -254,7 +256,7 @@ macro_rules! retry_transient {
         let mut tries = 0;
         loop {
             match $op.await {
-                Err(error) if error.is_transient() && tries < TRANSIENT_RETRIES => {
+                Err(error) if error.is_transient() && tries < $crate::storage::TRANSIENT_RETRIES => {
                     tries += 1;
                     tracing::debug!(%error, tries, "retrying a transaction the server aborted");
                 }
@@ -263,6 +265,7 @@ macro_rules! retry_transient {
         }
     }};
 }
+pub(crate) use retry_transient;
 
 #[async_trait]
 impl Storage for PostgresStore {
@@ -340,24 +343,7 @@ impl Storage for PostgresStore {
     async fn record_attempt(&self, id: EventId, report: AttemptReport) -> Result<EventRecord, StorageError> {
         let mut client = self.pool().get().await.map_err(DbError::from)?;
         let tx = client.transaction().await.map_err(DbError::from)?;
-        let mut record = lock_event(&tx, id).await?;
-        record.apply_attempt(&report);
-        update_event(&tx, &record).await?;
-        let attempt = Attempt::from_report(record.attempts, &report);
-        let statement = tx
-            .prepare_cached(
-                "INSERT INTO callhook_attempts (event_id, number, started_at, finished_at, error)
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .await
-            .map_err(DbError::from)?;
-        let number = i32::try_from(attempt.number).unwrap_or(i32::MAX);
-        tx.execute(
-            &statement,
-            &[&id.0, &number, &nanos(attempt.started_at), &nanos(attempt.finished_at), &attempt.error],
-        )
-        .await
-        .map_err(DbError::from)?;
+        let record = record_attempt(&tx, id, &report).await?;
         tx.commit().await.map_err(DbError::from)?;
         Ok(record)
     }
@@ -391,6 +377,53 @@ impl Storage for PostgresStore {
         client.simple_query("SELECT 1").await.map_err(DbError::from)?;
         Ok(())
     }
+
+    fn as_store(self: Arc<Self>) -> Option<Arc<dyn Store>> {
+        Some(self)
+    }
+}
+
+/// Stores a delivery and its events in `tx`; also gives the ids of the inserted pending
+/// events (those [`Store::append_and_schedule`] queues).
+pub(crate) async fn append(
+    tx: &Transaction<'_>,
+    delivery: &NewDelivery,
+    events: &[NewEvent],
+) -> Result<(AppendOutcome, Vec<EventId>), DbError> {
+    let delivery = insert_delivery(tx, delivery).await?;
+    let appended = insert_events(tx, &delivery, events).await?;
+    let new_pending = appended
+        .iter()
+        .zip(events)
+        .filter_map(|(appended, event)| match appended {
+            Appended::Inserted(id) if event.initial_status() == EventStatus::Pending => Some(*id),
+            _ => None,
+        })
+        .collect();
+    Ok((AppendOutcome::new(delivery.id, appended), new_pending))
+}
+
+/// Records one attempt on event `id` in `tx` (locking the event's row); the event as
+/// it now stands.
+pub(crate) async fn record_attempt(
+    tx: &Transaction<'_>,
+    id: EventId,
+    report: &AttemptReport,
+) -> Result<EventRecord, DbError> {
+    let mut record = lock_event(tx, id).await?;
+    record.apply_attempt(report);
+    update_event(tx, &record).await?;
+    let attempt = Attempt::from_report(record.attempts, report);
+    let statement = tx
+        .prepare_cached(
+            "INSERT INTO callhook_attempts (event_id, number, started_at, finished_at, error)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .await?;
+    let number = i32::try_from(attempt.number).unwrap_or(i32::MAX);
+    tx.execute(&statement, &[&id.0, &number, &nanos(attempt.started_at), &nanos(attempt.finished_at), &attempt.error])
+        .await?;
+    Ok(record)
 }
 
 /// The SQL conditions of every part of `filter` but its limit, with their values.

@@ -221,7 +221,8 @@ fn connect(path: &Path, options: &Options) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    // Savepoints keep their undo copies here: in memory, not in a temporary file.
+    // Statement journals (a multi-row statement's undo copies) in memory, not in a
+    // temporary file.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(conn)
 }

@@ -3,10 +3,10 @@
 //!
 //! Every write (append, attempt, job change) is a closure sent to the writer thread. It
 //! opens a transaction for the first closure waiting, runs it, then runs each closure
-//! that arrives while the transaction is open in its own savepoint (until none arrives
-//! for a short linger, or a longer cap is reached), and commits once: one copy of each
-//! touched page for the whole group. A closure that fails is rolled back to its
-//! savepoint without affecting the others.
+//! that arrives while the transaction is open (until none arrives for a short linger,
+//! or a longer cap is reached), and commits once: one copy of each touched page for the
+//! whole group. A closure that fails before changing anything fails alone; one that
+//! fails part-way fails its whole group (see [`run_one`]).
 //!
 //! The commit itself does not wait for the disk (`synchronous=NORMAL`): it hands its
 //! callers to the sync thread, which calls `fdatasync` on the WAL file and only then
@@ -37,8 +37,8 @@ use crate::error::DbError;
 
 /// A caller's answer, released once the batch's commit is known to be durable (or failed).
 type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
-/// One write, run on the writer thread inside a savepoint (or, given `None`, not run
-/// because the transaction could not start); says whether it succeeded.
+/// One write, run on the writer thread inside the open transaction (or, given `None`,
+/// not run because the transaction could not start); says whether it succeeded.
 type Work = Box<dyn FnOnce(Option<&Connection>) -> (bool, Completion) + Send>;
 
 /// The handle to the writer thread; dropping every clone stops it.
@@ -116,22 +116,14 @@ fn run(
             }
             continue;
         }
-        // The first write needs no savepoint: if it fails, the transaction is rolled
-        // back whole and it answers with its own error.
         let opened = Instant::now();
-        let (ok, completion) = first(Some(&conn));
-        if !ok {
-            let _ = statement(&conn, "ROLLBACK");
-            completion(Ok(()));
-            continue;
-        }
-        let mut completions = vec![completion];
-        // Under load, writes arrive while this one runs: they join the transaction
-        // (each in its savepoint) until none comes for `linger`, so that one commit, one
-        // fsync and one copy of each touched page serve them all. Alone, a write waits
-        // `linger` at most.
+        let mut completions = Vec::new();
+        let mut spoiled = run_one(&conn, first, &mut completions);
+        // Under load, writes arrive while this one runs: they join the transaction until
+        // none comes for `linger`, so that one commit, one fsync and one copy of each
+        // touched page serve them all. Alone, a write waits `linger` at most.
         let mut last_arrival = opened;
-        while completions.len() < grouping.max_batch {
+        while spoiled.is_none() && completions.len() < grouping.max_batch {
             let work = match receiver.try_recv() {
                 Ok(work) => work,
                 Err(mpsc::TryRecvError::Disconnected) => break,
@@ -145,9 +137,13 @@ fn run(
                 }
             };
             last_arrival = Instant::now();
-            completions.push(in_savepoint(&conn, work));
+            spoiled = run_one(&conn, work, &mut completions);
         }
-        match statement(&conn, "COMMIT") {
+        let committed_or = match spoiled {
+            Some(why) => Err(why),
+            None => statement(&conn, "COMMIT").map_err(|error| error.to_string()),
+        };
+        match committed_or {
             // The sync thread answers once the commit is on disk.
             Ok(()) => {
                 if let Err(mpsc::SendError(completions)) = committed.send(completions) {
@@ -156,13 +152,36 @@ fn run(
                     }
                 }
             }
-            Err(error) => {
-                let _ = conn.execute_batch("ROLLBACK");
+            Err(why) => {
+                if !conn.is_autocommit() {
+                    let _ = statement(&conn, "ROLLBACK");
+                }
                 for completion in completions {
-                    completion(Err(error.to_string()));
+                    completion(Err(why.clone()));
                 }
             }
         }
+    }
+}
+
+/// Runs one write in the open transaction and keeps its completion. A write that fails
+/// before changing anything fails alone (its caller gets its error, the others go on);
+/// one that fails after changing rows, or that made SQLite abandon the transaction,
+/// spoils the whole transaction, which is then rolled back and fails every write in it.
+/// Savepoints would isolate such failures too, but cost a copy of every page each
+/// write touches, for every write; failures part-way are I/O-level and rare.
+fn run_one(conn: &Connection, work: Work, completions: &mut Vec<Completion>) -> Option<String> {
+    let before = conn.total_changes();
+    let (ok, completion) = work(Some(conn));
+    completions.push(completion);
+    if ok {
+        None
+    } else if conn.is_autocommit() {
+        Some("SQLite rolled the transaction back after a failed write".to_owned())
+    } else if conn.total_changes() != before {
+        Some("a write in the same transaction failed part-way; nothing of it was kept".to_owned())
+    } else {
+        None
     }
 }
 
@@ -209,24 +228,87 @@ impl Syncer {
     }
 }
 
-/// Runs one write in a savepoint of the open transaction, rolled back if it fails.
-fn in_savepoint(conn: &Connection, work: Work) -> Completion {
-    let savepoint = statement(conn, "SAVEPOINT op");
-    let (ok, completion) = work(Some(conn));
-    if savepoint.is_ok() {
-        let ended = if ok {
-            statement(conn, "RELEASE op")
-        } else {
-            statement(conn, "ROLLBACK TO op").and_then(|()| statement(conn, "RELEASE op"))
-        };
-        if let Err(error) = ended {
-            tracing::error!(%error, "could not end a savepoint");
-        }
-    }
-    completion
-}
-
 /// Runs a transaction-control statement through the statement cache (parsed once).
 fn statement(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer on a fresh file with a table `t (v UNIQUE)`; writes that arrive within
+    /// 200 ms of each other share a transaction.
+    fn writer(dir: &tempfile::TempDir, wal: Option<PathBuf>) -> Writer {
+        let path = dir.path().join("w.sqlite");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; CREATE TABLE t (v INTEGER UNIQUE);",
+        )
+        .unwrap();
+        let grouping = Grouping { max_batch: 64, linger: Duration::from_millis(200), max_wait: Duration::from_secs(2) };
+        Writer::start(conn, wal.unwrap_or_else(|| dir.path().join("w.sqlite-wal")), grouping).unwrap()
+    }
+
+    fn insert(writer: &Writer, values: &'static [i64]) -> impl Future<Output = Result<(), DbError>> + use<> {
+        let writer = writer.clone();
+        async move {
+            writer
+                .write(move |conn| {
+                    for v in values {
+                        conn.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
+                    }
+                    Ok(())
+                })
+                .await
+        }
+    }
+
+    async fn stored(writer: &Writer) -> Vec<i64> {
+        writer
+            .write(|conn| {
+                let mut statement = conn.prepare("SELECT v FROM t ORDER BY v")?;
+                Ok(statement.query_map([], |row| row.get(0))?.collect::<Result<Vec<i64>, _>>()?)
+            })
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_write_failing_before_any_change_fails_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = writer(&dir, None);
+        insert(&writer, &[1]).await.unwrap();
+        // One group: the middle write's only insert violates the unique constraint.
+        let (a, b, c) = tokio::join!(insert(&writer, &[2]), insert(&writer, &[1]), insert(&writer, &[3]));
+        assert!(a.is_ok() && c.is_ok(), "{a:?} {c:?}");
+        assert!(matches!(b, Err(DbError::Sqlite(_))), "{b:?}");
+        assert_eq!(stored(&writer).await, [1, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn a_write_failing_part_way_fails_its_whole_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = writer(&dir, None);
+        insert(&writer, &[1]).await.unwrap();
+        // The second write inserts 5, then fails: its 5 must not be kept, so its group
+        // (it and the write before it) is rolled back and each is told so. The third
+        // write goes to the next group.
+        let (a, b, c) = tokio::join!(insert(&writer, &[2]), insert(&writer, &[5, 1]), insert(&writer, &[3]));
+        assert!(matches!(&a, Err(DbError::Commit(why)) if why.contains("part-way")), "{a:?}");
+        assert!(b.is_err(), "{b:?}");
+        assert!(c.is_ok(), "{c:?}");
+        assert_eq!(stored(&writer).await, [1, 3]);
+    }
+
+    #[tokio::test]
+    async fn a_failed_sync_fails_its_writes_and_every_later_one() {
+        let dir = tempfile::tempdir().unwrap();
+        // A WAL path that cannot be opened: the sync after the first commit fails.
+        let writer = writer(&dir, Some(dir.path().join("missing").join("w.sqlite-wal")));
+        let first = insert(&writer, &[1]).await;
+        assert!(matches!(&first, Err(DbError::Commit(why)) if why.contains("could not open")), "{first:?}");
+        let later = insert(&writer, &[2]).await;
+        assert!(matches!(&later, Err(DbError::Commit(why)) if why.contains("fsync of the WAL failed")), "{later:?}");
+    }
 }

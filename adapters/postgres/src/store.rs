@@ -1,0 +1,85 @@
+//! [`Store`] on PostgreSQL: an append and its jobs, an attempt and its job's end, each
+//! in one transaction (one commit instead of two).
+
+use async_trait::async_trait;
+use callhook::scheduler::{ClaimedJob, NewJob, SchedulerError};
+use callhook::storage::{
+    AppendOutcome, AttemptReport, AttemptResult, EventId, EventRecord, NewDelivery, NewEvent, StorageError,
+};
+use callhook::store::{Store, StoreError};
+
+use crate::PostgresStore;
+use crate::error::DbError;
+use crate::scheduler::{insert_job, remove, requeue};
+use crate::storage::{append, record_attempt, retry_transient};
+
+impl PostgresStore {
+    /// One try of [`Store::append_and_schedule`]; also says whether a job was queued.
+    async fn try_append_and_schedule(
+        &self,
+        delivery: &NewDelivery,
+        events: &[NewEvent],
+    ) -> Result<(AppendOutcome, bool), DbError> {
+        let mut client = self.pool().get().await?;
+        let tx = client.transaction().await?;
+        let (outcome, pending) = append(&tx, delivery, events).await?;
+        let mut scheduled = false;
+        for id in pending {
+            scheduled |= insert_job(&tx, &NewJob::process_event(id, delivery.received_at)).await?.is_some();
+        }
+        tx.commit().await?;
+        Ok((outcome, scheduled))
+    }
+
+    /// [`Store::finish_attempt`]'s transaction: the event as it now stands, and whether
+    /// the claim's lease was still held.
+    async fn try_finish_attempt(
+        &self,
+        claim: &ClaimedJob,
+        id: EventId,
+        report: &AttemptReport,
+    ) -> Result<(EventRecord, bool), DbError> {
+        let mut client = self.pool().get().await?;
+        let tx = client.transaction().await?;
+        let record = record_attempt(&tx, id, report).await?;
+        let held = match &report.result {
+            AttemptResult::Retry { error, next_attempt_at } => requeue(&tx, claim, *next_attempt_at, error).await?,
+            _ => remove(&tx, claim).await?,
+        };
+        // Committed even when the lease was lost: the handlers did run.
+        tx.commit().await?;
+        Ok((record, held))
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn append_and_schedule(
+        &self,
+        delivery: NewDelivery,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendOutcome, StorageError> {
+        let (outcome, scheduled) = retry_transient!(self.try_append_and_schedule(&delivery, &events))?;
+        if scheduled {
+            self.inner.wake.notify_waiters();
+        }
+        Ok(outcome)
+    }
+
+    async fn finish_attempt(
+        &self,
+        claim: &ClaimedJob,
+        id: EventId,
+        report: AttemptReport,
+    ) -> Result<EventRecord, StoreError> {
+        let (record, held) = self.try_finish_attempt(claim, id, &report).await.map_err(StorageError::from)?;
+        if !held {
+            return Err(SchedulerError::LeaseLost(claim.job.id).into());
+        }
+        if matches!(report.result, AttemptResult::Retry { .. }) {
+            // A worker waiting for the next due job learns of the new time.
+            self.inner.wake.notify_waiters();
+        }
+        Ok(record)
+    }
+}
