@@ -377,6 +377,7 @@ pub async fn scheduler_all<S: Scheduler>(new: impl AsyncFn() -> Arc<S>) {
     retries_count_failures_and_requeue(new().await).await;
     expired_leases_are_claimed_again(new().await).await;
     concurrent_claimers_never_share_an_attempt(new().await).await;
+    scheduling_many_skips_keys_already_queued(new().await).await;
 }
 
 /// Due jobs come out earliest first, future ones not at all.
@@ -441,6 +442,25 @@ pub async fn expired_leases_are_claimed_again<S: Scheduler>(scheduler: Arc<S>) {
     assert!(matches!(scheduler.fail(&first, "x").await, Err(SchedulerError::LeaseLost(_))));
     scheduler.complete(&second).await.unwrap();
     assert_eq!(scheduler.next_due_at().await.unwrap(), None);
+}
+
+/// [`Scheduler::schedule_all`] adds each new key once and skips those queued or
+/// running, like one [`Scheduler::schedule`] per job.
+pub async fn scheduling_many_skips_keys_already_queued<S: Scheduler>(scheduler: Arc<S>) {
+    scheduler.schedule(NewJob::process_event(EventId(1), T0)).await.unwrap();
+    scheduler.schedule(NewJob::process_event(EventId(2), T0)).await.unwrap();
+    let running = scheduler.claim_due(T0, 1, LEASE).await.unwrap().remove(0);
+    let jobs = (1..=5).map(|i| NewJob::process_event(EventId(i), at(i))).collect();
+    assert_eq!(scheduler.schedule_all(jobs).await.unwrap(), 3);
+    assert_eq!(scheduler.schedule_all(Vec::new()).await.unwrap(), 0);
+    let claimed = scheduler.claim_due(at(10), 10, LEASE).await.unwrap();
+    let mut keys: Vec<_> = claimed.iter().map(|c| c.job.key.clone()).collect();
+    keys.sort();
+    let queued_before = if running.job.key == "process-event:1" { "process-event:2" } else { "process-event:1" };
+    let mut expected = vec![queued_before, "process-event:3", "process-event:4", "process-event:5"];
+    expected.sort();
+    assert_eq!(keys, expected);
+    assert_eq!(claimed.iter().find(|c| c.job.key == "process-event:4").unwrap().job.due_at, at(4));
 }
 
 /// Eight workers claiming at once never get the same job attempt, and together they
@@ -597,6 +617,7 @@ macro_rules! scheduler_conformance_tests {
             retries_count_failures_and_requeue,
             expired_leases_are_claimed_again,
             concurrent_claimers_never_share_an_attempt,
+            scheduling_many_skips_keys_already_queued,
         );
     };
     ($new:expr) => {

@@ -181,6 +181,17 @@ pub trait Scheduler: Send + Sync + 'static {
     /// Queues a job; `None` when an unfinished job with the same key exists.
     async fn schedule(&self, job: NewJob) -> Result<Option<JobId>, SchedulerError>;
 
+    /// Queues several jobs, each as [`Scheduler::schedule`] would; returns how many were
+    /// added (keys already queued or running are skipped). The default schedules them one
+    /// by one; durable schedulers queue them in one transaction.
+    async fn schedule_all(&self, jobs: Vec<NewJob>) -> Result<usize, SchedulerError> {
+        let mut added = 0;
+        for job in jobs {
+            added += usize::from(self.schedule(job).await?.is_some());
+        }
+        Ok(added)
+    }
+
     /// Claims up to `limit` jobs due at `now`, earliest first, leased for `lease`.
     /// Jobs whose lease ran out are claimable again.
     async fn claim_due(

@@ -379,12 +379,12 @@ impl Worker {
         let mut added = 0;
         loop {
             let page = self.inner.storage.list_events(&filter).await?;
-            for record in &page {
-                let due = record.next_attempt_at.unwrap_or_else(|| self.inner.clock.now());
-                if self.inner.scheduler.schedule(NewJob::process_event(record.id, due)).await?.is_some() {
-                    added += 1;
-                }
-            }
+            let now = self.inner.clock.now();
+            let jobs = page
+                .iter()
+                .map(|record| NewJob::process_event(record.id, record.next_attempt_at.unwrap_or(now)))
+                .collect();
+            added += self.inner.scheduler.schedule_all(jobs).await?;
             match page.last() {
                 Some(last) if page.len() == filter.limit => filter = filter.before(last.id),
                 _ => return Ok(added),

@@ -25,6 +25,20 @@ impl Scheduler for PostgresStore {
         Ok(id)
     }
 
+    async fn schedule_all(&self, jobs: Vec<NewJob>) -> Result<usize, SchedulerError> {
+        let mut client = self.pool().get().await.map_err(DbError::from)?;
+        let tx = client.transaction().await.map_err(DbError::from)?;
+        let mut added = 0;
+        for job in &jobs {
+            added += usize::from(insert_job(&tx, job).await?.is_some());
+        }
+        tx.commit().await.map_err(DbError::from)?;
+        if added > 0 {
+            self.inner.wake.notify_waiters();
+        }
+        Ok(added)
+    }
+
     async fn claim_due(
         &self,
         now: OffsetDateTime,

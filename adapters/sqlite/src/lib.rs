@@ -52,6 +52,8 @@ use crate::writer::{Grouping, Writer};
 
 /// How many writes share one transaction at most (the group-commit batch).
 pub const DEFAULT_MAX_BATCH: usize = 512;
+/// The writer connection's page cache, in KiB.
+const WRITER_CACHE_KIB: i64 = 64 * 1024;
 /// How long an open transaction waits for one more write (see [`Options::commit_linger`]).
 pub const DEFAULT_COMMIT_LINGER: Duration = Duration::from_micros(200);
 /// How long a transaction stays open at most (see [`Options::commit_max_wait`]).
@@ -160,6 +162,9 @@ impl SqliteStore {
                 // The writer's commits skip the fsync: the sync thread does it before
                 // any of them is acknowledged (see the `writer` module).
                 conn.pragma_update(None, "synchronous", "NORMAL")?;
+                // The writer touches index pages all over the file (dedupe keys, call
+                // ids): a larger cache than the default 2 MiB keeps them in memory.
+                conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
                 Ok(conn)
             })
             .await

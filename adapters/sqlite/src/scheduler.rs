@@ -29,6 +29,22 @@ impl Scheduler for SqliteStore {
         Ok(id)
     }
 
+    async fn schedule_all(&self, jobs: Vec<NewJob>) -> Result<usize, SchedulerError> {
+        let added = self
+            .write(move |conn| {
+                let mut added = 0;
+                for job in &jobs {
+                    added += usize::from(insert_job(conn, job)?.is_some());
+                }
+                Ok(added)
+            })
+            .await?;
+        if added > 0 {
+            self.inner.wake.notify_waiters();
+        }
+        Ok(added)
+    }
+
     async fn claim_due(
         &self,
         now: OffsetDateTime,

@@ -101,6 +101,9 @@ fn run(
     committed: mpsc::Sender<Vec<Completion>>,
     poisoned: Arc<AtomicBool>,
 ) {
+    // Whether the last transaction had company: lingering only pays when writes arrive
+    // together; a lone caller writing one thing after another would only be slowed.
+    let mut crowded = false;
     while let Ok(first) = receiver.recv() {
         let began = if poisoned.load(Ordering::Acquire) {
             Err(POISONED.to_owned())
@@ -121,12 +124,13 @@ fn run(
         let mut spoiled = run_one(&conn, first, &mut completions);
         // Under load, writes arrive while this one runs: they join the transaction until
         // none comes for `linger`, so that one commit, one fsync and one copy of each
-        // touched page serve them all. Alone, a write waits `linger` at most.
+        // touched page serve them all. After a transaction of one write, nothing lingers.
         let mut last_arrival = opened;
         while spoiled.is_none() && completions.len() < grouping.max_batch {
             let work = match receiver.try_recv() {
                 Ok(work) => work,
                 Err(mpsc::TryRecvError::Disconnected) => break,
+                Err(mpsc::TryRecvError::Empty) if !crowded => break,
                 Err(mpsc::TryRecvError::Empty) => {
                     let deadline = (last_arrival + grouping.linger).min(opened + grouping.max_wait);
                     let Some(wait) = deadline.checked_duration_since(Instant::now()) else { break };
@@ -139,6 +143,7 @@ fn run(
             last_arrival = Instant::now();
             spoiled = run_one(&conn, work, &mut completions);
         }
+        crowded = completions.len() > 1;
         let committed_or = match spoiled {
             Some(why) => Err(why),
             None => statement(&conn, "COMMIT").map_err(|error| error.to_string()),

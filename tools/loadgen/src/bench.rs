@@ -41,8 +41,52 @@ pub fn serve_options(
 struct Phase {
     store: StoreKind,
     max: LoadReport,
+    /// What the worker got done in the flat-out phase (stores that keep events, worker on).
+    processing: Option<Processing>,
     half: LoadReport,
 }
+
+/// The worker's side of a flat-out phase: acknowledging is not processing.
+struct Processing {
+    /// Events stored during the phase, and processed by its end.
+    stored: u64,
+    processed_by_end: u64,
+    /// How long after the phase the last pending event was processed (`None`: not
+    /// within the drain timeout).
+    drained_after: Option<Duration>,
+    phase: Duration,
+}
+
+impl Processing {
+    /// Events processed per second from the phase's start until the backlog was gone.
+    fn end_to_end_rate(&self) -> Option<f64> {
+        self.drained_after.map(|drain| self.stored as f64 / (self.phase + drain).as_secs_f64())
+    }
+
+    fn summary(&self) -> String {
+        let drained = match (self.drained_after, self.end_to_end_rate()) {
+            (Some(drain), Some(rate)) => {
+                format!("the rest {:.1} s after it: {rate:.0} events/s end to end", drain.as_secs_f64())
+            }
+            _ => "the rest not within the drain timeout".to_owned(),
+        };
+        format!(
+            "  worker: {} of {} events processed by the end of the phase, {drained}",
+            self.processed_by_end, self.stored
+        )
+    }
+}
+
+/// `(all events, processed)` in the store.
+async fn tally(storage: &dyn callhook::Storage) -> Result<(u64, u64), String> {
+    let counts = storage.event_counts(&callhook::storage::EventFilter::default()).await.map_err(|e| e.to_string())?;
+    let total = counts.iter().map(|c| c.count).sum();
+    let processed =
+        counts.iter().filter(|c| c.status == callhook::storage::EventStatus::Processed).map(|c| c.count).sum();
+    Ok((total, processed))
+}
+
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(300);
 
 struct Settings {
     duration: Duration,
@@ -50,6 +94,7 @@ struct Settings {
     mix: Mix,
     connections: usize,
     worker: bool,
+    worker_concurrency: usize,
     /// How long to wait for a quiet machine before each phase.
     patience: Duration,
 }
@@ -61,6 +106,7 @@ pub async fn main(mut args: Args) -> Result<(), String> {
     let mix = Mix::parse(&args.value("mix")?.unwrap_or_else(|| "single".into()))?;
     let connections = args.parsed("connections")?.unwrap_or(64);
     let worker = !args.flag("no-worker");
+    let worker_concurrency = args.parsed("worker-concurrency")?.unwrap_or(8);
     let keep = args.flag("keep");
     let patience = Duration::from_secs_f64(args.parsed("wait-quiet")?.unwrap_or(0.0));
     let postgres = pg::test_url();
@@ -83,17 +129,21 @@ pub async fn main(mut args: Args) -> Result<(), String> {
         mix,
         connections,
         worker,
+        worker_concurrency,
         patience,
     };
     let dir = server::run_dir(None, "bench")?;
     let mut phases = Vec::new();
     for store in stores {
-        let max = measure(store, None, &settings, &dir, postgres.as_deref()).await?;
+        let (max, processing) = measure(store, None, &settings, &dir, postgres.as_deref()).await?;
         eprintln!("{} flat out:\n{}", store.name(), max.summary());
+        if let Some(processing) = &processing {
+            eprintln!("{}", processing.summary());
+        }
         let half_rate = (max.ack_rate() / 2.0).max(1.0);
-        let half = measure(store, Some(half_rate), &settings, &dir, postgres.as_deref()).await?;
+        let (half, _) = measure(store, Some(half_rate), &settings, &dir, postgres.as_deref()).await?;
         eprintln!("{} at half the maximum:\n{}", store.name(), half.summary());
-        phases.push(Phase { store, max, half });
+        phases.push(Phase { store, max, processing, half });
     }
     if !keep {
         let _ = std::fs::remove_dir_all(&dir);
@@ -117,7 +167,7 @@ async fn measure(
     settings: &Settings,
     dir: &Path,
     postgres: Option<&str>,
-) -> Result<LoadReport, String> {
+) -> Result<(LoadReport, Option<Processing>), String> {
     let phase = if rate.is_some() { "half" } else { "max" };
     let (db, schema) = match store {
         StoreKind::Postgres => {
@@ -128,6 +178,7 @@ async fn measure(
     };
     let mut options = serve_options(store, db.clone(), schema.clone(), server::free_address()?);
     options.worker = settings.worker;
+    options.concurrency = settings.worker_concurrency;
     let server = ServerProcess::spawn(&options, &dir.join(format!("{}-{phase}.log", store.name())))?;
     // Waiting comes before signing: Retell signatures expire after 5 minutes.
     if !settings.patience.is_zero() {
@@ -149,13 +200,43 @@ async fn measure(
         server_pid: Some(server.pid()),
     };
     load::run(warmup, base.clone()).await;
+    // Flat out with the worker on: also how far processing kept up.
+    let watch = if rate.is_none() && settings.worker && store != StoreKind::Noop {
+        let storage = crate::check::open_store(store, &db, schema.as_deref()).await?;
+        let before = tally(&*storage).await?;
+        Some((storage, before))
+    } else {
+        None
+    };
     let report = load::run(requests, LoadOptions { rate, duration: settings.duration, ..base }).await;
+    let processing = match watch {
+        Some((storage, (stored_before, processed_before))) => {
+            let (stored, processed) = tally(&*storage).await?;
+            let ended = std::time::Instant::now();
+            let mut drained_after = None;
+            while ended.elapsed() < DRAIN_TIMEOUT {
+                let (all, done) = tally(&*storage).await?;
+                if done >= all {
+                    drained_after = Some(ended.elapsed());
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Some(Processing {
+                stored: stored - stored_before,
+                processed_by_end: processed.saturating_sub(processed_before),
+                drained_after,
+                phase: report.elapsed,
+            })
+        }
+        None => None,
+    };
     let stopped = server.stop();
     if let (Some(url), Some(schema)) = (postgres, &schema) {
         drop_schema(url, schema).await;
     }
     stopped?;
-    Ok(report)
+    Ok((report, processing))
 }
 
 async fn drop_schema(url: &str, schema: &str) {
@@ -165,20 +246,31 @@ async fn drop_schema(url: &str, schema: &str) {
     }
 }
 
+/// "share processed by the phase's end / events per second until the backlog was gone".
+fn processed(processing: Option<&Processing>) -> String {
+    let Some(p) = processing else { return "-".to_owned() };
+    let share = if p.stored == 0 { 100.0 } else { 100.0 * p.processed_by_end as f64 / p.stored as f64 };
+    match p.end_to_end_rate() {
+        Some(rate) => format!("{share:.0}% / {rate:.0}/s"),
+        None => format!("{share:.0}% / not drained"),
+    }
+}
+
 fn table(phases: &[Phase], settings: &Settings) -> String {
     let noop = phases.iter().find(|p| p.store == StoreKind::Noop).map(|p| p.max.ack_rate());
     let mut out = format!(
-        "Mix `{}`, {} connections, {:.0} s per phase after a {:.1} s warm-up; worker {}. \
+        "Mix `{}`, {} connections, {:.0} s per phase after a {:.1} s warm-up; worker {} (concurrency {}). \
          Load generator (1 thread) and server share the machine's cores.\n\n",
         if settings.mix == Mix::single() { "single" } else { "custom" },
         settings.connections,
         settings.duration.as_secs_f64(),
         settings.warmup.as_secs_f64(),
         if settings.worker { "on" } else { "off" },
+        settings.worker_concurrency,
     );
     out.push_str(
-        "| store | max ack/s | vs noop | p50 / p99 flat out | CPU ms / 1k req flat out | 50% rate | p50 / p99 at 50% | p99 at 50% from due time | CPU ms / 1k req at 50% | non-2xx | other processes |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| store | max ack/s | vs noop | processed by the end / end to end | p50 / p99 flat out | CPU ms / 1k req flat out | 50% rate | p50 / p99 at 50% | p99 at 50% from due time | CPU ms / 1k req at 50% | non-2xx | other processes |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for phase in phases {
         let ratio = noop.map_or("-".to_owned(), |noop| format!("{:.2}", phase.max.ack_rate() / noop));
@@ -189,10 +281,11 @@ fn table(phases: &[Phase], settings: &Settings) -> String {
             _ => "-".to_owned(),
         };
         out.push_str(&format!(
-            "| {} | {:.0} | {} | {:.2} / {:.2} ms | {} | {:.0}/s | {:.2} / {:.2} ms | {:.2} ms | {} | {} | {} |\n",
+            "| {} | {:.0} | {} | {} | {:.2} / {:.2} ms | {} | {:.0}/s | {:.2} / {:.2} ms | {:.2} ms | {} | {} | {} |\n",
             phase.store.name(),
             phase.max.ack_rate(),
             ratio,
+            processed(phase.processing.as_ref()),
             phase.max.service_ms(0.5),
             phase.max.service_ms(0.99),
             cpu(&phase.max),
