@@ -70,6 +70,26 @@ pub async fn storage_all<S: Storage>(new: impl AsyncFn() -> Arc<S>) {
     attempts_are_recorded_and_failed_events_reprocessed(new().await).await;
     unparsed_events_are_stored_failed(new().await).await;
     events_can_be_added_to_an_existing_delivery(new().await).await;
+    several_events_are_read_at_once(new().await).await;
+}
+
+/// [`Storage::events`] gives what [`Storage::event`] gives for each id, in the order
+/// asked, `None` for unknown ids.
+pub async fn several_events_are_read_at_once<S: Storage>(storage: Arc<S>) {
+    let first = storage.append(delivery(ACME, T0, "a"), vec![ping(ACME, "k1"), ping(ACME, "k2")]).await.unwrap();
+    let second = storage.append(delivery(OTHER, at(1), "b"), vec![ping(OTHER, "k3")]).await.unwrap();
+    let (a, b, c) = (first.events[0].id(), first.events[1].id(), second.events[0].id());
+    storage.record_attempt(b, AttemptReport::new(at(2), at(3), AttemptResult::Processed)).await.unwrap();
+    let missing = EventId(c.0 + 1000);
+    let details = storage.events(vec![c, missing, a, b]).await.unwrap();
+    let mut expected = Vec::new();
+    for id in [c, missing, a, b] {
+        expected.push(storage.event(id).await.unwrap());
+    }
+    assert_eq!(details, expected);
+    assert!(details[1].is_none());
+    assert_eq!(details[3].as_ref().unwrap().attempts.len(), 1);
+    assert!(storage.events(Vec::new()).await.unwrap().is_empty());
 }
 
 /// A delivery and its events are stored together and read back exactly: body bytes
@@ -599,6 +619,7 @@ macro_rules! storage_conformance_tests {
             attempts_are_recorded_and_failed_events_reprocessed,
             unparsed_events_are_stored_failed,
             events_can_be_added_to_an_existing_delivery,
+            several_events_are_read_at_once,
         );
     };
     ($new:expr) => {

@@ -758,6 +758,17 @@ pub trait Storage: Send + Sync + 'static {
     /// One event with its delivery and attempt history.
     async fn event(&self, id: EventId) -> Result<Option<EventDetail>, StorageError>;
 
+    /// Several events with their deliveries and attempt histories, in the order of
+    /// `ids` (`None` for an unknown id). The default reads them one by one; stores read
+    /// them in one go (the worker reads each claimed batch this way).
+    async fn events(&self, ids: Vec<EventId>) -> Result<Vec<Option<EventDetail>>, StorageError> {
+        let mut details = Vec::with_capacity(ids.len());
+        for id in ids {
+            details.push(self.event(id).await?);
+        }
+        Ok(details)
+    }
+
     /// Events matching `filter`, newest first.
     async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StorageError>;
 

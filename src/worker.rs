@@ -408,9 +408,7 @@ impl Worker {
         let claimed = self.inner.scheduler.claim_due(now, self.inner.concurrency, self.inner.lease).await?;
         let count = claimed.len();
         let mut running = JoinSet::new();
-        for claim in claimed {
-            self.start(&mut running, claim);
-        }
+        self.start(&mut running, claimed).await;
         let mut first_error = None;
         while let Some(joined) = running.join_next().await {
             if let Err(error) = settle(joined) {
@@ -454,9 +452,7 @@ impl Worker {
                 match self.inner.scheduler.claim_due(self.inner.clock.now(), free, self.inner.lease).await {
                     Ok(claimed) => {
                         more_due = claimed.len() == free;
-                        for claim in claimed {
-                            self.start(&mut running, claim);
-                        }
+                        self.start(&mut running, claimed).await;
                     }
                     Err(error) => tracing::warn!(%error, "worker could not claim due jobs; retrying"),
                 }
@@ -485,9 +481,17 @@ impl Worker {
         }
     }
 
-    fn start(&self, running: &mut JoinSet<Result<(), WorkerError>>, claim: ClaimedJob) {
-        let worker = self.clone();
-        running.spawn(async move { worker.run_job(claim).await });
+    /// Starts a claimed batch's jobs in `running`.
+    async fn start(&self, running: &mut JoinSet<Result<(), WorkerError>>, claimed: Vec<ClaimedJob>) {
+        let mut details = self.prefetch(&claimed).await;
+        for claim in claimed {
+            let prefetched = match claim.job.kind {
+                JobKind::ProcessEvent { event_id } => details.remove(&event_id),
+                _ => None,
+            };
+            let worker = self.clone();
+            running.spawn(async move { worker.run_job(claim, prefetched).await });
+        }
     }
 
     async fn idle_wait(&self) -> Duration {
@@ -498,11 +502,35 @@ impl Worker {
         }
     }
 
-    async fn run_job(&self, claim: ClaimedJob) -> Result<(), WorkerError> {
+    /// Reads the events of a claimed batch's processing jobs in one storage call
+    /// (rather than one each when the jobs start); empty if that fails, and each job
+    /// then reads its own.
+    async fn prefetch(&self, claimed: &[ClaimedJob]) -> HashMap<EventId, Option<EventDetail>> {
+        let ids: Vec<EventId> = claimed
+            .iter()
+            .filter_map(|claim| match claim.job.kind {
+                JobKind::ProcessEvent { event_id } => Some(event_id),
+                _ => None,
+            })
+            .collect();
+        if ids.len() < 2 {
+            return HashMap::new();
+        }
+        match self.inner.storage.events(ids.clone()).await {
+            Ok(details) => ids.into_iter().zip(details).collect(),
+            Err(error) => {
+                tracing::warn!(%error, "could not read a claimed batch's events; each job reads its own");
+                HashMap::new()
+            }
+        }
+    }
+
+    /// Runs one claimed job; `prefetched` is its event when already read.
+    async fn run_job(&self, claim: ClaimedJob, prefetched: Option<Option<EventDetail>>) -> Result<(), WorkerError> {
         match claim.job.kind {
             JobKind::ProcessEvent { event_id } => {
                 let span = tracing::info_span!("callhook.job", job_id = %claim.job.id, %event_id);
-                self.process_event(&claim, event_id).instrument(span).await
+                self.process_event(&claim, event_id, prefetched).instrument(span).await
             }
             JobKind::FetchRecording { ref provider, ref call_id }
             | JobKind::PollRecording { ref provider, ref call_id } => {
@@ -512,9 +540,18 @@ impl Worker {
         }
     }
 
-    async fn process_event(&self, claim: &ClaimedJob, id: EventId) -> Result<(), WorkerError> {
+    async fn process_event(
+        &self,
+        claim: &ClaimedJob,
+        id: EventId,
+        prefetched: Option<Option<EventDetail>>,
+    ) -> Result<(), WorkerError> {
         let inner = &self.inner;
-        let Some(detail) = inner.storage.event(id).await? else {
+        let detail = match prefetched {
+            Some(detail) => detail,
+            None => inner.storage.event(id).await?,
+        };
+        let Some(detail) = detail else {
             inner.scheduler.fail(claim, "event not found").await?;
             return Ok(());
         };

@@ -153,6 +153,20 @@ fn save_state<T: serde::Serialize>(
     Ok(())
 }
 
+/// One event with its delivery and attempt history.
+fn load_detail(conn: &Connection, id: EventId) -> Result<Option<EventDetail>, DbError> {
+    let Some(event) = load_event(conn, id)? else { return Ok(None) };
+    let delivery = load_delivery(conn, event.delivery_id)?;
+    let mut statement = conn.prepare_cached(
+        "SELECT number, started_at, finished_at, error FROM attempts WHERE event_id = ?1 ORDER BY number",
+    )?;
+    let attempts = statement
+        .query_map([id.0], |row| Ok(codec::attempt(row)))?
+        .map(|row| row?)
+        .collect::<Result<Vec<Attempt>, DbError>>()?;
+    Ok(Some(EventDetail::new(event, delivery, attempts)))
+}
+
 fn load_event(conn: &Connection, id: EventId) -> Result<Option<EventRecord>, DbError> {
     conn.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = ?1"))?
         .query_row([id.0], |row| Ok(codec::event_record(row)))
@@ -212,18 +226,17 @@ impl Storage for SqliteStore {
     }
 
     async fn event(&self, id: EventId) -> Result<Option<EventDetail>, StorageError> {
+        Ok(self.read(move |conn| load_detail(conn, id)).await?)
+    }
+
+    async fn events(&self, ids: Vec<EventId>) -> Result<Vec<Option<EventDetail>>, StorageError> {
+        // One trip to a read connection for all of them.
         Ok(self
             .read(move |conn| {
-                let Some(event) = load_event(conn, id)? else { return Ok(None) };
-                let delivery = load_delivery(conn, event.delivery_id)?;
-                let mut statement = conn.prepare_cached(
-                    "SELECT number, started_at, finished_at, error FROM attempts WHERE event_id = ?1 ORDER BY number",
-                )?;
-                let attempts = statement
-                    .query_map([id.0], |row| Ok(codec::attempt(row)))?
-                    .map(|row| row?)
-                    .collect::<Result<Vec<Attempt>, DbError>>()?;
-                Ok(Some(EventDetail::new(event, delivery, attempts)))
+                let tx = conn.unchecked_transaction()?; // one snapshot for the whole batch
+                let details = ids.into_iter().map(|id| load_detail(&tx, id)).collect();
+                tx.finish()?;
+                details
             })
             .await?)
     }
