@@ -54,8 +54,6 @@ use crate::writer::{Grouping, Writer};
 pub const DEFAULT_MAX_BATCH: usize = 512;
 /// The writer connection's page cache, in KiB.
 const WRITER_CACHE_KIB: i64 = 64 * 1024;
-/// WAL pages between automatic checkpoints (4 KiB pages: 16 MiB).
-const WAL_CHECKPOINT_PAGES: i64 = 4000;
 /// How long an open transaction waits for one more write (see [`Options::commit_linger`]).
 pub const DEFAULT_COMMIT_LINGER: Duration = Duration::from_micros(200);
 /// How long a transaction stays open at most (see [`Options::commit_max_wait`]).
@@ -87,7 +85,8 @@ pub struct Options {
     pub max_batch: usize,
     /// How long an open transaction waits for one more write before it commits
     /// (default [`DEFAULT_COMMIT_LINGER`]). Under load, writes keep arriving within it
-    /// and share one commit; a lone write waits this long at most.
+    /// and share one commit. Only after a transaction that had more than one write: a
+    /// caller writing one thing after another never waits for it.
     pub commit_linger: Duration,
     /// How long a transaction stays open at most, from its first write (default
     /// [`DEFAULT_COMMIT_MAX_WAIT`]): the most group commit adds to a write's latency.
@@ -167,10 +166,6 @@ impl SqliteStore {
                 // The writer touches index pages all over the file (dedupe keys, call
                 // ids): a larger cache than the default 2 MiB keeps them in memory.
                 conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
-                // Checkpoints (the writer copies the WAL into the file) every 16 MiB of
-                // WAL rather than SQLite's 4 MiB: a page rewritten by many commits is
-                // copied once per checkpoint, and checkpoints pause writes less often.
-                conn.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)?;
                 Ok(conn)
             })
             .await

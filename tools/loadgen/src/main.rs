@@ -5,8 +5,8 @@
 //! callhook-load serve  --store sqlite|postgres|noop|naive [--db PATH|URL] [--listen ADDR] [--effects PATH|postgres]
 //! callhook-load run    [--target URL | --store KIND] (--rate N | --max) [--duration S] [--mix single|batches|...]
 //!                      [--connections 64] [--server-pid PID] [--ack-log callhook-load-acked.tsv]
-//! callhook-load bench  [--short] [--duration S] [--stores noop,naive,sqlite,postgres] [--connections 64]
-//!                      [--worker-concurrency 8] [--no-worker]
+//! callhook-load bench  [--short] [--duration S] [--stores noop,naive,sqlite,postgres] [--connections 256]
+//!                      [--worker-concurrency 64] [--no-worker]
 //! callhook-load crash  --store sqlite|postgres [--short] [--kills 3] [--rate N] [--duration S]
 //! callhook-load outage [--short] [--rate N] [--duration S] [--stop-mode fast|immediate] [--recover-every S]
 //! ```
