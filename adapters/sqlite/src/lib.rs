@@ -81,7 +81,8 @@ pub enum OpenError {
 #[non_exhaustive]
 pub struct Options {
     /// The most writes committed together (default [`DEFAULT_MAX_BATCH`]); `1` gives
-    /// one transaction per write, the baseline group commit is measured against.
+    /// one transaction per write, the baseline group commit is measured against (their
+    /// WAL syncs are still shared: one sync serves every commit made while it ran).
     pub max_batch: usize,
     /// How long an open transaction waits for one more write before it commits
     /// (default [`DEFAULT_COMMIT_LINGER`]). Under load, writes keep arriving within it

@@ -5,9 +5,10 @@
 //! worker, on a chosen store:
 //!
 //! - `sqlite`: [`callhook_sqlite::SqliteStore`] as the reference server opens it (group
-//!   commit, `synchronous=FULL`);
-//! - `naive`: the same file store with `max_batch(1)`, one transaction (one fsync) per
-//!   write: what a store without group commit costs;
+//!   commit, every acknowledged write synced);
+//! - `naive`: the same file store with `max_batch(1)`, one transaction per write: what a
+//!   store without group commit costs (its syncs are still shared: the sync thread
+//!   serves every commit made while one sync runs);
 //! - `postgres`: [`callhook_postgres::PostgresStore`] (pool of 16), in a schema of its own;
 //! - `noop`: [`NoopStore`], which keeps nothing: the ceiling.
 //!
