@@ -158,26 +158,33 @@ impl SqliteStore {
         let opened = {
             let path = path.clone();
             let options = options.clone();
-            tokio::task::spawn_blocking(move || -> Result<Connection, rusqlite::Error> {
+            tokio::task::spawn_blocking(move || -> Result<(Connection, Option<PathBuf>), rusqlite::Error> {
                 let mut conn = connect(&path, &options)?;
                 schema::migrate(&mut conn)?;
-                // The writer's commits skip the fsync: the sync thread does it before
-                // any of them is acknowledged (see the `writer` module).
-                conn.pragma_update(None, "synchronous", "NORMAL")?;
                 // The writer touches index pages all over the file (dedupe keys, call
                 // ids): a larger cache than the default 2 MiB keeps them in memory.
                 conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
-                Ok(conn)
+                let mode: String = conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
+                if !mode.eq_ignore_ascii_case("wal") {
+                    // No WAL (a file system without shared memory, say): commits stay
+                    // synchronous=FULL and the sync thread has nothing to add.
+                    return Ok((conn, None));
+                }
+                // The writer's commits skip the fsync: the sync thread does it before
+                // any of them is acknowledged (see the `writer` module). The WAL sits
+                // next to the file SQLite opened, symbolic links resolved.
+                conn.pragma_update(None, "synchronous", "NORMAL")?;
+                let mut wal = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone()).into_os_string();
+                wal.push("-wal");
+                Ok((conn, Some(wal.into())))
             })
             .await
             .expect("opening does not panic")
         };
-        let conn = opened.map_err(|source| OpenError::Sqlite { path: path.clone(), source })?;
+        let (conn, wal) = opened.map_err(|source| OpenError::Sqlite { path: path.clone(), source })?;
         let grouping =
             Grouping { max_batch: options.max_batch, linger: options.commit_linger, max_wait: options.commit_max_wait };
-        let mut wal = path.clone().into_os_string();
-        wal.push("-wal");
-        let writer = Writer::start(conn, wal.into(), grouping)?;
+        let writer = Writer::start(conn, wal, grouping)?;
         Ok(Self {
             inner: Arc::new(Inner { path, options, writer, readers: Mutex::new(Vec::new()), wake: Notify::new() }),
         })

@@ -48,9 +48,10 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn` (whose WAL file is `wal`), grouping writes
-    /// into transactions as `grouping` says, and the sync thread behind it.
-    pub(crate) fn start(conn: Connection, wal: PathBuf, grouping: Grouping) -> std::io::Result<Self> {
+    /// Starts the writer thread on `conn` (whose WAL file is `wal`; `None` when its
+    /// commits are synchronous themselves), grouping writes into transactions as
+    /// `grouping` says, and the sync thread behind it.
+    pub(crate) fn start(conn: Connection, wal: Option<PathBuf>, grouping: Grouping) -> std::io::Result<Self> {
         let (sender, receiver) = mpsc::channel::<Work>();
         let (committed, to_sync) = mpsc::channel::<Vec<Completion>>();
         let poisoned = Arc::new(AtomicBool::new(false));
@@ -194,7 +195,8 @@ const POISONED: &str = "an earlier fsync of the WAL failed: writes are refused u
 
 /// Makes commits durable: syncs the WAL file, then answers the commits' callers.
 struct Syncer {
-    wal: PathBuf,
+    /// `None`: the commits were synced by SQLite itself (no WAL).
+    wal: Option<PathBuf>,
     /// The WAL file, opened at the first sync (SQLite creates it with the first write).
     file: Option<File>,
     poisoned: Arc<AtomicBool>,
@@ -219,17 +221,18 @@ impl Syncer {
         if self.poisoned.load(Ordering::Acquire) {
             return Err(POISONED.to_owned());
         }
+        let Some(wal) = &self.wal else { return Ok(()) };
         let file = match &mut self.file {
             Some(file) => file,
             // Write access: some systems refuse to sync a file opened read-only.
             None => self.file.insert(
                 OpenOptions::new()
                     .write(true)
-                    .open(&self.wal)
-                    .map_err(|error| format!("could not open {} to sync it: {error}", self.wal.display()))?,
+                    .open(wal)
+                    .map_err(|error| format!("could not open {} to sync it: {error}", wal.display()))?,
             ),
         };
-        file.sync_data().map_err(|error| format!("fsync of {} failed: {error}", self.wal.display()))
+        file.sync_data().map_err(|error| format!("fsync of {} failed: {error}", wal.display()))
     }
 }
 
@@ -252,7 +255,7 @@ mod tests {
         )
         .unwrap();
         let grouping = Grouping { max_batch: 64, linger: Duration::from_millis(200), max_wait: Duration::from_secs(2) };
-        Writer::start(conn, wal.unwrap_or_else(|| dir.path().join("w.sqlite-wal")), grouping).unwrap()
+        Writer::start(conn, Some(wal.unwrap_or_else(|| dir.path().join("w.sqlite-wal"))), grouping).unwrap()
     }
 
     fn insert(writer: &Writer, values: &'static [i64]) -> impl Future<Output = Result<(), DbError>> + use<> {

@@ -218,3 +218,23 @@ async fn upgrading_from_schema_1_indexes_the_subjects_of_stored_events() {
         rusqlite::Connection::open(&db).unwrap().query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
     assert_eq!(version, 2);
 }
+
+/// Opened through a symbolic link, the store syncs the WAL SQLite actually writes (next
+/// to the link's target): a sync of the wrong path would fail every write.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_store_opened_through_a_symlink_syncs_the_real_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real.sqlite");
+    std::fs::File::create(&real).unwrap();
+    let link = dir.path().join("link.sqlite");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let store = SqliteStore::open(&link).await.unwrap();
+    let (delivery, events) = new("via-link");
+    store.append(delivery, events).await.expect("acknowledged once synced");
+    let listed = store.list_events(&EventFilter::default()).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    // SQLite puts the WAL next to the target, not the link.
+    assert!(dir.path().join("real.sqlite-wal").exists());
+    assert!(!dir.path().join("link.sqlite-wal").exists());
+}
