@@ -421,9 +421,9 @@ impl Worker {
     /// Runs due jobs until `shutdown` completes, sleeping while there are none. Jobs
     /// already started when `shutdown` completes are finished first.
     ///
-    /// Up to the concurrency of jobs run at once; slots are refilled as jobs finish (a
-    /// claim for several at a time, once half of them are free), so one slow handler
-    /// does not hold the others back.
+    /// Up to the concurrency of jobs run at once; slots are refilled as jobs finish (one
+    /// claim for all the slots free at that moment), so slow handlers do not hold the
+    /// others back.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         let concurrency = self.inner.concurrency;
@@ -448,13 +448,22 @@ impl Worker {
             let free = concurrency - running.len();
             // Whether the queue may have more due jobs than were claimed.
             let mut more_due = false;
-            if free > 0 && (running.is_empty() || free * 2 >= concurrency) {
+            if free > 0 {
                 match self.inner.scheduler.claim_due(self.inner.clock.now(), free, self.inner.lease).await {
                     Ok(claimed) => {
                         more_due = claimed.len() == free;
                         self.start(&mut running, claimed).await;
                     }
-                    Err(error) => tracing::warn!(%error, "worker could not claim due jobs; retrying"),
+                    Err(error) => {
+                        // Back off rather than retry at once: a database that refuses
+                        // writes would make this loop spin. Started jobs go on meanwhile.
+                        tracing::warn!(%error, "worker could not claim due jobs; retrying");
+                        tokio::select! {
+                            () = &mut shutdown => break,
+                            () = tokio::time::sleep(self.inner.idle_poll) => {}
+                        }
+                        continue;
+                    }
                 }
             }
             if running.is_empty() {
@@ -472,6 +481,10 @@ impl Worker {
                 () = &mut shutdown => break,
                 Some(joined) = running.join_next() => {
                     let _ = settle(joined);
+                    // Jobs that finished meanwhile free their slots for the same claim.
+                    while let Some(joined) = running.try_join_next() {
+                        let _ = settle(joined);
+                    }
                 }
                 () = self.inner.scheduler.wait_for_work(self.inner.idle_poll), if listen => {}
             }
@@ -611,7 +624,6 @@ impl Worker {
         Ok(())
     }
 
-    /// Runs every handler in its own task, so a panic is an error, not a dead worker.
     /// Records the attempt and ends the claim as its result says: in one transaction
     /// when the storage is also the scheduler, else one after the other.
     async fn finish_attempt(
@@ -635,6 +647,7 @@ impl Worker {
         Ok(record)
     }
 
+    /// Runs every handler in its own task, so a panic is an error, not a dead worker.
     async fn run_handlers(&self, detail: &EventDetail) -> Result<(), String> {
         for handler in &self.inner.handlers {
             let handler = Arc::clone(handler);
@@ -693,6 +706,10 @@ enum Retry {
 fn settle(joined: Result<Result<(), WorkerError>, tokio::task::JoinError>) -> Result<(), WorkerError> {
     match joined {
         Ok(Ok(())) => Ok(()),
+        Ok(Err(error @ WorkerError::Scheduler(SchedulerError::LeaseLost(_)))) => {
+            tracing::warn!(%error, "the job's lease ran out before it finished; it belongs to another claim now");
+            Err(error)
+        }
         Ok(Err(error)) => {
             tracing::error!(%error, "job bookkeeping failed; the job runs again after its lease");
             Err(error)

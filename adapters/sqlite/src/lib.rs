@@ -172,9 +172,14 @@ impl SqliteStore {
                 }
                 // The writer's commits skip the fsync: the sync thread does it before
                 // any of them is acknowledged (see the `writer` module). The WAL sits
-                // next to the file SQLite opened, symbolic links resolved.
+                // next to the file SQLite opened (symbolic links resolved), whose name
+                // SQLite tells.
                 conn.pragma_update(None, "synchronous", "NORMAL")?;
-                let mut wal = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone()).into_os_string();
+                let opened = match conn.path() {
+                    Some(name) if !name.is_empty() => PathBuf::from(name),
+                    _ => std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone()),
+                };
+                let mut wal = opened.into_os_string();
                 wal.push("-wal");
                 Ok((conn, Some(wal.into())))
             })

@@ -1,5 +1,6 @@
 //! [`Storage`] on SQLite.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -62,10 +63,13 @@ fn load_delivery(conn: &Connection, id: DeliveryId) -> Result<DeliveryRecord, Db
         .ok_or_else(|| DbError::Corrupt(format!("delivery {id} not found")))?
 }
 
+/// Inserts a delivery's events (duplicates reported, not inserted) and folds the new
+/// ones into `states`, which it then saves.
 fn insert_events(
     conn: &Connection,
     delivery: &DeliveryRecord,
     events: Vec<EncodedEvent>,
+    mut states: States,
 ) -> Result<Vec<Appended>, DbError> {
     let mut appended = Vec::with_capacity(events.len());
     for EncodedEvent { new, json, subject } in events {
@@ -92,7 +96,7 @@ fn insert_events(
         if inserted == 1 {
             appended.push(Appended::Inserted(EventId(conn.last_insert_rowid())));
             if let Some(event) = &record.event {
-                fold(conn, event)?;
+                states.apply(event);
             }
         } else {
             let existing: i64 = conn
@@ -101,25 +105,82 @@ fn insert_events(
             appended.push(Appended::Duplicate(EventId(existing)));
         }
     }
+    states.save(conn)?;
     Ok(appended)
 }
 
-/// Folds an inserted event into its call or message state, in the same transaction.
-fn fold(conn: &Connection, event: &Event) -> Result<(), DbError> {
-    match event {
-        Event::Call(call) => {
-            let mut state = load_state(conn, "call_states", "call_id", &call.provider, &call.call_id)?
-                .unwrap_or_else(|| CallState::new(call.provider.clone(), call.call_id.clone()));
-            state.apply(call);
-            save_state(conn, "call_states", "call_id", &call.provider, &call.call_id, &state)
+/// The call and message states a delivery's events fold into, read before anything is
+/// written: a state that cannot be read then fails the write before it changed
+/// anything, so it fails alone (see the `writer` module), not with its whole group.
+#[derive(Default)]
+struct States {
+    calls: HashMap<(ProviderId, String), (CallState, bool)>,
+    messages: HashMap<(ProviderId, String), (MessageState, bool)>,
+}
+
+impl States {
+    fn load(conn: &Connection, events: &[EncodedEvent]) -> Result<Self, DbError> {
+        let mut states = Self::default();
+        for event in events.iter().filter_map(|e| e.new.event.as_ref()) {
+            match event {
+                Event::Call(call) => {
+                    let key = (call.provider.clone(), call.call_id.clone());
+                    if !states.calls.contains_key(&key) {
+                        let state = load_state(conn, "call_states", "call_id", &call.provider, &call.call_id)?
+                            .unwrap_or_else(|| CallState::new(call.provider.clone(), call.call_id.clone()));
+                        states.calls.insert(key, (state, false));
+                    }
+                }
+                Event::Message(message) => {
+                    let key = (message.provider.clone(), message.message_id.clone());
+                    if !states.messages.contains_key(&key) {
+                        let state =
+                            load_state(conn, "message_states", "message_id", &message.provider, &message.message_id)?
+                                .unwrap_or_else(|| {
+                                    MessageState::new(message.provider.clone(), message.message_id.clone())
+                                });
+                        states.messages.insert(key, (state, false));
+                    }
+                }
+                _ => {}
+            }
         }
-        Event::Message(message) => {
-            let mut state = load_state(conn, "message_states", "message_id", &message.provider, &message.message_id)?
-                .unwrap_or_else(|| MessageState::new(message.provider.clone(), message.message_id.clone()));
-            state.apply(message);
-            save_state(conn, "message_states", "message_id", &message.provider, &message.message_id, &state)
+        Ok(states)
+    }
+
+    /// Folds an inserted event into its state.
+    fn apply(&mut self, event: &Event) {
+        match event {
+            Event::Call(call) => {
+                if let Some((state, changed)) = self.calls.get_mut(&(call.provider.clone(), call.call_id.clone())) {
+                    state.apply(call);
+                    *changed = true;
+                }
+            }
+            Event::Message(message) => {
+                let key = (message.provider.clone(), message.message_id.clone());
+                if let Some((state, changed)) = self.messages.get_mut(&key) {
+                    state.apply(message);
+                    *changed = true;
+                }
+            }
+            _ => {}
         }
-        _ => Ok(()),
+    }
+
+    /// Writes the states that changed, in the same transaction.
+    fn save(self, conn: &Connection) -> Result<(), DbError> {
+        for ((provider, id), (state, changed)) in self.calls {
+            if changed {
+                save_state(conn, "call_states", "call_id", &provider, &id, &state)?;
+            }
+        }
+        for ((provider, id), (state, changed)) in self.messages {
+            if changed {
+                save_state(conn, "message_states", "message_id", &provider, &id, &state)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -220,7 +281,8 @@ impl Storage for SqliteStore {
         Ok(self
             .write(move |conn| {
                 let delivery = load_delivery(conn, delivery)?;
-                insert_events(conn, &delivery, events)
+                let states = States::load(conn, &events)?;
+                insert_events(conn, &delivery, events, states)
             })
             .await?)
     }
@@ -316,6 +378,10 @@ impl Storage for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StorageError> {
+        // Reads would still work, but a store that refuses writes is not healthy.
+        if let Some(why) = self.inner.writer.refusal() {
+            return Err(DbError::Commit(why.to_owned()).into());
+        }
         Ok(self.read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?)).await?)
     }
 
@@ -333,8 +399,9 @@ pub(crate) fn append(
     events: Vec<EncodedEvent>,
 ) -> Result<(AppendOutcome, Vec<EventId>), DbError> {
     let pending: Vec<bool> = events.iter().map(|e| e.new.initial_status() == EventStatus::Pending).collect();
+    let states = States::load(conn, &events)?;
     let delivery = insert_delivery(conn, delivery, headers)?;
-    let events = insert_events(conn, &delivery, events)?;
+    let events = insert_events(conn, &delivery, events, states)?;
     let new_pending = events
         .iter()
         .zip(pending)

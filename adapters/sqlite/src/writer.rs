@@ -45,6 +45,7 @@ type Work = Box<dyn FnOnce(Option<&Connection>) -> (bool, Completion) + Send>;
 #[derive(Clone, Debug)]
 pub(crate) struct Writer {
     sender: mpsc::Sender<Work>,
+    poisoned: Arc<AtomicBool>,
 }
 
 impl Writer {
@@ -55,12 +56,21 @@ impl Writer {
         let (sender, receiver) = mpsc::channel::<Work>();
         let (committed, to_sync) = mpsc::channel::<Vec<Completion>>();
         let poisoned = Arc::new(AtomicBool::new(false));
-        let syncer = Syncer { wal, file: None, poisoned: poisoned.clone() };
+        // Opened now if it exists (a wrong path then shows at the first write at the
+        // latest, as a refused write, never as an unsynced acknowledgement).
+        let file = wal.as_ref().and_then(|wal| OpenOptions::new().write(true).open(wal).ok());
+        let syncer = Syncer { wal, file, poisoned: poisoned.clone() };
         thread::Builder::new().name("callhook-sqlite-sync".into()).spawn(move || syncer.run(to_sync))?;
+        let writer_poisoned = poisoned.clone();
         thread::Builder::new()
             .name("callhook-sqlite-writer".into())
-            .spawn(move || run(conn, receiver, grouping, committed, poisoned))?;
-        Ok(Self { sender })
+            .spawn(move || run(conn, receiver, grouping, committed, writer_poisoned))?;
+        Ok(Self { sender, poisoned })
+    }
+
+    /// Why writes are refused for good (a WAL sync failed), if they are.
+    pub(crate) fn refusal(&self) -> Option<&'static str> {
+        self.poisoned.load(Ordering::Acquire).then_some(POISONED)
     }
 
     /// Runs `op` in the next batch and waits for its commit.
@@ -112,6 +122,9 @@ fn run(
             statement(&conn, "BEGIN IMMEDIATE").map_err(|error| error.to_string())
         };
         if let Err(message) = began {
+            if !conn.is_autocommit() {
+                let _ = statement(&conn, "ROLLBACK");
+            }
             let (_, completion) = first(None);
             completion(Err(message.clone()));
             for work in receiver.try_iter() {
@@ -178,7 +191,11 @@ fn run(
 /// write touches, for every write; failures part-way are I/O-level and rare.
 fn run_one(conn: &Connection, work: Work, completions: &mut Vec<Completion>) -> Option<String> {
     let before = conn.total_changes();
-    let (ok, completion) = work(Some(conn));
+    // A write that panics loses its caller's answer (the caller is told the writer
+    // stopped) but not the writer: its group is rolled back, and the writer goes on.
+    let Ok((ok, completion)) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(Some(conn)))) else {
+        return Some("a write in the same transaction panicked; nothing of it was kept".to_owned());
+    };
     completions.push(completion);
     if ok {
         None
@@ -197,7 +214,8 @@ const POISONED: &str = "an earlier fsync of the WAL failed: writes are refused u
 struct Syncer {
     /// `None`: the commits were synced by SQLite itself (no WAL).
     wal: Option<PathBuf>,
-    /// The WAL file, opened at the first sync (SQLite creates it with the first write).
+    /// The WAL file, opened at the start or else at the first sync (SQLite creates it
+    /// with the first write).
     file: Option<File>,
     poisoned: Arc<AtomicBool>,
 }
@@ -300,13 +318,38 @@ mod tests {
         let writer = writer(&dir, None);
         insert(&writer, &[1]).await.unwrap();
         // The second write inserts 5, then fails: its 5 must not be kept, so its group
-        // (it and the write before it) is rolled back and each is told so. The third
-        // write goes to the next group.
+        // is rolled back and each write in it is told so; the others report what
+        // happened to them truthfully.
         let (a, b, c) = tokio::join!(insert(&writer, &[2]), insert(&writer, &[5, 1]), insert(&writer, &[3]));
-        assert!(matches!(&a, Err(DbError::Commit(why)) if why.contains("part-way")), "{a:?}");
         assert!(b.is_err(), "{b:?}");
-        assert!(c.is_ok(), "{c:?}");
-        assert_eq!(stored(&writer).await, [1, 3]);
+        let mut expected = vec![1];
+        expected.extend(a.is_ok().then_some(2));
+        expected.extend(c.is_ok().then_some(3));
+        assert_eq!(stored(&writer).await, expected, "{a:?} {c:?}");
+        if let Err(error) = &a {
+            assert!(matches!(error, DbError::Commit(why) if why.contains("part-way")), "{error:?}");
+        }
+        // The next group is unaffected.
+        insert(&writer, &[4]).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_panicking_write_fails_its_group_but_not_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = writer(&dir, None);
+        insert(&writer, &[1]).await.unwrap();
+        let panicking = writer.clone();
+        let (a, b) = tokio::join!(
+            insert(&writer, &[2]),
+            panicking.write(|conn| -> Result<(), DbError> {
+                conn.execute("INSERT INTO t (v) VALUES (9)", [])?;
+                panic!("a bug in a write")
+            })
+        );
+        assert!(matches!(b, Err(DbError::WriterStopped)), "{b:?}");
+        insert(&writer, &[3]).await.unwrap();
+        let expected: Vec<i64> = if a.is_ok() { vec![1, 2, 3] } else { vec![1, 3] };
+        assert_eq!(stored(&writer).await, expected, "{a:?}; 9 is never kept");
     }
 
     #[tokio::test]
@@ -318,5 +361,6 @@ mod tests {
         assert!(matches!(&first, Err(DbError::Commit(why)) if why.contains("could not open")), "{first:?}");
         let later = insert(&writer, &[2]).await;
         assert!(matches!(&later, Err(DbError::Commit(why)) if why.contains("fsync of the WAL failed")), "{later:?}");
+        assert!(writer.refusal().is_some(), "health checks see it");
     }
 }

@@ -238,3 +238,49 @@ async fn a_store_opened_through_a_symlink_syncs_the_real_wal() {
     assert!(dir.path().join("real.sqlite-wal").exists());
     assert!(!dir.path().join("link.sqlite-wal").exists());
 }
+
+/// A call state that cannot be read (a damaged row, say) fails the append of an event for
+/// that call, before anything of it is written; appends for other calls, in the same
+/// group commit or not, are stored.
+#[tokio::test]
+async fn an_unreadable_state_fails_only_the_append_that_needs_it() {
+    use callhook::event::{CallEvent, CallStatus};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("callhook.sqlite");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let acme = ProviderId::from_static("acme");
+    let call = |id: &str, key: &str| {
+        let mut event = CallEvent::new(acme.clone(), id);
+        event.status = Some(CallStatus::Ringing);
+        let delivery =
+            NewDelivery::new(acme.clone(), "/webhooks/acme", time::OffsetDateTime::now_utc(), key.to_owned());
+        (delivery, vec![NewEvent::parsed("call.ringing", key, Event::Call(event))])
+    };
+    let (delivery, events) = call("damaged", "k0");
+    store.append(delivery, events).await.unwrap();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE call_states SET state = 'not json' WHERE call_id = 'damaged'", [])
+        .unwrap();
+
+    let appends: Vec<_> = ["damaged", "fine-1", "fine-2", "fine-3"]
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let store = store.clone();
+            let (delivery, events) = call(id, &format!("k{}", i + 1));
+            tokio::spawn(async move { store.append(delivery, events).await })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for append in appends {
+        results.push(append.await.unwrap());
+    }
+    assert!(results[0].is_err(), "{:?}", results[0]);
+    assert!(results[1..].iter().all(Result::is_ok), "{results:?}");
+    let stored: Vec<_> = store.list_events(&EventFilter::default()).await.unwrap();
+    let keys: Vec<_> = stored.iter().map(|e| e.dedupe_key.as_str()).collect();
+    assert_eq!(keys.len(), 4, "{keys:?}");
+    assert!(!keys.contains(&"k1"), "nothing of the failed append is kept");
+    assert!(store.call_state(&acme, "fine-2").await.unwrap().is_some());
+}

@@ -85,13 +85,13 @@ impl Processing {
     }
 }
 
-/// `(all events, processed)` in the store.
+/// `(all events, done)` in the store: done is processed or failed for good, anything
+/// not pending.
 async fn tally(storage: &dyn callhook::Storage) -> Result<(u64, u64), String> {
     let counts = storage.event_counts(&callhook::storage::EventFilter::default()).await.map_err(|e| e.to_string())?;
     let total = counts.iter().map(|c| c.count).sum();
-    let processed =
-        counts.iter().filter(|c| c.status == callhook::storage::EventStatus::Processed).map(|c| c.count).sum();
-    Ok((total, processed))
+    let done = counts.iter().filter(|c| c.status != callhook::storage::EventStatus::Pending).map(|c| c.count).sum();
+    Ok((total, done))
 }
 
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(300);
