@@ -14,7 +14,7 @@
 //!    insert-if-absent on `(provider, dedupe key)`;
 //! 7. **acknowledge**: only after step 6 succeeded, with the provider's reply;
 //! 8. **schedule**: one processing job per new event; duplicates get none. When the
-//!    storage and the scheduler are one [`Store`](crate::Store) (the same `Arc`), this
+//!    storage and the scheduler are one [`Store`] (the same `Arc`), this
 //!    happens in step 6's transaction instead (see [`crate::store`]).
 //!
 //! # Responses

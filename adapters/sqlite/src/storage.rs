@@ -1,6 +1,7 @@
 //! [`Storage`] on SQLite.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -125,21 +126,21 @@ impl States {
             match event {
                 Event::Call(call) => {
                     let key = (call.provider.clone(), call.call_id.clone());
-                    if !states.calls.contains_key(&key) {
+                    if let Entry::Vacant(entry) = states.calls.entry(key) {
                         let state = load_state(conn, "call_states", "call_id", &call.provider, &call.call_id)?
                             .unwrap_or_else(|| CallState::new(call.provider.clone(), call.call_id.clone()));
-                        states.calls.insert(key, (state, false));
+                        entry.insert((state, false));
                     }
                 }
                 Event::Message(message) => {
                     let key = (message.provider.clone(), message.message_id.clone());
-                    if !states.messages.contains_key(&key) {
+                    if let Entry::Vacant(entry) = states.messages.entry(key) {
                         let state =
                             load_state(conn, "message_states", "message_id", &message.provider, &message.message_id)?
                                 .unwrap_or_else(|| {
                                     MessageState::new(message.provider.clone(), message.message_id.clone())
                                 });
-                        states.messages.insert(key, (state, false));
+                        entry.insert((state, false));
                     }
                 }
                 _ => {}
