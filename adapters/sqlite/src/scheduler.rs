@@ -79,8 +79,8 @@ impl Scheduler for SqliteStore {
     }
 
     async fn retry(&self, claim: &ClaimedJob, due_at: OffsetDateTime, error: &str) -> Result<(), SchedulerError> {
-        let (claim, error) = (claim.clone(), error.to_owned());
-        self.write(move |conn| lease_held(&claim, requeue(conn, &claim, due_at, &error)?)).await?;
+        let (held, error) = (Held::of(claim), error.to_owned());
+        self.write(move |conn| held.still(requeue(conn, held, due_at, &error)?)).await?;
         self.inner.wake.notify_waiters();
         Ok(())
     }
@@ -106,8 +106,8 @@ impl Scheduler for SqliteStore {
 
 impl SqliteStore {
     async fn finish(&self, claim: &ClaimedJob) -> Result<(), SchedulerError> {
-        let claim = claim.clone();
-        self.write(move |conn| lease_held(&claim, remove(conn, &claim)?)).await?;
+        let held = Held::of(claim);
+        self.write(move |conn| held.still(remove(conn, held)?)).await?;
         Ok(())
     }
 }
@@ -124,31 +124,40 @@ pub(crate) fn insert_job(conn: &Connection, job: &NewJob) -> Result<Option<JobId
 }
 
 /// Removes a claimed job (completed or failed for good); false if the lease was lost.
-pub(crate) fn remove(conn: &Connection, claim: &ClaimedJob) -> Result<bool, DbError> {
+pub(crate) fn remove(conn: &Connection, held: Held) -> Result<bool, DbError> {
     let deleted = conn
         .prepare_cached("DELETE FROM jobs WHERE id = ?1 AND lease = ?2")?
-        .execute(params![claim.job.id.0, claim.lease as i64])?;
+        .execute(params![held.id.0, held.lease])?;
     Ok(deleted == 1)
 }
 
 /// Counts a claimed job's failure and makes it due again at `due_at`; false if the
 /// lease was lost.
-pub(crate) fn requeue(
-    conn: &Connection,
-    claim: &ClaimedJob,
-    due_at: OffsetDateTime,
-    error: &str,
-) -> Result<bool, DbError> {
+pub(crate) fn requeue(conn: &Connection, held: Held, due_at: OffsetDateTime, error: &str) -> Result<bool, DbError> {
     let updated = conn
         .prepare_cached(
             "UPDATE jobs SET failed_attempts = failed_attempts + 1, last_error = ?3, due_at = ?4,
                  visible_at = ?4, lease = NULL
              WHERE id = ?1 AND lease = ?2",
         )?
-        .execute(params![claim.job.id.0, claim.lease as i64, error, nanos(due_at)])?;
+        .execute(params![held.id.0, held.lease, error, nanos(due_at)])?;
     Ok(updated == 1)
 }
 
-fn lease_held(claim: &ClaimedJob, held: bool) -> Result<(), DbError> {
-    if held { Ok(()) } else { Err(DbError::LeaseLost(claim.job.id)) }
+/// What identifies a claim in the queue: its job and its lease.
+#[derive(Clone, Copy)]
+pub(crate) struct Held {
+    id: JobId,
+    lease: i64,
+}
+
+impl Held {
+    pub(crate) fn of(claim: &ClaimedJob) -> Self {
+        Self { id: claim.job.id, lease: claim.lease as i64 }
+    }
+
+    /// `Ok` if the claim's row was still there to change, else the lease was lost.
+    pub(crate) fn still(self, held: bool) -> Result<(), DbError> {
+        if held { Ok(()) } else { Err(DbError::LeaseLost(self.id)) }
+    }
 }

@@ -11,7 +11,7 @@ use callhook::store::{Store, StoreError};
 
 use crate::SqliteStore;
 use crate::codec::json;
-use crate::scheduler::{insert_job, remove, requeue};
+use crate::scheduler::{Held, insert_job, remove, requeue};
 use crate::storage::{append, encode, record_attempt, with_event};
 
 #[async_trait]
@@ -44,20 +44,21 @@ impl Store for SqliteStore {
         id: EventId,
         report: AttemptReport,
     ) -> Result<EventRecord, StoreError> {
-        let claim = claim.clone();
+        let held = Held::of(claim);
         let retried = matches!(report.result, AttemptResult::Retry { .. });
-        let (unparsed, held) = self
+        // The attempt is committed even when the lease turns out lost: its handlers ran.
+        let (unparsed, still_held) = self
             .write(move |conn| {
                 let unparsed = record_attempt(conn, id, &report)?;
-                let held = match &report.result {
-                    AttemptResult::Retry { error, next_attempt_at } => requeue(conn, &claim, *next_attempt_at, error)?,
-                    _ => remove(conn, &claim)?,
+                let still_held = match &report.result {
+                    AttemptResult::Retry { error, next_attempt_at } => requeue(conn, held, *next_attempt_at, error)?,
+                    _ => remove(conn, held)?,
                 };
-                Ok((unparsed, held.then_some(()).ok_or(claim.job.id)))
+                Ok((unparsed, still_held))
             })
             .await
             .map_err(StorageError::from)?;
-        held.map_err(SchedulerError::LeaseLost)?;
+        held.still(still_held).map_err(SchedulerError::from)?;
         if retried {
             // A worker waiting for the next due job learns of the new time.
             self.inner.wake.notify_waiters();

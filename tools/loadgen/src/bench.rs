@@ -220,16 +220,7 @@ async fn measure(
     let processing = match watch {
         Some((storage, (stored_before, processed_before))) => {
             let (stored, processed) = tally(&*storage).await?;
-            let ended = std::time::Instant::now();
-            let mut drained_after = None;
-            while ended.elapsed() < DRAIN_TIMEOUT {
-                let (all, done) = tally(&*storage).await?;
-                if done >= all {
-                    drained_after = Some(ended.elapsed());
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
+            let drained_after = crate::check::wait_processed(&*storage, DRAIN_TIMEOUT).await.ok();
             Some(Processing {
                 stored: stored - stored_before,
                 processed_by_end: processed.saturating_sub(processed_before),
