@@ -29,7 +29,7 @@ use time::macros::datetime;
 use crate::event::{
     CallEvent, CallStatus, Event, MessageEvent, MessageKind, MessageStatus, ProviderId, StatusUpdate, UnmodeledEvent,
 };
-use crate::scheduler::{JobKind, NewJob, Scheduler, SchedulerError};
+use crate::scheduler::{JobKind, NewJob, Queue, Scheduler, SchedulerError};
 use crate::storage::{
     Appended, AttemptReport, AttemptResult, EventCount, EventFilter, EventId, EventStatus, NewDelivery, NewEvent,
     Storage, StorageError, Verification,
@@ -405,16 +405,16 @@ pub async fn due_jobs_are_claimed_earliest_first<S: Scheduler>(scheduler: Arc<S>
     for (event, offset) in [(1, 5), (2, -5), (3, 0), (4, -1)] {
         scheduler.schedule(NewJob::process_event(EventId(event), at(offset))).await.unwrap().expect("new key");
     }
-    assert_eq!(scheduler.next_due_at().await.unwrap(), Some(at(-5)));
-    let claimed = scheduler.claim_due(T0, 2, LEASE).await.unwrap();
+    assert_eq!(scheduler.next_due_at(Queue::Events).await.unwrap(), Some(at(-5)));
+    let claimed = scheduler.claim_due(Queue::Events, T0, 2, LEASE).await.unwrap();
     let keys: Vec<_> = claimed.iter().map(|c| c.job.key.as_str()).collect();
     assert_eq!(keys, ["process-event:2", "process-event:4"]);
-    let claimed = scheduler.claim_due(T0, 10, LEASE).await.unwrap();
+    let claimed = scheduler.claim_due(Queue::Events, T0, 10, LEASE).await.unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].job.key, "process-event:3");
     assert_eq!(claimed[0].job.due_at, T0);
     assert_eq!(claimed[0].leased_until, T0 + LEASE);
-    assert_eq!(scheduler.next_due_at().await.unwrap(), Some(at(5)));
+    assert_eq!(scheduler.next_due_at(Queue::Events).await.unwrap(), Some(at(5)));
 }
 
 /// Scheduling a key that is already waiting or running does nothing; once the job is
@@ -423,25 +423,25 @@ pub async fn keys_are_unique_while_unfinished<S: Scheduler>(scheduler: Arc<S>) {
     let job = || NewJob::process_event(EventId(7), T0);
     assert!(scheduler.schedule(job()).await.unwrap().is_some());
     assert!(scheduler.schedule(job()).await.unwrap().is_none(), "waiting");
-    let claim = scheduler.claim_due(T0, 10, LEASE).await.unwrap().remove(0);
+    let claim = scheduler.claim_due(Queue::Events, T0, 10, LEASE).await.unwrap().remove(0);
     assert!(scheduler.schedule(job()).await.unwrap().is_none(), "running");
     scheduler.complete(&claim).await.unwrap();
     assert!(scheduler.schedule(job()).await.unwrap().is_some(), "finished: can run again");
-    let claim = scheduler.claim_due(T0, 10, LEASE).await.unwrap().remove(0);
+    let claim = scheduler.claim_due(Queue::Events, T0, 10, LEASE).await.unwrap().remove(0);
     scheduler.fail(&claim, "no").await.unwrap();
-    assert_eq!(scheduler.next_due_at().await.unwrap(), None);
+    assert_eq!(scheduler.next_due_at(Queue::Events).await.unwrap(), None);
 }
 
 /// A retry counts the failure, keeps the error and makes the job due later.
 pub async fn retries_count_failures_and_requeue<S: Scheduler>(scheduler: Arc<S>) {
     let deadline = Some(at(3600));
     scheduler.schedule(NewJob::process_event(EventId(1), T0).with_deadline(deadline)).await.unwrap();
-    let claim = scheduler.claim_due(T0, 1, LEASE).await.unwrap().remove(0);
+    let claim = scheduler.claim_due(Queue::Events, T0, 1, LEASE).await.unwrap().remove(0);
     assert_eq!(claim.job.deadline, deadline);
     scheduler.retry(&claim, at(10), "boom").await.unwrap();
-    assert!(scheduler.claim_due(at(9), 1, LEASE).await.unwrap().is_empty());
-    assert_eq!(scheduler.next_due_at().await.unwrap(), Some(at(10)));
-    let again = scheduler.claim_due(at(10), 1, LEASE).await.unwrap().remove(0);
+    assert!(scheduler.claim_due(Queue::Events, at(9), 1, LEASE).await.unwrap().is_empty());
+    assert_eq!(scheduler.next_due_at(Queue::Events).await.unwrap(), Some(at(10)));
+    let again = scheduler.claim_due(Queue::Events, at(10), 1, LEASE).await.unwrap().remove(0);
     assert_eq!(again.job.failed_attempts, 1);
     assert_eq!(again.job.last_error.as_deref(), Some("boom"));
     assert_eq!(again.job.due_at, at(10));
@@ -453,15 +453,15 @@ pub async fn retries_count_failures_and_requeue<S: Scheduler>(scheduler: Arc<S>)
 /// complete, retry or fail the job.
 pub async fn expired_leases_are_claimed_again<S: Scheduler>(scheduler: Arc<S>) {
     scheduler.schedule(NewJob::process_event(EventId(1), T0)).await.unwrap();
-    let first = scheduler.claim_due(T0, 1, LEASE).await.unwrap().remove(0);
-    assert!(scheduler.claim_due(T0 + Duration::from_secs(29), 1, LEASE).await.unwrap().is_empty());
-    let second = scheduler.claim_due(T0 + LEASE, 1, LEASE).await.unwrap().remove(0);
+    let first = scheduler.claim_due(Queue::Events, T0, 1, LEASE).await.unwrap().remove(0);
+    assert!(scheduler.claim_due(Queue::Events, T0 + Duration::from_secs(29), 1, LEASE).await.unwrap().is_empty());
+    let second = scheduler.claim_due(Queue::Events, T0 + LEASE, 1, LEASE).await.unwrap().remove(0);
     assert_eq!(first.job.id, second.job.id);
     assert_ne!(first.lease, second.lease);
     assert!(matches!(scheduler.complete(&first).await, Err(SchedulerError::LeaseLost(_))));
     assert!(matches!(scheduler.fail(&first, "x").await, Err(SchedulerError::LeaseLost(_))));
     scheduler.complete(&second).await.unwrap();
-    assert_eq!(scheduler.next_due_at().await.unwrap(), None);
+    assert_eq!(scheduler.next_due_at(Queue::Events).await.unwrap(), None);
 }
 
 /// [`Scheduler::schedule_all`] adds each new key once and skips those queued or
@@ -469,11 +469,11 @@ pub async fn expired_leases_are_claimed_again<S: Scheduler>(scheduler: Arc<S>) {
 pub async fn scheduling_many_skips_keys_already_queued<S: Scheduler>(scheduler: Arc<S>) {
     scheduler.schedule(NewJob::process_event(EventId(1), T0)).await.unwrap();
     scheduler.schedule(NewJob::process_event(EventId(2), T0)).await.unwrap();
-    let running = scheduler.claim_due(T0, 1, LEASE).await.unwrap().remove(0);
+    let running = scheduler.claim_due(Queue::Events, T0, 1, LEASE).await.unwrap().remove(0);
     let jobs = (1..=5).map(|i| NewJob::process_event(EventId(i), at(i))).collect();
     assert_eq!(scheduler.schedule_all(jobs).await.unwrap(), 3);
     assert_eq!(scheduler.schedule_all(Vec::new()).await.unwrap(), 0);
-    let claimed = scheduler.claim_due(at(10), 10, LEASE).await.unwrap();
+    let claimed = scheduler.claim_due(Queue::Events, at(10), 10, LEASE).await.unwrap();
     let mut keys: Vec<_> = claimed.iter().map(|c| c.job.key.clone()).collect();
     keys.sort();
     let queued_before = if running.job.key == "process-event:1" { "process-event:2" } else { "process-event:1" };
@@ -495,7 +495,7 @@ pub async fn concurrent_claimers_never_share_an_attempt<S: Scheduler>(scheduler:
             tokio::spawn(async move {
                 let mut mine = Vec::new();
                 loop {
-                    let claimed = scheduler.claim_due(T0, 3, LEASE).await.unwrap();
+                    let claimed = scheduler.claim_due(Queue::Events, T0, 3, LEASE).await.unwrap();
                     if claimed.is_empty() {
                         break mine;
                     }
@@ -545,7 +545,7 @@ pub async fn appends_schedule_their_new_pending_events<S: Store>(store: Arc<S>) 
         store.append_and_schedule(unparsed, vec![NewEvent::unparsed("bad", "expected value")]).await.unwrap();
     assert!(matches!(placeholder.events[0], Appended::Inserted(_)));
 
-    let claimed = store.claim_due(at(10), 10, LEASE).await.unwrap();
+    let claimed = store.claim_due(Queue::Events, at(10), 10, LEASE).await.unwrap();
     let mut jobs: Vec<_> = claimed.iter().map(|c| (c.job.kind.clone(), c.job.due_at)).collect();
     jobs.sort_by_key(|(_, due)| *due);
     let process = |id: EventId| JobKind::ProcessEvent { event_id: id };
@@ -564,26 +564,26 @@ pub async fn appends_schedule_their_new_pending_events<S: Store>(store: Arc<S>) 
 pub async fn attempts_end_their_claims<S: Store>(store: Arc<S>) {
     let outcome = store.append_and_schedule(delivery(ACME, T0, "a"), vec![ping(ACME, "k")]).await.unwrap();
     let id = outcome.events[0].id();
-    let claim = store.claim_due(T0, 1, LEASE).await.unwrap().remove(0);
+    let claim = store.claim_due(Queue::Events, T0, 1, LEASE).await.unwrap().remove(0);
     let retry = AttemptResult::Retry { error: "crm down".into(), next_attempt_at: at(30) };
     let record = store.finish_attempt(&claim, id, AttemptReport::new(at(1), at(2), retry)).await.unwrap();
     assert_eq!((record.status, record.attempts, record.next_attempt_at), (EventStatus::Pending, 1, Some(at(30))));
-    assert!(store.claim_due(at(29), 1, LEASE).await.unwrap().is_empty(), "due at the retry time");
-    assert_eq!(store.next_due_at().await.unwrap(), Some(at(30)));
-    let claim = store.claim_due(at(30), 1, LEASE).await.unwrap().remove(0);
+    assert!(store.claim_due(Queue::Events, at(29), 1, LEASE).await.unwrap().is_empty(), "due at the retry time");
+    assert_eq!(store.next_due_at(Queue::Events).await.unwrap(), Some(at(30)));
+    let claim = store.claim_due(Queue::Events, at(30), 1, LEASE).await.unwrap().remove(0);
     assert_eq!((claim.job.failed_attempts, claim.job.last_error.as_deref()), (1, Some("crm down")));
     let failed = AttemptResult::Failed { error: "gave up".into() };
     let record = store.finish_attempt(&claim, id, AttemptReport::new(at(30), at(31), failed)).await.unwrap();
     assert_eq!((record.status, record.attempts), (EventStatus::Failed, 2));
-    assert_eq!(store.next_due_at().await.unwrap(), None, "a failed job is finished");
+    assert_eq!(store.next_due_at(Queue::Events).await.unwrap(), None, "a failed job is finished");
 
     store.reprocess(id, at(40)).await.unwrap();
     store.schedule(NewJob::process_event(id, at(40))).await.unwrap().expect("the key is free again");
-    let claim = store.claim_due(at(40), 1, LEASE).await.unwrap().remove(0);
+    let claim = store.claim_due(Queue::Events, at(40), 1, LEASE).await.unwrap().remove(0);
     let done = AttemptReport::new(at(40), at(41), AttemptResult::Processed);
     let record = store.finish_attempt(&claim, id, done).await.unwrap();
     assert_eq!((record.status, record.processed_at), (EventStatus::Processed, Some(at(41))));
-    assert_eq!(store.next_due_at().await.unwrap(), None, "a processed job is finished");
+    assert_eq!(store.next_due_at(Queue::Events).await.unwrap(), None, "a processed job is finished");
     let detail = store.event(id).await.unwrap().unwrap();
     assert_eq!(detail.attempts.len(), 3);
     assert_eq!(detail.event, record);
@@ -595,8 +595,8 @@ pub async fn attempts_end_their_claims<S: Store>(store: Arc<S>) {
 pub async fn attempts_are_recorded_when_the_lease_was_lost<S: Store>(store: Arc<S>) {
     let outcome = store.append_and_schedule(delivery(ACME, T0, "a"), vec![ping(ACME, "k")]).await.unwrap();
     let id = outcome.events[0].id();
-    let stale = store.claim_due(T0, 1, LEASE).await.unwrap().remove(0);
-    let current = store.claim_due(T0 + LEASE, 1, LEASE).await.unwrap().remove(0);
+    let stale = store.claim_due(Queue::Events, T0, 1, LEASE).await.unwrap().remove(0);
+    let current = store.claim_due(Queue::Events, T0 + LEASE, 1, LEASE).await.unwrap().remove(0);
     let report = AttemptReport::new(at(1), at(2), AttemptResult::Processed);
     let lost = store.finish_attempt(&stale, id, report).await;
     assert!(matches!(lost, Err(StoreError::Scheduler(SchedulerError::LeaseLost(_)))), "{lost:?}");
@@ -604,7 +604,7 @@ pub async fn attempts_are_recorded_when_the_lease_was_lost<S: Store>(store: Arc<
     assert_eq!((detail.event.status, detail.attempts.len()), (EventStatus::Processed, 1));
     let report = AttemptReport::new(at(31), at(32), AttemptResult::Processed);
     store.finish_attempt(&current, id, report).await.unwrap();
-    assert_eq!(store.next_due_at().await.unwrap(), None);
+    assert_eq!(store.next_due_at(Queue::Events).await.unwrap(), None);
 }
 
 /// One `#[tokio::test]` per storage check; `$new` builds a fresh `Arc` of a store.

@@ -88,6 +88,7 @@ pub mod provider;
 pub mod providers;
 pub mod receiver;
 pub mod recording;
+pub mod redact;
 pub mod retry;
 pub mod scheduler;
 pub mod state;

@@ -2,6 +2,13 @@
 //! is ready, otherwise poll for it with growing waits until a deadline (4 hours after
 //! the call ended by default), then mark it failed and alert.
 //!
+//! The 4 hours start at the later of the provider's end time and the moment callhook
+//! received the event that asked for the recording: a call reported hours late (a
+//! provider retrying, a replay) still gets the whole window, whatever the provider's
+//! clock says. Whatever the deadline, a recording job gets at least
+//! [`Recordings::min_attempts`] tries (default 5) with backoff before it fails, so a
+//! ready recording reprocessed days later is still fetched despite a passing error.
+//!
 //! A [`RecordingFetcher`] gets the bytes from the provider (the shipped
 //! [`HttpFetcher`](http::HttpFetcher), feature `recordings`, checks each URL against a
 //! per-provider host allowlist, HTTPS only unless a host is explicitly allowed plain,
@@ -50,8 +57,9 @@ pub mod http;
 
 pub use fs::FileSink;
 
-/// What to download: a call's recording at a URL the provider gave.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What to download: a call's recording at a URL the provider gave. Its `Debug` leaves
+/// out credentials in the URL.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RecordingSource {
     /// The call's provider.
@@ -62,6 +70,17 @@ pub struct RecordingSource {
     pub recording_id: Option<String>,
     /// Where the provider serves it.
     pub url: String,
+}
+
+impl fmt::Debug for RecordingSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecordingSource")
+            .field("provider", &self.provider)
+            .field("call_id", &self.call_id)
+            .field("recording_id", &self.recording_id)
+            .field("url", &crate::redact::url_credentials(&self.url))
+            .finish()
+    }
 }
 
 impl RecordingSource {
@@ -105,7 +124,8 @@ impl fmt::Debug for Download {
     }
 }
 
-/// Why a recording could not be fetched.
+/// Why a recording could not be fetched. URLs in these errors never carry credentials
+/// (see [`redact::url_credentials`](crate::redact::url_credentials)).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FetchError {
@@ -118,6 +138,12 @@ pub enum FetchError {
     /// The URL is not HTTPS and its host is not allowed plain HTTP.
     #[error("refusing a non-HTTPS URL: {0}")]
     InsecureUrl(String),
+    /// The URL could not be read.
+    #[error("not a valid URL: {0}")]
+    InvalidUrl(String),
+    /// The provider redirected to a host that is not allowed (or too many times).
+    #[error("redirect refused: {0}")]
+    RedirectRefused(String),
     /// Bigger than the size limit.
     #[error("recording larger than {limit} bytes")]
     TooLarge {
@@ -127,18 +153,48 @@ pub enum FetchError {
     /// The provider answered with an error status.
     #[error("provider answered {0}")]
     Status(u16),
-    /// The attempt took too long.
-    #[error("timed out")]
-    Timeout,
+    /// The attempt took too long (`what`: connecting, the first byte, the whole download).
+    #[error("timed out waiting for {0}")]
+    Timeout(&'static str),
+    /// The body arrived slower than the minimum transfer rate.
+    #[error("transfer too slow: {bytes} bytes in {seconds} s, below the minimum of {minimum} bytes/s")]
+    TooSlow {
+        /// Bytes received in the window measured.
+        bytes: u64,
+        /// The window's length, in seconds.
+        seconds: u64,
+        /// The minimum rate, in bytes per second.
+        minimum: u64,
+    },
     /// The connection failed.
     #[error("transport: {0}")]
     Transport(#[source] BoxError),
 }
 
 impl FetchError {
-    /// Whether trying again later cannot help (a refused URL).
+    /// Whether trying again later cannot help: a refused URL or redirect, a recording
+    /// too large, or a `4xx` answer other than `404`, `409` and `429` (which say "not
+    /// yet" or "later").
+    ///
+    /// ```
+    /// use callhook::recording::FetchError;
+    /// assert!(FetchError::Status(403).is_permanent());
+    /// assert!(!FetchError::Status(429).is_permanent());
+    /// assert!(!FetchError::Status(503).is_permanent());
+    /// ```
     pub fn is_permanent(&self) -> bool {
-        matches!(self, FetchError::HostNotAllowed(_) | FetchError::InsecureUrl(_) | FetchError::TooLarge { .. })
+        match self {
+            FetchError::HostNotAllowed(_)
+            | FetchError::InsecureUrl(_)
+            | FetchError::InvalidUrl(_)
+            | FetchError::RedirectRefused(_)
+            | FetchError::TooLarge { .. } => true,
+            FetchError::Status(status) => (400..500).contains(status) && !matches!(status, 404 | 409 | 429),
+            FetchError::NotReady(_)
+            | FetchError::Timeout(_)
+            | FetchError::TooSlow { .. }
+            | FetchError::Transport(_) => false,
+        }
     }
 }
 
@@ -159,6 +215,36 @@ pub enum SinkError {
     /// Writing failed.
     #[error("could not store the recording: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl SinkError {
+    /// Whether trying again later cannot help: a permanent [`FetchError`], or a local
+    /// file error that stays until an operator acts (a name the file system refuses,
+    /// no permission, a read-only file system, a file where a directory should be).
+    /// A full disk is not permanent: space can be freed.
+    ///
+    /// ```
+    /// use std::io::{Error, ErrorKind};
+    /// use callhook::recording::SinkError;
+    /// assert!(SinkError::Io(Error::from(ErrorKind::PermissionDenied)).is_permanent());
+    /// assert!(!SinkError::Io(Error::from(ErrorKind::StorageFull)).is_permanent());
+    /// ```
+    pub fn is_permanent(&self) -> bool {
+        use std::io::ErrorKind;
+        match self {
+            SinkError::Fetch(error) => error.is_permanent(),
+            SinkError::Io(error) => matches!(
+                error.kind(),
+                ErrorKind::InvalidFilename
+                    | ErrorKind::InvalidInput
+                    | ErrorKind::PermissionDenied
+                    | ErrorKind::ReadOnlyFilesystem
+                    | ErrorKind::NotADirectory
+                    | ErrorKind::IsADirectory
+                    | ErrorKind::FileTooLarge
+            ),
+        }
+    }
 }
 
 /// Keeps downloaded recordings.
@@ -208,6 +294,8 @@ pub struct Recordings {
     pub(crate) policy: RetryPolicy,
     pub(crate) window: time::Duration,
     pub(crate) first_poll_after: Duration,
+    pub(crate) min_attempts: u32,
+    job_timeout: Duration,
     locators: HashMap<ProviderId, Locator>,
 }
 
@@ -217,6 +305,8 @@ impl fmt::Debug for Recordings {
             .field("policy", &self.policy)
             .field("window", &self.window)
             .field("first_poll_after", &self.first_poll_after)
+            .field("min_attempts", &self.min_attempts)
+            .field("job_timeout", &self.job_timeout)
             .field("locators", &self.locators.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
@@ -239,8 +329,31 @@ impl Recordings {
             policy: RetryPolicy::new(Duration::from_secs(30)).max_delay(Duration::from_secs(15 * 60)).jitter(0.1),
             window: time::Duration::hours(4),
             first_poll_after: Duration::from_secs(30),
+            min_attempts: 5,
+            job_timeout: Duration::from_secs(600),
             locators,
         }
+    }
+
+    /// The fewest tries a recording gets before it fails, even past its deadline
+    /// (default 5; at least 1). The retry policy's attempt limit, if any, still applies.
+    pub fn min_attempts(mut self, attempts: u32) -> Self {
+        self.min_attempts = attempts.max(1);
+        self
+    }
+
+    /// The longest one download or poll may take, whatever the fetcher and sink do
+    /// (default 10 minutes; the shipped `HttpFetcher` bounds its own attempts well
+    /// within it). A try that takes longer counts as failed and is retried.
+    pub fn job_timeout(mut self, timeout: Duration) -> Self {
+        self.job_timeout = timeout;
+        self
+    }
+
+    /// How long a worker's claim on a recording job lasts: past the job timeout, so a
+    /// running try is never claimed twice.
+    pub(crate) fn lease(&self) -> Duration {
+        self.job_timeout + Duration::from_secs(60)
     }
 
     /// How long after the call ended to keep trying (default 4 hours).
@@ -272,10 +385,25 @@ impl Recordings {
         self
     }
 
-    /// When to give up on `call`'s recording: the window after the call ended (or
-    /// after `now`, when the end is unknown).
-    pub(crate) fn deadline(&self, call: &CallState, now: OffsetDateTime) -> OffsetDateTime {
-        call.ended_at.map_or(now, |ended| ended.min(now)) + self.window
+    /// When to give up on `call`'s recording: the window after the later of the call's
+    /// end as the provider reports it and `seen_at`, when callhook received the event
+    /// asking for the recording (neither later than `now`).
+    pub(crate) fn deadline(&self, call: &CallState, seen_at: OffsetDateTime, now: OffsetDateTime) -> OffsetDateTime {
+        let seen_at = seen_at.min(now);
+        call.ended_at.map_or(seen_at, |ended| ended.min(now).max(seen_at)) + self.window
+    }
+
+    /// When to try again after `failures` failed tries at `now`, or `None` to give up:
+    /// the retry policy within `deadline`, and past it until the minimum of tries.
+    pub(crate) fn next_try(
+        &self,
+        failures: u32,
+        now: OffsetDateTime,
+        deadline: Option<OffsetDateTime>,
+    ) -> Option<OffsetDateTime> {
+        self.policy
+            .next_attempt_at(failures, now, deadline)
+            .or_else(|| (failures < self.min_attempts).then(|| self.policy.next_attempt_at(failures, now, None))?)
     }
 
     /// What the call's state asks for: `Some(true)` download now, `Some(false)` poll,
@@ -296,8 +424,15 @@ impl Recordings {
         }
     }
 
-    /// Runs one download or poll for `call`.
+    /// Runs one download or poll for `call`, within the job timeout.
     pub(crate) async fn retrieve(&self, call: &CallState) -> Outcome {
+        match tokio::time::timeout(self.job_timeout, self.try_retrieve(call)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Outcome::NotYet(format!("the try took longer than {:?}", self.job_timeout)),
+        }
+    }
+
+    async fn try_retrieve(&self, call: &CallState) -> Outcome {
         let Some(recording) = &call.recording else { return Outcome::NotYet("no recording reported yet".into()) };
         if recording.stored.is_some() {
             return Outcome::Nothing;
@@ -319,7 +454,7 @@ impl Recordings {
         };
         match self.sink.store(&source, download).await {
             Ok(stored) => Outcome::Stored(stored),
-            Err(SinkError::Fetch(error)) if error.is_permanent() => Outcome::Refused(error.to_string()),
+            Err(error) if error.is_permanent() => Outcome::Refused(error.to_string()),
             Err(error) => Outcome::NotYet(error.to_string()),
         }
     }

@@ -2,7 +2,8 @@
 //!
 //! The receiver schedules a [`JobKind::ProcessEvent`] job per new event; the
 //! [`Worker`](crate::Worker) claims due jobs, runs them, and completes, reschedules or
-//! fails them. A claim holds a lease: a job whose worker died is claimed again once the
+//! fails them. Jobs belong to a [`Queue`] (event processing, recordings), claimed
+//! separately so that each of the worker's pools has its own concurrency. A claim holds a lease: a job whose worker died is claimed again once the
 //! lease runs out, so it runs again rather than being lost. Jobs are unique by key
 //! while not finished, so scheduling the same work twice is harmless.
 //!
@@ -35,6 +36,48 @@ impl fmt::Display for JobId {
     }
 }
 
+/// Which of the worker's pools runs a job. Each has its own concurrency and is claimed
+/// on its own, so recordings hanging on a slow provider never hold up event processing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Queue {
+    /// Running handlers for stored events ([`JobKind::ProcessEvent`]).
+    Events,
+    /// Downloading and polling for recordings ([`JobKind::FetchRecording`],
+    /// [`JobKind::PollRecording`]).
+    Recordings,
+}
+
+impl Queue {
+    /// Every queue.
+    pub const ALL: [Queue; 2] = [Queue::Events, Queue::Recordings];
+
+    /// Its name (`events`, `recordings`), as durable schedulers store it.
+    ///
+    /// ```
+    /// use callhook::scheduler::Queue;
+    /// assert_eq!(Queue::Recordings.as_str(), "recordings");
+    /// assert_eq!(Queue::parse("events"), Some(Queue::Events));
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Queue::Events => "events",
+            Queue::Recordings => "recordings",
+        }
+    }
+
+    /// The queue named `name`.
+    pub fn parse(name: &str) -> Option<Queue> {
+        Queue::ALL.into_iter().find(|queue| queue.as_str() == name)
+    }
+}
+
+impl fmt::Display for Queue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What a job does.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -59,6 +102,22 @@ pub enum JobKind {
         /// The provider's call id.
         call_id: String,
     },
+}
+
+impl JobKind {
+    /// The queue that runs it.
+    ///
+    /// ```
+    /// use callhook::scheduler::{JobKind, Queue};
+    /// use callhook::storage::EventId;
+    /// assert_eq!(JobKind::ProcessEvent { event_id: EventId(1) }.queue(), Queue::Events);
+    /// ```
+    pub fn queue(&self) -> Queue {
+        match self {
+            JobKind::ProcessEvent { .. } => Queue::Events,
+            JobKind::FetchRecording { .. } | JobKind::PollRecording { .. } => Queue::Recordings,
+        }
+    }
 }
 
 /// A job to schedule.
@@ -192,10 +251,11 @@ pub trait Scheduler: Send + Sync + 'static {
         Ok(added)
     }
 
-    /// Claims up to `limit` jobs due at `now`, earliest first, leased for `lease`.
-    /// Jobs whose lease ran out are claimable again.
+    /// Claims up to `limit` jobs of `queue` due at `now`, earliest first, leased for
+    /// `lease`. Jobs whose lease ran out are claimable again.
     async fn claim_due(
         &self,
+        queue: Queue,
         now: OffsetDateTime,
         limit: usize,
         lease: Duration,
@@ -210,8 +270,8 @@ pub trait Scheduler: Send + Sync + 'static {
     /// Counts a failed attempt and gives up on the job.
     async fn fail(&self, claim: &ClaimedJob, error: &str) -> Result<(), SchedulerError>;
 
-    /// When the earliest queued job (or lease expiry) is due, if any.
-    async fn next_due_at(&self) -> Result<Option<OffsetDateTime>, SchedulerError>;
+    /// When the earliest job of `queue` (or lease expiry) is due, if any.
+    async fn next_due_at(&self, queue: Queue) -> Result<Option<OffsetDateTime>, SchedulerError>;
 
     /// Waits until new work may be there, at most `timeout`. The default just sleeps;
     /// an in-process scheduler wakes up as soon as a job is scheduled.

@@ -21,7 +21,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::sync::broadcast;
-use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use crate::clock::{Clock, SystemClock};
@@ -29,7 +28,7 @@ use crate::event::ProviderId;
 use crate::provider::{Provider, WebhookRequest};
 use crate::recording::Recordings;
 use crate::retry::RetryPolicy;
-use crate::scheduler::{ClaimedJob, JobKind, NewJob, Scheduler, SchedulerError};
+use crate::scheduler::{ClaimedJob, JobKind, NewJob, Queue, Scheduler, SchedulerError};
 use crate::storage::{
     Appended, AttemptReport, AttemptResult, BoxError, EventDetail, EventFilter, EventId, EventRecord, EventStatus,
     NewEvent, Storage, StorageError,
@@ -220,10 +219,12 @@ struct Inner {
     clock: Arc<dyn Clock>,
     updates: broadcast::Sender<EventUpdate>,
     concurrency: usize,
+    recording_concurrency: usize,
     lease: Duration,
     handler_timeout: Duration,
     idle_poll: Duration,
     recover_every: Option<Duration>,
+    shutdown_grace: Duration,
     recordings: Option<Recordings>,
 }
 
@@ -237,10 +238,12 @@ pub struct WorkerBuilder {
     policy: RetryPolicy,
     clock: Arc<dyn Clock>,
     concurrency: usize,
+    recording_concurrency: usize,
     lease: Duration,
     handler_timeout: Duration,
     idle_poll: Duration,
     recover_every: Option<Duration>,
+    shutdown_grace: Duration,
     recordings: Option<Recordings>,
 }
 
@@ -277,9 +280,27 @@ impl WorkerBuilder {
         self
     }
 
-    /// How many jobs run at once (default 8).
+    /// How many events are processed at once (default 8).
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// How many recording downloads and polls run at once (default 4), beside and
+    /// apart from event processing: downloads hanging on a slow provider take these
+    /// slots only, and events keep being processed at full rate.
+    pub fn recording_concurrency(mut self, concurrency: usize) -> Self {
+        self.recording_concurrency = concurrency.max(1);
+        self
+    }
+
+    /// How long [`Worker::run`] waits for running downloads once shut down (default
+    /// 10 s). Event processing always finishes (each attempt is bounded by the handler
+    /// timeout); downloads still running after the grace period are cancelled, their
+    /// partial files removed and their jobs handed back, due at once, to be resumed by
+    /// the next start.
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
         self
     }
 
@@ -335,10 +356,12 @@ impl WorkerBuilder {
                 clock: self.clock,
                 updates,
                 concurrency: self.concurrency,
+                recording_concurrency: self.recording_concurrency,
                 lease: self.lease,
                 handler_timeout: self.handler_timeout,
                 idle_poll: self.idle_poll,
                 recover_every: self.recover_every,
+                shutdown_grace: self.shutdown_grace,
                 recordings: self.recordings,
             }),
         }
@@ -357,10 +380,12 @@ impl Worker {
             policy: RetryPolicy::default(),
             clock: Arc::new(SystemClock),
             concurrency: 8,
+            recording_concurrency: 4,
             lease: Duration::from_secs(300),
             handler_timeout: Duration::from_secs(60),
             idle_poll: Duration::from_secs(1),
             recover_every: Some(Duration::from_secs(60)),
+            shutdown_grace: Duration::from_secs(10),
             recordings: None,
         }
     }
@@ -401,33 +426,38 @@ impl Worker {
         Ok(record)
     }
 
-    /// Claims the jobs due now (up to the concurrency) and runs them to completion.
-    /// Returns how many ran.
+    /// Claims the jobs due now (up to each queue's concurrency) and runs them to
+    /// completion. Returns how many ran.
     pub async fn run_due(&self) -> Result<usize, WorkerError> {
         let now = self.inner.clock.now();
-        let claimed = self.inner.scheduler.claim_due(now, self.inner.concurrency, self.inner.lease).await?;
-        let count = claimed.len();
-        let mut running = JoinSet::new();
-        self.start(&mut running, claimed).await;
+        let mut running = Running::new();
+        let mut count = 0;
+        for (queue, slots, lease) in self.pools() {
+            let claimed = self.inner.scheduler.claim_due(queue, now, slots, lease).await?;
+            count += claimed.len();
+            self.start(&mut running, claimed).await;
+        }
         let mut first_error = None;
-        while let Some(joined) = running.join_next().await {
-            if let Err(error) = settle(joined) {
+        while let Some(ended) = running.join_next().await {
+            if let Err(error) = ended {
                 first_error.get_or_insert(error);
             }
         }
         first_error.map_or(Ok(count), Err)
     }
 
-    /// Runs due jobs until `shutdown` completes, sleeping while there are none. Jobs
-    /// already started when `shutdown` completes are finished first.
+    /// Runs due jobs until `shutdown` completes, sleeping while there are none. Event
+    /// processing already started when `shutdown` completes is finished first;
+    /// downloads get the shutdown grace period, then are handed back (see
+    /// [`WorkerBuilder::shutdown_grace`]).
     ///
-    /// Up to the concurrency of jobs run at once; slots are refilled as jobs finish (one
-    /// claim for all the slots free at that moment), so slow handlers do not hold the
-    /// others back.
+    /// Each queue has its own slots (the concurrency for events, the recording
+    /// concurrency for downloads), refilled as jobs finish (one claim for all the slots
+    /// of a queue free at that moment), so slow jobs hold back neither the others of
+    /// their queue nor the other queue.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
-        let concurrency = self.inner.concurrency;
-        let mut running = JoinSet::new();
+        let mut running = Running::new();
         let mut last_recovery = self.inner.clock.now();
         loop {
             tokio::select! {
@@ -445,57 +475,96 @@ impl Worker {
                     Err(error) => tracing::warn!(%error, "could not look for pending events without a job"),
                 }
             }
-            let free = concurrency - running.len();
-            // Whether the queue may have more due jobs than were claimed.
-            let mut more_due = false;
-            if free > 0 {
-                match self.inner.scheduler.claim_due(self.inner.clock.now(), free, self.inner.lease).await {
-                    Ok(claimed) => {
-                        more_due = claimed.len() == free;
-                        self.start(&mut running, claimed).await;
-                    }
+            let mut claim_failed = false;
+            for (queue, slots, lease) in self.pools() {
+                let free = slots - running.count(queue);
+                if free == 0 {
+                    continue;
+                }
+                match self.inner.scheduler.claim_due(queue, self.inner.clock.now(), free, lease).await {
+                    Ok(claimed) => self.start(&mut running, claimed).await,
                     Err(error) => {
-                        // Back off rather than retry at once: a database that refuses
-                        // writes would make this loop spin. Started jobs go on meanwhile.
-                        tracing::warn!(%error, "worker could not claim due jobs; retrying");
-                        tokio::select! {
-                            () = &mut shutdown => break,
-                            () = tokio::time::sleep(self.inner.idle_poll) => {}
-                        }
-                        continue;
+                        tracing::warn!(%error, %queue, "worker could not claim due jobs; retrying");
+                        claim_failed = true;
+                        break;
                     }
                 }
             }
+            if claim_failed {
+                // Back off rather than retry at once: a database that refuses writes
+                // would make this loop spin. Started jobs go on meanwhile.
+                tokio::select! {
+                    () = &mut shutdown => break,
+                    () = tokio::time::sleep(self.inner.idle_poll) => {}
+                }
+                continue;
+            }
             if running.is_empty() {
-                let wait = self.idle_wait().await;
+                let wait = self.idle_wait(&running).await;
                 tokio::select! {
                     () = &mut shutdown => break,
                     () = self.inner.scheduler.wait_for_work(wait) => {}
                 }
                 continue;
             }
-            // Wait for a slot; with slots free and the queue drained, also for new work.
-            let listen = !more_due && running.len() < concurrency;
+            // Wait for a slot; while a queue has slots free (it had fewer due jobs than
+            // that), also for new work. Never only for a slot: the running jobs may all
+            // be downloads that take minutes, and new events must not wait for them.
+            let listen = self.pools().any(|(queue, slots, _)| running.count(queue) < slots);
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,
-                Some(joined) = running.join_next() => {
-                    let _ = settle(joined);
+                Some(_) = running.join_next() => {
                     // Jobs that finished meanwhile free their slots for the same claim.
-                    while let Some(joined) = running.try_join_next() {
-                        let _ = settle(joined);
-                    }
+                    while running.try_join_next().is_some() {}
                 }
                 () = self.inner.scheduler.wait_for_work(self.inner.idle_poll), if listen => {}
             }
         }
-        while let Some(joined) = running.join_next().await {
-            let _ = settle(joined);
+        self.drain(running).await;
+    }
+
+    /// After a shutdown: lets event processing finish, gives downloads the grace
+    /// period, then cancels those still running and hands their jobs back.
+    async fn drain(&self, mut running: Running) {
+        let grace = tokio::time::sleep(self.inner.shutdown_grace);
+        tokio::pin!(grace);
+        let mut cancelled = Vec::new();
+        while !running.is_empty() {
+            tokio::select! {
+                Some(_) = running.join_next() => {}
+                () = &mut grace, if running.downloading() && cancelled.is_empty() => {
+                    cancelled = running.abort_downloads();
+                    tracing::warn!(
+                        downloads = cancelled.len(),
+                        processing = running.processing(),
+                        "shutdown grace period over: cancelling downloads, to be resumed at the next start"
+                    );
+                }
+            }
+        }
+        let now = self.inner.clock.now();
+        for claim in cancelled {
+            // A download that finished at the last moment has ended its job already.
+            match self.inner.scheduler.retry(&claim, now, "interrupted by a shutdown").await {
+                Ok(()) | Err(SchedulerError::LeaseLost(_)) => {}
+                Err(error) => {
+                    tracing::warn!(%error, job_id = %claim.job.id, "could not hand back a download; it runs again after its lease")
+                }
+            }
         }
     }
 
+    /// Each queue this worker runs, with its slots and lease: events always, recordings
+    /// when retrieval is configured (else another worker's recordings are left alone).
+    fn pools(&self) -> impl Iterator<Item = (Queue, usize, Duration)> + use<'_> {
+        let inner = &self.inner;
+        let recordings = inner.recordings.as_ref().map(|r| (Queue::Recordings, inner.recording_concurrency, r.lease()));
+        std::iter::once((Queue::Events, inner.concurrency, inner.lease)).chain(recordings)
+    }
+
     /// Starts a claimed batch's jobs in `running`.
-    async fn start(&self, running: &mut JoinSet<Result<(), WorkerError>>, claimed: Vec<ClaimedJob>) {
+    async fn start(&self, running: &mut Running, claimed: Vec<ClaimedJob>) {
         let mut details = self.prefetch(&claimed).await;
         for claim in claimed {
             let prefetched = match claim.job.kind {
@@ -503,16 +572,24 @@ impl Worker {
                 _ => None,
             };
             let worker = self.clone();
-            running.spawn(async move { worker.run_job(claim, prefetched).await });
+            running.spawn(claim, |claim| async move { worker.run_job(claim, prefetched).await });
         }
     }
 
-    async fn idle_wait(&self) -> Duration {
+    /// How long to wait with nothing running: until the earliest due job of a queue
+    /// with free slots, at most the idle poll.
+    async fn idle_wait(&self, running: &Running) -> Duration {
         let now = self.inner.clock.now();
-        match self.inner.scheduler.next_due_at().await {
-            Ok(Some(due)) => Duration::try_from(due - now).unwrap_or(Duration::ZERO).min(self.inner.idle_poll),
-            _ => self.inner.idle_poll,
+        let mut wait = self.inner.idle_poll;
+        for (queue, slots, _) in self.pools() {
+            if running.count(queue) >= slots {
+                continue;
+            }
+            if let Ok(Some(due)) = self.inner.scheduler.next_due_at(queue).await {
+                wait = wait.min(Duration::try_from(due - now).unwrap_or(Duration::ZERO));
+            }
         }
+        wait
     }
 
     /// Reads the events of a claimed batch's processing jobs in one storage call
@@ -589,8 +666,12 @@ impl Worker {
                 let report = AttemptReport::new(started_at, finished_at, AttemptResult::Processed);
                 let record = self.finish_attempt(claim, id, report).await?;
                 metrics::counter!("callhook_events_processed_total", "provider" => provider).increment(1);
-                if let Some(crate::event::Event::Call(call)) = &detail.event.event {
-                    self.follow_recording(&call.provider, &call.call_id).await;
+                // A recording outcome callhook recorded itself asks for nothing more:
+                // following it would try a failed recording all over again.
+                if let Some(crate::event::Event::Call(call)) = &detail.event.event
+                    && !recording_jobs::is_outcome(&detail.event.event_type)
+                {
+                    self.follow_recording(&call.provider, &call.call_id, detail.event.received_at).await;
                 }
                 (record, None)
             }
@@ -695,28 +776,12 @@ impl Worker {
 }
 
 mod recording_jobs;
+mod running;
+
+use running::Running;
 
 #[derive(Clone, Copy)]
 enum Retry {
     Allowed,
     Pointless,
-}
-
-/// Logs how a job's task ended; its bookkeeping error, if any, is returned.
-fn settle(joined: Result<Result<(), WorkerError>, tokio::task::JoinError>) -> Result<(), WorkerError> {
-    match joined {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(error @ WorkerError::Scheduler(SchedulerError::LeaseLost(_)))) => {
-            tracing::warn!(%error, "the job's lease ran out before it finished; it belongs to another claim now");
-            Err(error)
-        }
-        Ok(Err(error)) => {
-            tracing::error!(%error, "job bookkeeping failed; the job runs again after its lease");
-            Err(error)
-        }
-        Err(join_error) => {
-            tracing::error!(%join_error, "job task died; it runs again after its lease");
-            Ok(())
-        }
-    }
 }

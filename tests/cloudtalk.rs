@@ -119,7 +119,7 @@ async fn without_a_token_configured_requests_are_refused_unless_mounted_insecure
         .scheduler(Arc::new(InProcessScheduler::new()))
         .build()
         .unwrap();
-    let body = testing::call_event("call.started", 1);
+    let body = testing::call_event("call.started", 1, time::OffsetDateTime::now_utc());
     assert_eq!(receiver.handle(testing::authorized("x", "/secure", &body)).await.status(), 500);
     assert_eq!(receiver.handle(testing::authorized("x", "/insecure", &body)).await.status(), 200);
 }
@@ -134,7 +134,7 @@ async fn missed_after_ended_gives_the_same_state_as_in_order() {
     for order in orders {
         let (receiver, storage) = setup();
         for event in order {
-            let body = testing::call_event(event, 42);
+            let body = testing::call_event(event, 42, time::OffsetDateTime::now_utc());
             assert_eq!(receiver.handle(testing::authorized(TOKEN, PATH, &body)).await.status(), 200);
         }
         states.push(storage.call_state(&CLOUDTALK, "42").await.unwrap().unwrap());

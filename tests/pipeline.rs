@@ -10,7 +10,7 @@ use bytes::Bytes;
 use callhook::clock::TokioClock;
 use callhook::event::CallStatus;
 use callhook::receiver::RequestOutcome;
-use callhook::scheduler::{InProcessScheduler, Scheduler};
+use callhook::scheduler::{InProcessScheduler, Queue, Scheduler};
 use callhook::storage::{EventFilter, EventStatus, MemoryStorage, Storage, UNPARSED_EVENT_TYPE, Verification};
 use callhook::worker::{Alert, HandlerError, alert_fn, handler_fn};
 use callhook::{Receiver, RetryPolicy, Worker};
@@ -144,7 +144,7 @@ async fn wrong_or_missing_signature_is_401_and_stores_nothing() {
     assert_eq!(s.receiver.handle(malformed).await.status(), 401);
 
     assert!(all_events(&*s.storage).await.is_empty());
-    assert_eq!(s.scheduler.next_due_at().await.unwrap(), None);
+    assert_eq!(s.scheduler.next_due_at(Queue::Events).await.unwrap(), None);
 }
 
 #[tokio::test]
@@ -226,7 +226,7 @@ async fn storage_failure_is_503_and_nothing_is_acknowledged() {
 
     storage.down.store(true, Ordering::SeqCst);
     assert_eq!(receiver.handle(signed(body.clone())).await.status(), 503);
-    assert_eq!(scheduler.next_due_at().await.unwrap(), None, "nothing scheduled");
+    assert_eq!(scheduler.next_due_at(Queue::Events).await.unwrap(), None, "nothing scheduled");
 
     // The provider retries once storage is back: stored exactly once.
     storage.down.store(false, Ordering::SeqCst);

@@ -21,7 +21,7 @@ use callhook::recording::http::HttpFetcher;
 use callhook::recording::{
     Download, FetchError, FileSink, RecordingFetcher, RecordingSink, RecordingSource, Recordings, SinkError,
 };
-use callhook::scheduler::Scheduler;
+use callhook::scheduler::{Queue, Scheduler};
 use callhook::storage::{EventFilter, MemoryStorage, Storage};
 use callhook::worker::{Alert, HandlerError, alert_fn, handler_fn};
 use callhook::{InProcessScheduler, Receiver, RetryPolicy, Worker};
@@ -34,13 +34,17 @@ const ACCOUNT: &str = "AC00000000000000000000000000000001";
 const AUDIO: &[u8] = b"ID3\x04\x00fake mp3 bytes \xff\xfb\x90\x00 of a call";
 const WAVOIP: ProviderId = ProviderId::from_static("wavoip");
 const TWILIO: ProviderId = ProviderId::from_static("twilio");
-/// Twilio's sample callbacks carry `Timestamp: Tue, 01 Dec 2026 10:00:42 +0000`.
+/// When the Twilio callbacks here say the call ended; the clock starts 8 s later.
+const ENDED: OffsetDateTime = datetime!(2026-12-01 10:00:42 UTC);
 const START: OffsetDateTime = datetime!(2026-12-01 10:00:50 UTC);
 
-/// How the fake provider answers: 404 for the first `not_ready` requests of a path.
+/// How the fake provider answers: 404 for the first `not_ready` requests of a path, the
+/// status in `failing` for the first requests it counts, a redirect for `redirects`.
 #[derive(Default)]
 struct Provider {
     not_ready: HashMap<String, usize>,
+    failing: HashMap<String, (StatusCode, usize)>,
+    redirects: HashMap<String, String>,
     hits: HashMap<String, usize>,
 }
 
@@ -56,6 +60,15 @@ async fn serve_recording(
         if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
             return StatusCode::UNAUTHORIZED.into_response();
         }
+    }
+    if let Some(location) = provider.redirects.get(&rest) {
+        return (StatusCode::FOUND, [("location", location.clone())]).into_response();
+    }
+    if let Some((status, left)) = provider.failing.get_mut(&rest)
+        && *left > 0
+    {
+        *left -= 1;
+        return status.into_response();
     }
     let left = provider.not_ready.entry(rest).or_default();
     if *left > 0 {
@@ -164,7 +177,15 @@ impl Setup {
         let mut times = Vec::new();
         for _ in 0..200 {
             self.drain().await;
-            let Some(next) = self.scheduler.next_due_at().await.unwrap() else { return times };
+            let mut next: Option<OffsetDateTime> = None;
+            for queue in Queue::ALL {
+                let due = self.scheduler.next_due_at(queue).await.unwrap();
+                next = match (next, due) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            }
+            let Some(next) = next else { return times };
             if next > self.clock.now() {
                 self.clock.set(next);
             }
@@ -187,6 +208,13 @@ impl Setup {
         let mut out = Vec::new();
         walk(self.dir.path(), &mut out);
         out
+    }
+
+    /// The error of a call's recording that was not stored.
+    async fn recording_error(&self, call: &str) -> String {
+        let recording = self.storage.call_state(&WAVOIP, call).await.unwrap().unwrap().recording.unwrap();
+        assert!(recording.stored.is_none());
+        recording.error.unwrap().message.unwrap()
     }
 
     async fn event_types(&self) -> Vec<String> {
@@ -249,14 +277,14 @@ async fn mixing_then_ready_is_polled_with_growing_waits() {
 async fn a_recording_never_ready_fails_at_exactly_four_hours_with_one_alert() {
     let s = setup(None).await;
     // Twilio: the call completed at 10:00:42 with its recording in progress, and no
-    // "completed" recording callback ever comes (no URL to poll).
-    s.twilio("call-status", &twilio::testing::call_status("CA9", "completed", 3)).await;
-    s.twilio("recording-status", &twilio::testing::recording_status("CA9", "RE9", "in-progress")).await;
+    // "completed" recording callback ever comes (no URL to poll). callhook received the
+    // end at 10:00:50: the four hours count from then.
+    s.twilio("call-status", &twilio::testing::call_status("CA9", "completed", 3, ENDED)).await;
+    s.twilio("recording-status", &twilio::testing::recording_status("CA9", "RE9", "in-progress", ENDED)).await;
     s.drain().await;
     let times = s.run_to_completion().await;
 
-    let ended = datetime!(2026-12-01 10:00:42 UTC);
-    assert_eq!(*times.last().unwrap(), ended + time::Duration::hours(4), "the last try is at the deadline");
+    assert_eq!(*times.last().unwrap(), START + time::Duration::hours(4), "the last try is at the deadline");
     assert!(times.len() > 10, "polled many times: {}", times.len());
     let call = s.storage.call_state(&TWILIO, "CA9").await.unwrap().unwrap();
     let recording = call.recording.unwrap();
@@ -266,7 +294,7 @@ async fn a_recording_never_ready_fails_at_exactly_four_hours_with_one_alert() {
     let alerts = s.alerts.lock().unwrap();
     assert_eq!(alerts.len(), 1, "one alert");
     assert_eq!(alerts[0].event.event_type, "callhook.recording.failed");
-    assert_eq!(alerts[0].event.received_at, ended + time::Duration::hours(4));
+    assert_eq!(alerts[0].event.received_at, START + time::Duration::hours(4));
     assert!(s.files().is_empty());
 }
 
@@ -345,7 +373,7 @@ async fn a_crash_between_download_and_record_reruns_the_job_and_keeps_one_file()
 async fn twilio_recordings_are_fetched_as_mp3_with_basic_auth() {
     let s = setup(None).await;
     let url = format!("{}/2010-04-01/Accounts/{ACCOUNT}/Recordings/RE7", s.base);
-    let mut params = twilio::testing::recording_status("CA7", "RE7", "completed");
+    let mut params = twilio::testing::recording_status("CA7", "RE7", "completed", ENDED);
     for (key, value) in &mut params {
         if key == "RecordingUrl" {
             value.clone_from(&url);
@@ -380,4 +408,87 @@ async fn a_url_outside_the_allowlist_is_never_fetched() {
     assert_eq!(recording.stored, None, "but not fetched");
     assert!(recording.error.unwrap().message.unwrap().contains("not allowed"));
     assert_eq!(s.alerts.lock().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_reported_hours_late_still_gets_its_four_hours() {
+    let s = setup(None).await;
+    // The provider says the call ended six hours before callhook hears of it (it was
+    // retrying all that time): the window counts from when callhook received it.
+    let ended = START - time::Duration::hours(6);
+    s.twilio("call-status", &twilio::testing::call_status("CA20", "completed", 3, ended)).await;
+    s.twilio("recording-status", &twilio::testing::recording_status("CA20", "RE20", "in-progress", ended)).await;
+    let times = s.run_to_completion().await;
+    assert_eq!(*times.last().unwrap(), START + time::Duration::hours(4), "polled for the whole window");
+    assert!(times.len() > 10, "polled many times: {}", times.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ready_recording_past_its_deadline_still_gets_several_tries_with_backoff() {
+    let s = setup(None).await;
+    s.provider.lock().unwrap().failing.insert("wavoip/921".into(), (StatusCode::SERVICE_UNAVAILABLE, 3));
+    s.provider.lock().unwrap().failing.insert("wavoip/922".into(), (StatusCode::SERVICE_UNAVAILABLE, 100));
+    s.wavoip(&record_ready(&s.base, "921")).await;
+    s.wavoip(&record_ready(&s.base, "922")).await;
+    // Processed a day after it arrived (the worker was down, or the event is
+    // reprocessed): the four hours are long over.
+    s.clock.set(START + time::Duration::days(1));
+    let times = s.run_to_completion().await;
+
+    assert_eq!(s.hits("wavoip/921"), 4, "three 503s, then the recording");
+    let stored = s.storage.call_state(&WAVOIP, "921").await.unwrap().unwrap().recording.unwrap().stored;
+    assert!(stored.is_some());
+    assert_eq!(s.hits("wavoip/922"), 5, "the minimum of tries, then failed");
+    let recording = s.storage.call_state(&WAVOIP, "922").await.unwrap().unwrap().recording.unwrap();
+    assert!(recording.error.unwrap().message.unwrap().contains("after 5 tries"));
+    let waits: Vec<i64> = times.windows(2).map(|w| (w[1] - w[0]).whole_seconds()).collect();
+    assert!(waits.iter().all(|w| *w >= 30) && waits.windows(2).all(|w| w[1] >= w[0]), "backoff: {waits:?}");
+    assert_eq!(s.alerts.lock().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permanent_failures_fail_at_once_and_say_why() {
+    let s = setup(None).await;
+    s.provider.lock().unwrap().failing.insert("wavoip/931".into(), (StatusCode::FORBIDDEN, 100));
+    s.provider.lock().unwrap().redirects.insert("wavoip/932".into(), "https://evil.example/steal".into());
+    s.wavoip(&record_ready(&s.base, "931")).await;
+    s.wavoip(&record_ready(&s.base, "932")).await;
+    s.run_to_completion().await;
+
+    assert_eq!(s.hits("wavoip/931"), 1, "a 403 is not retried");
+    assert!(s.recording_error("931").await.contains("403"));
+    assert_eq!(s.hits("wavoip/932"), 1, "a redirect to a host not allowed is not retried");
+    let refused = s.recording_error("932").await;
+    assert!(refused.contains("redirect") && refused.contains("evil.example"), "{refused}");
+    assert_eq!(s.alerts.lock().unwrap().len(), 2, "each failure alerts");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_file_error_fails_at_once() {
+    // The recordings directory is a file: nothing can be written under it, and waiting
+    // will not change that.
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_dir = dir.path().join("recordings");
+    std::fs::write(&not_a_dir, b"a file").unwrap();
+    let s = setup(Some(Arc::new(FileSink::new(&not_a_dir)))).await;
+    s.wavoip(&record_ready(&s.base, "941")).await;
+    s.run_to_completion().await;
+    assert_eq!(s.hits("wavoip/941"), 1);
+    assert!(s.recording_error("941").await.contains("could not store"));
+    assert_eq!(s.alerts.lock().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_in_a_recording_url_never_reach_errors() {
+    let s = setup(None).await;
+    let body = serde_json::json!({
+        "type": "RECORD", "whatsapp_call_id": "951", "record_status": "READY",
+        "record_url": "http://user:hunter2@169.254.169.254/latest/meta-data/iam",
+    });
+    s.wavoip(&body.to_string()).await;
+    s.run_to_completion().await;
+    let message = s.recording_error("951").await;
+    assert!(!message.contains("hunter2"), "{message}");
+    let alerts = s.alerts.lock().unwrap();
+    assert!(!alerts[0].error.contains("hunter2"), "{}", alerts[0].error);
 }

@@ -133,7 +133,7 @@ fn the_model_keeps_unknown_fields_and_events() {
 
 #[test]
 fn transcript_updates_are_each_kept() {
-    let first = testing::call_event("transcript_updated", "call_9", "");
+    let first = testing::call_event("transcript_updated", "call_9", "", NOW);
     let second = first.replace("agent_test", "agent_test2");
     let a = normalize::events(first.as_bytes()).unwrap();
     let b = normalize::events(second.as_bytes()).unwrap();

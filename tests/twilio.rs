@@ -25,6 +25,11 @@ const TOKEN: &str = "twilio-auth-token";
 const BASE: &str = "https://crm.example.com";
 const TWILIO: ProviderId = ProviderId::from_static("twilio");
 
+/// The receivers here run on the system clock.
+fn now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}
+
 fn url(endpoint: &str) -> String {
     format!("{BASE}/webhooks/twilio/{endpoint}")
 }
@@ -417,7 +422,8 @@ async fn incoming_message_gets_an_empty_response_and_status_callbacks_an_empty_2
 async fn a_late_ringing_after_completed_leaves_the_call_completed() {
     let s = setup(Twilio::new(TOKEN));
     for (status, sequence) in [("completed", 3), ("in-progress", 2), ("ringing", 1), ("initiated", 0)] {
-        let request = testing::signed_form(TOKEN, &url("call-status"), &testing::call_status("CA10", status, sequence));
+        let request =
+            testing::signed_form(TOKEN, &url("call-status"), &testing::call_status("CA10", status, sequence, now()));
         assert_eq!(s.receiver.handle(request).await.status(), 200);
     }
     let state = s.storage.call_state(&TWILIO, "CA10").await.unwrap().unwrap();
@@ -429,7 +435,7 @@ async fn a_late_ringing_after_completed_leaves_the_call_completed() {
 #[tokio::test]
 async fn the_same_callback_twice_is_stored_once() {
     let s = setup(Twilio::new(TOKEN));
-    let params = testing::call_status("CA11", "completed", 3);
+    let params = testing::call_status("CA11", "completed", 3, now());
     for _ in 0..2 {
         let request = testing::signed_form(TOKEN, &url("call-status"), &params);
         assert_eq!(s.receiver.handle(request).await.status(), 200);
@@ -458,7 +464,7 @@ fn with_header(mut request: http::Request<Bytes>, token: &str) -> http::Request<
 async fn recording_and_message_states_fold_out_of_order() {
     let s = setup(Twilio::new(TOKEN));
     for status in ["completed", "in-progress"] {
-        let params = testing::recording_status("CA12", "RE12", status);
+        let params = testing::recording_status("CA12", "RE12", status, now());
         let request = testing::signed_form(TOKEN, &url("recording-status"), &params);
         assert_eq!(s.receiver.handle(request).await.status(), 200);
     }
@@ -477,7 +483,7 @@ async fn recording_and_message_states_fold_out_of_order() {
 async fn a_request_signed_for_http_is_rejected_when_twilio_is_configured_for_https() {
     let s = setup(Twilio::new(TOKEN));
     let http_url = url("call-status").replace("https://", "http://");
-    let request = testing::signed_form(TOKEN, &http_url, &testing::call_status("CA13", "ringing", 1));
+    let request = testing::signed_form(TOKEN, &http_url, &testing::call_status("CA13", "ringing", 1, now()));
     assert_eq!(s.receiver.handle(request).await.status(), 401);
     assert!(all_events(&*s.storage).await.is_empty());
 }
@@ -485,7 +491,7 @@ async fn a_request_signed_for_http_is_rejected_when_twilio_is_configured_for_htt
 #[tokio::test]
 async fn missing_or_wrong_signatures_are_401_and_nothing_is_stored() {
     let s = setup(Twilio::builder().auth_token("old").auth_token(TOKEN).build());
-    let params = testing::call_status("CA14", "ringing", 1);
+    let params = testing::call_status("CA14", "ringing", 1, now());
 
     let mut unsigned = testing::signed_form(TOKEN, &url("call-status"), &params);
     unsigned.headers_mut().remove("x-twilio-signature");
@@ -522,7 +528,8 @@ async fn without_a_public_base_url_requests_are_refused_not_guessed() {
         .scheduler(Arc::new(InProcessScheduler::new()))
         .build()
         .unwrap();
-    let mut request = testing::signed_form(TOKEN, &url("call-status"), &testing::call_status("CA15", "ringing", 1));
+    let mut request =
+        testing::signed_form(TOKEN, &url("call-status"), &testing::call_status("CA15", "ringing", 1, now()));
     request.headers_mut().insert("host", "crm.example.com".parse().unwrap());
     assert_eq!(receiver.handle(request).await.status(), 500);
     assert!(all_events(&*storage).await.is_empty());

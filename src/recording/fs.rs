@@ -8,11 +8,17 @@ use tokio::io::AsyncWriteExt;
 use super::{Download, RecordingSink, RecordingSource, SinkError};
 use crate::event::StoredRecording;
 
-/// Writes each recording to `<dir>/<provider>/<call id>/<recording id or "recording">.<ext>`
-/// (names reduced to `[A-Za-z0-9._-]`, so a payload cannot steer the path), first to a
-/// temporary file that is synced and then renamed into place: a crash or a failed
-/// download leaves no partial recording, and storing the same recording again replaces
-/// the file instead of adding one.
+/// Writes each recording to `<dir>/<provider>/<call id>/<recording id or "recording">.<ext>`,
+/// first to a temporary file that is synced and then renamed into place: a crash or a
+/// failed download leaves no partial recording, and storing the same recording again
+/// replaces the file instead of adding one.
+///
+/// Names come from the payload, so each is encoded to be safe, one-to-one and short:
+/// `[A-Za-z0-9._-]` stay as they are (but a leading `.`), every other byte becomes
+/// `%XX`, and a name longer than 120 bytes is cut to 95 and ends with `+` and a hash of
+/// the whole id. Different calls or recordings never share a file (`.` and `..`, `a/b`
+/// and `a_b` are all different names), nothing escapes the directory, and no id is too
+/// long to store.
 ///
 /// ```
 /// use callhook::recording::FileSink;
@@ -36,23 +42,51 @@ impl FileSink {
     }
 
     fn path_for(&self, source: &RecordingSource, content_type: Option<&str>) -> PathBuf {
-        let name = source.recording_id.as_deref().unwrap_or("recording");
-        self.dir.join(safe(source.provider.as_str())).join(safe(&source.call_id)).join(format!(
-            "{}.{}",
-            safe(name),
-            extension(content_type, &source.url)
-        ))
+        let stem = match source.recording_id.as_deref() {
+            Some(id) => component(id, true),
+            None => UNNAMED.to_owned(),
+        };
+        self.dir
+            .join(component(source.provider.as_str(), false))
+            .join(component(&source.call_id, false))
+            .join(format!("{stem}.{}", extension(content_type, &source.url)))
     }
 }
 
-/// A path component made only of `[A-Za-z0-9._-]`, never `.` or `..`.
-fn safe(name: &str) -> String {
-    let cleaned: String =
-        name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' }).collect();
-    match cleaned.trim_matches('.') {
-        "" => "_".to_owned(),
-        trimmed => trimmed.to_owned(),
+/// The file stem of a recording without an id of its own.
+const UNNAMED: &str = "recording";
+/// The longest encoded name kept whole, in bytes (file systems allow 255).
+const MAX_NAME: usize = 120;
+/// How much of a longer name is kept before `+` and its 24-digit hash.
+const KEPT_PREFIX: usize = MAX_NAME - 25;
+
+/// A path component for `id`: one-to-one (different ids, different components), never
+/// empty, `.`, `..` or hidden, and at most [`MAX_NAME`] bytes. With `recording_id`, the
+/// id `recording` is encoded too, so that it cannot take the place of [`UNNAMED`].
+fn component(id: &str, recording_id: bool) -> String {
+    let mut out = String::with_capacity(id.len());
+    for (i, byte) in id.bytes().enumerate() {
+        let kept = byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_') || (byte == b'.' && i > 0);
+        if kept && !(recording_id && i == 0 && id == UNNAMED) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
     }
+    if out.is_empty() {
+        // No id encodes to this: a `%` in an id is always escaped.
+        return "%".to_owned();
+    }
+    if out.len() <= MAX_NAME {
+        return out;
+    }
+    // `+` is escaped in every kept name, so a shortened one never equals a kept one.
+    let mut cut = KEPT_PREFIX;
+    while out.as_bytes()[cut - 1] == b'%' || out.as_bytes()[cut - 2] == b'%' {
+        cut -= 1;
+    }
+    let digest = <sha2::Sha256 as sha2::Digest>::digest(id.as_bytes());
+    format!("{}+{}", &out[..cut], hex::encode(&digest[..12]))
 }
 
 fn extension(content_type: Option<&str>, url: &str) -> &'static str {
@@ -75,10 +109,13 @@ impl RecordingSink for FileSink {
         let path = self.path_for(source, download.content_type.as_deref());
         let dir = path.parent().expect("the path has a call directory");
         tokio::fs::create_dir_all(dir).await?;
-        let temporary =
-            dir.join(format!(".{}.part-{:016x}", path.file_name().unwrap().to_string_lossy(), fastrand::u64(..)));
+        let temporary = PartFile(Some(dir.join(format!(
+            ".{}.part-{:016x}",
+            path.file_name().expect("the path ends with a file name").to_string_lossy(),
+            fastrand::u64(..)
+        ))));
         let written = async {
-            let mut file = tokio::fs::File::create(&temporary).await?;
+            let mut file = tokio::fs::File::create(temporary.path()).await?;
             let mut size = 0u64;
             while let Some(chunk) = download.body.chunk().await? {
                 size += chunk.len() as u64;
@@ -88,14 +125,10 @@ impl RecordingSink for FileSink {
             Ok::<u64, SinkError>(size)
         }
         .await;
-        let size = match written {
-            Ok(size) => size,
-            Err(error) => {
-                let _ = tokio::fs::remove_file(&temporary).await;
-                return Err(error);
-            }
-        };
-        tokio::fs::rename(&temporary, &path).await?;
+        // A failed write leaves nothing behind: the guard removes the partial file.
+        let size = written?;
+        tokio::fs::rename(temporary.path(), &path).await?;
+        temporary.kept();
         // The rename is durable once the directory is synced.
         if let Ok(directory) = tokio::fs::File::open(dir).await {
             let _ = directory.sync_all().await;
@@ -104,19 +137,87 @@ impl RecordingSink for FileSink {
     }
 }
 
+/// A partial download's temporary file, removed when dropped unless it was kept (renamed
+/// into place): also when the download is cancelled (a shutdown, a timeout).
+struct PartFile(Option<PathBuf>);
+
+impl PartFile {
+    fn path(&self) -> &Path {
+        self.0.as_deref().expect("a part file has its path until kept")
+    }
+
+    fn kept(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for PartFile {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::event::ProviderId;
 
+    fn path_of(call_id: &str, recording_id: Option<&str>) -> PathBuf {
+        let mut source = RecordingSource::new(ProviderId::from_static("wavoip"), call_id, "https://x/a.mp3");
+        source.recording_id = recording_id.map(str::to_owned);
+        FileSink::new("/data/rec").path_for(&source, None)
+    }
+
     #[test]
     fn payload_ids_cannot_escape_the_directory() {
-        let sink = FileSink::new("/data/rec");
-        let mut source = RecordingSource::new(ProviderId::from_static("wavoip"), "../../etc/passwd", "https://x/a.mp3");
-        source.recording_id = Some("..".into());
-        let path = sink.path_for(&source, None);
-        assert_eq!(path, Path::new("/data/rec/wavoip/_.._etc_passwd/_.mp3"));
+        let path = path_of("../../etc/passwd", Some(".."));
+        assert_eq!(path, Path::new("/data/rec/wavoip/%2E.%2F..%2Fetc%2Fpasswd/%2E..mp3"));
         assert!(path.starts_with("/data/rec"));
+        assert_eq!(path.components().count(), Path::new("/data/rec/wavoip/c/r.mp3").components().count());
+        assert_eq!(
+            path_of("RE7", Some("RE7.a-b_c")),
+            Path::new("/data/rec/wavoip/RE7/RE7.a-b_c.mp3"),
+            "plain ids stay"
+        );
+    }
+
+    #[test]
+    fn different_ids_never_share_a_file() {
+        let ids =
+            [".", "..", "_", "%", "%2E", "a/b", "a_b", "a%2Fb", "a b", "a+b", "", "recording", "%72ecording", "é"];
+        let mut paths = std::collections::HashSet::new();
+        for call in ids {
+            for recording in ids.iter().map(|id| Some(*id)).chain([None]) {
+                assert!(paths.insert(path_of(call, recording)), "{call:?} {recording:?} shares a file");
+            }
+        }
+        for call in ids {
+            let path = path_of(call, None);
+            for part in path.strip_prefix("/data/rec").unwrap().iter() {
+                let part = part.to_str().unwrap();
+                assert!(!part.is_empty() && !part.starts_with('.'), "{part:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn long_ids_are_shortened_with_a_hash_never_refused() {
+        let long = "x".repeat(300);
+        let other = format!("{}y", "x".repeat(299));
+        let (a, b) = (path_of(&long, Some(&long)), path_of(&other, Some(&other)));
+        assert_ne!(a, b, "same prefix, different ids");
+        for part in a.iter().chain(b.iter()) {
+            assert!(part.len() <= MAX_NAME + ".mp3".len(), "{} bytes", part.len());
+        }
+        // Escapes are never cut in half.
+        let escaped = component(&"é".repeat(100), false);
+        assert!(escaped.len() <= MAX_NAME);
+        let kept = escaped.split('+').next().unwrap();
+        assert!(kept.len().is_multiple_of(3) && kept.starts_with("%C3%A9"), "{kept}");
+        // A short id never looks like a shortened one.
+        assert_eq!(component("a+b", false), "a%2Bb");
     }
 
     #[test]

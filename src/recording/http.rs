@@ -3,12 +3,21 @@
 //! A recording URL arrives in a webhook, so it is treated as untrusted: it is fetched
 //! only from the hosts allowed for its provider (and redirects only to allowed hosts),
 //! only over HTTPS unless the host is explicitly allowed plain HTTP, never beyond a size
-//! limit, and within a time limit per attempt. Host names are matched, not addresses: a
-//! URL with an IP literal or an internal name is refused unless you allowed it.
+//! limit. Host names are matched, not addresses: a URL with an IP literal or an internal
+//! name is refused unless you allowed it.
+//!
+//! A provider that answers slowly must not hold a download slot for long, so each
+//! attempt is bounded four ways: connecting (default 10 s), the response's first byte
+//! (30 s), the whole download (5 min), and a minimum transfer rate once the body flows
+//! (1 KiB/s over each 30 s). Each ends the attempt with a [`FetchError`] that is retried
+//! later; a refused host, redirect or `4xx` is not retried (see
+//! [`FetchError::is_permanent`]). Errors and logs never show credentials a URL carries.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -35,6 +44,9 @@ struct HostRules {
     per_provider: HashMap<ProviderId, Vec<String>>,
     /// `host` or `host:port` allowed for every provider, plain HTTP included.
     trusted: HashSet<String>,
+    /// URL prefixes (normalized, ending in `/`) allowed for every provider, plain HTTP
+    /// included, never sent provider credentials.
+    prefixes: Vec<String>,
 }
 
 impl HostRules {
@@ -53,26 +65,57 @@ impl HostRules {
         self.trusted.contains(host) || with_port.is_some_and(|hp| self.trusted.contains(&hp))
     }
 
+    /// Whether `url` is under an allowed prefix (compared after parsing, so `..`,
+    /// `user@` or an encoded host cannot slip past it).
+    fn under_prefix(&self, url: &Url) -> bool {
+        url.username().is_empty()
+            && url.password().is_none()
+            && self.prefixes.iter().any(|prefix| url.as_str().starts_with(prefix.as_str()))
+    }
+
     fn allowed(&self, provider: &ProviderId, url: &Url) -> bool {
         let Some(host) = url.host_str() else { return false };
         self.trusted(url)
+            || self.under_prefix(url)
             || self.per_provider.get(provider).is_some_and(|patterns| patterns.iter().any(|p| Self::matches(p, host)))
     }
 
     fn allowed_by_any(&self, url: &Url) -> bool {
         let Some(host) = url.host_str() else { return false };
-        self.trusted(url) || self.per_provider.values().flatten().any(|p| Self::matches(p, host))
+        self.trusted(url)
+            || self.under_prefix(url)
+            || self.per_provider.values().flatten().any(|p| Self::matches(p, host))
+    }
+
+    fn plain_allowed(&self, url: &Url) -> bool {
+        url.scheme() == "https" || (url.scheme() == "http" && (self.trusted(url) || self.under_prefix(url)))
     }
 
     fn check(&self, provider: &ProviderId, url: &Url) -> Result<(), FetchError> {
         if !self.allowed(provider, url) {
             return Err(FetchError::HostNotAllowed(url.host_str().unwrap_or_default().to_owned()));
         }
-        if url.scheme() != "https" && !(url.scheme() == "http" && self.trusted(url)) {
-            return Err(FetchError::InsecureUrl(url.to_string()));
+        if !self.plain_allowed(url) {
+            return Err(FetchError::InsecureUrl(redacted(url)));
         }
         Ok(())
     }
+}
+
+/// `url` without the credentials it may carry, for errors and logs.
+fn redacted(url: &Url) -> String {
+    crate::redact::url_credentials(url.as_str()).into_owned()
+}
+
+/// The bounds on one download attempt.
+#[derive(Clone, Copy, Debug)]
+struct Limits {
+    max_size: u64,
+    first_byte: Duration,
+    total: Duration,
+    /// Bytes per second, measured over `rate_window`; 0 turns the check off.
+    min_rate: u64,
+    rate_window: Duration,
 }
 
 /// Configures an [`HttpFetcher`].
@@ -82,8 +125,9 @@ pub struct HttpFetcherBuilder {
     rules: HostRules,
     twilio: Option<(Option<String>, Secret)>,
     twilio_format: TwilioFormat,
-    max_size: u64,
-    timeout: Duration,
+    limits: Limits,
+    connect_timeout: Duration,
+    invalid_prefixes: Vec<String>,
 }
 
 impl HttpFetcherBuilder {
@@ -97,6 +141,32 @@ impl HttpFetcherBuilder {
     /// provider's storage behind your own proxy, a test server).
     pub fn allow_insecure_host(mut self, host: impl Into<String>) -> Self {
         self.rules.trusted.insert(host.into());
+        self
+    }
+
+    /// Allows every URL under `prefix` (`http://127.0.0.1:3000/samples/recordings/`),
+    /// plain HTTP included, for every provider; such URLs are never sent provider
+    /// credentials. Narrower than [`allow_insecure_host`](Self::allow_insecure_host):
+    /// the reference server allows its own sample recordings this way. A prefix that is
+    /// not a URL makes [`build`](Self::build) fail.
+    ///
+    /// ```
+    /// use callhook::recording::http::HttpFetcher;
+    /// assert!(HttpFetcher::builder().allow_url_prefix("http://127.0.0.1:3000/samples/").build().is_ok());
+    /// assert!(HttpFetcher::builder().allow_url_prefix("not a url").build().is_err());
+    /// ```
+    pub fn allow_url_prefix(mut self, prefix: impl Into<String>) -> Self {
+        let prefix = prefix.into();
+        match Url::parse(&prefix) {
+            Ok(url) if url.host_str().is_some() && url.username().is_empty() && url.password().is_none() => {
+                let mut normalized = url.to_string();
+                if !normalized.ends_with('/') {
+                    normalized.push('/');
+                }
+                self.rules.prefixes.push(normalized);
+            }
+            _ => self.invalid_prefixes.push(prefix),
+        }
         self
     }
 
@@ -121,44 +191,68 @@ impl HttpFetcherBuilder {
 
     /// The largest recording accepted, in bytes (default 200 MiB).
     pub fn max_size(mut self, bytes: u64) -> Self {
-        self.max_size = bytes;
+        self.limits.max_size = bytes;
         self
     }
 
-    /// The longest one download may take (default 5 minutes).
+    /// The longest one download may take, body included (default 5 minutes).
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.limits.total = timeout;
+        self
+    }
+
+    /// The longest wait for a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The longest wait from sending the request to the response's headers (default
+    /// 30 s): a provider that accepts the connection and then says nothing.
+    pub fn first_byte_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.first_byte = timeout;
+        self
+    }
+
+    /// The slowest body accepted: at least `bytes_per_second` on average over each
+    /// `window` (default 1 KiB/s over 30 s; `0` turns the check off). A body that
+    /// stops flowing fails after one window.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use callhook::recording::http::HttpFetcher;
+    /// let fetcher = HttpFetcher::builder().min_transfer_rate(16 * 1024, Duration::from_secs(10)).build();
+    /// assert!(fetcher.is_ok());
+    /// ```
+    pub fn min_transfer_rate(mut self, bytes_per_second: u64, window: Duration) -> Self {
+        self.limits.min_rate = bytes_per_second;
+        self.limits.rate_window = window.max(Duration::from_millis(1));
         self
     }
 
     /// The fetcher.
     pub fn build(self) -> Result<HttpFetcher, FetchError> {
+        if let Some(prefix) = self.invalid_prefixes.first() {
+            return Err(FetchError::InvalidUrl(crate::redact::url_credentials(prefix).into_owned()));
+        }
         let rules = Arc::new(self.rules);
         let redirect_rules = rules.clone();
         let redirects = reqwest::redirect::Policy::custom(move |attempt| {
             if attempt.previous().len() >= 5 {
                 attempt.error("too many redirects")
-            } else if redirect_rules.allowed_by_any(attempt.url())
-                && (attempt.url().scheme() == "https" || redirect_rules.trusted(attempt.url()))
-            {
+            } else if redirect_rules.allowed_by_any(attempt.url()) && redirect_rules.plain_allowed(attempt.url()) {
                 attempt.follow()
             } else {
-                attempt.error("redirect to a host that is not allowed")
+                let refused = attempt.url().host_str().unwrap_or_default().to_owned();
+                attempt.error(format!("redirect to {refused}, a host that is not allowed"))
             }
         });
         let client = reqwest::Client::builder()
             .redirect(redirects)
-            .timeout(self.timeout)
-            .connect_timeout(Duration::from_secs(10))
+            .connect_timeout(self.connect_timeout)
             .build()
-            .map_err(|e| FetchError::Transport(Box::new(e)))?;
-        Ok(HttpFetcher {
-            client,
-            rules,
-            twilio: self.twilio,
-            twilio_format: self.twilio_format,
-            max_size: self.max_size,
-        })
+            .map_err(|e| FetchError::Transport(Box::new(e.without_url())))?;
+        Ok(HttpFetcher { client, rules, twilio: self.twilio, twilio_format: self.twilio_format, limits: self.limits })
     }
 }
 
@@ -178,7 +272,7 @@ pub struct HttpFetcher {
     rules: Arc<HostRules>,
     twilio: Option<(Option<String>, Secret)>,
     twilio_format: TwilioFormat,
-    max_size: u64,
+    limits: Limits,
 }
 
 impl HttpFetcher {
@@ -202,43 +296,93 @@ impl HttpFetcher {
             rules,
             twilio: None,
             twilio_format: TwilioFormat::default(),
-            max_size: 200 * 1024 * 1024,
-            timeout: Duration::from_secs(300),
+            limits: Limits {
+                max_size: 200 * 1024 * 1024,
+                first_byte: Duration::from_secs(30),
+                total: Duration::from_secs(300),
+                min_rate: 1024,
+                rate_window: Duration::from_secs(30),
+            },
+            connect_timeout: Duration::from_secs(10),
+            invalid_prefixes: Vec::new(),
         }
     }
 }
 
+/// A response body read within the attempt's deadline and above its minimum rate.
 struct HttpBody {
     response: reqwest::Response,
     read: u64,
-    limit: u64,
+    limits: Limits,
+    /// When the whole download must be done.
+    deadline: Instant,
+    /// The rate window in progress: when it started and what it received.
+    window_start: Instant,
+    window_read: u64,
 }
 
 #[async_trait]
 impl RecordingBody for HttpBody {
     async fn chunk(&mut self) -> Result<Option<Bytes>, FetchError> {
-        let chunk = self.response.chunk().await.map_err(transport)?;
-        if let Some(chunk) = &chunk {
-            self.read += chunk.len() as u64;
-            if self.read > self.limit {
-                return Err(FetchError::TooLarge { limit: self.limit });
+        loop {
+            let window_end = self.window_start + self.limits.rate_window;
+            let wake = if self.limits.min_rate > 0 { window_end.min(self.deadline) } else { self.deadline };
+            let next = tokio::time::timeout_at(wake, self.response.chunk()).await;
+            let now = Instant::now();
+            if self.limits.min_rate > 0 && now >= window_end {
+                // A whole window has passed: did it bring enough?
+                let needed = self.limits.min_rate.saturating_mul(self.limits.rate_window.as_secs().max(1));
+                if self.window_read < needed && !matches!(next, Ok(Ok(None))) {
+                    return Err(FetchError::TooSlow {
+                        bytes: self.window_read,
+                        seconds: self.limits.rate_window.as_secs().max(1),
+                        minimum: self.limits.min_rate,
+                    });
+                }
+                self.window_start = now;
+                self.window_read = 0;
+            }
+            match next {
+                Ok(chunk) => {
+                    let chunk = chunk.map_err(transport)?;
+                    if let Some(chunk) = &chunk {
+                        self.read += chunk.len() as u64;
+                        self.window_read += chunk.len() as u64;
+                        if self.read > self.limits.max_size {
+                            return Err(FetchError::TooLarge { limit: self.limits.max_size });
+                        }
+                    }
+                    return Ok(chunk);
+                }
+                Err(_) if now >= self.deadline => return Err(FetchError::Timeout("the whole download")),
+                // The rate window ended with enough received: wait on.
+                Err(_) => {}
             }
         }
-        Ok(chunk)
     }
 }
 
+/// A reqwest error, without the URL it names (which may carry credentials).
 fn transport(error: reqwest::Error) -> FetchError {
-    if error.is_timeout() { FetchError::Timeout } else { FetchError::Transport(Box::new(error)) }
+    if error.is_redirect() {
+        let why = std::error::Error::source(&error).map_or_else(|| "redirect refused".to_owned(), ToString::to_string);
+        FetchError::RedirectRefused(why)
+    } else if error.is_timeout() {
+        FetchError::Timeout(if error.is_connect() { "a connection" } else { "the provider" })
+    } else {
+        FetchError::Transport(Box::new(error.without_url()))
+    }
 }
 
 #[async_trait]
 impl RecordingFetcher for HttpFetcher {
     async fn fetch(&self, source: &RecordingSource) -> Result<Download, FetchError> {
-        let mut url = Url::parse(&source.url).map_err(|_| FetchError::HostNotAllowed(source.url.clone()))?;
+        let started = Instant::now();
+        let mut url = Url::parse(&source.url)
+            .map_err(|_| FetchError::InvalidUrl(crate::redact::url_credentials(&source.url).into_owned()))?;
         self.rules.check(&source.provider, &url)?;
         let mut request = self.client.get(url.clone());
-        if source.provider.as_str() == "twilio" {
+        if source.provider.as_str() == "twilio" && !self.rules.under_prefix(&url) {
             // Twilio's recording URLs have no extension; the suffix picks the format.
             let last = url.path_segments().and_then(|mut s| s.next_back()).unwrap_or_default();
             if !last.contains('.') {
@@ -259,7 +403,11 @@ impl RecordingFetcher for HttpFetcher {
                 }
             }
         }
-        let response = request.send().await.map_err(transport)?;
+        let first_byte = started + self.limits.first_byte.min(self.limits.total);
+        let response = tokio::time::timeout_at(first_byte, request.send())
+            .await
+            .map_err(|_| FetchError::Timeout("the provider's first byte"))?
+            .map_err(transport)?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_FOUND {
             return Err(FetchError::NotReady(format!("{} answered 404", source.provider)));
@@ -267,13 +415,22 @@ impl RecordingFetcher for HttpFetcher {
         if !status.is_success() {
             return Err(FetchError::Status(status.as_u16()));
         }
-        if response.content_length().is_some_and(|length| length > self.max_size) {
-            return Err(FetchError::TooLarge { limit: self.max_size });
+        if response.content_length().is_some_and(|length| length > self.limits.max_size) {
+            return Err(FetchError::TooLarge { limit: self.limits.max_size });
         }
         let content_type =
             response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let content_length = response.content_length();
-        Ok(Download::new(content_type, content_length, Box::new(HttpBody { response, read: 0, limit: self.max_size })))
+        let now = Instant::now();
+        let body = HttpBody {
+            response,
+            read: 0,
+            limits: self.limits,
+            deadline: started + self.limits.total,
+            window_start: now,
+            window_read: 0,
+        };
+        Ok(Download::new(content_type, content_length, Box::new(body)))
     }
 }
 
@@ -296,5 +453,33 @@ mod tests {
         assert!(check("http://127.0.0.1:8080/x").is_ok(), "explicitly trusted");
         let wavoip = ProviderId::from_static("wavoip");
         assert!(rules.check(&wavoip, &Url::parse("https://api.twilio.com/x").unwrap()).is_err(), "per provider");
+    }
+
+    #[test]
+    fn a_prefix_allows_only_what_is_under_it() {
+        let rules = HttpFetcher::builder().allow_url_prefix("http://127.0.0.1:3000/samples/recordings").rules;
+        let wavoip = ProviderId::from_static("wavoip");
+        let check = |url: &str| rules.check(&wavoip, &Url::parse(url).unwrap());
+        assert!(check("http://127.0.0.1:3000/samples/recordings/RE1.mp3").is_ok());
+        for refused in [
+            "http://127.0.0.1:3000/samples/recordingsX/RE1",
+            "http://127.0.0.1:3000/samples/recordings/../../api/events",
+            "http://127.0.0.1:3000/samples/recordings/%2e%2e/%2e%2e/api/events",
+            "http://127.0.0.1:3000@evil.example/samples/recordings/RE1",
+            "http://user:pw@127.0.0.1:3000/samples/recordings/RE1",
+            "http://127.0.0.1:3001/samples/recordings/RE1",
+            "http://127.0.0.1:3000/api/events",
+        ] {
+            assert!(check(refused).is_err(), "{refused}");
+        }
+    }
+
+    #[test]
+    fn errors_never_show_url_credentials() {
+        let rules = HttpFetcher::builder().rules;
+        let twilio = ProviderId::from_static("twilio");
+        let error = rules.check(&twilio, &Url::parse("http://user:secret@api.twilio.com/x").unwrap()).unwrap_err();
+        assert!(matches!(error, FetchError::InsecureUrl(_)));
+        assert!(!error.to_string().contains("secret"), "{error}");
     }
 }

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use tokio::sync::Notify;
 
-use super::{ClaimedJob, Job, JobId, NewJob, Scheduler, SchedulerError};
+use super::{ClaimedJob, Job, JobId, NewJob, Queue, Scheduler, SchedulerError};
 
 /// An in-memory job queue. Jobs are lost when the process exits: use it for tests and
 /// for services whose events are re-queued from durable storage on start
@@ -17,7 +17,7 @@ use super::{ClaimedJob, Job, JobId, NewJob, Scheduler, SchedulerError};
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// use std::time::Duration;
-/// use callhook::scheduler::{InProcessScheduler, NewJob, Scheduler};
+/// use callhook::scheduler::{InProcessScheduler, NewJob, Queue, Scheduler};
 /// use callhook::storage::EventId;
 /// use time::macros::datetime;
 ///
@@ -26,7 +26,7 @@ use super::{ClaimedJob, Job, JobId, NewJob, Scheduler, SchedulerError};
 /// assert!(scheduler.schedule(NewJob::process_event(EventId(1), now)).await.unwrap().is_some());
 /// // The same key again while unfinished: ignored.
 /// assert!(scheduler.schedule(NewJob::process_event(EventId(1), now)).await.unwrap().is_none());
-/// let claimed = scheduler.claim_due(now, 10, Duration::from_secs(30)).await.unwrap();
+/// let claimed = scheduler.claim_due(Queue::Events, now, 10, Duration::from_secs(30)).await.unwrap();
 /// assert_eq!(claimed.len(), 1);
 /// scheduler.complete(&claimed[0]).await.unwrap();
 /// # });
@@ -44,8 +44,8 @@ struct Inner {
     jobs: HashMap<JobId, Entry>,
     /// Unfinished jobs by key.
     keys: HashMap<String, JobId>,
-    /// Queued jobs by due time, and leased jobs by lease expiry.
-    due: BTreeSet<(OffsetDateTime, JobId)>,
+    /// Per queue: queued jobs by due time, and leased jobs by lease expiry.
+    due: HashMap<Queue, BTreeSet<(OffsetDateTime, JobId)>>,
 }
 
 #[derive(Debug)]
@@ -66,6 +66,10 @@ impl InProcessScheduler {
 }
 
 impl Inner {
+    fn due(&mut self, queue: Queue) -> &mut BTreeSet<(OffsetDateTime, JobId)> {
+        self.due.entry(queue).or_default()
+    }
+
     /// The claimed entry, if `claim` still holds its lease.
     fn leased(&mut self, claim: &ClaimedJob) -> Result<&mut Entry, SchedulerError> {
         let id = claim.job.id;
@@ -79,7 +83,7 @@ impl Inner {
         let entry = self.leased(claim)?;
         let (_, until) = entry.lease.take().expect("leased() checked the lease");
         let key = entry.job.key.clone();
-        self.due.remove(&(until, claim.job.id));
+        self.due(claim.job.kind.queue()).remove(&(until, claim.job.id));
         self.jobs.remove(&claim.job.id);
         self.keys.remove(&key);
         Ok(())
@@ -96,7 +100,7 @@ impl Scheduler for InProcessScheduler {
         inner.next_id += 1;
         let id = JobId(inner.next_id);
         inner.keys.insert(job.key.clone(), id);
-        inner.due.insert((job.due_at, id));
+        inner.due(job.kind.queue()).insert((job.due_at, id));
         let job = Job {
             id,
             key: job.key,
@@ -114,19 +118,20 @@ impl Scheduler for InProcessScheduler {
 
     async fn claim_due(
         &self,
+        queue: Queue,
         now: OffsetDateTime,
         limit: usize,
         lease: Duration,
     ) -> Result<Vec<ClaimedJob>, SchedulerError> {
         let mut inner = self.lock();
-        let due: Vec<_> = inner.due.range(..=(now, JobId(i64::MAX))).take(limit).copied().collect();
+        let due: Vec<_> = inner.due(queue).range(..=(now, JobId(i64::MAX))).take(limit).copied().collect();
         let mut claimed = Vec::with_capacity(due.len());
         for (at, id) in due {
-            inner.due.remove(&(at, id));
+            inner.due(queue).remove(&(at, id));
             inner.next_lease += 1;
             let lease_id = inner.next_lease;
             let until = now + lease;
-            inner.due.insert((until, id));
+            inner.due(queue).insert((until, id));
             let entry = inner.jobs.get_mut(&id).expect("indexed jobs exist");
             entry.lease = Some((lease_id, until));
             claimed.push(ClaimedJob::new(entry.job.clone(), lease_id, until));
@@ -145,8 +150,9 @@ impl Scheduler for InProcessScheduler {
         entry.job.failed_attempts += 1;
         entry.job.last_error = Some(error.to_owned());
         entry.job.due_at = due_at;
-        inner.due.remove(&(until, claim.job.id));
-        inner.due.insert((due_at, claim.job.id));
+        let due = inner.due(claim.job.kind.queue());
+        due.remove(&(until, claim.job.id));
+        due.insert((due_at, claim.job.id));
         drop(inner);
         self.wake.notify_one();
         Ok(())
@@ -157,8 +163,8 @@ impl Scheduler for InProcessScheduler {
         self.lock().finish(claim)
     }
 
-    async fn next_due_at(&self) -> Result<Option<OffsetDateTime>, SchedulerError> {
-        Ok(self.lock().due.first().map(|(at, _)| *at))
+    async fn next_due_at(&self, queue: Queue) -> Result<Option<OffsetDateTime>, SchedulerError> {
+        Ok(self.lock().due(queue).first().map(|(at, _)| *at))
     }
 
     async fn wait_for_work(&self, timeout: Duration) {
@@ -182,10 +188,10 @@ mod tests {
             let due = now + time::Duration::seconds(offset);
             scheduler.schedule(NewJob::process_event(EventId(event), due)).await.unwrap();
         }
-        let claimed = scheduler.claim_due(now, 10, LEASE).await.unwrap();
+        let claimed = scheduler.claim_due(Queue::Events, now, 10, LEASE).await.unwrap();
         let keys: Vec<_> = claimed.iter().map(|c| c.job.key.as_str()).collect();
         assert_eq!(keys, ["process-event:2", "process-event:3"]);
-        assert_eq!(scheduler.next_due_at().await.unwrap(), Some(now + time::Duration::seconds(5)));
+        assert_eq!(scheduler.next_due_at(Queue::Events).await.unwrap(), Some(now + time::Duration::seconds(5)));
     }
 
     #[tokio::test]
@@ -193,13 +199,16 @@ mod tests {
         let scheduler = InProcessScheduler::new();
         let now = datetime!(2026-12-01 10:00 UTC);
         scheduler.schedule(NewJob::process_event(EventId(1), now)).await.unwrap();
-        let first = scheduler.claim_due(now, 1, LEASE).await.unwrap().remove(0);
-        assert!(scheduler.claim_due(now + time::Duration::seconds(29), 1, LEASE).await.unwrap().is_empty());
-        let second = scheduler.claim_due(now + time::Duration::seconds(30), 1, LEASE).await.unwrap().remove(0);
+        let first = scheduler.claim_due(Queue::Events, now, 1, LEASE).await.unwrap().remove(0);
+        assert!(
+            scheduler.claim_due(Queue::Events, now + time::Duration::seconds(29), 1, LEASE).await.unwrap().is_empty()
+        );
+        let second =
+            scheduler.claim_due(Queue::Events, now + time::Duration::seconds(30), 1, LEASE).await.unwrap().remove(0);
         assert_eq!(first.job.id, second.job.id);
         assert!(matches!(scheduler.complete(&first).await, Err(SchedulerError::LeaseLost(_))));
         scheduler.complete(&second).await.unwrap();
-        assert_eq!(scheduler.next_due_at().await.unwrap(), None);
+        assert_eq!(scheduler.next_due_at(Queue::Events).await.unwrap(), None);
     }
 
     #[tokio::test]
@@ -207,11 +216,11 @@ mod tests {
         let scheduler = InProcessScheduler::new();
         let now = datetime!(2026-12-01 10:00 UTC);
         scheduler.schedule(NewJob::process_event(EventId(1), now)).await.unwrap();
-        let claim = scheduler.claim_due(now, 1, LEASE).await.unwrap().remove(0);
+        let claim = scheduler.claim_due(Queue::Events, now, 1, LEASE).await.unwrap().remove(0);
         let later = now + time::Duration::seconds(10);
         scheduler.retry(&claim, later, "boom").await.unwrap();
-        assert!(scheduler.claim_due(now, 1, LEASE).await.unwrap().is_empty());
-        let again = scheduler.claim_due(later, 1, LEASE).await.unwrap().remove(0);
+        assert!(scheduler.claim_due(Queue::Events, now, 1, LEASE).await.unwrap().is_empty());
+        let again = scheduler.claim_due(Queue::Events, later, 1, LEASE).await.unwrap().remove(0);
         assert_eq!(again.job.failed_attempts, 1);
         assert_eq!(again.job.last_error.as_deref(), Some("boom"));
         // A finished key can be scheduled again.

@@ -2,6 +2,7 @@
 //! is processed, running them, and recording the outcome in the event log.
 
 use serde_json::json;
+use time::OffsetDateTime;
 
 use super::{Alert, Worker, WorkerError};
 use crate::event::{CallEvent, Event, ProviderError, ProviderId, Recording, RecordingStatus, StoredRecording};
@@ -12,12 +13,19 @@ use crate::storage::{Appended, NewDelivery, NewEvent, Verification};
 
 /// The path of the deliveries callhook writes itself (recording outcomes).
 const INTERNAL_PATH: &str = "/callhook/recordings";
+/// The event type prefix of recording outcomes (`callhook.recording.stored`, `.failed`).
+const OUTCOME_PREFIX: &str = "callhook.recording.";
+
+/// Whether `event_type` is a recording outcome callhook recorded itself.
+pub(super) fn is_outcome(event_type: &str) -> bool {
+    event_type.starts_with(OUTCOME_PREFIX)
+}
 
 impl Worker {
-    /// After a call's event: schedule a download if its recording is ready, a poll if
-    /// the call ended with its recording still being made. Failures are logged: the
-    /// next event of the call, or a reprocess, tries again.
-    pub(super) async fn follow_recording(&self, provider: &ProviderId, call_id: &str) {
+    /// After a call's event, received at `seen_at`: schedule a download if its
+    /// recording is ready, a poll if the call ended with its recording still being
+    /// made. Failures are logged: the next event of the call, or a reprocess, tries again.
+    pub(super) async fn follow_recording(&self, provider: &ProviderId, call_id: &str, seen_at: OffsetDateTime) {
         let inner = &self.inner;
         let Some(recordings) = &inner.recordings else { return };
         let call = match inner.storage.call_state(provider, call_id).await {
@@ -30,7 +38,7 @@ impl Worker {
         };
         let Some(download_now) = Recordings::wanted(&call) else { return };
         let now = inner.clock.now();
-        let deadline = Some(recordings.deadline(&call, now));
+        let deadline = Some(recordings.deadline(&call, seen_at, now));
         let job = if download_now {
             NewJob::fetch_recording(provider.clone(), call_id, now)
         } else {
@@ -67,13 +75,13 @@ impl Worker {
             Outcome::NotYet(reason) => {
                 let now = inner.clock.now();
                 let failures = claim.job.failed_attempts + 1;
-                match recordings.policy.next_attempt_at(failures, now, claim.job.deadline) {
+                match recordings.next_try(failures, now, claim.job.deadline) {
                     Some(next) => {
                         tracing::info!(%reason, %next, "recording not available yet");
                         inner.scheduler.retry(claim, next, &reason).await?;
                     }
                     None => {
-                        let reason = format!("no recording by the deadline: {reason}");
+                        let reason = format!("no recording by the deadline, after {failures} tries: {reason}");
                         self.give_up(claim, &call, reason).await?;
                     }
                 }
@@ -129,8 +137,8 @@ impl Worker {
         delivery.method = "CALLHOOK".into();
         delivery.verification = Verification::Skipped;
         delivery.headers = vec![("content-type".into(), "application/json".into())];
-        let event_type = format!("callhook.recording.{name}");
-        let key = format!("callhook.recording.{name}:{}", call.call_id);
+        let event_type = format!("{OUTCOME_PREFIX}{name}");
+        let key = format!("{event_type}:{}", call.call_id);
         let outcome =
             inner.storage.append(delivery, vec![NewEvent::parsed(event_type, key, Event::Call(event))]).await?;
         let Some(Appended::Inserted(id)) = outcome.events.first().copied() else { return Ok(None) };

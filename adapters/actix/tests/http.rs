@@ -214,7 +214,7 @@ async fn twilio_incoming_calls_are_answered_with_twiml() {
 
 #[actix_web::test]
 async fn twilio_urls_come_from_configuration_or_trusted_forwarded_headers() {
-    let params = twilio::testing::call_status("CA1", "completed", 3);
+    let params = twilio::testing::call_status("CA1", "completed", 3, time::OffsetDateTime::now_utc());
     let public = format!("{PUBLIC_BASE}/webhooks/twilio/call-status");
     let forwarded = |request: http::Request<Bytes>, host: &str| {
         let (mut parts, body) = request.into_parts();

@@ -70,7 +70,7 @@ async fn signed_requests_are_accepted_and_tampered_ones_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twilio_urls_come_from_configuration_or_trusted_forwarded_headers() {
-    let params = twilio::testing::call_status("CA1", "completed", 3);
+    let params = twilio::testing::call_status("CA1", "completed", 3, time::OffsetDateTime::now_utc());
     let public = "https://crm.example.com/webhooks/twilio/call-status";
 
     let (base, _) = serve(Options::default(), Some("https://crm.example.com")).await;

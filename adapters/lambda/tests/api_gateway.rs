@@ -199,7 +199,12 @@ async fn function_url_twilio_incoming_call_is_answered_with_twiml_text() {
 async fn twilio_behind_a_rest_api_stage_verifies_when_the_stage_is_kept() {
     // Twilio signs the URL it called, stage included.
     let url = format!("{REST_API_ORIGIN}/prod/webhooks/twilio/call-status");
-    let params = twilio::testing::call_status("CA5f0c1e2d3b4a59687766554433221100", "completed", 3);
+    let params = twilio::testing::call_status(
+        "CA5f0c1e2d3b4a59687766554433221100",
+        "completed",
+        3,
+        time::OffsetDateTime::now_utc(),
+    );
 
     // Default: routed on `/webhooks/...`, so the URL rebuilt lacks `/prod` and does not verify.
     let (receiver, storage) = build_receiver(Some(REST_API_ORIGIN), "");

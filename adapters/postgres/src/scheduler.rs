@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use callhook::scheduler::{ClaimedJob, JobId, NewJob, Scheduler, SchedulerError};
+use callhook::scheduler::{ClaimedJob, JobId, NewJob, Queue, Scheduler, SchedulerError};
 use deadpool_postgres::GenericClient;
 use time::OffsetDateTime;
 
@@ -41,6 +41,7 @@ impl Scheduler for PostgresStore {
 
     async fn claim_due(
         &self,
+        queue: Queue,
         now: OffsetDateTime,
         limit: usize,
         lease: Duration,
@@ -51,7 +52,7 @@ impl Scheduler for PostgresStore {
         let statement = client
             .prepare_cached(&format!(
                 "WITH due AS (
-                     SELECT id, visible_at FROM callhook_jobs WHERE visible_at <= $1
+                     SELECT id, visible_at FROM callhook_jobs WHERE queue = $4 AND visible_at <= $1
                      ORDER BY visible_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
                  )
                  UPDATE callhook_jobs AS j SET lease = nextval('callhook_leases'), visible_at = $3
@@ -61,7 +62,10 @@ impl Scheduler for PostgresStore {
             .await
             .map_err(DbError::from)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = client.query(&statement, &[&nanos(now), &limit, &nanos(until)]).await.map_err(DbError::from)?;
+        let rows = client
+            .query(&statement, &[&nanos(now), &limit, &nanos(until), &queue.as_str()])
+            .await
+            .map_err(DbError::from)?;
         let mut claimed = rows
             .iter()
             .map(|row| {
@@ -94,9 +98,13 @@ impl Scheduler for PostgresStore {
         self.finish(claim).await
     }
 
-    async fn next_due_at(&self) -> Result<Option<OffsetDateTime>, SchedulerError> {
+    async fn next_due_at(&self, queue: Queue) -> Result<Option<OffsetDateTime>, SchedulerError> {
         let client = self.pool().get().await.map_err(DbError::from)?;
-        let row = client.query_one("SELECT MIN(visible_at) FROM callhook_jobs", &[]).await.map_err(DbError::from)?;
+        let statement = client
+            .prepare_cached("SELECT MIN(visible_at) FROM callhook_jobs WHERE queue = $1")
+            .await
+            .map_err(DbError::from)?;
+        let row = client.query_one(&statement, &[&queue.as_str()]).await.map_err(DbError::from)?;
         let next: Option<i64> = row.try_get(0).map_err(DbError::from)?;
         Ok(next.map(codec::time).transpose()?)
     }
@@ -119,12 +127,13 @@ impl PostgresStore {
 pub(crate) async fn insert_job(client: &impl GenericClient, job: &NewJob) -> Result<Option<JobId>, DbError> {
     let statement = client
         .prepare_cached(
-            "INSERT INTO callhook_jobs (key, kind, due_at, visible_at, deadline) VALUES ($1, $2, $3, $3, $4)
+            "INSERT INTO callhook_jobs (key, kind, due_at, visible_at, deadline, queue) VALUES ($1, $2, $3, $3, $4, $5)
              ON CONFLICT (key) DO NOTHING RETURNING id",
         )
         .await?;
+    let queue = job.kind.queue().as_str();
     let row = client
-        .query_opt(&statement, &[&job.key, &json(&job.kind), &nanos(job.due_at), &job.deadline.map(nanos)])
+        .query_opt(&statement, &[&job.key, &json(&job.kind), &nanos(job.due_at), &job.deadline.map(nanos), &queue])
         .await?;
     Ok(row.map(|row| row.try_get(0).map(JobId)).transpose()?)
 }

@@ -86,6 +86,16 @@ const MIGRATIONS: &[(i32, &str)] = &[
     CREATE INDEX callhook_events_by_provider_status ON callhook_events (provider, status, id);
     ",
     ),
+    (
+        3,
+        // Jobs belong to a queue (events, recordings), claimed separately.
+        "
+    ALTER TABLE callhook_jobs ADD COLUMN queue TEXT NOT NULL DEFAULT 'events';
+    UPDATE callhook_jobs SET queue = 'recordings' WHERE kind::json ->> 'kind' IN ('fetch_recording', 'poll_recording');
+    DROP INDEX callhook_jobs_by_visible_at;
+    CREATE INDEX callhook_jobs_by_queue ON callhook_jobs (queue, visible_at, id);
+    ",
+    ),
 ];
 
 /// The newest version this build knows.

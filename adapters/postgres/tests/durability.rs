@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use callhook::Worker;
 use callhook::event::{Event, ProviderId, UnmodeledEvent};
-use callhook::scheduler::{NewJob, Scheduler};
+use callhook::scheduler::{NewJob, Queue, Scheduler};
 use callhook::storage::{EventFilter, EventId, EventStatus, NewDelivery, NewEvent, Storage};
 use callhook::worker::{HandlerError, handler_fn};
 
@@ -179,7 +179,7 @@ async fn two_receivers_sharing_a_database_never_run_one_attempt_twice() {
             tokio::spawn(async move {
                 let mut mine = Vec::new();
                 loop {
-                    let claimed = store.claim_due(now, 7, Duration::from_secs(60)).await.unwrap();
+                    let claimed = store.claim_due(Queue::Events, now, 7, Duration::from_secs(60)).await.unwrap();
                     if claimed.is_empty() {
                         break mine;
                     }
@@ -221,7 +221,7 @@ async fn migrations_run_once_and_a_newer_schema_is_refused() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(applied, 2, "every migration recorded once");
+    assert_eq!(applied, 3, "every migration recorded once");
     client
         .batch_execute(&format!("INSERT INTO {schema}.callhook_schema_migrations (version) VALUES (999)"))
         .await

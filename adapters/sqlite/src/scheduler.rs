@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use callhook::scheduler::{ClaimedJob, JobId, NewJob, Scheduler, SchedulerError};
+use callhook::scheduler::{ClaimedJob, JobId, NewJob, Queue, Scheduler, SchedulerError};
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
@@ -47,6 +47,7 @@ impl Scheduler for SqliteStore {
 
     async fn claim_due(
         &self,
+        queue: Queue,
         now: OffsetDateTime,
         limit: usize,
         lease: Duration,
@@ -56,10 +57,10 @@ impl Scheduler for SqliteStore {
             .write(move |conn| {
                 let limit = i64::try_from(limit).unwrap_or(i64::MAX);
                 let mut statement = conn.prepare_cached(&format!(
-                    "SELECT {JOB_COLUMNS} FROM jobs WHERE visible_at <= ?1 ORDER BY visible_at, id LIMIT ?2"
+                    "SELECT {JOB_COLUMNS} FROM jobs WHERE queue = ?3 AND visible_at <= ?1 ORDER BY visible_at, id LIMIT ?2"
                 ))?;
                 let jobs = statement
-                    .query_map(params![nanos(now), limit], |row| Ok(codec::job(row)))?
+                    .query_map(params![nanos(now), limit, queue.as_str()], |row| Ok(codec::job(row)))?
                     .map(|row| row?)
                     .collect::<Result<Vec<_>, DbError>>()?;
                 let mut claimed = Vec::with_capacity(jobs.len());
@@ -90,10 +91,14 @@ impl Scheduler for SqliteStore {
         self.finish(claim).await
     }
 
-    async fn next_due_at(&self) -> Result<Option<OffsetDateTime>, SchedulerError> {
+    async fn next_due_at(&self, queue: Queue) -> Result<Option<OffsetDateTime>, SchedulerError> {
         let next: Option<i64> = self
-            .read(|conn| {
-                Ok(conn.query_row("SELECT MIN(visible_at) FROM jobs", [], |row| row.get(0)).optional()?.flatten())
+            .read(move |conn| {
+                Ok(conn
+                    .prepare_cached("SELECT MIN(visible_at) FROM jobs WHERE queue = ?1")?
+                    .query_row([queue.as_str()], |row| row.get(0))
+                    .optional()?
+                    .flatten())
             })
             .await?;
         Ok(next.map(codec::time).transpose()?)
@@ -116,10 +121,16 @@ impl SqliteStore {
 pub(crate) fn insert_job(conn: &Connection, job: &NewJob) -> Result<Option<JobId>, DbError> {
     let inserted = conn
         .prepare_cached(
-            "INSERT INTO jobs (key, kind, due_at, visible_at, deadline) VALUES (?1, ?2, ?3, ?3, ?4)
+            "INSERT INTO jobs (key, kind, due_at, visible_at, deadline, queue) VALUES (?1, ?2, ?3, ?3, ?4, ?5)
              ON CONFLICT (key) DO NOTHING",
         )?
-        .execute(params![job.key, json(&job.kind), nanos(job.due_at), job.deadline.map(nanos)])?;
+        .execute(params![
+            job.key,
+            json(&job.kind),
+            nanos(job.due_at),
+            job.deadline.map(nanos),
+            job.kind.queue().as_str()
+        ])?;
     Ok((inserted == 1).then(|| JobId(conn.last_insert_rowid())))
 }
 

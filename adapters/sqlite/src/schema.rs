@@ -79,6 +79,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX events_by_subject ON events (subject, id);
     CREATE INDEX events_by_provider_status ON events (provider, status, id);
     ",
+    // 3: jobs belong to a queue (events, recordings), claimed separately.
+    "
+    ALTER TABLE jobs ADD COLUMN queue TEXT NOT NULL DEFAULT 'events';
+    UPDATE jobs SET queue = 'recordings' WHERE json_extract(kind, '$.kind') IN ('fetch_recording', 'poll_recording');
+    DROP INDEX jobs_by_visible_at;
+    CREATE INDEX jobs_by_queue ON jobs (queue, visible_at, id);
+    ",
 ];
 
 /// The schema version this build writes.

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use callhook::Worker;
 use callhook::event::{Event, ProviderId, UnmodeledEvent};
-use callhook::scheduler::{NewJob, Scheduler};
+use callhook::scheduler::{NewJob, Queue, Scheduler};
 use callhook::storage::{EventFilter, EventId, EventStatus, NewDelivery, NewEvent, Storage};
 use callhook::worker::{HandlerError, handler_fn};
 use callhook_sqlite::SqliteStore;
@@ -175,7 +175,7 @@ async fn a_job_due_while_the_process_was_down_runs_when_it_comes_back() {
     // The process is "down" past the due time.
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let store = Arc::new(SqliteStore::open(&db).await.unwrap());
-    assert!(store.next_due_at().await.unwrap().is_some_and(|at| at <= time::OffsetDateTime::now_utc()));
+    assert!(store.next_due_at(Queue::Events).await.unwrap().is_some_and(|at| at <= time::OffsetDateTime::now_utc()));
     let worker = Worker::builder(store.clone(), store.clone())
         .handler(handler_fn(|_| async { Ok::<_, HandlerError>(()) }))
         .build();
@@ -202,13 +202,13 @@ async fn upgrading_from_schema_1_indexes_the_subjects_of_stored_events() {
     let delivery = NewDelivery::new(ACME, "/webhooks/acme", time::OffsetDateTime::now_utc(), "{}");
     store.append(delivery, vec![NewEvent::parsed("call", "CA77:ringing", call)]).await.unwrap();
     drop(store);
-    // Back to exactly schema 1: migration 2 only added the column and its indexes.
+    // Back to exactly schema 1: migrations 2 and 3 only added columns and indexes.
     rusqlite::Connection::open(&db)
         .unwrap()
-        .execute_batch(
-            "DROP INDEX events_by_subject; DROP INDEX events_by_provider_status; ALTER TABLE events DROP COLUMN subject;
-             PRAGMA user_version = 1;",
-        )
+        .execute_batch(&format!(
+            "{TO_SCHEMA_2} DROP INDEX events_by_subject; DROP INDEX events_by_provider_status;
+             ALTER TABLE events DROP COLUMN subject; PRAGMA user_version = 1;"
+        ))
         .unwrap();
 
     let store = SqliteStore::open(&db).await.unwrap();
@@ -216,7 +216,32 @@ async fn upgrading_from_schema_1_indexes_the_subjects_of_stored_events() {
     assert_eq!(found.len(), 1, "the stored event's subject was filled in by the migration");
     let version: i64 =
         rusqlite::Connection::open(&db).unwrap().query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
+}
+
+/// Undoes migration 3 (job queues).
+const TO_SCHEMA_2: &str = "DROP INDEX jobs_by_queue; ALTER TABLE jobs DROP COLUMN queue;
+    CREATE INDEX jobs_by_visible_at ON jobs (visible_at, id); PRAGMA user_version = 2;";
+
+#[tokio::test]
+async fn upgrading_from_schema_2_puts_queued_recording_jobs_in_their_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("v2.sqlite");
+    let now = time::OffsetDateTime::now_utc();
+    let store = SqliteStore::open(&db).await.unwrap();
+    store.schedule(NewJob::fetch_recording(ACME, "CA78", now)).await.unwrap();
+    store.schedule(NewJob::process_event(callhook::storage::EventId(1), now)).await.unwrap();
+    drop(store);
+    rusqlite::Connection::open(&db).unwrap().execute_batch(TO_SCHEMA_2).unwrap();
+
+    let store = SqliteStore::open(&db).await.unwrap();
+    let lease = std::time::Duration::from_secs(60);
+    let recordings = store.claim_due(Queue::Recordings, now, 10, lease).await.unwrap();
+    assert_eq!(recordings.len(), 1);
+    assert_eq!(recordings[0].job.key, "fetch-recording:acme:CA78");
+    let events = store.claim_due(Queue::Events, now, 10, lease).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].job.key, "process-event:1");
 }
 
 /// Opened through a symbolic link, the store syncs the WAL SQLite actually writes (next

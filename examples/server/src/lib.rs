@@ -10,6 +10,7 @@ pub mod config;
 pub mod dashboard;
 pub mod http_server;
 pub mod mounts;
+pub mod sample_recordings;
 pub mod samples;
 pub mod session;
 pub mod stats;
@@ -80,9 +81,10 @@ pub async fn open_store(database: &Database) -> Result<(Arc<dyn Storage>, Arc<dy
 
 const ALERT_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// Recording retrieval into `CALLHOOK_RECORDINGS_DIR`.
+/// Recording retrieval into `CALLHOOK_RECORDINGS_DIR`, from each provider's storage
+/// hosts, `CALLHOOK_RECORDING_HOSTS`, and this server's own sample recordings.
 pub fn recordings(config: &Config) -> Result<Recordings, String> {
-    let mut fetcher = HttpFetcher::builder();
+    let mut fetcher = HttpFetcher::builder().allow_url_prefix(sample_recordings::base_url(config));
     for host in &config.recording_hosts {
         fetcher = fetcher.allow_insecure_host(host.clone());
     }
@@ -136,6 +138,7 @@ pub fn app_with(receiver: Receiver, state: AppState, options: callhook_axum::Opt
         .route("/metrics", get(metrics))
         .with_state(state.clone())
         .merge(dashboard::router(state.clone()))
+        .merge(sample_recordings::router())
         .merge(api::router(state))
         .merge(callhook_axum::router_with(receiver, options))
 }

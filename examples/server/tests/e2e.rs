@@ -85,8 +85,9 @@ async fn the_reference_server_end_to_end() {
 
     // They are processed and listed, newest first.
     // Twilio 10, WhatsApp 6 (one per status in the batch), Retell 3, CloudTalk 3, WaVoIP 5,
-    // and the recording of Retell's sample call, at a host no allowlist has: refused.
-    let expected_events = 28;
+    // and the recordings of Twilio's, Retell's and WaVoIP's sample calls, downloaded from
+    // the server's own sample recordings.
+    let expected_events = 30;
     let deadline = Instant::now() + Duration::from_secs(20);
     let events = loop {
         let (status, page) = admin_get(&base, "/api/events?limit=500").await;
@@ -98,9 +99,16 @@ async fn the_reference_server_end_to_end() {
         assert!(Instant::now() < deadline, "not all processed: {page}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    assert_eq!(events.len(), expected_events);
-    let refused = events.iter().find(|e| e["event_type"] == "callhook.recording.failed").expect("recording refused");
-    assert_eq!(refused["provider"], "retell");
+    assert_eq!(events.len(), expected_events, "{events:?}");
+    let stored: Vec<_> = events.iter().filter(|e| e["event_type"] == "callhook.recording.stored").collect();
+    let mut providers: Vec<_> = stored.iter().map(|e| e["provider"].as_str().unwrap()).collect();
+    providers.sort_unstable();
+    assert_eq!(providers, ["retell", "twilio", "wavoip"], "{stored:?}");
+    for event in stored {
+        let location = event["event"]["recording"]["stored"]["location"].as_str().unwrap();
+        let audio = std::fs::read(location).unwrap();
+        assert!(audio.starts_with(b"RIFF") || audio.starts_with(&[0xFF, 0xFB]), "{location} is audio");
+    }
     assert!(events.windows(2).all(|w| w[0]["id"].as_i64() > w[1]["id"].as_i64()));
 
     // Filters and pagination.
@@ -109,7 +117,7 @@ async fn the_reference_server_end_to_end() {
     assert!(twilio_page["events"].as_array().unwrap().iter().all(|e| e["provider"] == "twilio"));
     let before = twilio_page["next_before"].as_i64().expect("more pages");
     let (_, next) = admin_get(&base, &format!("/api/events?provider=twilio&limit=100&before={before}")).await;
-    assert_eq!(next["events"].as_array().unwrap().len(), 7, "10 Twilio events in all");
+    assert_eq!(next["events"].as_array().unwrap().len(), 8, "10 Twilio events and the stored recording in all");
     let (status, bad) = admin_get(&base, "/api/events?status=lost").await;
     assert_eq!((status, bad["error"]["code"].as_str()), (400, Some("bad_request")));
 

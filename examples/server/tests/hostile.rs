@@ -513,9 +513,10 @@ async fn deeply_nested_json_is_refused_or_kept_without_a_crash() {
     let shape = "valid nesting in an ignored field";
     let wamid = unique("wamid.deep-");
     cases.push((shape, "whatsapp", with_deep(whatsapp_status_body(&wamid), r#""status":"delivered""#), false));
-    let call_started = retell::testing::call_event("call_started", &unique("call_deep_"), "");
+    let call_started =
+        retell::testing::call_event("call_started", &unique("call_deep_"), "", time::OffsetDateTime::now_utc());
     cases.push((shape, "retell", with_deep(call_started, r#""call_type":"phone_call""#), false));
-    let call_started = cloudtalk::testing::call_event("call.started", 3_000_001);
+    let call_started = cloudtalk::testing::call_event("call.started", 3_000_001, time::OffsetDateTime::now_utc());
     cases.push((shape, "cloudtalk", with_deep(call_started, r#""status":"ringing""#), false));
     cases.push((
         shape,
@@ -692,7 +693,7 @@ async fn a_hundred_thousand_form_parameters() {
     let server = start().await;
     let url = server.twilio_url(TWILIO_CALL_STATUS);
     let sid = unique("CAmany");
-    let mut params = twilio::testing::call_status(&sid, "completed", 7);
+    let mut params = twilio::testing::call_status(&sid, "completed", 7, time::OffsetDateTime::now_utc());
     params.extend(std::iter::repeat_n(("a".to_owned(), "1".to_owned()), 100_000));
     let request = twilio::testing::signed_form(TWILIO_TOKEN, &url, &params);
     let body = request.body().clone();
@@ -737,7 +738,11 @@ async fn header_injection_and_malformed_headers() {
     let server = start().await;
     let url = server.twilio_url(TWILIO_CALL_STATUS);
     let sid = unique("CAinject");
-    let valid = twilio::testing::signed_form(TWILIO_TOKEN, &url, &twilio::testing::call_status(&sid, "ringing", 1));
+    let valid = twilio::testing::signed_form(
+        TWILIO_TOKEN,
+        &url,
+        &twilio::testing::call_status(&sid, "ringing", 1, time::OffsetDateTime::now_utc()),
+    );
     let body = valid.body().clone();
     let signature = valid.headers()[twilio::signature::SIGNATURE_HEADER].to_str().unwrap().to_owned();
     let form = "Content-Type: application/x-www-form-urlencoded\r\n";
@@ -808,7 +813,7 @@ async fn header_injection_and_malformed_headers() {
 async fn replayed_retell_signatures() {
     let server = start().await;
     let call_id = unique("call_replay_");
-    let body = retell::testing::call_event("call_started", &call_id, "");
+    let body = retell::testing::call_event("call_started", &call_id, "", time::OffsetDateTime::now_utc());
     let now = time::OffsetDateTime::now_utc();
     for (what, at) in
         [("6 minutes old", now - time::Duration::minutes(6)), ("6 minutes ahead", now + time::Duration::minutes(6))]
@@ -855,7 +860,7 @@ async fn a_flood_of_forged_signatures_does_not_crowd_out_valid_webhooks() {
                     1 => retell::testing::signed(
                         "key_forged",
                         RETELL,
-                        &retell::testing::call_event("call_started", &id, ""),
+                        &retell::testing::call_event("call_started", &id, "", time::OffsetDateTime::now_utc()),
                         time::OffsetDateTime::now_utc(),
                     ),
                     2 => twilio::testing::signed_form(
@@ -866,7 +871,11 @@ async fn a_flood_of_forged_signatures_does_not_crowd_out_valid_webhooks() {
                     3 => cloudtalk::testing::authorized(
                         "not-the-token",
                         CLOUDTALK,
-                        &cloudtalk::testing::call_event("call.started", 1_000_000 + n as u64),
+                        &cloudtalk::testing::call_event(
+                            "call.started",
+                            1_000_000 + n as u64,
+                            time::OffsetDateTime::now_utc(),
+                        ),
                     ),
                     _ => wavoip::testing::with_token(
                         "not-the-token",
@@ -895,7 +904,8 @@ async fn a_flood_of_forged_signatures_does_not_crowd_out_valid_webhooks() {
                     }
                     "retell" => {
                         let id = format!("call_valid{n}");
-                        let body = retell::testing::call_event("call_started", &id, "");
+                        let body =
+                            retell::testing::call_event("call_started", &id, "", time::OffsetDateTime::now_utc());
                         (id, retell::testing::signed(RETELL_KEY, RETELL, &body, time::OffsetDateTime::now_utc()))
                     }
                     "twilio" => {
@@ -906,7 +916,7 @@ async fn a_flood_of_forged_signatures_does_not_crowd_out_valid_webhooks() {
                     }
                     _ => {
                         let id = 2_000_000 + n as u64;
-                        let body = cloudtalk::testing::call_event("call.started", id);
+                        let body = cloudtalk::testing::call_event("call.started", id, time::OffsetDateTime::now_utc());
                         (id.to_string(), cloudtalk::testing::authorized(CLOUDTALK_TOKEN, CLOUDTALK, &body))
                     }
                 };

@@ -2,13 +2,16 @@
 //!
 //! ```
 //! use callhook::providers::cloudtalk::testing;
-//! let request = testing::authorized("token", "/webhooks/cloudtalk", &testing::call_event("call.ended", 771201));
+//! let body = testing::call_event("call.ended", 771201, time::OffsetDateTime::now_utc());
+//! let request = testing::authorized("token", "/webhooks/cloudtalk", &body);
 //! assert_eq!(request.headers()["authorization"], "Bearer token");
 //! ```
 
 use bytes::Bytes;
 use http::Request;
 use serde_json::json;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 /// A `POST` of `body` to `path` with `Authorization: Bearer <token>`.
 pub fn authorized(token: &str, path: &str, body: &str) -> Request<Bytes> {
@@ -20,26 +23,32 @@ pub fn authorized(token: &str, path: &str, body: &str) -> Request<Bytes> {
 }
 
 /// A body for `event` (`call.started`, `call.answered`, `call.ended`, `call.missed`)
-/// about an inbound call `id` that started 2026-11-28 10:30 UTC and, once ended, lasted
-/// 120 s.
-pub fn call_event(event: &str, id: u64) -> String {
+/// about an inbound call `id` that started at `started_at` (pass your clock's time),
+/// was answered 5 s later and, once ended, lasted 120 s.
+pub fn call_event(event: &str, id: u64, started_at: OffsetDateTime) -> String {
+    // CloudTalk sends whole seconds.
+    let at = |seconds: i64| {
+        let time =
+            started_at.replace_nanosecond(0).expect("0 is a valid nanosecond") + time::Duration::seconds(seconds);
+        time.to_offset(time::UtcOffset::UTC).format(&Rfc3339).expect("a UTC time has an RFC 3339 form")
+    };
     let mut data = json!({
         "id": id, "direction": "inbound", "from": "+34612345678", "to": "+34987654321",
-        "contact_id": "c-9", "contact_name": "María Peña", "started_at": "2026-11-28T10:30:00Z",
+        "contact_id": "c-9", "contact_name": "María Peña", "started_at": at(0),
         "status": "ringing",
     });
     match event {
         "call.answered" => {
-            data["answered_at"] = json!("2026-11-28T10:30:05Z");
+            data["answered_at"] = json!(at(5));
             data["status"] = json!("answered");
         }
         "call.ended" => {
-            data["ended_at"] = json!("2026-11-28T10:32:00Z");
+            data["ended_at"] = json!(at(120));
             data["duration"] = json!(120);
             data["status"] = json!("completed");
         }
         "call.missed" => {
-            data["ended_at"] = json!("2026-11-28T10:30:30Z");
+            data["ended_at"] = json!(at(30));
             data["duration"] = json!(0);
             data["status"] = json!("missed");
         }

@@ -3,8 +3,9 @@
 //! ```
 //! use callhook::providers::retell::testing;
 //! use time::macros::datetime;
-//! let body = testing::call_event("call_ended", "call_1", "user_hangup");
-//! let request = testing::signed("key", "/webhooks/retell/call-events", &body, datetime!(2025-12-01 12:00 UTC));
+//! let at = datetime!(2025-12-01 12:00 UTC);
+//! let body = testing::call_event("call_ended", "call_1", "user_hangup", at);
+//! let request = testing::signed("key", "/webhooks/retell/call-events", &body, at);
 //! assert!(request.headers()["x-retell-signature"].to_str().unwrap().starts_with("v=1764590400000,d="));
 //! ```
 
@@ -25,9 +26,10 @@ pub fn signed(api_key: &str, path: &str, body: &str, at: OffsetDateTime) -> Requ
 }
 
 /// A webhook body for `event` about an inbound phone call `call_id` that started at
-/// 2025-12-01 12:00 UTC and, from `call_ended` on, lasted 42 s and ended for `reason`.
-pub fn call_event(event: &str, call_id: &str, reason: &str) -> String {
-    let start = 1_764_590_400_000_i64;
+/// `started_at` (pass your clock's time) and, from `call_ended` on, lasted 42 s and
+/// ended for `reason`.
+pub fn call_event(event: &str, call_id: &str, reason: &str, started_at: OffsetDateTime) -> String {
+    let start = i64::try_from(started_at.unix_timestamp_nanos() / 1_000_000).expect("a time within i64 milliseconds");
     let mut call = json!({
         "call_id": call_id, "call_type": "phone_call", "agent_id": "agent_test", "agent_version": 1,
         "call_status": "ongoing", "from_number": "+5533999887766", "to_number": "+553322980007",

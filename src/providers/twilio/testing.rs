@@ -17,7 +17,7 @@
 //!     .scheduler(Arc::new(InProcessScheduler::new()))
 //!     .build()
 //!     .unwrap();
-//! let params = testing::call_status("CA0001", "completed", 3);
+//! let params = testing::call_status("CA0001", "completed", 3, time::OffsetDateTime::now_utc());
 //! let request = testing::signed_form("token", "https://crm.example.com/webhooks/twilio/call-status", &params);
 //! assert_eq!(receiver.handle(request).await.status(), 200);
 //! # });
@@ -25,6 +25,8 @@
 
 use bytes::Bytes;
 use http::Request;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc2822;
 
 use super::{FormParams, signature};
 
@@ -80,9 +82,16 @@ pub fn incoming_call(call_sid: &str, from: &str, to: &str) -> Params {
     ])
 }
 
+/// Twilio's date format (RFC 2822, `Tue, 01 Dec 2026 10:00:42 +0000`).
+fn rfc2822(at: OffsetDateTime) -> String {
+    at.format(&Rfc2822).expect("every UTC time from a clock has an RFC 2822 form")
+}
+
 /// A call status callback with `status` (`ringing`, `in-progress`, `completed`, ...)
-/// and its sequence number; `completed` carries a duration of 42 seconds.
-pub fn call_status(call_sid: &str, status: &str, sequence: u64) -> Params {
+/// and its sequence number, sent at `at` (pass your clock's time); `completed` carries
+/// a duration of 42 seconds.
+pub fn call_status(call_sid: &str, status: &str, sequence: u64, at: OffsetDateTime) -> Params {
+    let timestamp = rfc2822(at);
     let mut out = params(&[
         ("AccountSid", ACCOUNT_SID),
         ("ApiVersion", "2010-04-01"),
@@ -92,7 +101,7 @@ pub fn call_status(call_sid: &str, status: &str, sequence: u64) -> Params {
         ("Direction", "outbound-api"),
         ("From", "+15005550006"),
         ("To", "+15558675310"),
-        ("Timestamp", "Tue, 01 Dec 2026 10:00:42 +0000"),
+        ("Timestamp", &timestamp),
     ]);
     out.push(("SequenceNumber".into(), sequence.to_string()));
     if status == "completed" {
@@ -102,9 +111,11 @@ pub fn call_status(call_sid: &str, status: &str, sequence: u64) -> Params {
 }
 
 /// A recording status callback with `status` (`in-progress`, `completed`, `absent`,
-/// `failed`).
-pub fn recording_status(call_sid: &str, recording_sid: &str, status: &str) -> Params {
+/// `failed`) for a recording that started at `started_at` (pass your clock's time),
+/// served at Twilio's URL for it.
+pub fn recording_status(call_sid: &str, recording_sid: &str, status: &str, started_at: OffsetDateTime) -> Params {
     let url = format!("https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{recording_sid}");
+    let started_at = rfc2822(started_at);
     params(&[
         ("AccountSid", ACCOUNT_SID),
         ("CallSid", call_sid),
@@ -113,7 +124,7 @@ pub fn recording_status(call_sid: &str, recording_sid: &str, status: &str) -> Pa
         ("RecordingDuration", "42"),
         ("RecordingSid", recording_sid),
         ("RecordingSource", "DialVerb"),
-        ("RecordingStartTime", "Tue, 01 Dec 2026 10:00:00 +0000"),
+        ("RecordingStartTime", &started_at),
         ("RecordingStatus", status),
         ("RecordingUrl", &url),
     ])

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use callhook::event::ProviderId;
-use callhook::scheduler::{ClaimedJob, JobId, NewJob, Scheduler, SchedulerError};
+use callhook::scheduler::{ClaimedJob, JobId, NewJob, Queue, Scheduler, SchedulerError};
 use callhook::state::{CallState, MessageState};
 use callhook::storage::{
     AppendOutcome, Appended, AttemptReport, DeliveryId, EventDetail, EventFilter, EventId, EventRecord, NewDelivery,
@@ -84,6 +84,7 @@ impl Scheduler for NoopStore {
 
     async fn claim_due(
         &self,
+        _queue: Queue,
         _now: OffsetDateTime,
         _limit: usize,
         _lease: Duration,
@@ -103,7 +104,7 @@ impl Scheduler for NoopStore {
         Ok(())
     }
 
-    async fn next_due_at(&self) -> Result<Option<OffsetDateTime>, SchedulerError> {
+    async fn next_due_at(&self, _queue: Queue) -> Result<Option<OffsetDateTime>, SchedulerError> {
         Ok(None)
     }
 }
@@ -127,7 +128,8 @@ mod tests {
         assert!(store.list_events(&EventFilter::default()).await.unwrap().is_empty());
         let job = NewJob::process_event(outcome.events[0].id(), OffsetDateTime::UNIX_EPOCH);
         assert!(store.schedule(job).await.unwrap().is_some());
-        let claimed = store.claim_due(OffsetDateTime::now_utc(), 8, Duration::from_secs(1)).await.unwrap();
+        let claimed =
+            store.claim_due(Queue::Events, OffsetDateTime::now_utc(), 8, Duration::from_secs(1)).await.unwrap();
         assert!(claimed.is_empty());
     }
 }

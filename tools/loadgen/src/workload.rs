@@ -326,7 +326,7 @@ impl<'a> Generator<'a> {
                 .into_iter()
                 .enumerate()
                 .map(|(sequence, status)| {
-                    let params = twilio::testing::call_status(&format!("CA{id}"), status, sequence as u64);
+                    let params = twilio::testing::call_status(&format!("CA{id}"), status, sequence as u64, now);
                     ("twilio", twilio::testing::signed_form(TWILIO_AUTH_TOKEN, &twilio_url("call-status"), &params))
                 })
                 .collect(),
@@ -369,14 +369,14 @@ impl<'a> Generator<'a> {
             Scenario::Retell => ["call_started", "call_ended", "call_analyzed"]
                 .into_iter()
                 .map(|event| {
-                    let body = retell::testing::call_event(event, &format!("call_{id}"), "user_hangup");
+                    let body = retell::testing::call_event(event, &format!("call_{id}"), "user_hangup", now);
                     ("retell", retell::testing::signed(RETELL_API_KEY, "/webhooks/retell/call-events", &body, now))
                 })
                 .collect(),
             Scenario::CloudTalk => ["call.started", "call.answered", "call.ended"]
                 .into_iter()
                 .map(|event| {
-                    let body = cloudtalk::testing::call_event(event, numeric);
+                    let body = cloudtalk::testing::call_event(event, numeric, now);
                     ("cloudtalk", cloudtalk::testing::authorized(CLOUDTALK_TOKEN, "/webhooks/cloudtalk", &body))
                 })
                 .collect(),
