@@ -399,3 +399,51 @@ async fn the_dashboard_api_with_a_session() {
     let logout = post("/dashboard/logout").send().await.unwrap();
     assert!(logout.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
 }
+
+/// A recording URL with credentials in it: stored as sent, shown by no API response.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_in_a_recording_url_never_leave_the_api() {
+    let server = start(&[("WAVOIP_WEBHOOK_TOKEN", "wv"), ("CALLHOOK_ADMIN_TOKEN", ADMIN)]).await;
+    let body = serde_json::json!({
+        "type": "RECORD", "action": "UPDATE", "whatsapp_call_id": "creds-1", "record_status": "READY",
+        "record_url": "https://agent:hunter2@storage.wavoip.invalid/rec/creds-1",
+    });
+    let request = callhook::providers::wavoip::testing::with_token("wv", "/webhooks/wavoip", &body.to_string());
+    let mut stream =
+        reqwest::Client::new().get(format!("{}/api/stream", server.base)).bearer_auth(ADMIN).send().await.unwrap();
+    assert_eq!(send(&server.base, request).await.status(), 200);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let events = loop {
+        let (_, page) = admin_get(&server.base, "/api/events?provider=wavoip").await;
+        let events = page["events"].as_array().cloned().unwrap_or_default();
+        // The host is not allowed: the download is refused and recorded as failed.
+        if events.iter().any(|e| e["event_type"] == "callhook.recording.failed" && e["status"] == "processed") {
+            break events;
+        }
+        assert!(Instant::now() < deadline, "never failed: {page}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut shown = serde_json::to_string(&events).unwrap();
+    for event in &events {
+        let id = &event["id"];
+        for path in [format!("/api/events/{id}"), format!("/api/events/{id}/body")] {
+            let response =
+                reqwest::Client::new().get(format!("{}{path}", server.base)).bearer_auth(ADMIN).send().await.unwrap();
+            shown.push_str(&response.text().await.unwrap());
+        }
+    }
+    for path in ["/api/calls/wavoip/creds-1", "/api/timeline/creds-1"] {
+        shown.push_str(&admin_get(&server.base, path).await.1.to_string());
+    }
+    let chunk = tokio::time::timeout(Duration::from_secs(10), stream.chunk()).await.unwrap().unwrap().unwrap();
+    shown.push_str(&String::from_utf8_lossy(&chunk));
+    assert!(shown.contains("storage.wavoip.invalid/rec/creds-1"), "the URL is shown: {shown}");
+    assert!(shown.contains("[redacted]@storage.wavoip.invalid"), "{shown}");
+    assert!(!shown.contains("hunter2") && !shown.contains("agent:"), "credentials shown: {shown}");
+
+    // The log keeps the payload exactly as it arrived.
+    let store = callhook_sqlite::SqliteStore::open(server._dir.path().join("e2e.sqlite")).await.unwrap();
+    let id = callhook::storage::EventId(events.last().unwrap()["id"].as_i64().unwrap());
+    let stored = callhook::Storage::event(&store, id).await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&stored.delivery.body).contains("agent:hunter2@"));
+}

@@ -326,7 +326,8 @@ pub(super) async fn reprocess_matching(
     Ok(Json(Reprocessed { reprocessed, action_id: action_id.0 }))
 }
 
-/// The body of the event's delivery, byte for byte, as a download.
+/// The body of the event's delivery, byte for byte, as a download (but for credentials
+/// in URLs, which the API never shows).
 #[utoipa::path(get, path = "/api/events/{id}/body", params(("id" = i64, Path, description = "The event id")), responses(
     (status = 200, description = "The raw body", content_type = "application/octet-stream"),
     (status = 404, body = ApiError), (status = 401, body = ApiError)))]

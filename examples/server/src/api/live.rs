@@ -27,8 +27,9 @@ pub(super) async fn stream(
 ) -> Sse<impl tokio_stream::Stream<Item = Result<SseEvent, Infallible>>> {
     let updates = BroadcastStream::new(state.worker.subscribe()).filter_map(|update| {
         let update = update.ok()?;
-        let summary = EventSummary::from(&update.event);
-        Some(Ok(SseEvent::default().event("update").json_data(summary).unwrap_or_default()))
+        let summary = serde_json::to_string(&EventSummary::from(&update.event)).ok()?;
+        let summary = callhook::redact::url_credentials(&summary).into_owned();
+        Some(Ok(SseEvent::default().event("update").data(summary)))
     });
     Sse::new(updates).keep_alive(KeepAlive::default())
 }

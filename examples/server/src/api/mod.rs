@@ -8,9 +8,13 @@
 //!
 //! Requests authenticated by the session cookie that change something (`POST`) must also
 //! carry `X-Callhook-Csrf: 1`: a header another site's form or image cannot send.
+//!
+//! Credentials in URLs (`https://user:password@host/...`, as some providers put in
+//! recording URLs) are redacted from every response (see `redact`).
 
 mod events;
 mod live;
+mod redact;
 mod subjects;
 
 use axum::extract::{Request, State};
@@ -82,6 +86,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/stats", get(live::stats))
         .route("/api/stream", get(live::stream))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_admin))
+        .route_layer(axum::middleware::from_fn(redact::redact_credentials))
         .with_state(state);
     protected.route("/api/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
 }
