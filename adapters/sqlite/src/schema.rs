@@ -79,6 +79,15 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX events_by_subject ON events (subject, id);
     CREATE INDEX events_by_provider_status ON events (provider, status, id);
     ",
+    // 3: the row health checks rewrite, to prove a write commits and syncs.
+    "
+    CREATE TABLE heartbeat (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        beats INTEGER NOT NULL,
+        at INTEGER NOT NULL
+    );
+    INSERT INTO heartbeat (id, beats, at) VALUES (1, 0, 0);
+    ",
 ];
 
 /// The schema version this build writes.
