@@ -123,7 +123,7 @@ deleted() {
     rm "$WORK/callhook.sqlite"
     burst deleted-b 30
     echo "  /healthz: $(health)"
-    echo "  log: $(grep -c 'ERROR.*SQLite store: the database file was deleted' "$WORK/server.log") ERROR from the store (the transition), $(grep -c 'ERROR.*could not store the delivery' "$WORK/server.log") from the receiver (one per refused webhook)"
+    echo "  log: $(grep -c 'ERROR.*SQLite store: the database file was deleted or moved away' "$WORK/server.log") ERROR from the store (the transition), $(grep -c 'ERROR.*could not store the delivery' "$WORK/server.log") from the receiver (one per refused webhook)"
     stop
     rm -f "$WORK/callhook.sqlite-wal" "$WORK/callhook.sqlite-shm" "$WORK/acknowledged"
 }

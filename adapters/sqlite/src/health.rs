@@ -4,7 +4,8 @@
 //! | condition | noticed by | writes | `ping` | until |
 //! |---|---|---|---|---|
 //! | an fsync of the WAL failed | the sync thread | refused | fails | the store is reopened |
-//! | the database or WAL file deleted or replaced (its path no longer names the file written) | the sync thread, after each sync, before anyone is answered; `ping` | refused | fails | the file is restored and the store reopened |
+//! | the database or WAL file deleted, or replaced by a rename over it (the file written is unlinked) | the sync thread, after each sync, before anyone is answered; `ping` | refused | fails | the file is restored and the store reopened |
+//! | the database or WAL file moved away (its path no longer names the file written) | `ping`; the sync thread at most every 10 ms | refused | fails | the same |
 //! | a write failed in the storage itself: full (disk or [`Options::max_size`](crate::Options::max_size)), I/O error, read-only, corrupt | the failing write | that group fails | fails | a later group that wrote something commits and syncs (a webhook's, or `ping`'s heartbeat) |
 //! | the writer or sync thread on one group for longer than [`Options::stall_timeout`](crate::Options::stall_timeout) (a lock held elsewhere, a frozen disk) | each write, `ping` | fail at once, not queued | fails at once | the group ends |
 //! | less than [`Options::min_free_space`](crate::Options::min_free_space) free on the file system, or under `max_size` | `ping` | go on (until they fail as full) | fails | space is freed |
@@ -38,7 +39,7 @@ use crate::error::DbError;
 pub(crate) enum Refusal {
     #[error("an earlier fsync of the WAL failed: writes are refused until the store is reopened")]
     SyncFailed,
-    #[error("the {0} was deleted while open: writes refused; restore it and restart")]
+    #[error("the {0} was deleted or moved away while open: writes refused; restore it and restart")]
     Deleted(&'static str),
     #[error("the {0} was replaced by another file while open: writes refused; restore it and restart")]
     Replaced(&'static str),
@@ -144,15 +145,16 @@ impl Health {
         self.failing.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|failure| failure.reason.clone())
     }
 
-    /// Checks that the database file is still the one written; refuses writes for good
-    /// when it is not.
-    pub(crate) fn verify_db(&self) -> Result<(), Unhealthy> {
-        self.verify(&self.db)
+    /// Checks that the database file is still the one written (see [`Check`]); refuses
+    /// writes for good when it is not.
+    pub(crate) fn verify_db(&self, check: Check) -> Result<(), Unhealthy> {
+        self.verify(&self.db, check)
     }
 
-    /// Checks that `file` is still at its path; refuses writes for good when it is not.
-    pub(crate) fn verify(&self, file: &FileIdentity) -> Result<(), Unhealthy> {
-        file.check().inspect_err(|unhealthy| {
+    /// Checks that `file` is still at its path (see [`Check`]); refuses writes for good
+    /// when it is not.
+    pub(crate) fn verify(&self, file: &FileIdentity, check: Check) -> Result<(), Unhealthy> {
+        file.check(check).inspect_err(|unhealthy| {
             if let Unhealthy::Refused(refusal) = unhealthy {
                 self.refuse(refusal.clone());
             }
@@ -204,6 +206,22 @@ impl Drop for Timing<'_> {
     }
 }
 
+/// How thoroughly to check a [`FileIdentity`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Check {
+    /// Only that the open file still has a name (`fstat`, no path lookup): catches it
+    /// deleted, or replaced by a rename over it, which unlinks it. The sync thread's
+    /// check after every sync.
+    Linked,
+    /// Also that its path names it (`stat`): catches it moved away, or unlinked on a
+    /// file system that keeps open files linked (NFS renames them). `ping`'s check, and
+    /// the sync thread's at most every [`PATH_CHECK_EVERY`].
+    Path,
+}
+
+/// How often the sync thread also checks the files' paths (see [`Check::Path`]).
+pub(crate) const PATH_CHECK_EVERY: Duration = Duration::from_millis(10);
+
 /// A file held open, to tell whether its path still names it: a file deleted or
 /// replaced (renamed over) while SQLite writes it takes everything written since with
 /// it. Holding it keeps its inode from being reused, so identities never collide.
@@ -244,23 +262,31 @@ impl FileIdentity {
         &self.file
     }
 
-    /// One `stat` of the path (symbolic links followed), compared with the open file.
-    /// Without unix file identities, nothing to compare: always fine.
-    fn check(&self) -> Result<(), Unhealthy> {
+    /// Checks the open file is still linked (one `fstat`) and, for [`Check::Path`], that
+    /// its path names it (one `stat`, symbolic links followed). Without unix file
+    /// identities, nothing to compare: always fine.
+    fn check(&self, check: Check) -> Result<(), Unhealthy> {
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt;
+            let unverifiable = |error| Unhealthy::Unverifiable { file: self.what, error };
+            if check == Check::Linked && self.file.metadata().map_err(unverifiable)?.nlink() > 0 {
+                return Ok(());
+            }
             match std::fs::metadata(&self.path) {
                 Ok(metadata) if (metadata.dev(), metadata.ino()) == self.id => Ok(()),
                 Ok(_) => Err(Unhealthy::Refused(Refusal::Replaced(self.what))),
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                     Err(Unhealthy::Refused(Refusal::Deleted(self.what)))
                 }
-                Err(error) => Err(Unhealthy::Unverifiable { file: self.what, error }),
+                Err(error) => Err(unverifiable(error)),
             }
         }
         #[cfg(not(unix))]
-        Ok(())
+        {
+            let _ = check;
+            Ok(())
+        }
     }
 
     #[cfg(unix)]
@@ -337,7 +363,7 @@ impl SqliteStore {
         if let Some(unhealthy) = health.refusing() {
             return Err(unhealthy.into());
         }
-        health.verify_db()?;
+        health.verify_db(Check::Path)?;
         if let Some(available) = health.available_space()
             && available < minimum
         {

@@ -99,12 +99,12 @@ async fn a_deleted_database_file_refuses_writes_and_fails_ping() {
         assert_eq!(response.status(), 503, "write {n} after the deletion");
     }
     let error = ping_error(&store).await;
-    assert!(error.contains("database file was deleted while open"), "{error}");
+    assert!(error.contains("database file was deleted or moved away while open"), "{error}");
     println!("deleted: 5 of 5 webhooks 503; ping: {error}");
     // One ERROR naming the file, however many writes were refused.
     let logs = logged(store.path());
     assert_eq!(logs.len(), 1, "{logs:#?}");
-    assert!(logs[0].contains("ERROR") && logs[0].contains("deleted while open"), "{logs:#?}");
+    assert!(logs[0].contains("ERROR") && logs[0].contains("deleted or moved away while open"), "{logs:#?}");
     let append = store.append(delivery("direct"), vec![]).await.unwrap_err().to_string();
     assert!(append.contains("deleted"), "{append}");
 }
@@ -129,6 +129,23 @@ async fn a_replaced_database_file_refuses_writes_and_fails_ping() {
     assert_eq!(receiver.handle(webhook("wamid.later", 0)).await.status(), 503);
 }
 
+/// Moved away, the file keeps its name elsewhere (writes would still reach it), but the
+/// path no longer finds it: the next start would open an empty store there. `ping`
+/// checks the path every time; the sync thread at most every 10 ms.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_database_file_moved_away_fails_ping_then_refuses_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir, options()).await;
+    let receiver = receiver(&store, Duration::from_secs(30));
+    assert_eq!(receiver.handle(webhook("wamid.before", 0)).await.status(), 200);
+
+    std::fs::rename(store.path(), dir.path().join("moved.sqlite")).unwrap();
+    let error = ping_error(&store).await;
+    assert!(error.contains("database file was deleted or moved away while open"), "{error}");
+    assert_eq!(receiver.handle(webhook("wamid.after", 0)).await.status(), 503);
+}
+
 #[cfg(unix)]
 #[tokio::test]
 async fn a_deleted_wal_refuses_writes() {
@@ -142,7 +159,7 @@ async fn a_deleted_wal_refuses_writes() {
     std::fs::remove_file(&wal).unwrap();
     assert_eq!(receiver.handle(webhook("wamid.after", 0)).await.status(), 503);
     let error = ping_error(&store).await;
-    assert!(error.contains("WAL file was deleted while open"), "{error}");
+    assert!(error.contains("WAL file was deleted or moved away while open"), "{error}");
 }
 
 /// A real "full": the store capped with `max_size` and filled through the receiver until

@@ -448,6 +448,6 @@ async fn health_fails_while_storage_cannot_take_writes() {
     }
     let (status, reason) = get("/healthz").await;
     assert_eq!(status, 503, "{reason}");
-    assert!(reason.contains("database file was deleted while open"), "{reason}");
+    assert!(reason.contains("database file was deleted or moved away while open"), "{reason}");
     assert_eq!(get("/livez").await.0, 200);
 }
