@@ -19,11 +19,12 @@
 //! plain reads may see a commit a moment before its sync. A sync that fails poisons the
 //! writer: after `fsync` reports an error, what reached the disk is unknown, so every
 //! later write fails (and health checks with it) until the store is reopened. After each
-//! sync, before answering, the sync thread also checks that the database and WAL files
-//! written are still linked (one `fstat` each, off the writer's path), and at most every
-//! 10 ms that their paths still name them: a write into a deleted file, or one replaced
-//! by a rename, is never acknowledged, and refuses every later one (see the `health`
-//! module, which also keeps write failures and stalls).
+//! sync, before answering, the sync thread also checks that the database file written
+//! is still linked (one `fstat`, off the writer's path), and at most every 10 ms that
+//! the database's and the WAL's paths still name the files written: a write into a
+//! deleted database file, or one replaced by a rename, is never acknowledged, and such
+//! a store refuses every later write (see the `health` module, which also keeps write
+//! failures and stalls).
 //!
 //! Dedicated threads (rather than a pool of writers) because SQLite has one writer at a
 //! time anyway: they keep the async runtime free and never wait on SQLite's write lock.
@@ -85,8 +86,10 @@ impl Writer {
         let (committed, to_sync) = mpsc::channel::<Committed>();
         // Opened now if it exists (a wrong path then shows at the first write at the
         // latest, as a refused write, never as an unsynced acknowledgement).
-        let file = wal.as_ref().and_then(|wal| open_wal(wal).ok());
-        let syncer = Syncer { wal, file, paths_checked: None };
+        if let Some(file) = wal.as_ref().and_then(|wal| open_wal(wal).ok()) {
+            health.set_wal(file);
+        }
+        let syncer = Syncer { wal, paths_checked: None };
         let syncer_health = health.clone();
         thread::Builder::new()
             .name("callhook-sqlite-sync".into())
@@ -283,11 +286,10 @@ fn run_one(
 /// Makes commits durable: syncs the WAL file, checks that the files written are still
 /// the ones at their paths, then answers the commits' callers.
 struct Syncer {
-    /// `None`: the commits were synced by SQLite itself (no WAL).
-    wal: Option<PathBuf>,
-    /// The WAL file, opened at the start or else at the first sync (SQLite creates it
+    /// `None`: the commits were synced by SQLite itself (no WAL). The WAL file is kept
+    /// in [`Health`], opened at the start or else at the first sync (SQLite creates it
     /// with the first write).
-    file: Option<FileIdentity>,
+    wal: Option<PathBuf>,
     /// When the files' paths were last checked (see [`Check::Path`]).
     paths_checked: Option<Instant>,
 }
@@ -322,20 +324,11 @@ impl Syncer {
         if let Some(refusal) = health.refusal() {
             return Err(refusal.to_string());
         }
-        // Whether the files are still linked, after every sync; their paths less often:
-        // a path lookup per sync costs a few percent of group commit's throughput.
-        let check = match self.paths_checked {
-            Some(at) if at.elapsed() < PATH_CHECK_EVERY => Check::Linked,
-            _ => {
-                self.paths_checked = Some(Instant::now());
-                Check::Path
-            }
-        };
         if let Some(wal) = &self.wal {
-            let file = match &mut self.file {
+            let file = match health.wal() {
                 Some(file) => file,
                 None => match open_wal(wal) {
-                    Ok(file) => self.file.insert(file),
+                    Ok(file) => health.set_wal(file),
                     Err(error) => {
                         health.refuse(Refusal::SyncFailed);
                         return Err(format!("could not open {} to sync it: {error}", wal.display()));
@@ -346,9 +339,17 @@ impl Syncer {
                 health.refuse(Refusal::SyncFailed);
                 return Err(format!("fsync of {} failed: {error}", wal.display()));
             }
-            health.verify(file, check).map_err(|unhealthy| unhealthy.to_string())?;
         }
-        health.verify_db(check).map_err(|unhealthy| unhealthy.to_string())
+        // After the sync, before anyone is answered: the database file is still linked;
+        // and the paths, the WAL's included, at most every `PATH_CHECK_EVERY`.
+        let check = match self.paths_checked {
+            Some(at) if at.elapsed() < PATH_CHECK_EVERY => Check::Linked,
+            _ => {
+                self.paths_checked = Some(Instant::now());
+                Check::Path
+            }
+        };
+        health.verify_files(check).map_err(|unhealthy| unhealthy.to_string())
     }
 }
 

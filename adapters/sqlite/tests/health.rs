@@ -157,6 +157,9 @@ async fn a_deleted_wal_refuses_writes() {
     let mut wal = store.path().as_os_str().to_owned();
     wal.push("-wal");
     std::fs::remove_file(&wal).unwrap();
+    // The sync thread looks the WAL up at most every 10 ms (an fstat of a file being
+    // appended to costs more): past that, the next write's sync finds it gone.
+    tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(receiver.handle(webhook("wamid.after", 0)).await.status(), 503);
     let error = ping_error(&store).await;
     assert!(error.contains("WAL file was deleted or moved away while open"), "{error}");
