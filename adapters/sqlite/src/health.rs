@@ -23,8 +23,6 @@
 //! `min_free_space`; and a write failure seen since the last successful commit fails
 //! the probe that comes next even if its heartbeat then succeeds.
 
-use std::fs::File;
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -33,6 +31,7 @@ use rusqlite::{Connection, ErrorCode};
 
 use crate::SqliteStore;
 use crate::error::DbError;
+use crate::identity::{Check, FileIdentity};
 
 /// Why writes are refused for good.
 #[derive(Clone, Debug, thiserror::Error)]
@@ -50,8 +49,8 @@ pub(crate) enum Refusal {
 pub(crate) enum Unhealthy {
     #[error("{0}")]
     Refused(Refusal),
-    #[error("the {thread} has been on one transaction for {busy:.1?}, over the stall timeout of {timeout:?}")]
-    Stalled { thread: &'static str, busy: Duration, timeout: Duration },
+    #[error("the {what} for {busy:.1?}, over the stall timeout of {timeout:?}")]
+    Stalled { what: &'static str, busy: Duration, timeout: Duration },
     #[error("a write failed since the last successful commit: {0}")]
     WriteFailed(String),
     #[error("{available} bytes free on the database's file system, below the minimum of {minimum}")]
@@ -103,7 +102,7 @@ impl Health {
     /// Refuses writes for good (the first reason is kept); logged once.
     pub(crate) fn refuse(&self, refusal: Refusal) {
         if self.refused.set(refusal.clone()).is_ok() {
-            tracing::error!(path = %self.db.path.display(), "SQLite store: {refusal}");
+            tracing::error!(path = %self.db.path().display(), "SQLite store: {refusal}");
         }
     }
 
@@ -118,9 +117,13 @@ impl Health {
         if let Some(refusal) = self.refusal() {
             return Some(Unhealthy::Refused(refusal.clone()));
         }
-        [(&self.writer, "writer thread"), (&self.syncer, "sync thread")].into_iter().find_map(|(watch, thread)| {
+        let watches = [
+            (&self.writer, "writer thread has been on one transaction"),
+            (&self.syncer, "sync thread has been on one sync of the WAL"),
+        ];
+        watches.into_iter().find_map(|(watch, what)| {
             let busy = watch.busy_for()?;
-            (busy > self.stall_timeout).then_some(Unhealthy::Stalled { thread, busy, timeout: self.stall_timeout })
+            (busy > self.stall_timeout).then_some(Unhealthy::Stalled { what, busy, timeout: self.stall_timeout })
         })
     }
 
@@ -128,7 +131,7 @@ impl Health {
     pub(crate) fn failed(&self, group: u64, reason: String) {
         let mut failing = self.failing.lock().unwrap_or_else(|p| p.into_inner());
         if failing.is_none() {
-            tracing::error!(path = %self.db.path.display(), %reason, "SQLite store: writes are failing");
+            tracing::error!(path = %self.db.path().display(), %reason, "SQLite store: writes are failing");
         }
         *failing = Some(Failure { group, reason });
     }
@@ -139,7 +142,7 @@ impl Health {
         let mut failing = self.failing.lock().unwrap_or_else(|p| p.into_inner());
         if failing.as_ref().is_some_and(|failure| failure.group < group) {
             *failing = None;
-            tracing::warn!(path = %self.db.path.display(), "SQLite store: writes succeed again");
+            tracing::warn!(path = %self.db.path().display(), "SQLite store: writes succeed again");
         }
     }
 
@@ -222,110 +225,6 @@ pub(crate) struct Timing<'a>(&'a Stopwatch);
 impl Drop for Timing<'_> {
     fn drop(&mut self) {
         self.0.since.store(0, Ordering::Release);
-    }
-}
-
-/// How thoroughly to check the files (see [`Health::verify_files`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Check {
-    /// Only that the open database file still has a name (`fstat`, no path lookup):
-    /// catches it deleted, or replaced by a rename over it, which unlinks it. The sync
-    /// thread's check after every sync.
-    Linked,
-    /// That each file's path still names it (`stat`): catches them deleted, replaced,
-    /// moved away, or unlinked on a file system that keeps open files named (NFS
-    /// renames them). `ping`'s check, and the sync thread's at most every
-    /// [`PATH_CHECK_EVERY`].
-    Path,
-}
-
-/// How often the sync thread checks the files' paths, the WAL's included (see
-/// [`Check::Path`]): writes acknowledged within this long after the WAL is deleted may
-/// be lost with it (as is everything it held since the last checkpoint).
-pub(crate) const PATH_CHECK_EVERY: Duration = Duration::from_millis(10);
-
-/// A file held open, to tell whether its path still names it: a file deleted or
-/// replaced (renamed over) while SQLite writes it takes everything written since with
-/// it. Holding it keeps its inode from being reused, so identities never collide.
-#[derive(Debug)]
-pub(crate) struct FileIdentity {
-    what: &'static str,
-    path: PathBuf,
-    file: File,
-    #[cfg(unix)]
-    id: (u64, u64),
-}
-
-impl FileIdentity {
-    /// `file`, opened on `path`; `what` names it in messages ("database file").
-    pub(crate) fn new(what: &'static str, path: &Path, file: File) -> std::io::Result<Self> {
-        #[cfg(unix)]
-        let id = {
-            use std::os::unix::fs::MetadataExt;
-            let metadata = file.metadata()?;
-            (metadata.dev(), metadata.ino())
-        };
-        Ok(Self {
-            what,
-            path: path.to_path_buf(),
-            file,
-            #[cfg(unix)]
-            id,
-        })
-    }
-
-    /// The file, opened read-only.
-    pub(crate) fn open(what: &'static str, path: &Path) -> std::io::Result<Self> {
-        Self::new(what, path, File::open(path)?)
-    }
-
-    /// The open file.
-    pub(crate) fn file(&self) -> &File {
-        &self.file
-    }
-
-    /// Checks the open file is still linked (one `fstat`) and, for [`Check::Path`], that
-    /// its path names it (one `stat`, symbolic links followed). Without unix file
-    /// identities, nothing to compare: always fine.
-    fn check(&self, check: Check) -> Result<(), Unhealthy> {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            let unverifiable = |error| Unhealthy::Unverifiable { file: self.what, error };
-            if check == Check::Linked && self.file.metadata().map_err(unverifiable)?.nlink() > 0 {
-                return Ok(());
-            }
-            match std::fs::metadata(&self.path) {
-                Ok(metadata) if (metadata.dev(), metadata.ino()) == self.id => Ok(()),
-                Ok(_) => Err(Unhealthy::Refused(Refusal::Replaced(self.what))),
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                    Err(Unhealthy::Refused(Refusal::Deleted(self.what)))
-                }
-                Err(error) => Err(unverifiable(error)),
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = check;
-            Ok(())
-        }
-    }
-
-    #[cfg(unix)]
-    fn available_space(&self) -> Option<u64> {
-        match rustix::fs::fstatvfs(&self.file) {
-            Ok(stat) => Some(stat.f_bavail.saturating_mul(stat.f_frsize)),
-            Err(error) => {
-                // Some file systems cannot tell; that is no reason to call the store unhealthy.
-                tracing::debug!(%error, "could not measure the free space of the database's file system");
-                None
-            }
-        }
-    }
-
-    #[cfg(not(unix))]
-    fn available_space(&self) -> Option<u64> {
-        None
     }
 }
 

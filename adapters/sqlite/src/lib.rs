@@ -43,6 +43,7 @@
 mod codec;
 mod error;
 mod health;
+mod identity;
 mod scheduler;
 mod schema;
 mod storage;
@@ -57,7 +58,8 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::Notify;
 
 use crate::error::DbError;
-use crate::health::{FileIdentity, Health};
+use crate::health::Health;
+use crate::identity::FileIdentity;
 use crate::writer::{Grouping, Writer};
 
 /// How many writes share one transaction at most (the group-commit batch).

@@ -39,7 +39,8 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use crate::error::DbError;
-use crate::health::{Check, FileIdentity, Health, PATH_CHECK_EVERY, Refusal};
+use crate::health::{Health, Refusal};
+use crate::identity::{Check, FileIdentity, PATH_CHECK_EVERY};
 
 /// A caller's answer, released once the batch's commit is known to be durable (or failed).
 type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
