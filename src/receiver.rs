@@ -31,15 +31,17 @@
 //! | new events | the provider's reply (default `200 OK`, empty; Twilio: TwiML) | delivery + events |
 //! | only duplicates | the provider's reply, as for new events | delivery only |
 //! | storage failed | `503 Service Unavailable` | nothing acknowledged; the provider retries |
+//! | storage slower than the storage timeout (default 5 s, [`ReceiverBuilder::storage_timeout`]) | `503 Service Unavailable` | nothing acknowledged; the write may still commit, and the provider's retry is then stored as a duplicate (delivery only) |
 //!
-//! With a separate scheduler, a failure to schedule after a successful persist is
-//! logged, not reported to the provider: the event is durably pending and
-//! [`Worker::recover`](crate::Worker::recover) schedules it again.
+//! With a separate scheduler, a failure to schedule after a successful persist (or a
+//! schedule slower than the storage timeout) is logged, not reported to the provider:
+//! the event is durably pending and [`Worker::recover`](crate::Worker::recover)
+//! schedules it again.
 //!
 //! # Metrics
 //!
 //! `callhook_requests_total{provider, outcome}` with outcome `accepted`, `duplicate`,
-//! `unparsable`, `rejected` or `unavailable`; `callhook_rejected_total{provider, reason}`
+//! `unparsable`, `rejected` or `unavailable` (storage failed or timed out); `callhook_rejected_total{provider, reason}`
 //! (reasons from [`VerifyError::reason`], plus `too_large` and `method`);
 //! `callhook_events_received_total{provider}` and
 //! `callhook_events_duplicate_total{provider}`; `callhook_request_seconds{provider}`.
@@ -49,6 +51,8 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
@@ -70,6 +74,10 @@ pub use outcome::{Observer, RequestOutcome};
 
 /// The default body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// How long storing a delivery may take by default before the receiver answers `503`:
+/// 5 s, well under providers' own webhook timeouts (10–15 s), so the provider sees a
+/// clear `503` and retries rather than timing out itself.
+pub const DEFAULT_STORAGE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Receives webhook requests. Cheap to clone; clones share everything.
 ///
@@ -101,6 +109,7 @@ struct Inner {
     store: Option<Arc<dyn Store>>,
     clock: Arc<dyn Clock>,
     body_limit: usize,
+    storage_timeout: Duration,
     public_base_url: Option<String>,
     observers: Vec<Arc<dyn Observer>>,
 }
@@ -139,6 +148,7 @@ pub struct ReceiverBuilder {
     scheduler: Option<Arc<dyn Scheduler>>,
     clock: Option<Arc<dyn Clock>>,
     body_limit: Option<usize>,
+    storage_timeout: Option<Duration>,
     public_base_url: Option<String>,
     observers: Vec<Arc<dyn Observer>>,
 }
@@ -186,6 +196,30 @@ impl ReceiverBuilder {
         self
     }
 
+    /// How long storing a delivery (and, with a separate scheduler, scheduling each of its
+    /// events) may take before the receiver gives up on it (default
+    /// [`DEFAULT_STORAGE_TIMEOUT`]; `Duration::MAX` waits forever). A slower store answers
+    /// `503` like a failed one, so the provider retries instead of hanging on; the write
+    /// may still commit, and the retry is then stored as a duplicate. The timer needs
+    /// tokio's time driver, but only for a store that does not answer at once.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use callhook::{InProcessScheduler, MemoryStorage, Receiver};
+    /// let receiver = Receiver::builder()
+    ///     .storage(Arc::new(MemoryStorage::new()))
+    ///     .scheduler(Arc::new(InProcessScheduler::new()))
+    ///     .storage_timeout(Duration::from_secs(2))
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = receiver;
+    /// ```
+    pub fn storage_timeout(mut self, timeout: Duration) -> Self {
+        self.storage_timeout = Some(timeout);
+        self
+    }
+
     /// The scheme and authority providers call, e.g. `https://crm.example.com`, for
     /// schemes that sign the URL (Twilio). Behind a proxy the service sees another
     /// host; the signed one must be configured, never guessed from `Host`.
@@ -228,6 +262,7 @@ impl ReceiverBuilder {
                 scheduler,
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 body_limit: self.body_limit.unwrap_or(DEFAULT_BODY_LIMIT),
+                storage_timeout: self.storage_timeout.unwrap_or(DEFAULT_STORAGE_TIMEOUT),
                 public_base_url: self.public_base_url.map(|url| url.trim_end_matches('/').to_owned()),
                 observers: self.observers,
             }),
@@ -346,14 +381,25 @@ impl Receiver {
             }
         };
 
-        let appended = match &inner.store {
-            Some(store) => store.append_and_schedule(delivery, events).await,
-            None => inner.storage.append(delivery, events).await,
+        let appending = async {
+            match &inner.store {
+                Some(store) => store.append_and_schedule(delivery, events).await,
+                None => inner.storage.append(delivery, events).await,
+            }
         };
-        let outcome = match appended {
-            Ok(outcome) => outcome,
-            Err(error) => {
+        let outcome = match within(inner.storage_timeout, appending).await {
+            Some(Ok(outcome)) => outcome,
+            Some(Err(error)) => {
                 tracing::error!(%error, "could not store the delivery; answering 503 so the provider retries");
+                self.report(provider_id, &label, RequestOutcome::Unavailable);
+                return text_response(StatusCode::SERVICE_UNAVAILABLE, "storage unavailable");
+            }
+            None => {
+                tracing::error!(
+                    timeout = ?inner.storage_timeout,
+                    "storing the delivery took longer than the storage timeout; answering 503 so the provider \
+                     retries (if the write still commits, the retry is stored as a duplicate)"
+                );
                 self.report(provider_id, &label, RequestOutcome::Unavailable);
                 return text_response(StatusCode::SERVICE_UNAVAILABLE, "storage unavailable");
             }
@@ -364,11 +410,20 @@ impl Receiver {
             if let Appended::Inserted(id) = appended {
                 inserted += 1;
                 // The placeholder of an unparsable body waits for an explicit reprocess.
-                if inner.store.is_none()
-                    && parsed.is_ok()
-                    && let Err(error) = inner.scheduler.schedule(NewJob::process_event(*id, received_at)).await
-                {
-                    tracing::error!(%error, event_id = %id, "stored but not scheduled; Worker::recover will schedule it");
+                if inner.store.is_none() && parsed.is_ok() {
+                    let scheduled = within(
+                        inner.storage_timeout,
+                        inner.scheduler.schedule(NewJob::process_event(*id, received_at)),
+                    );
+                    match scheduled.await {
+                        Some(Ok(_)) => {}
+                        Some(Err(error)) => tracing::error!(
+                            %error, event_id = %id, "stored but not scheduled; Worker::recover will schedule it"
+                        ),
+                        None => tracing::error!(
+                            event_id = %id, "stored but not scheduled within the storage timeout; Worker::recover will schedule it"
+                        ),
+                    }
                 }
             }
         }
@@ -458,6 +513,17 @@ pub fn adapter_uri(headers: &http::HeaderMap, uri: &http::Uri, trust_forwarded_h
         })
         .flatten();
     forwarded.unwrap_or_else(|| path_and_query.parse().unwrap_or_else(|_| http::Uri::from_static("/")))
+}
+
+/// `future`'s output, or `None` if it takes longer than `limit`. A future ready at once
+/// (an in-memory store) needs no timer, so runtimes without tokio's time driver keep
+/// working with such stores.
+async fn within<F: Future>(limit: Duration, future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    if let Poll::Ready(output) = std::future::poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx))).await {
+        return Some(output);
+    }
+    tokio::time::timeout(limit, future).await.ok()
 }
 
 /// Whether the declared or actual body size exceeds the limit.

@@ -806,7 +806,11 @@ pub trait Storage: Send + Sync + 'static {
         message_id: &str,
     ) -> Result<Option<MessageState>, StorageError>;
 
-    /// Checks the backend is reachable (for health checks).
+    /// Whether the backend can durably accept writes now, for health checks (a load
+    /// balancer's readiness probe): at the least, that it is reachable. Fail it while
+    /// appends would fail or hang (`callhook-sqlite` also checks free space, failing
+    /// writes, stalls and that its file is still in place), and keep it quick: callers
+    /// bound it with a timeout.
     async fn ping(&self) -> Result<(), StorageError>;
 
     /// This storage as a [`Store`](crate::store::Store), when it also keeps the job

@@ -234,6 +234,44 @@ async fn storage_failure_is_503_and_nothing_is_acknowledged() {
     assert_eq!(all_events(&storage.inner).await.len(), 1);
 }
 
+/// A write slower than the storage timeout is answered 503 (outcome `unavailable`); it
+/// commits later all the same, and the provider's retry is then a duplicate: one event.
+#[tokio::test(start_paused = true)]
+async fn a_write_slower_than_the_storage_timeout_is_503_and_its_retry_a_duplicate() {
+    let storage = Arc::new(SlowStorage::closed());
+    let outcomes = Arc::new(Mutex::new(Vec::new()));
+    let seen = outcomes.clone();
+    let receiver = Receiver::builder()
+        .storage(storage.clone())
+        .scheduler(Arc::new(InProcessScheduler::new()))
+        .mount(PATH, TestProvider::new())
+        .storage_timeout(Duration::from_secs(2))
+        .observer(move |_: &callhook::event::ProviderId, outcome: &RequestOutcome| {
+            seen.lock().unwrap().push(*outcome);
+        })
+        .build()
+        .unwrap();
+    let body = body(&[("e1", "c1", "ringing")]);
+
+    // The paused clock runs the 2 s out as soon as nothing else can happen.
+    let response = receiver.handle(signed(body.clone())).await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.body().as_ref(), b"storage unavailable");
+    assert!(all_events(&*storage.inner).await.is_empty(), "not committed yet");
+
+    // The write commits after its caller gave up.
+    storage.open();
+    while all_events(&*storage.inner).await.is_empty() {
+        tokio::task::yield_now().await;
+    }
+    // The provider's retry is acknowledged as a duplicate of it.
+    assert_eq!(receiver.handle(signed(body)).await.status(), 200);
+    assert_eq!(all_events(&*storage.inner).await.len(), 1, "one event");
+    let outcomes = outcomes.lock().unwrap().clone();
+    assert_eq!(outcomes, [RequestOutcome::Unavailable, RequestOutcome::Accepted { inserted: 0, duplicates: 1 }]);
+    assert_eq!(outcomes[0].label(), "unavailable");
+}
+
 #[tokio::test(start_paused = true)]
 async fn handler_failing_twice_then_succeeding_is_processed_after_three_attempts() {
     let s = setup();

@@ -185,3 +185,64 @@ impl Storage for SwitchableStorage {
         self.check()
     }
 }
+
+/// A storage whose appends wait behind a gate and then commit on their own, even when
+/// the caller has stopped waiting: a database that received the write but is slow to
+/// commit it (a lock held elsewhere, a frozen disk).
+pub struct SlowStorage {
+    pub inner: Arc<MemoryStorage>,
+    gate: Arc<tokio::sync::Semaphore>,
+}
+
+impl SlowStorage {
+    /// Closed: appends wait until [`SlowStorage::open`].
+    pub fn closed() -> Self {
+        Self { inner: Arc::new(MemoryStorage::new()), gate: Arc::new(tokio::sync::Semaphore::new(0)) }
+    }
+
+    /// Lets every waiting and later append through.
+    pub fn open(&self) {
+        self.gate.add_permits(tokio::sync::Semaphore::MAX_PERMITS);
+    }
+}
+
+#[async_trait]
+impl Storage for SlowStorage {
+    async fn append(&self, delivery: NewDelivery, events: Vec<NewEvent>) -> Result<AppendOutcome, StorageError> {
+        let (inner, gate) = (self.inner.clone(), self.gate.clone());
+        // The write runs to its end on its own task, whether or not its caller waits.
+        let write = tokio::spawn(async move {
+            let _open = gate.acquire().await.expect("the gate is never closed");
+            inner.append(delivery, events).await
+        });
+        write.await.expect("the write does not panic")
+    }
+    async fn append_to_delivery(
+        &self,
+        delivery: DeliveryId,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<Appended>, StorageError> {
+        self.inner.append_to_delivery(delivery, events).await
+    }
+    async fn event(&self, id: EventId) -> Result<Option<EventDetail>, StorageError> {
+        self.inner.event(id).await
+    }
+    async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StorageError> {
+        self.inner.list_events(filter).await
+    }
+    async fn record_attempt(&self, id: EventId, report: AttemptReport) -> Result<EventRecord, StorageError> {
+        self.inner.record_attempt(id, report).await
+    }
+    async fn reprocess(&self, id: EventId, at: OffsetDateTime) -> Result<EventRecord, StorageError> {
+        self.inner.reprocess(id, at).await
+    }
+    async fn call_state(&self, provider: &ProviderId, call_id: &str) -> Result<Option<CallState>, StorageError> {
+        self.inner.call_state(provider, call_id).await
+    }
+    async fn message_state(&self, provider: &ProviderId, id: &str) -> Result<Option<MessageState>, StorageError> {
+        self.inner.message_state(provider, id).await
+    }
+    async fn ping(&self) -> Result<(), StorageError> {
+        Ok(())
+    }
+}

@@ -4,6 +4,8 @@
 use callhook::scheduler::{JobId, SchedulerError};
 use callhook::storage::{EventId, StorageError};
 
+use crate::health::{Unhealthy, storage_fault};
+
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum DbError {
     #[error("sqlite: {0}")]
@@ -20,6 +22,19 @@ pub(crate) enum DbError {
     LeaseLost(JobId),
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// Refused before running (see the `health` module), or a failed health check.
+    #[error(transparent)]
+    Unhealthy(#[from] Unhealthy),
+}
+
+impl DbError {
+    /// The reason, when this is a failure of the storage itself (see [`storage_fault`]).
+    pub(crate) fn storage_fault(&self) -> Option<String> {
+        match self {
+            DbError::Sqlite(error) => storage_fault(error),
+            _ => None,
+        }
+    }
 }
 
 impl From<DbError> for StorageError {

@@ -14,6 +14,14 @@
 //! `Arc` as storage and scheduler). Reads run on a small pool of read connections in
 //! tokio's blocking pool, concurrently with writes.
 //!
+//! [`ping`](callhook::Storage::ping) (a health endpoint's check) says whether the store
+//! can durably accept writes now, and writes fail (a webhook gets `503`) rather than
+//! pretend: a failed fsync or the database file deleted or replaced while open refuses
+//! writes until a restart; a full store or an I/O error fails `ping` until a write
+//! succeeds again (`ping` writes a heartbeat row, so a probe can tell); a writer stuck
+//! longer than [`Options::stall_timeout`] fails `ping` and new writes at once; and
+//! `ping` fails below [`Options::min_free_space`]. [`Options::max_size`] caps the file.
+//!
 //! Several processes may open the same file (SQLite serializes their writers), but for
 //! receivers on several machines use `callhook-postgres`. Nothing is ever deleted from
 //! the event log; finished jobs are removed from the queue (the log keeps their story).
@@ -34,6 +42,8 @@
 
 mod codec;
 mod error;
+mod health;
+mod identity;
 mod scheduler;
 mod schema;
 mod storage;
@@ -48,6 +58,8 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::Notify;
 
 use crate::error::DbError;
+use crate::health::Health;
+use crate::identity::FileIdentity;
 use crate::writer::{Grouping, Writer};
 
 /// How many writes share one transaction at most (the group-commit batch).
@@ -58,6 +70,12 @@ const WRITER_CACHE_KIB: i64 = 64 * 1024;
 pub const DEFAULT_COMMIT_LINGER: Duration = Duration::from_micros(200);
 /// How long a transaction stays open at most (see [`Options::commit_max_wait`]).
 pub const DEFAULT_COMMIT_MAX_WAIT: Duration = Duration::from_millis(2);
+/// How long the writer may work on one transaction before the store counts as stalled
+/// (see [`Options::stall_timeout`]): 5 s.
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(5);
+/// The free space below which [`ping`](callhook::Storage::ping) fails (see
+/// [`Options::min_free_space`]): 64 MiB.
+pub const DEFAULT_MIN_FREE_SPACE: u64 = 64 * 1024 * 1024;
 
 /// Why a store could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +92,14 @@ pub enum OpenError {
     /// The writer thread could not be started.
     #[error("could not start the writer thread: {0}")]
     Thread(#[from] std::io::Error),
+    /// The database file could not be opened to watch it (see [`Storage::ping`](callhook::Storage::ping)).
+    #[error("could not open {path} to watch it: {source}")]
+    Watch {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// Options for [`SqliteStore::open_with`].
@@ -94,6 +120,22 @@ pub struct Options {
     pub commit_max_wait: Duration,
     /// How long a connection waits for another process's write lock (default 5 s).
     pub busy_timeout: Duration,
+    /// How long the writer thread may work on one transaction (waiting for the write
+    /// lock included), or the sync thread on one sync, before the store counts as
+    /// stalled (default [`DEFAULT_STALL_TIMEOUT`]): then `ping` fails at once and new
+    /// writes fail at once instead of queueing behind it, until it ends. Also bounds
+    /// `ping`'s heartbeat write.
+    pub stall_timeout: Duration,
+    /// `ping` fails when less than this many bytes are free for the database to grow
+    /// into, on its file system or under [`Options::max_size`] (default
+    /// [`DEFAULT_MIN_FREE_SPACE`]; `0` turns the check off). Keep it well above the
+    /// largest delivery (the receiver's body limit, 1 MiB by default), so the instance
+    /// is reported before writes fail.
+    pub min_free_space: u64,
+    /// The most bytes the database file may hold (SQLite's `max_page_count`; default
+    /// `None`: no cap beyond SQLite's own). Writes that would grow it further fail as
+    /// full (a webhook then gets `503`); see [`SqliteStore::set_max_size`].
+    pub max_size: Option<u64>,
 }
 
 impl Default for Options {
@@ -103,6 +145,9 @@ impl Default for Options {
             commit_linger: DEFAULT_COMMIT_LINGER,
             commit_max_wait: DEFAULT_COMMIT_MAX_WAIT,
             busy_timeout: Duration::from_secs(5),
+            stall_timeout: DEFAULT_STALL_TIMEOUT,
+            min_free_space: DEFAULT_MIN_FREE_SPACE,
+            max_size: None,
         }
     }
 }
@@ -127,6 +172,40 @@ impl Options {
         self.commit_max_wait = max_wait;
         self
     }
+
+    /// Sets [`Options::stall_timeout`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let options = callhook_sqlite::Options::default().stall_timeout(Duration::from_secs(2));
+    /// assert_eq!(options.stall_timeout, Duration::from_secs(2));
+    /// ```
+    pub fn stall_timeout(mut self, timeout: Duration) -> Self {
+        self.stall_timeout = timeout;
+        self
+    }
+
+    /// Sets [`Options::min_free_space`], in bytes.
+    ///
+    /// ```
+    /// let options = callhook_sqlite::Options::default().min_free_space(1 << 30); // 1 GiB
+    /// assert_eq!(options.min_free_space, 1 << 30);
+    /// ```
+    pub fn min_free_space(mut self, bytes: u64) -> Self {
+        self.min_free_space = bytes;
+        self
+    }
+
+    /// Sets [`Options::max_size`], in bytes.
+    ///
+    /// ```
+    /// let options = callhook_sqlite::Options::default().max_size(Some(10 << 30)); // 10 GiB
+    /// assert_eq!(options.max_size, Some(10 << 30));
+    /// ```
+    pub fn max_size(mut self, bytes: Option<u64>) -> Self {
+        self.max_size = bytes;
+        self
+    }
 }
 
 /// The event log and job queue in one SQLite file; implements
@@ -142,6 +221,9 @@ struct Inner {
     path: PathBuf,
     options: Options,
     writer: Writer,
+    health: Arc<Health>,
+    /// SQLite's own `max_page_count`, for a store without a size cap.
+    unlimited_pages: u64,
     readers: Mutex<Vec<Connection>>,
     wake: Notify,
 }
@@ -158,17 +240,20 @@ impl SqliteStore {
         let opened = {
             let path = path.clone();
             let options = options.clone();
-            tokio::task::spawn_blocking(move || -> Result<(Connection, Option<PathBuf>), rusqlite::Error> {
+            tokio::task::spawn_blocking(move || -> Result<Opened, rusqlite::Error> {
                 let mut conn = connect(&path, &options)?;
                 schema::migrate(&mut conn)?;
                 // The writer touches index pages all over the file (dedupe keys, call
                 // ids): a larger cache than the default 2 MiB keeps them in memory.
                 conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
+                let unlimited_pages = conn.pragma_query_value(None, "max_page_count", |row| row.get::<_, i64>(0))?;
+                let unlimited_pages = u64::try_from(unlimited_pages).unwrap_or(u64::MAX);
+                health::set_max_pages(&conn, options.max_size, unlimited_pages)?;
                 let mode: String = conn.query_row("PRAGMA journal_mode", [], |row| row.get(0))?;
                 if !mode.eq_ignore_ascii_case("wal") {
                     // No WAL (a file system without shared memory, say): commits stay
                     // synchronous=FULL and the sync thread has nothing to add.
-                    return Ok((conn, None));
+                    return Ok(Opened { conn, wal: None, unlimited_pages });
                 }
                 // The writer's commits skip the fsync: the sync thread does it before
                 // any of them is acknowledged (see the `writer` module). The WAL sits
@@ -181,23 +266,58 @@ impl SqliteStore {
                 };
                 let mut wal = opened.into_os_string();
                 wal.push("-wal");
-                Ok((conn, Some(wal.into())))
+                Ok(Opened { conn, wal: Some(wal.into()), unlimited_pages })
             })
             .await
             .expect("opening does not panic")
         };
-        let (conn, wal) = opened.map_err(|source| OpenError::Sqlite { path: path.clone(), source })?;
+        let Opened { conn, wal, unlimited_pages } =
+            opened.map_err(|source| OpenError::Sqlite { path: path.clone(), source })?;
+        // Opened after SQLite did: the file it writes, whose path `ping` and every sync
+        // check still names it.
+        let db = FileIdentity::open("database file", &path)
+            .map_err(|source| OpenError::Watch { path: path.clone(), source })?;
+        let health = Arc::new(Health::new(db, options.stall_timeout));
         let grouping =
             Grouping { max_batch: options.max_batch, linger: options.commit_linger, max_wait: options.commit_max_wait };
-        let writer = Writer::start(conn, wal, grouping)?;
+        let writer = Writer::start(conn, wal, grouping, health.clone())?;
         Ok(Self {
-            inner: Arc::new(Inner { path, options, writer, readers: Mutex::new(Vec::new()), wake: Notify::new() }),
+            inner: Arc::new(Inner {
+                path,
+                options,
+                writer,
+                health,
+                unlimited_pages,
+                readers: Mutex::new(Vec::new()),
+                wake: Notify::new(),
+            }),
         })
     }
 
     /// The file this store lives in.
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// Caps the database at `max_size` bytes (`None`: no cap beyond SQLite's own), as
+    /// [`Options::max_size`](crate::Options::max_size) does at open; a cap below the
+    /// current size holds the file at its current size. Writes the heartbeat in the same
+    /// transaction, so a store that was failing as full is healthy again once this
+    /// commits.
+    ///
+    /// ```no_run
+    /// # async fn run(store: callhook_sqlite::SqliteStore) -> Result<(), callhook::storage::StorageError> {
+    /// store.set_max_size(Some(8 << 30)).await?; // 8 GiB
+    /// # Ok(()) }
+    /// ```
+    pub async fn set_max_size(&self, max_size: Option<u64>) -> Result<(), callhook::storage::StorageError> {
+        let unlimited = self.inner.unlimited_pages;
+        Ok(self
+            .write(move |conn| {
+                health::set_max_pages(conn, max_size, unlimited)?;
+                health::heartbeat(conn).map(drop)
+            })
+            .await?)
     }
 
     /// Runs a write on the writer thread, committed before it returns.
@@ -229,6 +349,13 @@ impl SqliteStore {
         .await
         .map_err(|e| DbError::Reader(e.to_string()))?
     }
+}
+
+/// What opening gives the writer: its connection, its WAL, SQLite's own page limit.
+struct Opened {
+    conn: Connection,
+    wal: Option<PathBuf>,
+    unlimited_pages: u64,
 }
 
 fn connect(path: &Path, options: &Options) -> rusqlite::Result<Connection> {

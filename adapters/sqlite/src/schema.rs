@@ -86,6 +86,15 @@ const MIGRATIONS: &[&str] = &[
     DROP INDEX jobs_by_visible_at;
     CREATE INDEX jobs_by_queue ON jobs (queue, visible_at, id);
     ",
+    // 4: the row health checks rewrite, to prove a write commits and syncs.
+    "
+    CREATE TABLE heartbeat (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        beats INTEGER NOT NULL,
+        at INTEGER NOT NULL
+    );
+    INSERT INTO heartbeat (id, beats, at) VALUES (1, 0, 0);
+    ",
 ];
 
 /// The schema version this build writes.

@@ -378,12 +378,11 @@ impl Storage for SqliteStore {
         Ok(self.read(move |conn| load_state(conn, "message_states", "message_id", &provider, &message_id)).await?)
     }
 
+    /// Whether storage can durably accept writes now: not refused (a failed fsync, the
+    /// file deleted or replaced), not stalled, enough free space, and a heartbeat write
+    /// commits and syncs within the stall timeout (the `health` module has the table).
     async fn ping(&self) -> Result<(), StorageError> {
-        // Reads would still work, but a store that refuses writes is not healthy.
-        if let Some(why) = self.inner.writer.refusal() {
-            return Err(DbError::Commit(why.to_owned()).into());
-        }
-        Ok(self.read(|conn| Ok(conn.query_row("SELECT 1", [], |_| Ok(()))?)).await?)
+        Ok(self.check_health().await?)
     }
 
     fn as_store(self: Arc<Self>) -> Option<Arc<dyn Store>> {

@@ -18,14 +18,19 @@
 //! processing attempt) is therefore only answered once what it read is durable too;
 //! plain reads may see a commit a moment before its sync. A sync that fails poisons the
 //! writer: after `fsync` reports an error, what reached the disk is unknown, so every
-//! later write fails (and health checks with it) until the store is reopened.
+//! later write fails (and health checks with it) until the store is reopened. After each
+//! sync, before answering, the sync thread also checks that the database file written
+//! is still linked (one `fstat`, off the writer's path), and at most every 10 ms that
+//! the database's and the WAL's paths still name the files written: a write into a
+//! deleted database file, or one replaced by a rename, is never acknowledged, and such
+//! a store refuses every later write (see the `health` module, which also keeps write
+//! failures and stalls).
 //!
 //! Dedicated threads (rather than a pool of writers) because SQLite has one writer at a
 //! time anyway: they keep the async runtime free and never wait on SQLite's write lock.
 
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -34,60 +39,98 @@ use rusqlite::Connection;
 use tokio::sync::oneshot;
 
 use crate::error::DbError;
+use crate::health::{Health, Refusal};
+use crate::identity::{Check, FileIdentity, PATH_CHECK_EVERY};
 
 /// A caller's answer, released once the batch's commit is known to be durable (or failed).
 type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
 /// One write, run on the writer thread inside the open transaction (or, given `None`,
-/// not run because the transaction could not start); says whether it succeeded.
-type Work = Box<dyn FnOnce(Option<&Connection>) -> (bool, Completion) + Send>;
+/// not run because the transaction could not start); says how it went.
+type Work = Box<dyn FnOnce(Option<&Connection>) -> (Ran, Completion) + Send>;
+
+/// How one write went.
+enum Ran {
+    Ok,
+    /// It failed; `fault` is the reason when the storage itself failed (disk full, I/O).
+    Failed {
+        fault: Option<String>,
+    },
+}
+
+/// A committed group, handed to the sync thread.
+struct Committed {
+    /// The group's number (groups are numbered in commit order).
+    group: u64,
+    /// Whether it changed any row (then its sync proves the storage takes writes).
+    wrote: bool,
+    completions: Vec<Completion>,
+}
 
 /// The handle to the writer thread; dropping every clone stops it.
 #[derive(Clone, Debug)]
 pub(crate) struct Writer {
     sender: mpsc::Sender<Work>,
-    poisoned: Arc<AtomicBool>,
+    health: Arc<Health>,
 }
 
 impl Writer {
     /// Starts the writer thread on `conn` (whose WAL file is `wal`; `None` when its
     /// commits are synchronous themselves), grouping writes into transactions as
-    /// `grouping` says, and the sync thread behind it.
-    pub(crate) fn start(conn: Connection, wal: Option<PathBuf>, grouping: Grouping) -> std::io::Result<Self> {
+    /// `grouping` says, and the sync thread behind it; both report to `health`.
+    pub(crate) fn start(
+        conn: Connection,
+        wal: Option<PathBuf>,
+        grouping: Grouping,
+        health: Arc<Health>,
+    ) -> std::io::Result<Self> {
         let (sender, receiver) = mpsc::channel::<Work>();
-        let (committed, to_sync) = mpsc::channel::<Vec<Completion>>();
-        let poisoned = Arc::new(AtomicBool::new(false));
+        let (committed, to_sync) = mpsc::channel::<Committed>();
         // Opened now if it exists (a wrong path then shows at the first write at the
         // latest, as a refused write, never as an unsynced acknowledgement).
-        let file = wal.as_ref().and_then(|wal| OpenOptions::new().write(true).open(wal).ok());
-        let syncer = Syncer { wal, file, poisoned: poisoned.clone() };
-        thread::Builder::new().name("callhook-sqlite-sync".into()).spawn(move || syncer.run(to_sync))?;
-        let writer_poisoned = poisoned.clone();
+        if let Some(file) = wal.as_ref().and_then(|wal| open_wal(wal).ok()) {
+            health.set_wal(file);
+        }
+        let syncer = Syncer { wal, paths_checked: None };
+        let syncer_health = health.clone();
+        thread::Builder::new()
+            .name("callhook-sqlite-sync".into())
+            .spawn(move || syncer.run(to_sync, &syncer_health))?;
+        let writer_health = health.clone();
         thread::Builder::new()
             .name("callhook-sqlite-writer".into())
-            .spawn(move || run(conn, receiver, grouping, committed, writer_poisoned))?;
-        Ok(Self { sender, poisoned })
+            .spawn(move || run(conn, receiver, grouping, committed, &writer_health))?;
+        Ok(Self { sender, health })
     }
 
-    /// Why writes are refused for good (a WAL sync failed), if they are.
-    pub(crate) fn refusal(&self) -> Option<&'static str> {
-        self.poisoned.load(Ordering::Acquire).then_some(POISONED)
-    }
-
-    /// Runs `op` in the next batch and waits for its commit.
+    /// Runs `op` in the next batch and waits for its commit; fails at once, without
+    /// queueing, while writes are refused or a thread is stuck (see the `health` module).
     pub(crate) async fn write<T, F>(&self, op: F) -> Result<T, DbError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, DbError> + Send + 'static,
     {
+        if let Some(unhealthy) = self.health.refusing() {
+            return Err(unhealthy.into());
+        }
         let (reply, answer) = oneshot::channel();
         let work: Work = Box::new(move |conn| {
-            // Without a connection the completion carries the BEGIN error instead.
+            let ran_it = conn.is_some();
             let result = conn.map_or(Err(DbError::WriterStopped), op);
-            let ok = result.is_ok();
+            let ran = match &result {
+                Ok(_) => Ran::Ok,
+                Err(error) => Ran::Failed { fault: error.storage_fault() },
+            };
             let completion: Completion = Box::new(move |commit| {
-                let _ = reply.send(commit.map_err(DbError::Commit).and(result));
+                // A write's own error says more than the rollback it caused; without a
+                // connection, the BEGIN error is all there is.
+                let answer = match (result, commit) {
+                    (Err(error), _) if ran_it => Err(error),
+                    (_, Err(why)) => Err(DbError::Commit(why)),
+                    (result, Ok(())) => result,
+                };
+                let _ = reply.send(answer);
             });
-            (ok, completion)
+            (ran, completion)
         });
         self.sender.send(work).map_err(|_| DbError::WriterStopped)?;
         answer.await.map_err(|_| DbError::WriterStopped)?
@@ -109,17 +152,25 @@ fn run(
     conn: Connection,
     receiver: mpsc::Receiver<Work>,
     grouping: Grouping,
-    committed: mpsc::Sender<Vec<Completion>>,
-    poisoned: Arc<AtomicBool>,
+    committed: mpsc::Sender<Committed>,
+    health: &Health,
 ) {
     // Whether the last transaction had company: lingering only pays when writes arrive
     // together; a lone caller writing one thing after another would only be slowed.
     let mut crowded = false;
+    let mut group = 0u64;
     while let Ok(first) = receiver.recv() {
-        let began = if poisoned.load(Ordering::Acquire) {
-            Err(POISONED.to_owned())
-        } else {
-            statement(&conn, "BEGIN IMMEDIATE").map_err(|error| error.to_string())
+        // Timed from here: waiting for another process's write lock counts as a stall.
+        let _busy = health.writer.time();
+        group += 1;
+        let began = match health.refusal() {
+            Some(refusal) => Err(refusal.to_string()),
+            None => statement(&conn, "BEGIN IMMEDIATE").map_err(|error| {
+                if let Some(fault) = crate::health::storage_fault(&error) {
+                    health.failed(group, fault);
+                }
+                error.to_string()
+            }),
         };
         if let Err(message) = began {
             if !conn.is_autocommit() {
@@ -134,8 +185,9 @@ fn run(
             continue;
         }
         let opened = Instant::now();
+        let changes = conn.total_changes();
         let mut completions = Vec::new();
-        let mut spoiled = run_one(&conn, first, &mut completions);
+        let mut spoiled = run_one(&conn, first, &mut completions, health, group);
         // Under load, writes arrive while this one runs: they join the transaction until
         // none comes for `linger`, so that one commit, one fsync and one copy of each
         // touched page serve them all. After a transaction of one write, nothing lingers.
@@ -155,17 +207,25 @@ fn run(
                 }
             };
             last_arrival = Instant::now();
-            spoiled = run_one(&conn, work, &mut completions);
+            spoiled = run_one(&conn, work, &mut completions, health, group);
         }
         crowded = completions.len() > 1;
+        let wrote = conn.total_changes() != changes;
         let committed_or = match spoiled {
             Some(why) => Err(why),
-            None => statement(&conn, "COMMIT").map_err(|error| error.to_string()),
+            None => statement(&conn, "COMMIT").map_err(|error| {
+                if let Some(fault) = crate::health::storage_fault(&error) {
+                    health.failed(group, fault);
+                }
+                error.to_string()
+            }),
         };
         match committed_or {
             // The sync thread answers once the commit is on disk.
             Ok(()) => {
-                if let Err(mpsc::SendError(completions)) = committed.send(completions) {
+                if let Err(mpsc::SendError(Committed { completions, .. })) =
+                    committed.send(Committed { group, wrote, completions })
+                {
                     for completion in completions {
                         completion(Err("the sync thread has stopped".to_owned()));
                     }
@@ -189,18 +249,34 @@ fn run(
 /// spoils the whole transaction, which is then rolled back and fails every write in it.
 /// Savepoints would isolate such failures too, but cost a copy of every page each
 /// write touches, for every write; failures part-way are I/O-level and rare.
-fn run_one(conn: &Connection, work: Work, completions: &mut Vec<Completion>) -> Option<String> {
+/// A write failing in the storage itself (disk full, I/O) is reported to `health`.
+fn run_one(
+    conn: &Connection,
+    work: Work,
+    completions: &mut Vec<Completion>,
+    health: &Health,
+    group: u64,
+) -> Option<String> {
     let before = conn.total_changes();
     // A write that panics loses its caller's answer (the caller is told the writer
     // stopped) but not the writer: its group is rolled back, and the writer goes on.
-    let Ok((ok, completion)) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(Some(conn)))) else {
+    let Ok((ran, completion)) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(Some(conn)))) else {
         return Some("a write in the same transaction panicked; nothing of it was kept".to_owned());
     };
     completions.push(completion);
-    if ok {
-        None
-    } else if conn.is_autocommit() {
-        Some("SQLite rolled the transaction back after a failed write".to_owned())
+    let fault = match ran {
+        Ran::Ok => return None,
+        Ran::Failed { fault } => fault,
+    };
+    if let Some(fault) = &fault {
+        health.failed(group, fault.clone());
+    }
+    if conn.is_autocommit() {
+        // SQLite does so after some errors, a full store's among them.
+        Some(match fault {
+            Some(fault) => format!("SQLite rolled the transaction back after a failed write: {fault}"),
+            None => "SQLite rolled the transaction back after a failed write".to_owned(),
+        })
     } else if conn.total_changes() != before {
         Some("a write in the same transaction failed part-way; nothing of it was kept".to_owned())
     } else {
@@ -208,50 +284,80 @@ fn run_one(conn: &Connection, work: Work, completions: &mut Vec<Completion>) -> 
     }
 }
 
-const POISONED: &str = "an earlier fsync of the WAL failed: writes are refused until the store is reopened";
-
-/// Makes commits durable: syncs the WAL file, then answers the commits' callers.
+/// Makes commits durable: syncs the WAL file, checks that the files written are still
+/// the ones at their paths, then answers the commits' callers.
 struct Syncer {
-    /// `None`: the commits were synced by SQLite itself (no WAL).
-    wal: Option<PathBuf>,
-    /// The WAL file, opened at the start or else at the first sync (SQLite creates it
+    /// `None`: the commits were synced by SQLite itself (no WAL). The WAL file is kept
+    /// in [`Health`], opened at the start or else at the first sync (SQLite creates it
     /// with the first write).
-    file: Option<File>,
-    poisoned: Arc<AtomicBool>,
+    wal: Option<PathBuf>,
+    /// When the files' paths were last checked (see [`Check::Path`]).
+    paths_checked: Option<Instant>,
 }
 
 impl Syncer {
-    fn run(mut self, to_sync: mpsc::Receiver<Vec<Completion>>) {
+    fn run(mut self, to_sync: mpsc::Receiver<Committed>, health: &Health) {
         while let Ok(first) = to_sync.recv() {
+            let _busy = health.syncer.time();
             // Every commit made while the last sync ran shares this one.
             let groups: Vec<_> = std::iter::once(first).chain(to_sync.try_iter()).collect();
-            let synced = self.sync();
-            if synced.is_err() {
-                self.poisoned.store(true, Ordering::Release);
+            let synced = self.sync(health);
+            match &synced {
+                Ok(()) => {
+                    if let Some(group) = groups.iter().filter(|c| c.wrote).map(|c| c.group).max() {
+                        health.succeeded(group);
+                    }
+                }
+                // Not refused for good (a file that could not be checked): these groups failed.
+                Err(reason) if health.refusal().is_none() => {
+                    let last = groups.iter().map(|c| c.group).max().unwrap_or_default();
+                    health.failed(last, reason.clone());
+                }
+                Err(_) => {}
             }
-            for completion in groups.into_iter().flatten() {
+            for completion in groups.into_iter().flat_map(|committed| committed.completions) {
                 completion(synced.clone());
             }
         }
     }
 
-    fn sync(&mut self) -> Result<(), String> {
-        if self.poisoned.load(Ordering::Acquire) {
-            return Err(POISONED.to_owned());
+    fn sync(&mut self, health: &Health) -> Result<(), String> {
+        if let Some(refusal) = health.refusal() {
+            return Err(refusal.to_string());
         }
-        let Some(wal) = &self.wal else { return Ok(()) };
-        let file = match &mut self.file {
-            Some(file) => file,
-            // Write access: some systems refuse to sync a file opened read-only.
-            None => self.file.insert(
-                OpenOptions::new()
-                    .write(true)
-                    .open(wal)
-                    .map_err(|error| format!("could not open {} to sync it: {error}", wal.display()))?,
-            ),
+        if let Some(wal) = &self.wal {
+            let file = match health.wal() {
+                Some(file) => file,
+                None => match open_wal(wal) {
+                    Ok(file) => health.set_wal(file),
+                    Err(error) => {
+                        health.refuse(Refusal::SyncFailed);
+                        return Err(format!("could not open {} to sync it: {error}", wal.display()));
+                    }
+                },
+            };
+            if let Err(error) = file.file().sync_data() {
+                health.refuse(Refusal::SyncFailed);
+                return Err(format!("fsync of {} failed: {error}", wal.display()));
+            }
+        }
+        // After the sync, before anyone is answered: the database file is still linked;
+        // and the paths, the WAL's included, at most every `PATH_CHECK_EVERY`.
+        let check = match self.paths_checked {
+            Some(at) if at.elapsed() < PATH_CHECK_EVERY => Check::Linked,
+            _ => {
+                self.paths_checked = Some(Instant::now());
+                Check::Path
+            }
         };
-        file.sync_data().map_err(|error| format!("fsync of {} failed: {error}", wal.display()))
+        health.verify_files(check).map_err(|unhealthy| unhealthy.to_string())
     }
+}
+
+/// Opens the WAL to sync it (write access: some systems refuse to sync a file opened
+/// read-only).
+fn open_wal(wal: &std::path::Path) -> std::io::Result<FileIdentity> {
+    FileIdentity::new("WAL file", wal, OpenOptions::new().write(true).open(wal)?)
 }
 
 /// Runs a transaction-control statement through the statement cache (parsed once).
@@ -273,7 +379,8 @@ mod tests {
         )
         .unwrap();
         let grouping = Grouping { max_batch: 64, linger: Duration::from_millis(200), max_wait: Duration::from_secs(2) };
-        Writer::start(conn, Some(wal.unwrap_or_else(|| dir.path().join("w.sqlite-wal"))), grouping).unwrap()
+        let health = Arc::new(Health::new(FileIdentity::open("database file", &path).unwrap(), Duration::from_secs(5)));
+        Writer::start(conn, Some(wal.unwrap_or_else(|| dir.path().join("w.sqlite-wal"))), grouping, health).unwrap()
     }
 
     fn insert(writer: &Writer, values: &'static [i64]) -> impl Future<Output = Result<(), DbError>> + use<> {
@@ -360,7 +467,7 @@ mod tests {
         let first = insert(&writer, &[1]).await;
         assert!(matches!(&first, Err(DbError::Commit(why)) if why.contains("could not open")), "{first:?}");
         let later = insert(&writer, &[2]).await;
-        assert!(matches!(&later, Err(DbError::Commit(why)) if why.contains("fsync of the WAL failed")), "{later:?}");
-        assert!(writer.refusal().is_some(), "health checks see it");
+        assert!(matches!(&later, Err(error) if error.to_string().contains("fsync of the WAL failed")), "{later:?}");
+        assert!(writer.health.refusal().is_some(), "health checks see it");
     }
 }

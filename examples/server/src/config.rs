@@ -56,6 +56,10 @@ pub struct Config {
     /// `CALLHOOK_BODY_TIMEOUT` (seconds, default 30): a webhook body not received by then
     /// is answered `408`.
     pub body_timeout: Duration,
+    /// `CALLHOOK_STORAGE_TIMEOUT` (seconds, default 5): a webhook whose storing takes
+    /// longer is answered `503` (the provider retries), `/healthz` fails when its storage
+    /// check takes longer, and SQLite counts a writer stuck that long as stalled.
+    pub storage_timeout: Duration,
 }
 
 /// A configuration variable with an invalid value.
@@ -70,6 +74,9 @@ pub struct ConfigError {
 
 /// The header and body read timeouts unless configured.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The storage timeout unless configured (`CALLHOOK_STORAGE_TIMEOUT`): the receiver's
+/// default, well under providers' own webhook timeouts.
+pub const DEFAULT_STORAGE_TIMEOUT: Duration = callhook::receiver::DEFAULT_STORAGE_TIMEOUT;
 
 impl Config {
     /// Reads the process environment.
@@ -92,8 +99,8 @@ impl Config {
             Some(url) => Database::Sqlite(PathBuf::from(url.trim_start_matches("sqlite://"))),
             None => Database::Sqlite(PathBuf::from("callhook.sqlite")),
         };
-        let seconds = |name: &'static str| match get(name) {
-            None => Ok(DEFAULT_TIMEOUT),
+        let seconds = |name: &'static str, default: Duration| match get(name) {
+            None => Ok(default),
             Some(value) => value
                 .parse::<f64>()
                 .ok()
@@ -102,8 +109,9 @@ impl Config {
                 .ok_or_else(|| ConfigError { name, reason: format!("a positive number of seconds, not {value:?}") }),
         };
         Ok(Self {
-            header_timeout: seconds("CALLHOOK_HEADER_TIMEOUT")?,
-            body_timeout: seconds("CALLHOOK_BODY_TIMEOUT")?,
+            header_timeout: seconds("CALLHOOK_HEADER_TIMEOUT", DEFAULT_TIMEOUT)?,
+            body_timeout: seconds("CALLHOOK_BODY_TIMEOUT", DEFAULT_TIMEOUT)?,
+            storage_timeout: seconds("CALLHOOK_STORAGE_TIMEOUT", DEFAULT_STORAGE_TIMEOUT)?,
             listen,
             database,
             public_url: get("CALLHOOK_PUBLIC_URL").map(|url| url.trim_end_matches('/').to_owned()),
@@ -148,6 +156,9 @@ mod tests {
         let blank = Config::from_lookup(|n| (n == "TWILIO_AUTH_TOKEN").then(|| "  ".to_owned())).unwrap();
         assert!(blank.twilio_auth_token.is_none(), "a blank secret is no secret");
         assert_eq!((config.header_timeout, config.body_timeout), (DEFAULT_TIMEOUT, DEFAULT_TIMEOUT));
+        assert_eq!(config.storage_timeout, Duration::from_secs(5));
+        let storage = Config::from_lookup(|n| (n == "CALLHOOK_STORAGE_TIMEOUT").then(|| "1.5".to_owned())).unwrap();
+        assert_eq!(storage.storage_timeout, Duration::from_millis(1500));
         let quick = Config::from_lookup(|n| (n == "CALLHOOK_BODY_TIMEOUT").then(|| "0.5".to_owned())).unwrap();
         assert_eq!(quick.body_timeout, Duration::from_millis(500));
         for bad in ["0", "-1", "soon", "inf"] {

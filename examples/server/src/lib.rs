@@ -49,6 +49,8 @@ pub struct AppState {
     pub stats: Stats,
     /// Whether the session cookie is marked `Secure` (the public URL is `https`).
     pub secure_cookies: bool,
+    /// How long `/healthz` waits for the storage check (`CALLHOOK_STORAGE_TIMEOUT`).
+    pub storage_timeout: std::time::Duration,
 }
 
 impl AppState {
@@ -61,15 +63,26 @@ impl AppState {
         stats: Stats,
     ) -> Self {
         let secure_cookies = config.public_url.as_deref().is_some_and(|url| url.starts_with("https://"));
-        Self { storage, worker, admin_token: config.admin_token.clone(), metrics, stats, secure_cookies }
+        Self {
+            storage,
+            worker,
+            admin_token: config.admin_token.clone(),
+            metrics,
+            stats,
+            secure_cookies,
+            storage_timeout: config.storage_timeout,
+        }
     }
 }
 
-/// Opens the configured store as both storage and scheduler.
-pub async fn open_store(database: &Database) -> Result<(Arc<dyn Storage>, Arc<dyn Scheduler>), String> {
-    match database {
+/// Opens the configured store as both storage and scheduler (SQLite counts a writer
+/// stuck longer than the storage timeout as stalled).
+pub async fn open_store(config: &Config) -> Result<(Arc<dyn Storage>, Arc<dyn Scheduler>), String> {
+    match &config.database {
         Database::Sqlite(path) => {
-            let store = Arc::new(callhook_sqlite::SqliteStore::open(path).await.map_err(|e| e.to_string())?);
+            let options = callhook_sqlite::Options::default().stall_timeout(config.storage_timeout);
+            let store =
+                Arc::new(callhook_sqlite::SqliteStore::open_with(path, options).await.map_err(|e| e.to_string())?);
             Ok((store.clone(), store))
         }
         Database::Postgres(url) => {
@@ -127,6 +140,11 @@ pub fn worker_builder(
 }
 
 /// The whole HTTP application: webhooks, dashboard, admin API, health and metrics.
+///
+/// Health: `GET /livez` answers `200` while the process serves HTTP (liveness: restart
+/// it when this fails); `GET /healthz` (or `/readyz`) answers `200` only while storage
+/// can durably accept writes, checked within the storage timeout, and `503` with the
+/// reason otherwise (readiness: send it no webhooks while this fails).
 pub fn app(receiver: Receiver, state: AppState, trust_forwarded_headers: bool) -> Router {
     app_with(receiver, state, callhook_axum::Options::default().trust_forwarded_headers(trust_forwarded_headers))
 }
@@ -134,7 +152,9 @@ pub fn app(receiver: Receiver, state: AppState, trust_forwarded_headers: bool) -
 /// [`app`] with the webhook adapter's options (body timeout, forwarded headers).
 pub fn app_with(receiver: Receiver, state: AppState, options: callhook_axum::Options) -> Router {
     Router::new()
+        .route("/livez", get(livez))
         .route("/healthz", get(healthz))
+        .route("/readyz", get(healthz))
         .route("/metrics", get(metrics))
         .with_state(state.clone())
         .merge(dashboard::router(state.clone()))
@@ -143,14 +163,18 @@ pub fn app_with(receiver: Receiver, state: AppState, options: callhook_axum::Opt
         .merge(callhook_axum::router_with(receiver, options))
 }
 
+async fn livez() -> &'static str {
+    "ok"
+}
+
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.storage.ping().await {
-        Ok(()) => (StatusCode::OK, "ok"),
-        Err(error) => {
-            tracing::error!(%error, "health check: storage unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "storage unreachable")
-        }
-    }
+    let why = match tokio::time::timeout(state.storage_timeout, state.storage.ping()).await {
+        Ok(Ok(())) => return (StatusCode::OK, "ok".to_owned()),
+        Ok(Err(error)) => error.to_string(),
+        Err(_) => format!("storage unavailable: the check took longer than {:?}", state.storage_timeout),
+    };
+    tracing::error!(reason = %why, "health check failed");
+    (StatusCode::SERVICE_UNAVAILABLE, why)
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
@@ -180,7 +204,7 @@ pub async fn serve_with(
     customize: impl FnOnce(WorkerBuilder) -> WorkerBuilder,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
-    let (storage, scheduler) = open_store(&config.database).await?;
+    let (storage, scheduler) = open_store(&config).await?;
     let stats = Stats::new();
     let (builder, report) = mounts::builder(&config, storage.clone(), scheduler.clone());
     let receiver = builder.observer(stats.clone()).build().map_err(|e| e.to_string())?;
@@ -220,7 +244,7 @@ pub async fn serve_with(
 /// Runs only the worker (no HTTP), until `shutdown`: for receivers that cannot process
 /// (AWS Lambda) writing to the same PostgreSQL database.
 pub async fn work(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), String> {
-    let (storage, scheduler) = open_store(&config.database).await?;
+    let (storage, scheduler) = open_store(&config).await?;
     let (receiver, _) = mounts::receiver(&config, storage.clone(), scheduler.clone()).map_err(|e| e.to_string())?;
     let worker = worker_builder(&config, &receiver, storage, scheduler, &Stats::new())?.build();
     worker.recover().await.map_err(|e| e.to_string())?;

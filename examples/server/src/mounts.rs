@@ -32,7 +32,8 @@ pub fn builder(
     scheduler: Arc<dyn Scheduler>,
 ) -> (ReceiverBuilder, Vec<String>) {
     let mut report = Vec::new();
-    let mut builder: ReceiverBuilder = Receiver::builder().storage(storage).scheduler(scheduler);
+    let mut builder: ReceiverBuilder =
+        Receiver::builder().storage(storage).scheduler(scheduler).storage_timeout(config.storage_timeout);
     if let Some(url) = &config.public_url {
         builder = builder.public_base_url(url.clone());
     }

@@ -447,3 +447,63 @@ async fn credentials_in_a_recording_url_never_leave_the_api() {
     let stored = callhook::Storage::event(&store, id).await.unwrap().unwrap();
     assert!(String::from_utf8_lossy(&stored.delivery.body).contains("agent:hunter2@"));
 }
+
+/// `/healthz` tells the truth over real HTTP on a real SQLite file: `200` while storage
+/// takes writes; `503` with the reason while another connection holds the write lock
+/// (webhooks get `503` after the storage timeout, and the provider's retry is stored
+/// once after the lock is released) and after the database file is deleted (every
+/// webhook `503`); `/livez` says `200` throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_fails_while_storage_cannot_take_writes() {
+    let vars =
+        [("WHATSAPP_APP_SECRET", "meta-secret"), ("CALLHOOK_ADMIN_TOKEN", ADMIN), ("CALLHOOK_STORAGE_TIMEOUT", "0.5")];
+    let server = start(&vars).await;
+    let base = server.base.clone();
+    let callhook_server::config::Database::Sqlite(db) = &server.config.database else { unreachable!() };
+    let get = |path: &str| {
+        let url = format!("{base}{path}");
+        async move {
+            let response = reqwest::get(url).await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    let webhook = |wamid: &str| {
+        let body = whatsapp::testing::notification("messages", whatsapp::testing::statuses(&[(wamid, "read", 1)]));
+        send(&base, whatsapp::testing::signed("meta-secret", "/webhooks/whatsapp", &body))
+    };
+    for path in ["/healthz", "/readyz", "/livez"] {
+        assert_eq!(get(path).await, (200, "ok".to_owned()), "{path}");
+    }
+    assert_eq!(webhook("wamid.H1").await.status(), 200);
+
+    // Another connection holds SQLite's write lock.
+    let other = rusqlite::Connection::open(db).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    assert_eq!(webhook("wamid.H2").await.status(), 503, "after the storage timeout");
+    let (status, reason) = get("/healthz").await;
+    assert_eq!(status, 503, "{reason}");
+    assert!(reason.contains("heartbeat") || reason.contains("stall") || reason.contains("took longer"), "{reason}");
+    assert_eq!(get("/livez").await.0, 200);
+    other.execute_batch("COMMIT").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while webhook("wamid.H2").await.status() != 200 {
+        assert!(Instant::now() < deadline, "the retry was never acknowledged");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, found) = admin_get(&base, "/api/events?q=wamid.H2").await;
+    assert_eq!(found["events"].as_array().unwrap().len(), 1, "stored once: {found}");
+    while get("/healthz").await.0 != 200 {
+        assert!(Instant::now() < deadline, "never healthy again");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The database file deleted while the server runs (an operator mistake).
+    std::fs::remove_file(db).unwrap();
+    for n in 0..3 {
+        assert_eq!(webhook(&format!("wamid.gone-{n}")).await.status(), 503);
+    }
+    let (status, reason) = get("/healthz").await;
+    assert_eq!(status, 503, "{reason}");
+    assert!(reason.contains("database file was deleted or moved away while open"), "{reason}");
+    assert_eq!(get("/livez").await.0, 200);
+}

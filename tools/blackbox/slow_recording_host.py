@@ -1,6 +1,6 @@
 # Black-box check of issue 17 (recordings must not starve processing): 8 WaVoIP recordings at a host
 # that accepts connections and never answers, 20 webhooks meanwhile, then SIGTERM. Prints the figures.
-# Usage: cargo build -p callhook-server && python3 tools/reliability/slow_recording_host.py (BIN= overrides the binary).
+# Usage: cargo build -p callhook-server && python3 tools/blackbox/slow_recording_host.py (BIN= overrides the binary).
 import json, os, signal, socket, subprocess, tempfile, threading, time, urllib.request
 held = []
 def silent():
