@@ -108,3 +108,18 @@ impl Clock for TokioClock {
         self.wall + self.instant.elapsed()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `.ci/run` runs the tests a second time with the clock a year ahead and sets
+    /// `CALLHOOK_EXPECT_YEAR_AT_LEAST`: this proves the clock really moved for them.
+    #[test]
+    fn the_system_clock_is_where_ci_moved_it() {
+        if let Ok(year) = std::env::var("CALLHOOK_EXPECT_YEAR_AT_LEAST") {
+            let year: i32 = year.parse().expect("a year");
+            assert!(SystemClock.now().year() >= year, "the clock was not moved: {}", SystemClock.now());
+        }
+    }
+}

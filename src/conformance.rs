@@ -449,6 +449,36 @@ pub async fn retries_count_failures_and_requeue<S: Scheduler>(scheduler: Arc<S>)
     assert!(matches!(scheduler.retry(&claim, at(20), "stale").await, Err(SchedulerError::LeaseLost(_))));
 }
 
+/// Jobs are claimed from their own queue only: recording jobs never fill a claim for
+/// events, and each queue has its own next due time.
+pub async fn each_queue_is_claimed_on_its_own<S: Scheduler>(scheduler: Arc<S>) {
+    let acme = ProviderId::from_static("acme");
+    scheduler.schedule(NewJob::fetch_recording(acme.clone(), "CA1", at(-5))).await.unwrap();
+    scheduler.schedule(NewJob::poll_recording(acme, "CA2", at(5))).await.unwrap();
+    scheduler.schedule(NewJob::process_event(EventId(1), at(1))).await.unwrap();
+    assert_eq!(scheduler.next_due_at(Queue::Events).await.unwrap(), Some(at(1)));
+    assert_eq!(scheduler.next_due_at(Queue::Recordings).await.unwrap(), Some(at(-5)));
+    let events = scheduler.claim_due(Queue::Events, at(10), 10, LEASE).await.unwrap();
+    let keys: Vec<_> = events.iter().map(|c| c.job.key.as_str()).collect();
+    assert_eq!(keys, ["process-event:1"]);
+    let recordings = scheduler.claim_due(Queue::Recordings, at(10), 10, LEASE).await.unwrap();
+    let keys: Vec<_> = recordings.iter().map(|c| c.job.key.as_str()).collect();
+    assert_eq!(keys, ["fetch-recording:acme:CA1", "poll-recording:acme:CA2"]);
+    assert!(recordings.iter().all(|c| c.job.kind.queue() == Queue::Recordings));
+}
+
+/// A released job is due again when asked, with no failed attempt counted; a stale
+/// claim cannot release it.
+pub async fn released_jobs_count_no_failure<S: Scheduler>(scheduler: Arc<S>) {
+    scheduler.schedule(NewJob::fetch_recording(ProviderId::from_static("acme"), "CA1", T0)).await.unwrap();
+    let claim = scheduler.claim_due(Queue::Recordings, T0, 1, LEASE).await.unwrap().remove(0);
+    scheduler.release(&claim, at(3)).await.unwrap();
+    assert_eq!(scheduler.next_due_at(Queue::Recordings).await.unwrap(), Some(at(3)));
+    let again = scheduler.claim_due(Queue::Recordings, at(3), 1, LEASE).await.unwrap().remove(0);
+    assert_eq!((again.job.failed_attempts, again.job.last_error.as_deref()), (0, None));
+    assert!(matches!(scheduler.release(&claim, at(4)).await, Err(SchedulerError::LeaseLost(_))));
+}
+
 /// A claim whose lease ran out is claimed again; the stale claim can no longer
 /// complete, retry or fail the job.
 pub async fn expired_leases_are_claimed_again<S: Scheduler>(scheduler: Arc<S>) {
@@ -641,6 +671,8 @@ macro_rules! scheduler_conformance_tests {
             keys_are_unique_while_unfinished,
             retries_count_failures_and_requeue,
             expired_leases_are_claimed_again,
+            each_queue_is_claimed_on_its_own,
+            released_jobs_count_no_failure,
             concurrent_claimers_never_share_an_attempt,
             scheduling_many_skips_keys_already_queued,
         );

@@ -157,12 +157,12 @@ pub enum FetchError {
     #[error("timed out waiting for {0}")]
     Timeout(&'static str),
     /// The body arrived slower than the minimum transfer rate.
-    #[error("transfer too slow: {bytes} bytes in {seconds} s, below the minimum of {minimum} bytes/s")]
+    #[error("transfer too slow: {bytes} bytes in {millis} ms, below the minimum of {minimum} bytes/s")]
     TooSlow {
         /// Bytes received in the window measured.
         bytes: u64,
-        /// The window's length, in seconds.
-        seconds: u64,
+        /// The window's length, in milliseconds.
+        millis: u64,
         /// The minimum rate, in bytes per second.
         minimum: u64,
     },
@@ -353,7 +353,7 @@ impl Recordings {
     /// How long a worker's claim on a recording job lasts: past the job timeout, so a
     /// running try is never claimed twice.
     pub(crate) fn lease(&self) -> Duration {
-        self.job_timeout + Duration::from_secs(60)
+        self.job_timeout.saturating_add(Duration::from_secs(60))
     }
 
     /// How long after the call ended to keep trying (default 4 hours).

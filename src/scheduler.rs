@@ -105,7 +105,9 @@ pub enum JobKind {
 }
 
 impl JobKind {
-    /// The queue that runs it.
+    /// The queue that runs it. Durable schedulers may derive it from the job's key
+    /// instead: only [`NewJob::process_event`] keys, and all of them, start with
+    /// `process-event:`.
     ///
     /// ```
     /// use callhook::scheduler::{JobKind, Queue};
@@ -266,6 +268,13 @@ pub trait Scheduler: Send + Sync + 'static {
 
     /// Counts a failed attempt and makes the job due again at `due_at`.
     async fn retry(&self, claim: &ClaimedJob, due_at: OffsetDateTime, error: &str) -> Result<(), SchedulerError>;
+
+    /// Hands a claimed job back, due at `due_at`, without counting a failed attempt (a
+    /// worker shutting down gives up on what it started). The default counts one, by
+    /// [`retry`](Scheduler::retry); the shipped schedulers do not.
+    async fn release(&self, claim: &ClaimedJob, due_at: OffsetDateTime) -> Result<(), SchedulerError> {
+        self.retry(claim, due_at, "released unfinished").await
+    }
 
     /// Counts a failed attempt and gives up on the job.
     async fn fail(&self, claim: &ClaimedJob, error: &str) -> Result<(), SchedulerError>;

@@ -17,6 +17,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -226,6 +227,9 @@ struct Inner {
     recover_every: Option<Duration>,
     shutdown_grace: Duration,
     recordings: Option<Recordings>,
+    /// Set when this worker schedules a recording job: [`Worker::run`] claims the
+    /// recordings queue at its next turn instead of waiting for the idle poll.
+    recordings_scheduled: AtomicBool,
 }
 
 /// Configures a [`Worker`].
@@ -363,6 +367,7 @@ impl WorkerBuilder {
                 recover_every: self.recover_every,
                 shutdown_grace: self.shutdown_grace,
                 recordings: self.recordings,
+                recordings_scheduled: AtomicBool::new(false),
             }),
         }
     }
@@ -435,11 +440,11 @@ impl Worker {
         for (queue, slots, lease) in self.pools() {
             let claimed = self.inner.scheduler.claim_due(queue, now, slots, lease).await?;
             count += claimed.len();
-            self.start(&mut running, claimed).await;
+            self.start(&mut running, queue, claimed).await;
         }
         let mut first_error = None;
         while let Some(ended) = running.join_next().await {
-            if let Err(error) = ended {
+            if let Err(error) = ended.result {
                 first_error.get_or_insert(error);
             }
         }
@@ -454,11 +459,16 @@ impl Worker {
     /// Each queue has its own slots (the concurrency for events, the recording
     /// concurrency for downloads), refilled as jobs finish (one claim for all the slots
     /// of a queue free at that moment), so slow jobs hold back neither the others of
-    /// their queue nor the other queue.
+    /// their queue nor the other queue. A queue whose claim fails is left alone for the
+    /// idle poll, the other goes on. The recordings queue, rarely busy, is claimed when
+    /// this worker scheduled a recording job, when its last claim filled its slots, and
+    /// otherwise once per idle poll.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         let mut running = Running::new();
         let mut last_recovery = self.inner.clock.now();
+        // When each queue may be claimed next (absent: at once).
+        let mut next_claim: HashMap<Queue, tokio::time::Instant> = HashMap::new();
         loop {
             tokio::select! {
                 biased;
@@ -475,32 +485,34 @@ impl Worker {
                     Err(error) => tracing::warn!(%error, "could not look for pending events without a job"),
                 }
             }
-            let mut claim_failed = false;
             for (queue, slots, lease) in self.pools() {
-                let free = slots - running.count(queue);
-                if free == 0 {
+                let free = running.free(queue, slots);
+                let asked = queue == Queue::Recordings && self.inner.recordings_scheduled.swap(false, Ordering::AcqRel);
+                let waiting = next_claim.get(&queue).is_some_and(|at| tokio::time::Instant::now() < *at);
+                if free == 0 || (waiting && !asked) {
                     continue;
                 }
                 match self.inner.scheduler.claim_due(queue, self.inner.clock.now(), free, lease).await {
-                    Ok(claimed) => self.start(&mut running, claimed).await,
+                    Ok(claimed) => {
+                        // A queue drained of due jobs is looked at again after the idle
+                        // poll (events at once: their jobs come with every webhook).
+                        if claimed.len() < free && queue != Queue::Events {
+                            next_claim.insert(queue, tokio::time::Instant::now() + self.inner.idle_poll);
+                        } else {
+                            next_claim.remove(&queue);
+                        }
+                        self.start(&mut running, queue, claimed).await;
+                    }
                     Err(error) => {
+                        // Back off this queue rather than retry at once: a database that
+                        // refuses writes would make this loop spin. The rest goes on.
                         tracing::warn!(%error, %queue, "worker could not claim due jobs; retrying");
-                        claim_failed = true;
-                        break;
+                        next_claim.insert(queue, tokio::time::Instant::now() + self.inner.idle_poll);
                     }
                 }
             }
-            if claim_failed {
-                // Back off rather than retry at once: a database that refuses writes
-                // would make this loop spin. Started jobs go on meanwhile.
-                tokio::select! {
-                    () = &mut shutdown => break,
-                    () = tokio::time::sleep(self.inner.idle_poll) => {}
-                }
-                continue;
-            }
             if running.is_empty() {
-                let wait = self.idle_wait(&running).await;
+                let wait = self.idle_wait(&running, &next_claim).await;
                 tokio::select! {
                     () = &mut shutdown => break,
                     () = self.inner.scheduler.wait_for_work(wait) => {}
@@ -510,7 +522,7 @@ impl Worker {
             // Wait for a slot; while a queue has slots free (it had fewer due jobs than
             // that), also for new work. Never only for a slot: the running jobs may all
             // be downloads that take minutes, and new events must not wait for them.
-            let listen = self.pools().any(|(queue, slots, _)| running.count(queue) < slots);
+            let listen = self.pools().any(|(queue, slots, _)| running.free(queue, slots) > 0);
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,
@@ -525,31 +537,28 @@ impl Worker {
     }
 
     /// After a shutdown: lets event processing finish, gives downloads the grace
-    /// period, then cancels those still running and hands their jobs back.
+    /// period, then cancels those still running and hands each job back, due at once
+    /// and with no failed try counted, as soon as its task has ended.
     async fn drain(&self, mut running: Running) {
         let grace = tokio::time::sleep(self.inner.shutdown_grace);
         tokio::pin!(grace);
-        let mut cancelled = Vec::new();
+        let mut aborted = false;
         while !running.is_empty() {
             tokio::select! {
-                Some(_) = running.join_next() => {}
-                () = &mut grace, if running.downloading() && cancelled.is_empty() => {
-                    cancelled = running.abort_downloads();
-                    tracing::warn!(
-                        downloads = cancelled.len(),
-                        processing = running.processing(),
-                        "shutdown grace period over: cancelling downloads, to be resumed at the next start"
-                    );
+                Some(ended) = running.join_next() => {
+                    let Some(claim) = ended.cancelled else { continue };
+                    // A download that finished at the last moment has ended its job already.
+                    match self.inner.scheduler.release(&claim, self.inner.clock.now()).await {
+                        Ok(()) | Err(SchedulerError::LeaseLost(_)) => {}
+                        Err(error) => tracing::warn!(
+                            %error, job_id = %claim.job.id, "could not hand back a download; it runs again after its lease"
+                        ),
+                    }
                 }
-            }
-        }
-        let now = self.inner.clock.now();
-        for claim in cancelled {
-            // A download that finished at the last moment has ended its job already.
-            match self.inner.scheduler.retry(&claim, now, "interrupted by a shutdown").await {
-                Ok(()) | Err(SchedulerError::LeaseLost(_)) => {}
-                Err(error) => {
-                    tracing::warn!(%error, job_id = %claim.job.id, "could not hand back a download; it runs again after its lease")
+                () = &mut grace, if running.downloading() && !aborted => {
+                    aborted = true;
+                    let downloads = running.abort_downloads();
+                    tracing::warn!(downloads, "shutdown grace period over: cancelling downloads, to be resumed at the next start");
                 }
             }
         }
@@ -563,8 +572,8 @@ impl Worker {
         std::iter::once((Queue::Events, inner.concurrency, inner.lease)).chain(recordings)
     }
 
-    /// Starts a claimed batch's jobs in `running`.
-    async fn start(&self, running: &mut Running, claimed: Vec<ClaimedJob>) {
+    /// Starts the jobs claimed from `queue` in `running`.
+    async fn start(&self, running: &mut Running, queue: Queue, claimed: Vec<ClaimedJob>) {
         let mut details = self.prefetch(&claimed).await;
         for claim in claimed {
             let prefetched = match claim.job.kind {
@@ -572,21 +581,25 @@ impl Worker {
                 _ => None,
             };
             let worker = self.clone();
-            running.spawn(claim, |claim| async move { worker.run_job(claim, prefetched).await });
+            running.spawn(queue, claim, |claim| async move { worker.run_job(claim, prefetched).await });
         }
     }
 
     /// How long to wait with nothing running: until the earliest due job of a queue
-    /// with free slots, at most the idle poll.
-    async fn idle_wait(&self, running: &Running) -> Duration {
+    /// with free slots (not before it may be claimed again), at most the idle poll.
+    async fn idle_wait(&self, running: &Running, next_claim: &HashMap<Queue, tokio::time::Instant>) -> Duration {
         let now = self.inner.clock.now();
         let mut wait = self.inner.idle_poll;
         for (queue, slots, _) in self.pools() {
-            if running.count(queue) >= slots {
+            if running.free(queue, slots) == 0 {
                 continue;
             }
+            let not_before = next_claim
+                .get(&queue)
+                .map_or(Duration::ZERO, |at| at.saturating_duration_since(tokio::time::Instant::now()));
             if let Ok(Some(due)) = self.inner.scheduler.next_due_at(queue).await {
-                wait = wait.min(Duration::try_from(due - now).unwrap_or(Duration::ZERO));
+                let due = Duration::try_from(due - now).unwrap_or(Duration::ZERO);
+                wait = wait.min(due.max(not_before));
             }
         }
         wait
@@ -733,7 +746,10 @@ impl Worker {
         for handler in &self.inner.handlers {
             let handler = Arc::clone(handler);
             let detail = detail.clone();
-            let mut task = tokio::spawn(async move { handler.handle(&detail).await.map_err(|e| e.to_string()) });
+            // Stored, logged and alerted: a URL the handler quotes loses its credentials.
+            let mut task = tokio::spawn(async move {
+                handler.handle(&detail).await.map_err(|e| crate::redact::url_credentials(&e.to_string()).into_owned())
+            });
             match tokio::time::timeout(self.inner.handler_timeout, &mut task).await {
                 Ok(Ok(result)) => result?,
                 Ok(Err(join_error)) if join_error.is_panic() => return Err("handler panicked".into()),

@@ -15,10 +15,13 @@ use crate::event::StoredRecording;
 ///
 /// Names come from the payload, so each is encoded to be safe, one-to-one and short:
 /// `[A-Za-z0-9._-]` stay as they are (but a leading `.`), every other byte becomes
-/// `%XX`, and a name longer than 120 bytes is cut to 95 and ends with `+` and a hash of
-/// the whole id. Different calls or recordings never share a file (`.` and `..`, `a/b`
-/// and `a_b` are all different names), nothing escapes the directory, and no id is too
-/// long to store.
+/// `%XX`, and a name longer than 120 bytes is cut to 87 and ends with `+` and a 128-bit
+/// hash of the whole id. Different calls or recordings never share a file (`.` and
+/// `..`, `a/b` and `a_b` are all different names), nothing escapes the directory, and no
+/// id is too long to store. Letters keep their case: on a file system that ignores case
+/// (macOS's and Windows' defaults), ids differing only in case would share a file, so
+/// keep recordings on one that does not (provider ids seen so far never differ only in
+/// case).
 ///
 /// ```
 /// use callhook::recording::FileSink;
@@ -57,8 +60,8 @@ impl FileSink {
 const UNNAMED: &str = "recording";
 /// The longest encoded name kept whole, in bytes (file systems allow 255).
 const MAX_NAME: usize = 120;
-/// How much of a longer name is kept before `+` and its 24-digit hash.
-const KEPT_PREFIX: usize = MAX_NAME - 25;
+/// How much of a longer name is kept before `+` and its 32-digit hash.
+const KEPT_PREFIX: usize = MAX_NAME - 33;
 
 /// A path component for `id`: one-to-one (different ids, different components), never
 /// empty, `.`, `..` or hidden, and at most [`MAX_NAME`] bytes. With `recording_id`, the
@@ -86,12 +89,12 @@ fn component(id: &str, recording_id: bool) -> String {
         cut -= 1;
     }
     let digest = <sha2::Sha256 as sha2::Digest>::digest(id.as_bytes());
-    format!("{}+{}", &out[..cut], hex::encode(&digest[..12]))
+    format!("{}+{}", &out[..cut], hex::encode(&digest[..16]))
 }
 
 fn extension(content_type: Option<&str>, url: &str) -> &'static str {
-    let mime = content_type.and_then(|ct| ct.split(';').next()).map(str::trim).unwrap_or_default();
-    match mime {
+    let mime = content_type.and_then(|ct| ct.split(';').next()).map(str::trim).unwrap_or_default().to_ascii_lowercase();
+    match mime.as_str() {
         "audio/mpeg" | "audio/mp3" => "mp3",
         "audio/wav" | "audio/x-wav" | "audio/wave" => "wav",
         "audio/ogg" | "audio/opus" => "ogg",
@@ -114,8 +117,11 @@ impl RecordingSink for FileSink {
             path.file_name().expect("the path ends with a file name").to_string_lossy(),
             fastrand::u64(..)
         ))));
+        // Created synchronously, so that no cancellation falls between the guard and
+        // the file (a cancelled asynchronous create would finish after the guard).
+        let file = std::fs::File::create(temporary.path())?;
         let written = async {
-            let mut file = tokio::fs::File::create(temporary.path()).await?;
+            let mut file = tokio::fs::File::from_std(file);
             let mut size = 0u64;
             while let Some(chunk) = download.body.chunk().await? {
                 size += chunk.len() as u64;
@@ -226,5 +232,6 @@ mod tests {
         assert_eq!(extension(Some("audio/x-wav; rate=8000"), "https://x/1"), "wav");
         assert_eq!(extension(None, "https://x/1.wav"), "wav");
         assert_eq!(extension(Some("application/octet-stream"), "https://x/1"), "bin");
+        assert_eq!(extension(Some("Audio/MPEG"), "https://x/1"), "mp3", "MIME types ignore case");
     }
 }

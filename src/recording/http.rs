@@ -66,10 +66,14 @@ impl HostRules {
     }
 
     /// Whether `url` is under an allowed prefix (compared after parsing, so `..`,
-    /// `user@` or an encoded host cannot slip past it).
+    /// `user@` or an encoded host cannot slip past it; encoded slashes, which the
+    /// server might decode into a path outside it, are refused).
     fn under_prefix(&self, url: &Url) -> bool {
+        let path = url.path().to_ascii_lowercase();
         url.username().is_empty()
             && url.password().is_none()
+            && !path.contains("%2f")
+            && !path.contains("%5c")
             && self.prefixes.iter().any(|prefix| url.as_str().starts_with(prefix.as_str()))
     }
 
@@ -104,7 +108,13 @@ impl HostRules {
 
 /// `url` without the credentials it may carry, for errors and logs.
 fn redacted(url: &Url) -> String {
-    crate::redact::url_credentials(url.as_str()).into_owned()
+    let mut url = url.clone();
+    if !url.username().is_empty() || url.password().is_some() {
+        // Only URLs without a host refuse these; such a URL was never fetched.
+        let _ = url.set_username("redacted");
+        let _ = url.set_password(None);
+    }
+    url.to_string()
 }
 
 /// The bounds on one download attempt.
@@ -158,7 +168,13 @@ impl HttpFetcherBuilder {
     pub fn allow_url_prefix(mut self, prefix: impl Into<String>) -> Self {
         let prefix = prefix.into();
         match Url::parse(&prefix) {
-            Ok(url) if url.host_str().is_some() && url.username().is_empty() && url.password().is_none() => {
+            Ok(url)
+                if url.host_str().is_some()
+                    && url.username().is_empty()
+                    && url.password().is_none()
+                    && url.query().is_none()
+                    && url.fragment().is_none() =>
+            {
                 let mut normalized = url.to_string();
                 if !normalized.ends_with('/') {
                     normalized.push('/');
@@ -325,39 +341,45 @@ struct HttpBody {
 impl RecordingBody for HttpBody {
     async fn chunk(&mut self) -> Result<Option<Bytes>, FetchError> {
         loop {
+            // Checked before each read: a provider whose bytes are always buffered
+            // would otherwise never let the timer fire.
+            if Instant::now() >= self.deadline {
+                return Err(FetchError::Timeout("the whole download"));
+            }
             let window_end = self.window_start + self.limits.rate_window;
             let wake = if self.limits.min_rate > 0 { window_end.min(self.deadline) } else { self.deadline };
-            let next = tokio::time::timeout_at(wake, self.response.chunk()).await;
+            let (read, chunk) = match tokio::time::timeout_at(wake, self.response.chunk()).await {
+                Ok(chunk) => (true, chunk.map_err(transport)?),
+                Err(_) => (false, None),
+            };
+            if let Some(chunk) = &chunk {
+                self.read += chunk.len() as u64;
+                self.window_read += chunk.len() as u64;
+                if self.read > self.limits.max_size {
+                    return Err(FetchError::TooLarge { limit: self.limits.max_size });
+                }
+            }
             let now = Instant::now();
-            if self.limits.min_rate > 0 && now >= window_end {
-                // A whole window has passed: did it bring enough?
-                let needed = self.limits.min_rate.saturating_mul(self.limits.rate_window.as_secs().max(1));
-                if self.window_read < needed && !matches!(next, Ok(Ok(None))) {
+            let ended = read && chunk.is_none();
+            if self.limits.min_rate > 0 && now >= window_end && !ended {
+                // A whole window has passed (this read counted): did it bring enough?
+                let window = self.limits.rate_window.as_millis();
+                let needed = u128::from(self.limits.min_rate) * window / 1000;
+                if u128::from(self.window_read) < needed {
                     return Err(FetchError::TooSlow {
                         bytes: self.window_read,
-                        seconds: self.limits.rate_window.as_secs().max(1),
+                        millis: u64::try_from(window).unwrap_or(u64::MAX),
                         minimum: self.limits.min_rate,
                     });
                 }
                 self.window_start = now;
                 self.window_read = 0;
             }
-            match next {
-                Ok(chunk) => {
-                    let chunk = chunk.map_err(transport)?;
-                    if let Some(chunk) = &chunk {
-                        self.read += chunk.len() as u64;
-                        self.window_read += chunk.len() as u64;
-                        if self.read > self.limits.max_size {
-                            return Err(FetchError::TooLarge { limit: self.limits.max_size });
-                        }
-                    }
-                    return Ok(chunk);
-                }
-                Err(_) if now >= self.deadline => return Err(FetchError::Timeout("the whole download")),
-                // The rate window ended with enough received: wait on.
-                Err(_) => {}
+            if read {
+                return Ok(chunk);
             }
+            // The rate window ended with enough received, or the deadline passed
+            // (checked at the top): go on.
         }
     }
 }
@@ -469,6 +491,8 @@ mod tests {
             "http://user:pw@127.0.0.1:3000/samples/recordings/RE1",
             "http://127.0.0.1:3001/samples/recordings/RE1",
             "http://127.0.0.1:3000/api/events",
+            "http://127.0.0.1:3000/samples/recordings/..%2F..%2Fapi%2Fevents",
+            "http://127.0.0.1:3000/samples/recordings/x%5c..%5capi",
         ] {
             assert!(check(refused).is_err(), "{refused}");
         }
@@ -478,8 +502,14 @@ mod tests {
     fn errors_never_show_url_credentials() {
         let rules = HttpFetcher::builder().rules;
         let twilio = ProviderId::from_static("twilio");
-        let error = rules.check(&twilio, &Url::parse("http://user:secret@api.twilio.com/x").unwrap()).unwrap_err();
-        assert!(matches!(error, FetchError::InsecureUrl(_)));
-        assert!(!error.to_string().contains("secret"), "{error}");
+        for url in ["http://user:s&cret@api.twilio.com/x", "http://user:s%40cret,(x)@api.twilio.com/x"] {
+            let error = rules.check(&twilio, &Url::parse(url).unwrap()).unwrap_err();
+            assert!(matches!(error, FetchError::InsecureUrl(_)));
+            let shown = error.to_string();
+            assert!(!shown.contains("cret") && !shown.contains("user"), "{shown}");
+            assert!(shown.contains("api.twilio.com/x"), "{shown}");
+        }
+        let prefix = HttpFetcher::builder().allow_url_prefix("http://127.0.0.1:3000/samples/?x=1").build();
+        assert!(matches!(prefix, Err(FetchError::InvalidUrl(_))), "a prefix with a query is refused");
     }
 }

@@ -158,6 +158,19 @@ impl Scheduler for InProcessScheduler {
         Ok(())
     }
 
+    async fn release(&self, claim: &ClaimedJob, due_at: OffsetDateTime) -> Result<(), SchedulerError> {
+        let mut inner = self.lock();
+        let entry = inner.leased(claim)?;
+        let (_, until) = entry.lease.take().expect("leased() checked the lease");
+        entry.job.due_at = due_at;
+        let due = inner.due(claim.job.kind.queue());
+        due.remove(&(until, claim.job.id));
+        due.insert((due_at, claim.job.id));
+        drop(inner);
+        self.wake.notify_one();
+        Ok(())
+    }
+
     async fn fail(&self, claim: &ClaimedJob, _error: &str) -> Result<(), SchedulerError> {
         // Nothing to keep: the event log records the failure and its history.
         self.lock().finish(claim)

@@ -44,8 +44,10 @@ impl Worker {
         } else {
             NewJob::poll_recording(provider.clone(), call_id, now + recordings.first_poll_after)
         };
-        if let Err(error) = inner.scheduler.schedule(job.with_deadline(deadline)).await {
-            tracing::warn!(%error, %provider, call_id, "could not schedule the recording job");
+        match inner.scheduler.schedule(job.with_deadline(deadline)).await {
+            Ok(Some(_)) => inner.recordings_scheduled.store(true, std::sync::atomic::Ordering::Release),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, %provider, call_id, "could not schedule the recording job"),
         }
     }
 

@@ -1,6 +1,6 @@
-//! The jobs a worker has started: one task each, counted per [`Queue`] so that each
-//! queue's pool fills only its own slots, with the claims of running downloads kept to
-//! hand back when a shutdown gives up on them.
+//! The jobs a worker has started: one task each, counted per [`Queue`] they were
+//! claimed from so that each queue's pool fills only its own slots, with the claims of
+//! running downloads kept to hand back when a shutdown gives up on them.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -32,12 +32,11 @@ impl Running {
         self.tasks.is_empty()
     }
 
-    /// Runs `job` on `claim` in a task of its own.
-    pub(super) fn spawn<F>(&mut self, claim: ClaimedJob, job: impl FnOnce(ClaimedJob) -> F)
+    /// Runs `job` on `claim`, claimed from `queue`, in a task of its own.
+    pub(super) fn spawn<F>(&mut self, queue: Queue, claim: ClaimedJob, job: impl FnOnce(ClaimedJob) -> F)
     where
         F: Future<Output = Result<(), WorkerError>> + Send + 'static,
     {
-        let queue = claim.job.kind.queue();
         let kept = (queue == Queue::Recordings).then(|| claim.clone());
         let handle = self.tasks.spawn(job(claim));
         self.queues.insert(handle.id(), queue);
@@ -47,14 +46,19 @@ impl Running {
         }
     }
 
+    /// How many more jobs of `queue` fit in its `slots`.
+    pub(super) fn free(&self, queue: Queue, slots: usize) -> usize {
+        slots.saturating_sub(self.count(queue))
+    }
+
     /// Waits for the next job to end; `None` when none runs.
-    pub(super) async fn join_next(&mut self) -> Option<Result<(), WorkerError>> {
+    pub(super) async fn join_next(&mut self) -> Option<Ended> {
         let joined = self.tasks.join_next_with_id().await?;
         Some(self.ended(joined))
     }
 
     /// A job that has already ended, if any.
-    pub(super) fn try_join_next(&mut self) -> Option<Result<(), WorkerError>> {
+    pub(super) fn try_join_next(&mut self) -> Option<Ended> {
         let joined = self.tasks.try_join_next_with_id()?;
         Some(self.ended(joined))
     }
@@ -64,33 +68,38 @@ impl Running {
         !self.downloads.is_empty()
     }
 
-    /// Whether anything but downloads still runs.
-    pub(super) fn processing(&self) -> bool {
-        self.tasks.len() > self.downloads.len()
+    /// Cancels the running downloads; each one's claim comes back with its end
+    /// ([`Ended::cancelled`]), for the caller to hand back. Returns how many.
+    pub(super) fn abort_downloads(&mut self) -> usize {
+        self.downloads.values().for_each(|(handle, _)| handle.abort());
+        self.downloads.len()
     }
 
-    /// Cancels the running downloads; returns their claims, for the caller to hand back.
-    pub(super) fn abort_downloads(&mut self) -> Vec<ClaimedJob> {
-        self.downloads
-            .values()
-            .map(|(handle, claim)| {
-                handle.abort();
-                claim.clone()
-            })
-            .collect()
-    }
-
-    fn ended(&mut self, joined: Result<(Id, Result<(), WorkerError>), JoinError>) -> Result<(), WorkerError> {
+    fn ended(&mut self, joined: Result<(Id, Result<(), WorkerError>), JoinError>) -> Ended {
         let id = match &joined {
             Ok((id, _)) => *id,
             Err(error) => error.id(),
         };
-        if let Some(queue) = self.queues.remove(&id) {
-            *self.busy.entry(queue).or_default() -= 1;
+        if let Some(queue) = self.queues.remove(&id)
+            && let Some(busy) = self.busy.get_mut(&queue)
+        {
+            *busy = busy.saturating_sub(1);
         }
-        self.downloads.remove(&id);
-        settle(joined.map(|(_, result)| result))
+        let download = self.downloads.remove(&id);
+        let cancelled = matches!(&joined, Err(error) if error.is_cancelled());
+        Ended {
+            result: settle(joined.map(|(_, result)| result)),
+            cancelled: download.filter(|_| cancelled).map(|(_, claim)| claim),
+        }
     }
+}
+
+/// How a job's task ended.
+pub(super) struct Ended {
+    /// Its bookkeeping error, if any.
+    pub(super) result: Result<(), WorkerError>,
+    /// The claim of a download cancelled before it finished (still leased to it).
+    pub(super) cancelled: Option<ClaimedJob>,
 }
 
 /// Logs how a job's task ended; its bookkeeping error, if any, is returned.

@@ -14,6 +14,8 @@ pub(crate) enum DbError {
     EventNotFound(EventId),
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    #[error("the database accepts no writes: {0}")]
+    ReadOnly(&'static str),
 }
 
 impl DbError {

@@ -93,6 +93,24 @@ impl Scheduler for PostgresStore {
         Ok(())
     }
 
+    async fn release(&self, claim: &ClaimedJob, due_at: OffsetDateTime) -> Result<(), SchedulerError> {
+        let client = self.pool().get().await.map_err(DbError::from)?;
+        let statement = client
+            .prepare_cached(
+                "UPDATE callhook_jobs SET due_at = $3, visible_at = $3, lease = NULL WHERE id = $1 AND lease = $2",
+            )
+            .await
+            .map_err(DbError::from)?;
+        let lease = claim.lease as i64;
+        let updated =
+            client.execute(&statement, &[&claim.job.id.0, &lease, &nanos(due_at)]).await.map_err(DbError::from)?;
+        if updated != 1 {
+            return Err(SchedulerError::LeaseLost(claim.job.id));
+        }
+        self.inner.wake.notify_waiters();
+        Ok(())
+    }
+
     async fn fail(&self, claim: &ClaimedJob, _error: &str) -> Result<(), SchedulerError> {
         // The event log records the failure and its history.
         self.finish(claim).await
@@ -127,13 +145,12 @@ impl PostgresStore {
 pub(crate) async fn insert_job(client: &impl GenericClient, job: &NewJob) -> Result<Option<JobId>, DbError> {
     let statement = client
         .prepare_cached(
-            "INSERT INTO callhook_jobs (key, kind, due_at, visible_at, deadline, queue) VALUES ($1, $2, $3, $3, $4, $5)
+            "INSERT INTO callhook_jobs (key, kind, due_at, visible_at, deadline) VALUES ($1, $2, $3, $3, $4)
              ON CONFLICT (key) DO NOTHING RETURNING id",
         )
         .await?;
-    let queue = job.kind.queue().as_str();
     let row = client
-        .query_opt(&statement, &[&job.key, &json(&job.kind), &nanos(job.due_at), &job.deadline.map(nanos), &queue])
+        .query_opt(&statement, &[&job.key, &json(&job.kind), &nanos(job.due_at), &job.deadline.map(nanos)])
         .await?;
     Ok(row.map(|row| row.try_get(0).map(JobId)).transpose()?)
 }

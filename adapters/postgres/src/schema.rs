@@ -88,10 +88,13 @@ const MIGRATIONS: &[(i32, &str)] = &[
     ),
     (
         3,
-        // Jobs belong to a queue (events, recordings), claimed separately.
+        // Jobs belong to a queue (events, recordings), claimed separately. The queue is
+        // derived from the key (`NewJob`'s keys of event jobs start with
+        // `process-event:`), so no writer can file a job in the wrong one, whatever its
+        // version.
         "
-    ALTER TABLE callhook_jobs ADD COLUMN queue TEXT NOT NULL DEFAULT 'events';
-    UPDATE callhook_jobs SET queue = 'recordings' WHERE kind::json ->> 'kind' IN ('fetch_recording', 'poll_recording');
+    ALTER TABLE callhook_jobs ADD COLUMN queue TEXT NOT NULL
+        GENERATED ALWAYS AS (CASE WHEN key LIKE 'process-event:%' THEN 'events' ELSE 'recordings' END) STORED;
     DROP INDEX callhook_jobs_by_visible_at;
     CREATE INDEX callhook_jobs_by_queue ON callhook_jobs (queue, visible_at, id);
     ",

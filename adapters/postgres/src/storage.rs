@@ -373,8 +373,18 @@ impl Storage for PostgresStore {
     }
 
     async fn ping(&self) -> Result<(), StorageError> {
+        // Reachable is not enough: a standby after a failover, or a session forced
+        // read-only, answers queries but refuses every append.
         let client = self.pool().get().await.map_err(DbError::from)?;
-        client.simple_query("SELECT 1").await.map_err(DbError::from)?;
+        let row = client
+            .query_one("SELECT pg_is_in_recovery(), current_setting('transaction_read_only') = 'on'", &[])
+            .await
+            .map_err(DbError::from)?;
+        let (standby, read_only): (bool, bool) = (row.get(0), row.get(1));
+        if standby || read_only {
+            let why = if standby { "a standby in recovery" } else { "read-only" };
+            return Err(DbError::ReadOnly(why).into());
+        }
         Ok(())
     }
 

@@ -243,3 +243,20 @@ where
     }
     out
 }
+
+/// A database that answers but takes no writes (a standby after a failover, a session
+/// forced read-only) is not healthy: `ping` fails, as appends do.
+#[tokio::test]
+async fn a_read_only_database_fails_ping() {
+    let Some(url) = support::server_url() else { return };
+    let schema = support::new_schema(&url).await;
+    support::store_in(&url, &schema).await.ping().await.expect("a writable database is healthy");
+    let mut config: callhook_postgres::Config = url.parse().unwrap();
+    config.options(format!("-c search_path={schema} -c default_transaction_read_only=on"));
+    let options = callhook_postgres::Options::default().migrate(false);
+    let store = callhook_postgres::PostgresStore::connect_config(config, options).await.unwrap();
+    let error = store.ping().await.unwrap_err();
+    assert!(error.to_string().contains("read-only"), "{error}");
+    let (delivery, events) = new("read-only");
+    assert!(store.append(delivery, events).await.is_err(), "and appends fail");
+}

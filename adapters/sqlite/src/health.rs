@@ -284,14 +284,25 @@ impl SqliteStore {
         if let Some(unhealthy) = health.refusing() {
             return Err(unhealthy.into());
         }
-        health.verify_files(Check::Path)?;
-        if let Some(available) = health.available_space()
+        // `stat` and `statvfs` can block on a hung disk (NFS, a stalled volume): off the
+        // runtime, within the stall timeout.
+        let timeout = self.inner.options.stall_timeout;
+        let inner = self.inner.clone();
+        let files = tokio::task::spawn_blocking(move || {
+            inner.health.verify_files(Check::Path)?;
+            Ok::<_, Unhealthy>(inner.health.available_space())
+        });
+        let available = match tokio::time::timeout(timeout, files).await {
+            Ok(Ok(checked)) => checked?,
+            Ok(Err(_)) => return Err(DbError::Reader("the file check panicked".to_owned())),
+            Err(_) => return Err(Unhealthy::Stalled { what: "file check", busy: timeout, timeout }.into()),
+        };
+        if let Some(available) = available
             && available < minimum
         {
             return Err(Unhealthy::LowDiskSpace { available, minimum }.into());
         }
         let failing = health.failing();
-        let timeout = self.inner.options.stall_timeout;
         let room = tokio::time::timeout(timeout, self.write(heartbeat))
             .await
             .map_err(|_| Unhealthy::HeartbeatTimeout(timeout))??;

@@ -86,6 +86,21 @@ impl Scheduler for SqliteStore {
         Ok(())
     }
 
+    async fn release(&self, claim: &ClaimedJob, due_at: OffsetDateTime) -> Result<(), SchedulerError> {
+        let held = Held::of(claim);
+        self.write(move |conn| {
+            let updated = conn
+                .prepare_cached(
+                    "UPDATE jobs SET due_at = ?3, visible_at = ?3, lease = NULL WHERE id = ?1 AND lease = ?2",
+                )?
+                .execute(params![held.id.0, held.lease, nanos(due_at)])?;
+            held.still(updated == 1)
+        })
+        .await?;
+        self.inner.wake.notify_waiters();
+        Ok(())
+    }
+
     async fn fail(&self, claim: &ClaimedJob, _error: &str) -> Result<(), SchedulerError> {
         // The event log records the failure and its history.
         self.finish(claim).await
@@ -121,16 +136,10 @@ impl SqliteStore {
 pub(crate) fn insert_job(conn: &Connection, job: &NewJob) -> Result<Option<JobId>, DbError> {
     let inserted = conn
         .prepare_cached(
-            "INSERT INTO jobs (key, kind, due_at, visible_at, deadline, queue) VALUES (?1, ?2, ?3, ?3, ?4, ?5)
+            "INSERT INTO jobs (key, kind, due_at, visible_at, deadline) VALUES (?1, ?2, ?3, ?3, ?4)
              ON CONFLICT (key) DO NOTHING",
         )?
-        .execute(params![
-            job.key,
-            json(&job.kind),
-            nanos(job.due_at),
-            job.deadline.map(nanos),
-            job.kind.queue().as_str()
-        ])?;
+        .execute(params![job.key, json(&job.kind), nanos(job.due_at), job.deadline.map(nanos)])?;
     Ok((inserted == 1).then(|| JobId(conn.last_insert_rowid())))
 }
 

@@ -79,10 +79,12 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX events_by_subject ON events (subject, id);
     CREATE INDEX events_by_provider_status ON events (provider, status, id);
     ",
-    // 3: jobs belong to a queue (events, recordings), claimed separately.
+    // 3: jobs belong to a queue (events, recordings), claimed separately. The queue is
+    // derived from the key (`NewJob`'s keys of event jobs start with `process-event:`),
+    // so no writer can file a job in the wrong one, whatever its version.
     "
-    ALTER TABLE jobs ADD COLUMN queue TEXT NOT NULL DEFAULT 'events';
-    UPDATE jobs SET queue = 'recordings' WHERE json_extract(kind, '$.kind') IN ('fetch_recording', 'poll_recording');
+    ALTER TABLE jobs ADD COLUMN queue TEXT
+        GENERATED ALWAYS AS (CASE WHEN key LIKE 'process-event:%' THEN 'events' ELSE 'recordings' END) VIRTUAL;
     DROP INDEX jobs_by_visible_at;
     CREATE INDEX jobs_by_queue ON jobs (queue, visible_at, id);
     ",

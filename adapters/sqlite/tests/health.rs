@@ -218,12 +218,17 @@ async fn a_full_store_answers_503_fails_ping_and_recovers_when_the_cap_is_raised
 #[tokio::test]
 async fn a_held_write_lock_times_out_to_503_fails_ping_and_the_retry_is_stored_once() {
     let dir = tempfile::tempdir().unwrap();
-    let stall = Duration::from_millis(300);
+    let stall = Duration::from_millis(1500);
     let mut options = options().stall_timeout(stall);
     options.busy_timeout = Duration::from_secs(600); // the writer waits for the lock, never gives up
     let store = open(&dir, options).await;
-    let receiver = receiver(&store, Duration::from_millis(200));
-    assert_eq!(receiver.handle(webhook("wamid.before", 0)).await.status(), 200);
+    let receiver = receiver(&store, Duration::from_secs(1));
+    // Unlocked, a webhook is acknowledged (retried like a provider would, should a slow
+    // disk take longer than the short timeout).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while receiver.handle(webhook("wamid.before", 0)).await.status() != 200 {
+        assert!(Instant::now() < deadline, "never acknowledged");
+    }
 
     let other = rusqlite::Connection::open(store.path()).unwrap();
     other.execute_batch("BEGIN IMMEDIATE").unwrap();

@@ -10,10 +10,10 @@ use axum::extract::Request;
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use callhook::redact::url_credentials;
+use callhook::redact::url_credentials_in_bytes;
 
 /// The largest response redacted (the biggest pages and stored bodies are far smaller).
-const LIMIT: usize = 256 * 1024 * 1024;
+const MAX_REDACTED_BODY: usize = 256 * 1024 * 1024;
 
 /// Middleware: the response with URL credentials redacted from its body.
 pub(super) async fn redact_credentials(request: Request, next: Next) -> Response {
@@ -27,13 +27,12 @@ pub(super) async fn redact_credentials(request: Request, next: Next) -> Response
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, LIMIT).await else {
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_REDACTED_BODY).await else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "response too large to check for credentials").into_response();
     };
-    // Bodies that are not text (rare for webhooks) cannot hold a readable URL to redact.
-    let redacted = match std::str::from_utf8(&bytes).map(url_credentials) {
-        Ok(Cow::Owned(text)) => text,
-        _ => return Response::from_parts(parts, Body::from(bytes)),
+    let redacted = match url_credentials_in_bytes(&bytes) {
+        Cow::Borrowed(_) => return Response::from_parts(parts, Body::from(bytes)),
+        Cow::Owned(redacted) => redacted,
     };
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(redacted))
