@@ -314,15 +314,17 @@ impl fmt::Debug for Recordings {
 
 impl Recordings {
     /// Retrieval with `fetcher` into `sink`: polls every 30 s at first, doubling up to
-    /// 15 minutes between tries, for 4 hours after the call ended. WaVoIP recordings
-    /// are polled at `https://storage.wavoip.com/<call id>` (the URL its `READY`
-    /// events carry) when no URL is known.
+    /// 15 minutes between tries, for 4 hours after the call ended. A provider whose
+    /// [`Registration`](crate::providers::Registration) can predict a recording's URL
+    /// (WaVoIP: `https://storage.wavoip.com/<call id>`) is polled there when no webhook
+    /// gave one.
     pub fn new(fetcher: impl RecordingFetcher, sink: impl RecordingSink) -> Self {
         let mut locators: HashMap<ProviderId, Locator> = HashMap::new();
-        locators.insert(
-            ProviderId::from_static("wavoip"),
-            Arc::new(|call: &CallState| Some(format!("https://storage.wavoip.com/{}", call.call_id))),
-        );
+        for registration in crate::providers::all() {
+            if let Some(locate) = registration.recordings.locate {
+                locators.insert(registration.id.clone(), Arc::new(locate));
+            }
+        }
         Self {
             fetcher: Arc::new(fetcher),
             sink: Arc::new(sink),

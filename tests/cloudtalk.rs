@@ -94,16 +94,22 @@ async fn accepted_once_and_refused_without_the_token() {
     let (receiver, storage) = setup();
     let body = fixture("call_ended");
     for _ in 0..2 {
-        assert_eq!(receiver.handle(testing::authorized(TOKEN, PATH, &body)).await.status(), 200);
+        assert_eq!(
+            receiver.handle(testing::signed(TOKEN, PATH, &body, time::OffsetDateTime::now_utc())).await.status(),
+            200
+        );
     }
     assert_eq!(all_events(&*storage).await.len(), 1);
 
     let (receiver, storage) = setup();
-    assert_eq!(receiver.handle(testing::authorized("guess", PATH, &body)).await.status(), 401);
-    let mut missing = testing::authorized(TOKEN, PATH, &body);
+    assert_eq!(
+        receiver.handle(testing::signed("guess", PATH, &body, time::OffsetDateTime::now_utc())).await.status(),
+        401
+    );
+    let mut missing = testing::signed(TOKEN, PATH, &body, time::OffsetDateTime::now_utc());
     missing.headers_mut().remove("authorization");
     assert_eq!(receiver.handle(missing).await.status(), 401);
-    let mut basic = testing::authorized(TOKEN, PATH, &body);
+    let mut basic = testing::signed(TOKEN, PATH, &body, time::OffsetDateTime::now_utc());
     basic.headers_mut().insert("authorization", format!("Basic {TOKEN}").parse().unwrap());
     assert_eq!(receiver.handle(basic).await.status(), 401);
     assert!(all_events(&*storage).await.is_empty());
@@ -120,8 +126,14 @@ async fn without_a_token_configured_requests_are_refused_unless_mounted_insecure
         .build()
         .unwrap();
     let body = testing::call_event("call.started", 1, time::OffsetDateTime::now_utc());
-    assert_eq!(receiver.handle(testing::authorized("x", "/secure", &body)).await.status(), 500);
-    assert_eq!(receiver.handle(testing::authorized("x", "/insecure", &body)).await.status(), 200);
+    assert_eq!(
+        receiver.handle(testing::signed("x", "/secure", &body, time::OffsetDateTime::now_utc())).await.status(),
+        500
+    );
+    assert_eq!(
+        receiver.handle(testing::signed("x", "/insecure", &body, time::OffsetDateTime::now_utc())).await.status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -135,7 +147,10 @@ async fn missed_after_ended_gives_the_same_state_as_in_order() {
         let (receiver, storage) = setup();
         for event in order {
             let body = testing::call_event(event, 42, time::OffsetDateTime::now_utc());
-            assert_eq!(receiver.handle(testing::authorized(TOKEN, PATH, &body)).await.status(), 200);
+            assert_eq!(
+                receiver.handle(testing::signed(TOKEN, PATH, &body, time::OffsetDateTime::now_utc())).await.status(),
+                200
+            );
         }
         states.push(storage.call_state(&CLOUDTALK, "42").await.unwrap().unwrap());
     }

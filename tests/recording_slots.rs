@@ -138,7 +138,8 @@ async fn events_are_processed_while_every_download_slot_hangs_and_shutdown_does_
             "type": "RECORD", "action": "UPDATE", "whatsapp_call_id": format!("hang{call}"),
             "record_status": "READY", "record_url": format!("http://{}/rec/{call}", silent.address),
         });
-        let request = wavoip::testing::with_token(TOKEN, "/webhooks/wavoip", &body.to_string());
+        let request =
+            wavoip::testing::signed(TOKEN, "/webhooks/wavoip", &body.to_string(), time::OffsetDateTime::now_utc());
         assert_eq!(receiver.handle(request).await.status(), 200);
     }
     eventually("both download slots hang", async || silent.open.load(Ordering::SeqCst) == 2).await;
@@ -228,7 +229,8 @@ async fn a_download_cancelled_by_a_shutdown_leaves_no_partial_file() {
         "type": "RECORD", "action": "UPDATE", "whatsapp_call_id": "stall1", "record_status": "READY",
         "record_url": format!("http://{address}/rec/stall1"),
     });
-    let request = wavoip::testing::with_token(TOKEN, "/webhooks/wavoip", &body.to_string());
+    let request =
+        wavoip::testing::signed(TOKEN, "/webhooks/wavoip", &body.to_string(), time::OffsetDateTime::now_utc());
     assert_eq!(receiver.handle(request).await.status(), 200);
     eventually("the download wrote part of the file", async || !walk(dir.path()).is_empty()).await;
     stop.send(()).unwrap();

@@ -16,6 +16,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use callhook::clock::{Clock, ManualClock};
 use callhook::event::{ProviderId, RecordingStatus, StoredRecording};
+use callhook::providers::registry::RecordingCredentials;
 use callhook::providers::{twilio, wavoip};
 use callhook::recording::http::HttpFetcher;
 use callhook::recording::{
@@ -118,7 +119,7 @@ async fn setup(sink: Option<Arc<dyn RecordingSink>>) -> Setup {
         .unwrap();
     let fetcher = HttpFetcher::builder()
         .allow_insecure_host(address.to_string())
-        .twilio_credentials(ACCOUNT, TWILIO_TOKEN)
+        .credentials(twilio::REGISTRATION.id.clone(), RecordingCredentials::new(TWILIO_TOKEN).user(ACCOUNT))
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
@@ -156,7 +157,7 @@ impl RecordingSink for ArcSink {
 
 impl Setup {
     async fn wavoip(&self, body: &str) {
-        let request = wavoip::testing::with_token(TOKEN, "/webhooks/wavoip", body);
+        let request = wavoip::testing::signed(TOKEN, "/webhooks/wavoip", body, time::OffsetDateTime::now_utc());
         assert_eq!(self.receiver.handle(request).await.status(), 200);
     }
 

@@ -87,7 +87,10 @@ async fn token_in_the_url_or_header_is_checked_and_never_stored() {
     let (receiver, storage) = setup();
     let body = fixture("record_ready");
     for _ in 0..2 {
-        assert_eq!(receiver.handle(testing::with_token(TOKEN, PATH, &body)).await.status(), 200);
+        assert_eq!(
+            receiver.handle(testing::signed(TOKEN, PATH, &body, time::OffsetDateTime::now_utc())).await.status(),
+            200
+        );
     }
     let events = all_events(&*storage).await;
     assert_eq!(events.len(), 1, "stored once when sent twice");
@@ -100,7 +103,10 @@ async fn token_in_the_url_or_header_is_checked_and_never_stored() {
         .unwrap();
     assert_eq!(receiver.handle(bearer).await.status(), 200);
 
-    assert_eq!(receiver.handle(testing::with_token("guess", PATH, &body)).await.status(), 401);
+    assert_eq!(
+        receiver.handle(testing::signed("guess", PATH, &body, time::OffsetDateTime::now_utc())).await.status(),
+        401
+    );
     let no_token = http::Request::post(PATH).body(bytes::Bytes::from(body)).unwrap();
     assert_eq!(receiver.handle(no_token).await.status(), 401);
     assert_eq!(storage.list_events(&EventFilter::default()).await.unwrap().len(), 2);
@@ -119,7 +125,13 @@ async fn record_ready_before_the_call_events_gives_the_same_state() {
     for order in [vec![0, 1, 2, 3, 4], vec![4, 3, 2, 1, 0], vec![4, 0, 3, 2, 1]] {
         let (receiver, storage) = setup();
         for i in order {
-            assert_eq!(receiver.handle(testing::with_token(TOKEN, PATH, &bodies[i])).await.status(), 200);
+            assert_eq!(
+                receiver
+                    .handle(testing::signed(TOKEN, PATH, &bodies[i], time::OffsetDateTime::now_utc()))
+                    .await
+                    .status(),
+                200
+            );
         }
         states.push(storage.call_state(&WAVOIP, "9").await.unwrap().unwrap());
     }

@@ -122,7 +122,7 @@ async fn signature_covers_the_raw_bytes_with_metas_escapes() {
         http::Request::post(PATH).header("x-hub-signature-256", &header).body(Bytes::from(reserialized)).unwrap();
     assert_eq!(s.receiver.handle(forged).await.status(), 401, "re-serialized bytes do not verify");
 
-    let response = s.receiver.handle(testing::signed(SECRET, PATH, &raw)).await;
+    let response = s.receiver.handle(testing::signed(SECRET, PATH, &raw, time::OffsetDateTime::now_utc())).await;
     assert_eq!(response.status(), 200);
     assert_eq!(all_events(&*s.storage).await.len(), 1);
 }
@@ -131,7 +131,7 @@ async fn signature_covers_the_raw_bytes_with_metas_escapes() {
 async fn a_second_secret_and_upper_case_hex_verify() {
     let s = setup();
     let raw = fixture("status_read");
-    let mut request = testing::signed(SECOND_SECRET, PATH, &raw);
+    let mut request = testing::signed(SECOND_SECRET, PATH, &raw, time::OffsetDateTime::now_utc());
     let upper = format!("sha256={}", signature::sign(SECOND_SECRET, raw.as_bytes())[7..].to_uppercase());
     request.headers_mut().insert("x-hub-signature-256", upper.parse().unwrap());
     assert_eq!(s.receiver.handle(request).await.status(), 200);
@@ -142,17 +142,23 @@ async fn tampered_wrong_secret_and_missing_header_are_401_with_nothing_stored() 
     let s = setup();
     let raw = fixture("message_text");
 
-    let (parts, _) = testing::signed(SECRET, PATH, &raw).into_parts();
+    let (parts, _) = testing::signed(SECRET, PATH, &raw, time::OffsetDateTime::now_utc()).into_parts();
     let tampered = http::Request::from_parts(parts, Bytes::from(raw.replace("Ol\\u00e1", "Oi")));
     assert_eq!(s.receiver.handle(tampered).await.status(), 401);
 
-    assert_eq!(s.receiver.handle(testing::signed("not-the-secret", PATH, &raw)).await.status(), 401);
+    assert_eq!(
+        s.receiver
+            .handle(testing::signed("not-the-secret", PATH, &raw, time::OffsetDateTime::now_utc()))
+            .await
+            .status(),
+        401
+    );
 
-    let mut missing = testing::signed(SECRET, PATH, &raw);
+    let mut missing = testing::signed(SECRET, PATH, &raw, time::OffsetDateTime::now_utc());
     missing.headers_mut().remove("x-hub-signature-256");
     assert_eq!(s.receiver.handle(missing).await.status(), 401);
 
-    let mut sha1 = testing::signed(SECRET, PATH, &raw);
+    let mut sha1 = testing::signed(SECRET, PATH, &raw, time::OffsetDateTime::now_utc());
     sha1.headers_mut().remove("x-hub-signature-256");
     sha1.headers_mut().insert("x-hub-signature", "sha1=0000".parse().unwrap());
     assert_eq!(s.receiver.handle(sha1).await.status(), 401, "the legacy SHA-1 header alone is not accepted");
@@ -384,7 +390,10 @@ async fn a_call_folds_to_completed_whatever_the_order() {
     );
     let connect = testing::notification("calls", testing::call_connect("wacid.X", "5511999998888", 1_764_590_500));
     for body in [&terminate, &connect, &terminate] {
-        assert_eq!(s.receiver.handle(testing::signed(SECRET, PATH, body)).await.status(), 200);
+        assert_eq!(
+            s.receiver.handle(testing::signed(SECRET, PATH, body, time::OffsetDateTime::now_utc())).await.status(),
+            200
+        );
     }
     let state = s.storage.call_state(&WHATSAPP, "wacid.X").await.unwrap().unwrap();
     assert_eq!(state.status, Some(CallStatus::Completed));
@@ -437,13 +446,19 @@ async fn a_shuffled_batch_of_200_statuses_ends_with_each_messages_highest_status
         .len();
     assert_eq!(item_count, 200);
 
-    assert_eq!(s.receiver.handle(testing::signed(SECRET, PATH, &body)).await.status(), 200);
+    assert_eq!(
+        s.receiver.handle(testing::signed(SECRET, PATH, &body, time::OffsetDateTime::now_utc())).await.status(),
+        200
+    );
     let stored = all_events(&*s.storage).await.len();
     let unique: std::collections::HashSet<String> =
         normalize::events(body.as_bytes()).unwrap().into_iter().map(|e| e.dedupe_key).collect();
     assert_eq!(stored, unique.len(), "each distinct item once, repeats inside the batch included");
 
-    assert_eq!(s.receiver.handle(testing::signed(SECRET, PATH, &body)).await.status(), 200);
+    assert_eq!(
+        s.receiver.handle(testing::signed(SECRET, PATH, &body, time::OffsetDateTime::now_utc())).await.status(),
+        200
+    );
     assert_eq!(all_events(&*s.storage).await.len(), stored, "the same batch twice stores nothing new");
 
     for (wamid, status) in expected {
@@ -476,7 +491,7 @@ proptest! {
         for chunk in shuffled.chunks(batch) {
             let chunk: Vec<(&str, &str, i64)> = chunk.iter().map(|(id, st)| (id.as_str(), *st, 1_764_590_400)).collect();
             let body = testing::notification("messages", testing::statuses(&chunk));
-            prop_assert_eq!(runtime.block_on(s.receiver.handle(testing::signed(SECRET, PATH, &body))).status(), 200);
+            prop_assert_eq!(runtime.block_on(s.receiver.handle(testing::signed(SECRET, PATH, &body, time::OffsetDateTime::now_utc()))).status(), 200);
         }
         for m in 0..20 {
             let state = runtime.block_on(s.storage.message_state(&WHATSAPP, &format!("wamid.{m}"))).unwrap().unwrap();
@@ -553,7 +568,7 @@ proptest! {
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let s = setup();
         let body = testing::notification("messages", value);
-        let status = runtime.block_on(s.receiver.handle(testing::signed(SECRET, PATH, &body))).status();
+        let status = runtime.block_on(s.receiver.handle(testing::signed(SECRET, PATH, &body, time::OffsetDateTime::now_utc()))).status();
         prop_assert_eq!(status, 200);
     }
 }

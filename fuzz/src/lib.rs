@@ -111,10 +111,10 @@ pub fn verify(target: Target, input: VerifyInput) {
             let url = format!("{ORIGIN}/hook?{}", uri_safe_query(&query));
             twilio::testing::signed_form("twilio-token", &url, &input.params)
         }
-        Target::WhatsApp => whatsapp::testing::signed("secret", "/hook", &text),
+        Target::WhatsApp => whatsapp::testing::signed("secret", "/hook", &text, time::OffsetDateTime::now_utc()),
         Target::Retell => retell::testing::signed("key", "/hook", &text, at),
-        Target::CloudTalk => cloudtalk::testing::authorized("token", "/hook", &text),
-        Target::WaVoip => wavoip::testing::with_token("token", "/hook", &text),
+        Target::CloudTalk => cloudtalk::testing::signed("token", "/hook", &text, time::OffsetDateTime::now_utc()),
+        Target::WaVoip => wavoip::testing::signed("token", "/hook", &text, time::OffsetDateTime::now_utc()),
     };
     assert!(verifies(&*provider, &genuine, at), "a genuinely signed request was refused");
 }
@@ -129,4 +129,66 @@ fn uri_safe_query(query: &str) -> String {
             other => format!("%{other:02X}"),
         })
         .collect()
+}
+
+/// An arbitrary request to any registered provider's verifier
+/// ([`callhook::providers::all`]): new providers are fuzzed without a target of their own.
+#[derive(Arbitrary, Debug)]
+pub struct RegisteredInput {
+    /// Picks the provider.
+    pub provider: u8,
+    /// Picks the header the forged value goes in (one of the genuine request's).
+    pub header: u8,
+    /// The forged header's value.
+    pub value: String,
+    /// The body.
+    pub body: Vec<u8>,
+    /// Seconds since 2026-01-01 (the signing time).
+    pub at: u32,
+}
+
+fn registered(index: u8) -> (&'static callhook::providers::Registration, std::sync::Arc<dyn Provider>, String) {
+    let all = callhook::providers::all();
+    let registration = all[usize::from(index) % all.len()];
+    let mount = (registration.mount)(&(registration.test_settings)()).expect("test settings mount the provider");
+    let path = mount.paths.first().cloned().unwrap_or_else(|| "/hook".to_owned());
+    (registration, mount.provider, path)
+}
+
+/// Any registered provider's parser (and reply) on arbitrary bytes at its first path:
+/// no panic. The first byte picks the provider.
+pub fn parse_registered(data: &[u8]) {
+    let Some((&index, body)) = data.split_first() else { return };
+    let (_, provider, path) = registered(index);
+    let request = http::Request::post(path.as_str()).body(Bytes::copy_from_slice(body)).unwrap();
+    let view = WebhookRequest::new(&request, OffsetDateTime::UNIX_EPOCH, Some(ORIGIN));
+    let parsed = provider.parse(&view);
+    let _ = provider.reply(&view, parsed.as_deref().unwrap_or_default());
+}
+
+/// Any registered provider's verifier: its genuinely signed request for an arbitrary
+/// body verifies; the same request with one of its headers (but the content type)
+/// replaced by another value does not. (Whether the body is covered depends on the
+/// scheme: the token-based ones do not sign it.)
+pub fn verify_registered(input: RegisteredInput) {
+    let (registration, provider, path) = registered(input.provider);
+    let at = OffsetDateTime::from_unix_timestamp(1_767_225_600 + i64::from(input.at)).unwrap();
+    let text = String::from_utf8_lossy(&input.body).into_owned();
+    let url = format!("{ORIGIN}{path}");
+    let genuine = (registration.sign)(&(registration.test_settings)(), &url, &text, at);
+    assert!(verifies(&*provider, &genuine, at), "a genuinely signed request was refused");
+
+    let (parts, body) = genuine.into_parts();
+    let names: Vec<_> = parts.headers.keys().cloned().collect();
+    if let (Some(name), Ok(value)) =
+        (names.get(usize::from(input.header) % names.len().max(1)), http::HeaderValue::from_str(&input.value))
+        && parts.headers.get(name) != Some(&value)
+    {
+        let mut forged = http::Request::from_parts(parts, body);
+        forged.headers_mut().insert(name.clone(), value);
+        // Headers a provider does not check (the content type) may change freely.
+        if name != http::header::CONTENT_TYPE {
+            assert!(!verifies(&*provider, &forged, at), "a request with a forged {name} header verified");
+        }
+    }
 }

@@ -25,18 +25,7 @@ use reqwest::Url;
 
 use super::{Download, FetchError, RecordingBody, RecordingFetcher, RecordingSource};
 use crate::event::ProviderId;
-use crate::verify::Secret;
-
-/// The audio format asked of Twilio (its recording URLs choose it by suffix).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TwilioFormat {
-    /// `.mp3` (smaller; the default here).
-    #[default]
-    Mp3,
-    /// `.wav` (Twilio's own default).
-    Wav,
-}
+use crate::providers::registry::{RecordingAccess, RecordingCredentials};
 
 /// Which hosts recordings may come from.
 #[derive(Clone, Debug, Default)]
@@ -133,8 +122,7 @@ struct Limits {
 #[must_use]
 pub struct HttpFetcherBuilder {
     rules: HostRules,
-    twilio: Option<(Option<String>, Secret)>,
-    twilio_format: TwilioFormat,
+    credentials: HashMap<ProviderId, RecordingCredentials>,
     limits: Limits,
     connect_timeout: Duration,
     invalid_prefixes: Vec<String>,
@@ -186,22 +174,20 @@ impl HttpFetcherBuilder {
         self
     }
 
-    /// Twilio's account SID and auth token, sent as HTTP Basic with Twilio recordings.
-    pub fn twilio_credentials(mut self, account_sid: impl Into<String>, auth_token: impl Into<Secret>) -> Self {
-        self.twilio = Some((Some(account_sid.into()), auth_token.into()));
-        self
-    }
-
-    /// Twilio's auth token, sent as HTTP Basic with the account SID read from each
-    /// recording URL (`/Accounts/AC.../Recordings/...`).
-    pub fn twilio_auth_token(mut self, auth_token: impl Into<Secret>) -> Self {
-        self.twilio = Some((None, auth_token.into()));
-        self
-    }
-
-    /// The format asked of Twilio (default MP3).
-    pub fn twilio_format(mut self, format: TwilioFormat) -> Self {
-        self.twilio_format = format;
+    /// The credentials `provider`'s recordings are downloaded with (Twilio: its auth
+    /// token, and the account SID unless read from each URL); the provider's
+    /// [`Registration`](crate::providers::Registration) says how they are sent.
+    ///
+    /// ```
+    /// use callhook::providers::registry::RecordingCredentials;
+    /// use callhook::recording::http::HttpFetcher;
+    /// let fetcher = HttpFetcher::builder()
+    ///     .credentials(callhook::providers::twilio::REGISTRATION.id.clone(), RecordingCredentials::new("auth token"))
+    ///     .build();
+    /// assert!(fetcher.is_ok());
+    /// ```
+    pub fn credentials(mut self, provider: ProviderId, credentials: RecordingCredentials) -> Self {
+        self.credentials.insert(provider, credentials);
         self
     }
 
@@ -268,7 +254,7 @@ impl HttpFetcherBuilder {
             .connect_timeout(self.connect_timeout)
             .build()
             .map_err(|e| FetchError::Transport(Box::new(e.without_url())))?;
-        Ok(HttpFetcher { client, rules, twilio: self.twilio, twilio_format: self.twilio_format, limits: self.limits })
+        Ok(HttpFetcher { client, rules, credentials: Arc::new(self.credentials), limits: self.limits })
     }
 }
 
@@ -277,7 +263,7 @@ impl HttpFetcherBuilder {
 /// ```
 /// use callhook::recording::http::HttpFetcher;
 /// let fetcher = HttpFetcher::builder()
-///     .twilio_credentials("AC00000000000000000000000000000000", "auth token")
+///     .allow_insecure_host("127.0.0.1:8080")
 ///     .build()
 ///     .unwrap();
 /// # let _ = fetcher;
@@ -286,32 +272,25 @@ impl HttpFetcherBuilder {
 pub struct HttpFetcher {
     client: reqwest::Client,
     rules: Arc<HostRules>,
-    twilio: Option<(Option<String>, Secret)>,
-    twilio_format: TwilioFormat,
+    credentials: Arc<HashMap<ProviderId, RecordingCredentials>>,
     limits: Limits,
 }
 
 impl HttpFetcher {
-    /// A builder with each provider's storage hosts allowed: Twilio `api.twilio.com`,
-    /// `*.twilio.com`; Retell `*.retellai.com`, `dxc03zgurdly9.cloudfront.net`; WaVoIP
-    /// `storage.wavoip.com`, `*.wavoip.com`; CloudTalk `*.cloudtalk.io`.
+    /// A builder with each provider's storage hosts allowed (HTTPS only), as its
+    /// [`Registration`](crate::providers::Registration) lists them: Twilio
+    /// `api.twilio.com`, `*.twilio.com`; Retell `*.retellai.com`,
+    /// `dxc03zgurdly9.cloudfront.net`; WaVoIP `storage.wavoip.com`, `*.wavoip.com`;
+    /// CloudTalk `*.cloudtalk.io`.
     pub fn builder() -> HttpFetcherBuilder {
-        let defaults: [(&'static str, &[&str]); 4] = [
-            ("twilio", &["api.twilio.com", "*.twilio.com"]),
-            ("retell", &["*.retellai.com", "dxc03zgurdly9.cloudfront.net"]),
-            ("wavoip", &["storage.wavoip.com", "*.wavoip.com"]),
-            ("cloudtalk", &["*.cloudtalk.io"]),
-        ];
         let mut rules = HostRules::default();
-        for (provider, hosts) in defaults {
-            rules
-                .per_provider
-                .insert(ProviderId::from_static(provider), hosts.iter().map(|h| (*h).to_owned()).collect());
+        for registration in crate::providers::all() {
+            let hosts = registration.recordings.hosts.iter().map(|h| (*h).to_owned()).collect();
+            rules.per_provider.insert(registration.id.clone(), hosts);
         }
         HttpFetcherBuilder {
             rules,
-            twilio: None,
-            twilio_format: TwilioFormat::default(),
+            credentials: HashMap::new(),
             limits: Limits {
                 max_size: 200 * 1024 * 1024,
                 first_byte: Duration::from_secs(30),
@@ -400,30 +379,24 @@ fn transport(error: reqwest::Error) -> FetchError {
 impl RecordingFetcher for HttpFetcher {
     async fn fetch(&self, source: &RecordingSource) -> Result<Download, FetchError> {
         let started = Instant::now();
-        let mut url = Url::parse(&source.url)
-            .map_err(|_| FetchError::InvalidUrl(crate::redact::url_credentials(&source.url).into_owned()))?;
+        let parse = |url: &str| {
+            Url::parse(url).map_err(|_| FetchError::InvalidUrl(crate::redact::url_credentials(url).into_owned()))
+        };
+        let url = parse(&source.url)?;
         self.rules.check(&source.provider, &url)?;
-        let mut request = self.client.get(url.clone());
-        if source.provider.as_str() == "twilio" && !self.rules.under_prefix(&url) {
-            // Twilio's recording URLs have no extension; the suffix picks the format.
-            let last = url.path_segments().and_then(|mut s| s.next_back()).unwrap_or_default();
-            if !last.contains('.') {
-                let suffix = match self.twilio_format {
-                    TwilioFormat::Mp3 => ".mp3",
-                    TwilioFormat::Wav => ".wav",
-                };
-                url.set_path(&format!("{}{suffix}", url.path()));
-                request = self.client.get(url);
+        // The provider says how to ask (a format suffix, credentials); never for a URL
+        // allowed by prefix (the server's own samples), which gets no credentials.
+        let access = match crate::providers::find(&source.provider) {
+            Some(registration) if !self.rules.under_prefix(&url) => {
+                (registration.recordings.access)(url.as_str(), self.credentials.get(&source.provider))
             }
-            if let Some((account_sid, token)) = &self.twilio {
-                let from_url = || {
-                    let mut segments = source.url.split('/');
-                    segments.find(|s| *s == "Accounts").and_then(|_| segments.next()).map(str::to_owned)
-                };
-                if let Some(account_sid) = account_sid.clone().or_else(from_url) {
-                    request = request.basic_auth(account_sid, Some(token.expose()));
-                }
-            }
+            _ => RecordingAccess::plain(url.as_str(), None),
+        };
+        let url = parse(&access.url)?;
+        self.rules.check(&source.provider, &url)?;
+        let mut request = self.client.get(url);
+        if let Some((user, password)) = &access.basic_auth {
+            request = request.basic_auth(user, Some(password));
         }
         let first_byte = started + self.limits.first_byte.min(self.limits.total);
         let response = tokio::time::timeout_at(first_byte, request.send())

@@ -130,16 +130,25 @@ async fn signed_requests_are_accepted_once_and_tampered_ones_refused() {
     let storage = Arc::new(MemoryStorage::new());
     let server = Server::start(receiver(&storage, None, Some(64 * 1024)), Options::default()).await;
     let body = whatsapp_text("wamid.1", "Olá / tudo bem?");
-    let response = send(&server.base, whatsapp::testing::signed("s", "/webhooks/whatsapp", &body)).await;
+    let response = send(
+        &server.base,
+        whatsapp::testing::signed("s", "/webhooks/whatsapp", &body, time::OffsetDateTime::now_utc()),
+    )
+    .await;
     assert_eq!(response.status(), 200);
     assert_eq!(events(&storage).await, 1);
 
     // Meta redelivers: acknowledged again, stored once.
-    let response = send(&server.base, whatsapp::testing::signed("s", "/webhooks/whatsapp", &body)).await;
+    let response = send(
+        &server.base,
+        whatsapp::testing::signed("s", "/webhooks/whatsapp", &body, time::OffsetDateTime::now_utc()),
+    )
+    .await;
     assert_eq!(response.status(), 200);
     assert_eq!(events(&storage).await, 1);
 
-    let (parts, _) = whatsapp::testing::signed("s", "/webhooks/whatsapp", &body).into_parts();
+    let (parts, _) =
+        whatsapp::testing::signed("s", "/webhooks/whatsapp", &body, time::OffsetDateTime::now_utc()).into_parts();
     let tampered = http::Request::from_parts(parts, Bytes::from(body.replace("wamid.1", "wamid.2")));
     assert_eq!(send(&server.base, tampered).await.status(), 401);
     assert_eq!(events(&storage).await, 1);
@@ -164,12 +173,20 @@ async fn the_receivers_default_limit_applies_not_actix_payload_config() {
 
     // 600 KiB: over actix's 256 KiB extractor default, under the receiver's 1 MiB.
     let body = whatsapp_text("wamid.big", &"a".repeat(600 * 1024));
-    let response = send(&server.base, whatsapp::testing::signed("s", "/webhooks/whatsapp", &body)).await;
+    let response = send(
+        &server.base,
+        whatsapp::testing::signed("s", "/webhooks/whatsapp", &body, time::OffsetDateTime::now_utc()),
+    )
+    .await;
     assert_eq!(response.status(), 200);
     assert_eq!(events(&storage).await, 1);
 
     let body = whatsapp_text("wamid.huge", &"a".repeat(callhook::receiver::DEFAULT_BODY_LIMIT));
-    let response = send(&server.base, whatsapp::testing::signed("s", "/webhooks/whatsapp", &body)).await;
+    let response = send(
+        &server.base,
+        whatsapp::testing::signed("s", "/webhooks/whatsapp", &body, time::OffsetDateTime::now_utc()),
+    )
+    .await;
     assert_eq!(response.status(), 413);
     assert_eq!(events(&storage).await, 1);
     server.stop().await;
@@ -184,7 +201,7 @@ async fn chunked_bodies_arrive_exactly_and_are_bounded_while_streaming() {
     // No Content-Length: the body is joined from many chunks and must match the signature.
     let body = whatsapp_text("wamid.chunked", "in pieces");
     assert!(body.len() < 1024);
-    let request = whatsapp::testing::signed("s", "/webhooks/whatsapp", &body);
+    let request = whatsapp::testing::signed("s", "/webhooks/whatsapp", &body, time::OffsetDateTime::now_utc());
     let status = actix_web::rt::task::spawn_blocking(move || send_chunked(address, request, 64)).await.unwrap();
     assert_eq!(status, 200);
     assert_eq!(events(&storage).await, 1);

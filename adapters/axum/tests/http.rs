@@ -51,11 +51,13 @@ async fn signed_requests_are_accepted_and_tampered_ones_refused() {
         "messages",
         whatsapp::testing::text_message("wamid.1", "5511999998888", "Olá / tudo bem?", 1_764_590_400),
     );
-    let response = send(&base, whatsapp::testing::signed("s", "/webhooks/whatsapp", &body)).await;
+    let response =
+        send(&base, whatsapp::testing::signed("s", "/webhooks/whatsapp", &body, time::OffsetDateTime::now_utc())).await;
     assert_eq!(response.status(), 200);
     assert_eq!(events(&storage), 1);
 
-    let (parts, _) = whatsapp::testing::signed("s", "/webhooks/whatsapp", &body).into_parts();
+    let (parts, _) =
+        whatsapp::testing::signed("s", "/webhooks/whatsapp", &body, time::OffsetDateTime::now_utc()).into_parts();
     let tampered = http::Request::from_parts(parts, bytes::Bytes::from(body.replace("wamid.1", "wamid.2")));
     assert_eq!(send(&base, tampered).await.status(), 401);
     assert_eq!(events(&storage), 1);

@@ -65,7 +65,12 @@ fn receiver(store: &Arc<SqliteStore>, storage_timeout: Duration) -> Receiver {
 fn webhook(wamid: &str, padding: usize) -> http::Request<bytes::Bytes> {
     let mut statuses = whatsapp::testing::statuses(&[(wamid, "delivered", 1_767_225_600)]);
     statuses["padding"] = "p".repeat(padding).into();
-    whatsapp::testing::signed(SECRET, PATH, &whatsapp::testing::notification("messages", statuses))
+    whatsapp::testing::signed(
+        SECRET,
+        PATH,
+        &whatsapp::testing::notification("messages", statuses),
+        time::OffsetDateTime::now_utc(),
+    )
 }
 
 /// The dedupe key of [`webhook`]'s event.

@@ -8,9 +8,10 @@
 //! - `CALLHOOK_PUBLIC_URL`: the origin providers call, e.g.
 //!   `https://abc123.execute-api.us-east-1.amazonaws.com` or the Function URL
 //!   (`https://<url-id>.lambda-url.<region>.on.aws`); Twilio signs the URL it called.
-//! - `TWILIO_AUTH_TOKEN`, `RETELL_API_KEY`, `WHATSAPP_APP_SECRET` (with
-//!   `WHATSAPP_VERIFY_TOKEN`), `CLOUDTALK_WEBHOOK_TOKEN`, `WAVOIP_WEBHOOK_TOKEN`: each
-//!   provider is mounted when its secret is set.
+//! - each provider's settings (`TWILIO_AUTH_TOKEN`, `RETELL_API_KEY`,
+//!   `WHATSAPP_APP_SECRET` with `WHATSAPP_VERIFY_TOKEN`, `CLOUDTALK_WEBHOOK_TOKEN`,
+//!   `WAVOIP_WEBHOOK_TOKEN`, ...: see `callhook::providers::all()`): each provider is
+//!   mounted, at the paths its registration gives, when its required settings are set.
 //!
 //! Paths are matched without the API Gateway stage (`/webhooks/whatsapp`, not
 //! `/prod/webhooks/whatsapp`); see the `callhook-lambda` docs for Twilio on a named stage.
@@ -19,7 +20,7 @@
 use std::sync::Arc;
 
 use callhook::Receiver;
-use callhook::providers::{cloudtalk::CloudTalk, retell::Retell, twilio::Twilio, wavoip::WaVoip, whatsapp::WhatsApp};
+use callhook::providers::{self, registry::Settings};
 use callhook_postgres::{Options, PostgresStore};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -52,29 +53,21 @@ async fn main() -> Result<(), Error> {
         None => tracing::warn!("CALLHOOK_PUBLIC_URL is not set: Twilio requests cannot be verified (500)"),
     }
 
-    if let Some(token) = secret("TWILIO_AUTH_TOKEN", "Twilio") {
-        // Incoming calls are rejected until `.on_incoming_call(..)` says what to do.
-        let twilio = Arc::new(Twilio::builder().auth_token(token).build());
-        for endpoint in ["incoming-call", "call-status", "recording-status", "message-status", "incoming-message"] {
-            builder = builder.mount(format!("/webhooks/twilio/{endpoint}"), twilio.clone());
+    // Every provider whose required settings are in the environment (incoming Twilio
+    // calls are rejected until `.on_incoming_call(..)` says what to do).
+    for registration in providers::all() {
+        let settings = Settings::from_lookup(registration, |name| std::env::var(name).ok());
+        match (registration.mount)(&settings) {
+            Some(mount) => {
+                for path in &mount.paths {
+                    builder = builder.mount(path.clone(), mount.provider.clone());
+                }
+                for note in &mount.notes {
+                    tracing::warn!(provider = %registration.id, "{note}");
+                }
+            }
+            None => tracing::info!(provider = %registration.id, "its settings are not set: not mounted"),
         }
-    }
-    if let Some(app_secret) = secret("WHATSAPP_APP_SECRET", "WhatsApp") {
-        let mut whatsapp = WhatsApp::builder().app_secret(app_secret);
-        match env("WHATSAPP_VERIFY_TOKEN") {
-            Some(token) => whatsapp = whatsapp.verify_token(token),
-            None => tracing::warn!("WHATSAPP_VERIFY_TOKEN is not set: Meta's verification handshake is refused"),
-        }
-        builder = builder.mount("/webhooks/whatsapp", Arc::new(whatsapp.build()));
-    }
-    if let Some(key) = secret("RETELL_API_KEY", "Retell") {
-        builder = builder.mount("/webhooks/retell/call-events", Arc::new(Retell::builder().api_key(key).build()));
-    }
-    if let Some(token) = secret("CLOUDTALK_WEBHOOK_TOKEN", "CloudTalk") {
-        builder = builder.mount("/webhooks/cloudtalk", Arc::new(CloudTalk::builder().bearer_token(token).build()));
-    }
-    if let Some(token) = secret("WAVOIP_WEBHOOK_TOKEN", "WaVoIP") {
-        builder = builder.mount("/webhooks/wavoip", Arc::new(WaVoip::builder().token(token).build()));
     }
 
     let receiver = builder.build()?;
@@ -85,13 +78,4 @@ async fn main() -> Result<(), Error> {
 /// A non-empty environment variable.
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|value| !value.is_empty())
-}
-
-/// A provider's secret, logging that the provider is not mounted when it is missing.
-fn secret(name: &str, provider: &str) -> Option<String> {
-    let value = env(name);
-    if value.is_none() {
-        tracing::info!("{name} is not set: {provider} is not mounted");
-    }
-    value
 }

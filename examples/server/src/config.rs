@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use callhook::providers::{self, Registration, registry::Settings};
 use callhook::verify::Secret;
 
 /// Where the event log and job queue live.
@@ -26,18 +27,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// `CALLHOOK_ADMIN_TOKEN`: the admin API's bearer token; unset, the API is off.
     pub admin_token: Option<Secret>,
-    /// `TWILIO_AUTH_TOKEN`.
-    pub twilio_auth_token: Option<Secret>,
-    /// `RETELL_API_KEY`.
-    pub retell_api_key: Option<Secret>,
-    /// `WHATSAPP_APP_SECRET`.
-    pub whatsapp_app_secret: Option<Secret>,
-    /// `WHATSAPP_VERIFY_TOKEN`.
-    pub whatsapp_verify_token: Option<Secret>,
-    /// `CLOUDTALK_WEBHOOK_TOKEN`.
-    pub cloudtalk_token: Option<Secret>,
-    /// `WAVOIP_WEBHOOK_TOKEN`.
-    pub wavoip_token: Option<Secret>,
+    /// Every provider compiled in, with the settings found for it (its secrets:
+    /// `TWILIO_AUTH_TOKEN`, `WHATSAPP_APP_SECRET`, ...; see each [`Registration`]).
+    pub providers: Vec<(&'static Registration, Settings)>,
     /// `CALLHOOK_TRUST_FORWARDED_HEADERS=true`: rebuild URLs from `X-Forwarded-*`.
     pub trust_forwarded_headers: bool,
     /// `CALLHOOK_RECORDINGS_DIR`, default `./recordings`.
@@ -45,9 +37,6 @@ pub struct Config {
     /// `CALLHOOK_RECORDING_HOSTS`: extra `host[:port]` recordings may come from, plain
     /// HTTP allowed (comma-separated).
     pub recording_hosts: Vec<String>,
-    /// `TWILIO_ACCOUNT_SID`: with `TWILIO_AUTH_TOKEN`, Basic credentials for recordings
-    /// (unset, the SID is read from each recording URL).
-    pub twilio_account_sid: Option<String>,
     /// `CALLHOOK_ALERT_WEBHOOK_URL`: a Slack/Teams-style incoming webhook for failures.
     pub alert_webhook_url: Option<Secret>,
     /// `CALLHOOK_HEADER_TIMEOUT` (seconds, default 30): a client that has not sent its
@@ -116,26 +105,29 @@ impl Config {
             database,
             public_url: get("CALLHOOK_PUBLIC_URL").map(|url| url.trim_end_matches('/').to_owned()),
             admin_token: secret("CALLHOOK_ADMIN_TOKEN"),
-            twilio_auth_token: secret("TWILIO_AUTH_TOKEN"),
-            retell_api_key: secret("RETELL_API_KEY"),
-            whatsapp_app_secret: secret("WHATSAPP_APP_SECRET"),
-            whatsapp_verify_token: secret("WHATSAPP_VERIFY_TOKEN"),
-            cloudtalk_token: secret("CLOUDTALK_WEBHOOK_TOKEN"),
-            wavoip_token: secret("WAVOIP_WEBHOOK_TOKEN"),
+            providers: providers::all()
+                .iter()
+                .map(|registration| (*registration, Settings::from_lookup(registration, &lookup)))
+                .collect(),
             trust_forwarded_headers: get("CALLHOOK_TRUST_FORWARDED_HEADERS").is_some_and(|v| v == "true" || v == "1"),
             recordings_dir: PathBuf::from(get("CALLHOOK_RECORDINGS_DIR").unwrap_or_else(|| "recordings".into())),
             recording_hosts: get("CALLHOOK_RECORDING_HOSTS")
                 .map(|hosts| hosts.split(',').map(str::trim).filter(|h| !h.is_empty()).map(str::to_owned).collect())
                 .unwrap_or_default(),
-            twilio_account_sid: get("TWILIO_ACCOUNT_SID"),
             alert_webhook_url: secret("CALLHOOK_ALERT_WEBHOOK_URL"),
         })
     }
 
-    /// The origin Twilio signatures are checked against: the configured public URL, or
-    /// else this server's own address (right for local tests; say so at start-up).
-    pub fn twilio_base_url(&self) -> String {
+    /// The origin providers call, as signatures are checked against it: the configured
+    /// public URL, or else this server's own address (right for local tests; said at
+    /// start-up).
+    pub fn base_url(&self) -> String {
         self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+
+    /// The settings found for provider `id`, if it is compiled in.
+    pub fn settings(&self, id: &str) -> Option<&Settings> {
+        self.providers.iter().find(|(registration, _)| registration.id.as_str() == id).map(|(_, settings)| settings)
     }
 }
 
@@ -148,13 +140,15 @@ mod tests {
         let config = Config::from_lookup(|_| None).unwrap();
         assert_eq!(config.listen, SocketAddr::from(([127, 0, 0, 1], 3000)));
         assert_eq!(config.database, Database::Sqlite("callhook.sqlite".into()));
-        assert!(config.admin_token.is_none() && config.twilio_auth_token.is_none());
+        assert!(config.admin_token.is_none() && config.providers.iter().all(|(_, settings)| settings.is_empty()));
         let pg = Config::from_lookup(|n| (n == "DATABASE_URL").then(|| "postgres://u@h/db".to_owned())).unwrap();
         assert_eq!(pg.database, Database::Postgres("postgres://u@h/db".into()));
         let bad = Config::from_lookup(|n| (n == "CALLHOOK_LISTEN").then(|| "nowhere".to_owned()));
         assert_eq!(bad.unwrap_err().name, "CALLHOOK_LISTEN");
         let blank = Config::from_lookup(|n| (n == "TWILIO_AUTH_TOKEN").then(|| "  ".to_owned())).unwrap();
-        assert!(blank.twilio_auth_token.is_none(), "a blank secret is no secret");
+        assert!(blank.settings("twilio").unwrap().get("auth_token").is_none(), "a blank secret is no secret");
+        let set = Config::from_lookup(|n| (n == "TWILIO_AUTH_TOKEN").then(|| "t".to_owned())).unwrap();
+        assert_eq!(set.settings("twilio").unwrap().get("auth_token").map(|s| s.expose()), Some("t"));
         assert_eq!((config.header_timeout, config.body_timeout), (DEFAULT_TIMEOUT, DEFAULT_TIMEOUT));
         assert_eq!(config.storage_timeout, Duration::from_secs(5));
         let storage = Config::from_lookup(|n| (n == "CALLHOOK_STORAGE_TIMEOUT").then(|| "1.5".to_owned())).unwrap();

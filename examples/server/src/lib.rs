@@ -101,11 +101,10 @@ pub fn recordings(config: &Config) -> Result<Recordings, String> {
     for host in &config.recording_hosts {
         fetcher = fetcher.allow_insecure_host(host.clone());
     }
-    if let Some(token) = &config.twilio_auth_token {
-        fetcher = match &config.twilio_account_sid {
-            Some(sid) => fetcher.twilio_credentials(sid.clone(), token.clone()),
-            None => fetcher.twilio_auth_token(token.clone()),
-        };
+    for (registration, settings) in &config.providers {
+        if let Some(credentials) = (registration.recordings.credentials)(settings) {
+            fetcher = fetcher.credentials(registration.id.clone(), credentials);
+        }
     }
     let fetcher = fetcher.build().map_err(|e| e.to_string())?;
     Ok(Recordings::new(fetcher, FileSink::new(config.recordings_dir.clone())))

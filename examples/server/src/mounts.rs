@@ -4,15 +4,10 @@
 
 use std::sync::Arc;
 
-use callhook::providers::{cloudtalk, retell, twilio, wavoip, whatsapp};
 use callhook::receiver::{BuildError, ReceiverBuilder};
 use callhook::{Receiver, Scheduler, Storage};
 
 use crate::config::Config;
-
-/// The Twilio endpoints, under `/webhooks/twilio/`.
-pub const TWILIO_ENDPOINTS: [&str; 5] =
-    ["incoming-call", "call-status", "recording-status", "message-status", "incoming-message"];
 
 /// The receiver with every configured provider, and one line per provider for the
 /// start-up log.
@@ -25,7 +20,8 @@ pub fn receiver(
     Ok((builder.build()?, report))
 }
 
-/// [`receiver`]'s builder, to add to (observers) before building.
+/// [`receiver`]'s builder, to add to (observers) before building: every provider whose
+/// required settings are set, at the paths its registration gives.
 pub fn builder(
     config: &Config,
     storage: Arc<dyn Storage>,
@@ -34,68 +30,34 @@ pub fn builder(
     let mut report = Vec::new();
     let mut builder: ReceiverBuilder =
         Receiver::builder().storage(storage).scheduler(scheduler).storage_timeout(config.storage_timeout);
-    if let Some(url) = &config.public_url {
-        builder = builder.public_base_url(url.clone());
+    // Providers that sign the URL they called (Twilio) check it against this.
+    builder = builder.public_base_url(config.base_url());
+    if config.public_url.is_none() {
+        report.push(format!(
+            "signatures over the URL (Twilio) are checked against {} (set CALLHOOK_PUBLIC_URL to the URL providers call)",
+            config.base_url()
+        ));
     }
-
-    match &config.twilio_auth_token {
-        Some(token) => {
-            let provider = Arc::new(twilio::Twilio::new(token.clone()));
-            for endpoint in TWILIO_ENDPOINTS {
-                builder = builder.mount(format!("/webhooks/twilio/{endpoint}"), provider.clone());
+    for (registration, settings) in &config.providers {
+        let id = registration.id.as_str();
+        match (registration.mount)(settings) {
+            Some(mount) => {
+                for path in &mount.paths {
+                    builder = builder.mount(path.clone(), mount.provider.clone());
+                }
+                report.push(format!("{id}: mounted at {}", mount.paths.join(", ")));
+                report.extend(mount.notes.iter().map(|note| format!("{id}: {note}")));
             }
-            if config.public_url.is_none() {
-                // Twilio signs the public URL; without one, check against our own address.
-                builder = builder.public_base_url(config.twilio_base_url());
-                report.push(format!(
-                    "twilio: mounted; signatures checked against {} (set CALLHOOK_PUBLIC_URL to the URL Twilio calls)",
-                    config.twilio_base_url()
-                ));
-            } else {
-                report.push("twilio: mounted at /webhooks/twilio/*".to_owned());
+            None => {
+                let missing: Vec<_> = registration
+                    .settings
+                    .iter()
+                    .filter(|setting| setting.required && settings.get(setting.key).is_none())
+                    .map(|setting| setting.env)
+                    .collect();
+                report.push(format!("{id}: NOT mounted ({} not set)", missing.join(", ")));
             }
         }
-        None => report.push("twilio: NOT mounted (TWILIO_AUTH_TOKEN is not set)".to_owned()),
-    }
-    match (&config.whatsapp_app_secret, &config.whatsapp_verify_token) {
-        (Some(secret), verify) => {
-            let mut provider = whatsapp::WhatsApp::builder().app_secret(secret.clone());
-            if let Some(token) = verify {
-                provider = provider.verify_token(token.clone());
-            } else {
-                report
-                    .push("whatsapp: WHATSAPP_VERIFY_TOKEN is not set: the setup handshake will be refused".to_owned());
-            }
-            builder = builder.mount("/webhooks/whatsapp", Arc::new(provider.build()));
-            report.push("whatsapp: mounted at /webhooks/whatsapp".to_owned());
-        }
-        (None, _) => report.push("whatsapp: NOT mounted (WHATSAPP_APP_SECRET is not set)".to_owned()),
-    }
-    match &config.retell_api_key {
-        Some(key) => {
-            builder = builder.mount(
-                "/webhooks/retell/call-events",
-                Arc::new(retell::Retell::builder().api_key(key.clone()).build()),
-            );
-            report.push("retell: mounted at /webhooks/retell/call-events".to_owned());
-        }
-        None => report.push("retell: NOT mounted (RETELL_API_KEY is not set)".to_owned()),
-    }
-    match &config.cloudtalk_token {
-        Some(token) => {
-            let provider = cloudtalk::CloudTalk::builder().bearer_token(token.clone()).build();
-            builder = builder.mount("/webhooks/cloudtalk", Arc::new(provider));
-            report.push("cloudtalk: mounted at /webhooks/cloudtalk (Authorization: Bearer)".to_owned());
-        }
-        None => report.push("cloudtalk: NOT mounted (CLOUDTALK_WEBHOOK_TOKEN is not set)".to_owned()),
-    }
-    match &config.wavoip_token {
-        Some(token) => {
-            builder =
-                builder.mount("/webhooks/wavoip", Arc::new(wavoip::WaVoip::builder().token(token.clone()).build()));
-            report.push("wavoip: mounted at /webhooks/wavoip (?token=)".to_owned());
-        }
-        None => report.push("wavoip: NOT mounted (WAVOIP_WEBHOOK_TOKEN is not set)".to_owned()),
     }
     (builder, report)
 }

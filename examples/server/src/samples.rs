@@ -6,7 +6,7 @@
 //! recording is downloaded end to end.
 
 use bytes::Bytes;
-use callhook::providers::{cloudtalk, retell, twilio, wavoip, whatsapp};
+use callhook::providers::registry::SampleRun;
 use http::Request;
 use time::OffsetDateTime;
 
@@ -25,123 +25,15 @@ pub struct Sent {
 }
 
 /// The samples for every provider configured in `config`, sent at `now`, ids made
-/// unique by `run`.
+/// unique by `run`: each provider's own ([`callhook::providers::Registration`]).
 pub fn samples(config: &Config, run: &str, now: OffsetDateTime) -> Vec<(&'static str, String, Request<Bytes>)> {
-    let mut out: Vec<(&'static str, String, Request<Bytes>)> = Vec::new();
+    let base_url = config.base_url();
     let recording_url = |name: &str| format!("{}{name}", sample_recordings::base_url(config));
-    if let Some(token) = &config.twilio_auth_token {
-        let token = token.expose();
-        let base = config.twilio_base_url();
-        let url = |endpoint: &str| format!("{base}/webhooks/twilio/{endpoint}");
-        let call = format!("CA{run}");
-        let mut push = |name: String, endpoint: &str, params: twilio::testing::Params| {
-            out.push(("twilio", name, twilio::testing::signed_form(token, &url(endpoint), &params)));
-        };
-        push(
-            "incoming call".into(),
-            "incoming-call",
-            twilio::testing::incoming_call(&call, "+5511987654321", "+14155550100"),
-        );
-        for (sequence, status) in ["initiated", "ringing", "in-progress", "completed"].into_iter().enumerate() {
-            push(
-                format!("call status {status}"),
-                "call-status",
-                twilio::testing::call_status(&call, status, sequence as u64, now),
-            );
-        }
-        let recording = format!("RE{run}");
-        let mut completed = twilio::testing::recording_status(&call, &recording, "completed", now);
-        set(&mut completed, "RecordingUrl", recording_url(&recording));
-        push("recording completed".into(), "recording-status", completed);
-        for status in ["sent", "delivered", "read"] {
-            push(
-                format!("message status {status}"),
-                "message-status",
-                twilio::testing::message_status(&format!("SM{run}"), status),
-            );
-        }
-        push(
-            "incoming message".into(),
-            "incoming-message",
-            twilio::testing::incoming_message(&format!("SM{run}in"), "+5511987654321", "Olá!"),
-        );
-    }
-    if let Some(secret) = &config.whatsapp_app_secret {
-        let secret = secret.expose();
-        let path = "/webhooks/whatsapp";
-        let at = now.unix_timestamp();
-        let mut push = |name: &str, field: &str, value: serde_json::Value| {
-            let body = whatsapp::testing::notification(field, value);
-            out.push(("whatsapp", name.to_owned(), whatsapp::testing::signed(secret, path, &body)));
-        };
-        push(
-            "inbound text",
-            "messages",
-            whatsapp::testing::text_message(&format!("wamid.in{run}"), "5511999998888", "Olá, quero um orçamento", at),
-        );
-        let wamid = format!("wamid.out{run}");
-        push(
-            "statuses out of order",
-            "messages",
-            whatsapp::testing::statuses(&[
-                (&wamid, "read", at + 3),
-                (&wamid, "sent", at + 1),
-                (&wamid, "delivered", at + 2),
-            ]),
-        );
-        let call = format!("wacid.{run}");
-        push("call connect", "calls", whatsapp::testing::call_connect(&call, "5511999998888", at));
-        push(
-            "call terminate",
-            "calls",
-            whatsapp::testing::call_terminate(&call, "5511999998888", "COMPLETED", at + 60, 55),
-        );
-        if let Some(verify) = &config.whatsapp_verify_token {
-            out.push((
-                "whatsapp",
-                "verification handshake".into(),
-                whatsapp::testing::handshake(path, verify.expose(), "1158201444"),
-            ));
-        }
-    }
-    if let Some(key) = &config.retell_api_key {
-        let call = format!("call_{run}");
-        let recording = recording_url(&format!("{call}.wav"));
-        for event in ["call_started", "call_ended", "call_analyzed"] {
-            let body = retell::testing::call_event(event, &call, "user_hangup", now);
-            let body = with_field(&body, &["call", "recording_url"], recording.clone());
-            out.push((
-                "retell",
-                event.into(),
-                retell::testing::signed(key.expose(), "/webhooks/retell/call-events", &body, now),
-            ));
-        }
-    }
-    if let Some(token) = &config.cloudtalk_token {
-        let id = run.bytes().fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))) % 1_000_000_000;
-        for event in ["call.started", "call.answered", "call.ended"] {
-            let body = cloudtalk::testing::call_event(event, id, now);
-            out.push((
-                "cloudtalk",
-                event.into(),
-                cloudtalk::testing::authorized(token.expose(), "/webhooks/cloudtalk", &body),
-            ));
-        }
-    }
-    if let Some(token) = &config.wavoip_token {
-        let call = format!("wv{run}");
-        let bodies = [
-            ("call active", wavoip::testing::call(&call, "CREATE", "ACTIVE", 0)),
-            ("recording", wavoip::testing::record(&call, "RECORDING")),
-            ("call ended", wavoip::testing::call(&call, "UPDATE", "ENDED", 45)),
-            ("recording mixing", wavoip::testing::record(&call, "MIXING")),
-            (
-                "recording ready",
-                with_field(&wavoip::testing::record(&call, "READY"), &["record_url"], recording_url(&call)),
-            ),
-        ];
-        for (name, body) in bodies {
-            out.push(("wavoip", name.into(), wavoip::testing::with_token(token.expose(), "/webhooks/wavoip", &body)));
+    let mut out = Vec::new();
+    for (registration, settings) in &config.providers {
+        let sample_run = SampleRun::new(settings, &base_url, run, now, &recording_url);
+        for sample in (registration.samples)(&sample_run) {
+            out.push((registration.id.as_str(), sample.name, sample.request));
         }
     }
     out
@@ -164,20 +56,4 @@ pub async fn send(target: &str, config: &Config) -> Result<Vec<Sent>, reqwest::E
         sent.push(Sent { provider, name, status });
     }
     Ok(sent)
-}
-
-/// Sets form parameter `key` to `value`.
-fn set(params: &mut twilio::testing::Params, key: &str, value: String) {
-    if let Some((_, old)) = params.iter_mut().find(|(k, _)| k == key) {
-        *old = value;
-    }
-}
-
-/// The JSON `body` with the string at `path` replaced by `value` (where there is one).
-fn with_field(body: &str, path: &[&str], value: String) -> String {
-    let mut json: serde_json::Value = serde_json::from_str(body).expect("the testing helpers write JSON");
-    if let Some(field) = path.iter().try_fold(&mut json, |json, key| json.get_mut(*key)).filter(|f| f.is_string()) {
-        *field = value.into();
-    }
-    json.to_string()
 }

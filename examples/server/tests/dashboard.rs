@@ -136,8 +136,13 @@ async fn the_dashboard_in_a_real_browser() {
         "messages",
         callhook::providers::whatsapp::testing::statuses(&[("wamid.FORGED", "read", 1)]),
     );
-    let (parts, body) =
-        callhook::providers::whatsapp::testing::signed("not-the-secret", "/webhooks/whatsapp", &body).into_parts();
+    let (parts, body) = callhook::providers::whatsapp::testing::signed(
+        "not-the-secret",
+        "/webhooks/whatsapp",
+        &body,
+        time::OffsetDateTime::now_utc(),
+    )
+    .into_parts();
     let mut forged = reqwest::Client::new().post(format!("{base}/webhooks/whatsapp")).body(body);
     for (name, value) in &parts.headers {
         forged = forged.header(name, value);

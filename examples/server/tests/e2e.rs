@@ -170,7 +170,9 @@ async fn the_reference_server_end_to_end() {
     let unsigned = reqwest::Client::new().post(format!("{base}/webhooks/whatsapp")).body("{}").send().await.unwrap();
     assert_eq!(unsigned.status(), 401);
     let body = whatsapp::testing::notification("messages", whatsapp::testing::statuses(&[("wamid.T", "read", 1)]));
-    let (parts, _) = whatsapp::testing::signed("meta-secret", "/webhooks/whatsapp", &body).into_parts();
+    let (parts, _) =
+        whatsapp::testing::signed("meta-secret", "/webhooks/whatsapp", &body, time::OffsetDateTime::now_utc())
+            .into_parts();
     let tampered = http::Request::from_parts(parts, bytes::Bytes::from(body.replace("read", "sent")));
     assert_eq!(send(&base, tampered).await.status(), 401);
     for token in [None, Some("wrong")] {
@@ -275,7 +277,12 @@ async fn a_ready_recording_is_downloaded_and_shown_on_the_call() {
         "type": "RECORD", "action": "UPDATE", "whatsapp_call_id": 777, "record_status": "READY",
         "record_url": format!("http://{host}/rec/777"),
     });
-    let request = callhook::providers::wavoip::testing::with_token("wv", "/webhooks/wavoip", &body.to_string());
+    let request = callhook::providers::wavoip::testing::signed(
+        "wv",
+        "/webhooks/wavoip",
+        &body.to_string(),
+        time::OffsetDateTime::now_utc(),
+    );
     assert_eq!(send(&server.base, request).await.status(), 200);
     let deadline = Instant::now() + Duration::from_secs(20);
     let call = loop {
@@ -322,10 +329,15 @@ async fn the_dashboard_api_with_a_session() {
     callhook_server::samples::send(&base, &server.config).await.unwrap();
     let body = whatsapp::testing::notification("messages", whatsapp::testing::statuses(&[("wamid.DUP", "read", 1)]));
     for _ in 0..2 {
-        let ok = send(&base, whatsapp::testing::signed("meta-secret", "/webhooks/whatsapp", &body)).await;
+        let ok = send(
+            &base,
+            whatsapp::testing::signed("meta-secret", "/webhooks/whatsapp", &body, time::OffsetDateTime::now_utc()),
+        )
+        .await;
         assert_eq!(ok.status(), 200);
     }
-    let forged = whatsapp::testing::signed("other-secret", "/webhooks/whatsapp", &body);
+    let forged =
+        whatsapp::testing::signed("other-secret", "/webhooks/whatsapp", &body, time::OffsetDateTime::now_utc());
     assert_eq!(send(&base, forged).await.status(), 401);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -369,7 +381,16 @@ async fn the_dashboard_api_with_a_session() {
 
     // Bulk: a verified body that does not parse is stored failed; a confirmation of fewer
     // failed events than now match is refused, the right count goes through.
-    let garbled = send(&base, whatsapp::testing::signed("meta-secret", "/webhooks/whatsapp", "{\"entry\": [")).await;
+    let garbled = send(
+        &base,
+        whatsapp::testing::signed(
+            "meta-secret",
+            "/webhooks/whatsapp",
+            "{\"entry\": [",
+            time::OffsetDateTime::now_utc(),
+        ),
+    )
+    .await;
     assert_eq!(garbled.status(), 200);
     let failed: Value = get("/api/events/count?provider=whatsapp&status=failed").await.unwrap().json().await.unwrap();
     assert_eq!(failed["failed"], 1, "{failed}");
@@ -408,7 +429,12 @@ async fn credentials_in_a_recording_url_never_leave_the_api() {
         "type": "RECORD", "action": "UPDATE", "whatsapp_call_id": "creds-1", "record_status": "READY",
         "record_url": "https://agent:hunter2@storage.wavoip.invalid/rec/creds-1",
     });
-    let request = callhook::providers::wavoip::testing::with_token("wv", "/webhooks/wavoip", &body.to_string());
+    let request = callhook::providers::wavoip::testing::signed(
+        "wv",
+        "/webhooks/wavoip",
+        &body.to_string(),
+        time::OffsetDateTime::now_utc(),
+    );
     let mut stream =
         reqwest::Client::new().get(format!("{}/api/stream", server.base)).bearer_auth(ADMIN).send().await.unwrap();
     assert_eq!(send(&server.base, request).await.status(), 200);
@@ -446,7 +472,9 @@ async fn credentials_in_a_recording_url_never_leave_the_api() {
     // A body that is not UTF-8 (stored as unparsable) is redacted too.
     let mut latin1 = b"{\"type\":\"RECORD\",\"whatsapp_call_id\":\"creds-2\",\"note\":\"caf\xe9\",".to_vec();
     latin1.extend_from_slice(b"\"record_url\":\"https://agent:hunter2@storage.wavoip.invalid/rec/creds-2\"}");
-    let (parts, _) = callhook::providers::wavoip::testing::with_token("wv", "/webhooks/wavoip", "").into_parts();
+    let (parts, _) =
+        callhook::providers::wavoip::testing::signed("wv", "/webhooks/wavoip", "", time::OffsetDateTime::now_utc())
+            .into_parts();
     let request = http::Request::from_parts(parts, bytes::Bytes::from(latin1));
     assert_eq!(send(&server.base, request).await.status(), 200);
     let (_, page) = admin_get(&server.base, "/api/events?provider=wavoip&limit=1").await;
@@ -494,7 +522,10 @@ async fn health_fails_while_storage_cannot_take_writes() {
     };
     let webhook = |wamid: &str| {
         let body = whatsapp::testing::notification("messages", whatsapp::testing::statuses(&[(wamid, "read", 1)]));
-        send(&base, whatsapp::testing::signed("meta-secret", "/webhooks/whatsapp", &body))
+        send(
+            &base,
+            whatsapp::testing::signed("meta-secret", "/webhooks/whatsapp", &body, time::OffsetDateTime::now_utc()),
+        )
     };
     for path in ["/healthz", "/readyz", "/livez"] {
         assert_eq!(get(path).await, (200, "ok".to_owned()), "{path}");

@@ -167,7 +167,12 @@ fn event_types(events: &[Value]) -> Vec<String> {
 /// still serves. Returns the message id it used.
 async fn assert_still_serves(server: &Server) -> String {
     let wamid = unique("wamid.probe-");
-    let request = whatsapp::testing::signed(META_SECRET, WHATSAPP, &whatsapp_status_body(&wamid));
+    let request = whatsapp::testing::signed(
+        META_SECRET,
+        WHATSAPP,
+        &whatsapp_status_body(&wamid),
+        time::OffsetDateTime::now_utc(),
+    );
     let response = send(&server.base, request).await;
     assert_eq!(response.status(), 200, "a valid signed webhook is still accepted");
     let (status, message) = admin_get(&server.base, &format!("/api/messages/whatsapp/{wamid}")).await;
@@ -341,7 +346,9 @@ async fn oversized_bodies_are_refused_with_413() {
     let mut body = whatsapp_status_body(&wamid_full);
     body.push_str(&" ".repeat(LIMIT - body.len()));
     assert_eq!(body.len(), LIMIT);
-    let response = send(&server.base, whatsapp::testing::signed(META_SECRET, WHATSAPP, &body)).await;
+    let response =
+        send(&server.base, whatsapp::testing::signed(META_SECRET, WHATSAPP, &body, time::OffsetDateTime::now_utc()))
+            .await;
     assert_eq!(response.status(), 200, "a body of exactly the limit");
 
     let probe = assert_still_serves(&server).await;
@@ -486,10 +493,10 @@ async fn deeply_nested_json_is_refused_or_kept_without_a_crash() {
         body.replacen(after, &format!("{after},\"deep\":{deep}"), 1)
     };
     let signed = |provider: &str, body: &str| match provider {
-        "whatsapp" => whatsapp::testing::signed(META_SECRET, WHATSAPP, body),
+        "whatsapp" => whatsapp::testing::signed(META_SECRET, WHATSAPP, body, time::OffsetDateTime::now_utc()),
         "retell" => retell::testing::signed(RETELL_KEY, RETELL, body, time::OffsetDateTime::now_utc()),
-        "cloudtalk" => cloudtalk::testing::authorized(CLOUDTALK_TOKEN, CLOUDTALK, body),
-        _ => wavoip::testing::with_token(WAVOIP_TOKEN, WAVOIP, body),
+        "cloudtalk" => cloudtalk::testing::signed(CLOUDTALK_TOKEN, CLOUDTALK, body, time::OffsetDateTime::now_utc()),
+        _ => wavoip::testing::signed(WAVOIP_TOKEN, WAVOIP, body, time::OffsetDateTime::now_utc()),
     };
     let providers = ["whatsapp", "retell", "cloudtalk", "wavoip"];
 
@@ -856,7 +863,12 @@ async fn a_flood_of_forged_signatures_does_not_crowd_out_valid_webhooks() {
             for n in (connection..FORGED).step_by(CONNECTIONS) {
                 let id = format!("forged{n}");
                 let request = match n % 5 {
-                    0 => whatsapp::testing::signed("not-the-secret", WHATSAPP, &whatsapp_status_body(&id)),
+                    0 => whatsapp::testing::signed(
+                        "not-the-secret",
+                        WHATSAPP,
+                        &whatsapp_status_body(&id),
+                        time::OffsetDateTime::now_utc(),
+                    ),
                     1 => retell::testing::signed(
                         "key_forged",
                         RETELL,
@@ -868,7 +880,7 @@ async fn a_flood_of_forged_signatures_does_not_crowd_out_valid_webhooks() {
                         &format!("{base}{TWILIO_MESSAGE_STATUS}"),
                         &twilio::testing::message_status(&id, "delivered"),
                     ),
-                    3 => cloudtalk::testing::authorized(
+                    3 => cloudtalk::testing::signed(
                         "not-the-token",
                         CLOUDTALK,
                         &cloudtalk::testing::call_event(
@@ -876,11 +888,13 @@ async fn a_flood_of_forged_signatures_does_not_crowd_out_valid_webhooks() {
                             1_000_000 + n as u64,
                             time::OffsetDateTime::now_utc(),
                         ),
+                        time::OffsetDateTime::now_utc(),
                     ),
-                    _ => wavoip::testing::with_token(
+                    _ => wavoip::testing::signed(
                         "not-the-token",
                         WAVOIP,
                         &wavoip::testing::call(&id, "UPDATE", "ACTIVE", 1),
+                        time::OffsetDateTime::now_utc(),
                     ),
                 };
                 *statuses.entry(send_with(&client, &base, request).await.status().as_u16()).or_default() += 1;
@@ -900,7 +914,15 @@ async fn a_flood_of_forged_signatures_does_not_crowd_out_valid_webhooks() {
                 let (id, request) = match provider {
                     "whatsapp" => {
                         let id = format!("wamid.valid{n}");
-                        (id.clone(), whatsapp::testing::signed(META_SECRET, WHATSAPP, &whatsapp_status_body(&id)))
+                        (
+                            id.clone(),
+                            whatsapp::testing::signed(
+                                META_SECRET,
+                                WHATSAPP,
+                                &whatsapp_status_body(&id),
+                                time::OffsetDateTime::now_utc(),
+                            ),
+                        )
                     }
                     "retell" => {
                         let id = format!("call_valid{n}");
@@ -917,7 +939,15 @@ async fn a_flood_of_forged_signatures_does_not_crowd_out_valid_webhooks() {
                     _ => {
                         let id = 2_000_000 + n as u64;
                         let body = cloudtalk::testing::call_event("call.started", id, time::OffsetDateTime::now_utc());
-                        (id.to_string(), cloudtalk::testing::authorized(CLOUDTALK_TOKEN, CLOUDTALK, &body))
+                        (
+                            id.to_string(),
+                            cloudtalk::testing::signed(
+                                CLOUDTALK_TOKEN,
+                                CLOUDTALK,
+                                &body,
+                                time::OffsetDateTime::now_utc(),
+                            ),
+                        )
                     }
                 };
                 *statuses.entry(send_with(&client, &base, request).await.status().as_u16()).or_default() += 1;

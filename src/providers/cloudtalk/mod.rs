@@ -23,8 +23,11 @@
 
 pub mod model;
 pub mod normalize;
+mod registration;
 #[cfg(feature = "testing")]
 pub mod testing;
+
+pub use registration::REGISTRATION;
 
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 //! ```
 //! use callhook::providers::cloudtalk::testing;
 //! let body = testing::call_event("call.ended", 771201, time::OffsetDateTime::now_utc());
-//! let request = testing::authorized("token", "/webhooks/cloudtalk", &body);
+//! let request = testing::signed("token", "/webhooks/cloudtalk", &body, time::OffsetDateTime::now_utc());
 //! assert_eq!(request.headers()["authorization"], "Bearer token");
 //! ```
 
@@ -13,9 +13,14 @@ use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// A `POST` of `body` to `path` with `Authorization: Bearer <token>`.
-pub fn authorized(token: &str, path: &str, body: &str) -> Request<Bytes> {
-    Request::post(path)
+use crate::providers::registry::path_and_query;
+
+/// A `POST` of `body` to `url`'s path (a path or a whole URL) with `Authorization: Bearer
+/// <token>`, as an admin configures CloudTalk's webhook (`at` is not sent: CloudTalk
+/// signs nothing).
+pub fn signed(token: &str, url: &str, body: &str, at: OffsetDateTime) -> Request<Bytes> {
+    let _ = at;
+    Request::post(path_and_query(url))
         .header("content-type", "application/json")
         .header("authorization", format!("Bearer {token}"))
         .body(Bytes::from(body.to_owned()))

@@ -23,9 +23,12 @@
 
 pub mod model;
 pub mod normalize;
+mod registration;
 pub mod signature;
 #[cfg(feature = "testing")]
 pub mod testing;
+
+pub use registration::REGISTRATION;
 
 use std::sync::Arc;
 

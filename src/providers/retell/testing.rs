@@ -15,10 +15,12 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::signature;
+use crate::providers::registry::path_and_query;
 
-/// A signed `POST` of `body` to `path`, signed at `at` (use the receiver's clock).
-pub fn signed(api_key: &str, path: &str, body: &str, at: OffsetDateTime) -> Request<Bytes> {
-    Request::post(path)
+/// A `POST` of `body` to `url`'s path (a path or a whole URL), signed with `api_key` at
+/// `at` (use the receiver's clock).
+pub fn signed(api_key: &str, url: &str, body: &str, at: OffsetDateTime) -> Request<Bytes> {
+    Request::post(path_and_query(url))
         .header("content-type", "application/json")
         .header(signature::SIGNATURE_HEADER, signature::sign(api_key, body.as_bytes(), at))
         .body(Bytes::from(body.to_owned()))

@@ -66,9 +66,12 @@
 mod form;
 pub mod model;
 pub mod normalize;
+mod registration;
 pub mod signature;
 #[cfg(feature = "testing")]
 pub mod testing;
+
+pub use registration::REGISTRATION;
 pub mod twiml;
 
 use std::fmt;

@@ -2,18 +2,26 @@
 //!
 //! ```
 //! use callhook::providers::wavoip::testing;
-//! let request = testing::with_token("t", "/webhooks/wavoip", &testing::record("123456", "READY"));
+//! let at = time::OffsetDateTime::now_utc();
+//! let request = testing::signed("t", "/webhooks/wavoip", &testing::record("123456", "READY"), at);
 //! assert_eq!(request.uri(), "/webhooks/wavoip?token=t");
 //! ```
 
 use bytes::Bytes;
 use http::Request;
 use serde_json::json;
+use time::OffsetDateTime;
 
-/// A `POST` of `body` to `path?token=<token>`, as WaVoIP sends it.
-pub fn with_token(token: &str, path: &str, body: &str) -> Request<Bytes> {
+use crate::providers::registry::path_and_query;
+
+/// A `POST` of `body` to `url`'s path (a path or a whole URL) with `?token=<token>` added,
+/// as WaVoIP sends it (`at` is not sent: WaVoIP signs nothing).
+pub fn signed(token: &str, url: &str, body: &str, at: OffsetDateTime) -> Request<Bytes> {
+    let _ = at;
+    let target = path_and_query(url);
+    let separator = if target.contains('?') { '&' } else { '?' };
     let query = form_urlencoded::Serializer::new(String::new()).append_pair(super::TOKEN_PARAM, token).finish();
-    Request::post(format!("{path}?{query}"))
+    Request::post(format!("{target}{separator}{query}"))
         .header("content-type", "application/json")
         .body(Bytes::from(body.to_owned()))
         .expect("a valid path and query")

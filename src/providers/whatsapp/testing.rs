@@ -17,7 +17,7 @@
 //!     .build()
 //!     .unwrap();
 //! let body = testing::notification("messages", testing::text_message("wamid.1", "5511999998888", "Olá", 1764590400));
-//! let request = testing::signed("s", "/webhooks/whatsapp", &body);
+//! let request = testing::signed("s", "/webhooks/whatsapp", &body, time::OffsetDateTime::now_utc());
 //! assert_eq!(receiver.handle(request).await.status(), 200);
 //! # });
 //! ```
@@ -25,8 +25,10 @@
 use bytes::Bytes;
 use http::Request;
 use serde_json::{Value, json};
+use time::OffsetDateTime;
 
 use super::signature;
+use crate::providers::registry::path_and_query;
 
 /// The business phone number used in samples.
 pub const BUSINESS_NUMBER: &str = "15550783881";
@@ -60,9 +62,11 @@ pub fn notification(field: &str, value: Value) -> String {
     }))
 }
 
-/// A signed `POST` of `body` to `path`.
-pub fn signed(app_secret: &str, path: &str, body: &str) -> Request<Bytes> {
-    Request::post(path)
+/// A `POST` of `body` to `url`'s path (a path or a whole URL), signed with `app_secret`
+/// (`at` is not signed: Meta's signature has no time).
+pub fn signed(app_secret: &str, url: &str, body: &str, at: OffsetDateTime) -> Request<Bytes> {
+    let _ = at;
+    Request::post(path_and_query(url))
         .header("content-type", "application/json")
         .header(signature::SIGNATURE_HEADER, signature::sign(app_secret, body.as_bytes()))
         .body(Bytes::from(body.to_owned()))

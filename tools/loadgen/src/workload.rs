@@ -14,6 +14,7 @@
 //! | `retell` | `call_started`, `call_ended`, `call_analyzed` | 1 each |
 //! | `cloudtalk` | `call.started`, `call.answered`, `call.ended` | 1 each |
 //! | `wavoip` | `CALL` active, `RECORD` recording, `CALL` ended, `RECORD` ready | 1 each |
+//! | `<provider id>` | any other provider: its registration's samples, in order | its own |
 //!
 //! 64 scenarios are in flight at once and their requests interleave. About 10% of the
 //! time a scenario's next two requests are swapped (out-of-order statuses), and about
@@ -29,40 +30,34 @@ use std::sync::Arc;
 use bytes::Bytes;
 use callhook::Provider;
 use callhook::provider::WebhookRequest;
-use callhook::providers::{cloudtalk, retell, twilio, wavoip, whatsapp};
+use callhook::providers::registry::SampleRun;
+use callhook::providers::{self, Registration, cloudtalk, retell, twilio, wavoip, whatsapp};
 use callhook_server::config::Config;
 use http::{HeaderMap, Method, Request, Uri};
 
-/// Twilio's auth token on both sides.
-pub const TWILIO_AUTH_TOKEN: &str = "loadgen-twilio-token";
-/// WhatsApp's app secret.
-pub const WHATSAPP_APP_SECRET: &str = "loadgen-whatsapp-secret";
-/// WhatsApp's verify token (handshake).
-pub const WHATSAPP_VERIFY_TOKEN: &str = "loadgen-whatsapp-verify";
-/// Retell's API key.
-pub const RETELL_API_KEY: &str = "loadgen-retell-key";
-/// CloudTalk's bearer token.
-pub const CLOUDTALK_TOKEN: &str = "loadgen-cloudtalk-token";
-/// WaVoIP's URL token.
-pub const WAVOIP_TOKEN: &str = "loadgen-wavoip-token";
 /// The origin Twilio signs (the server is told it is its public URL).
 pub const PUBLIC_URL: &str = "http://callhook.loadgen.test";
 
-/// The server configuration matching these secrets, listening on `listen`.
+/// The value of every provider's setting `key` on both sides (`loadgen-twilio-auth_token`).
+pub fn secret(provider: &str, key: &str) -> String {
+    format!("loadgen-{provider}-{key}")
+}
+
+/// The server configuration with every provider's settings ([`secret`]), listening on
+/// `listen`.
 pub fn server_config(listen: std::net::SocketAddr, database: &str) -> Config {
-    let values: HashMap<&str, String> = [
+    let mut values: HashMap<&str, String> = [
         ("CALLHOOK_LISTEN", listen.to_string()),
         ("DATABASE_URL", database.to_owned()),
         ("CALLHOOK_PUBLIC_URL", PUBLIC_URL.to_owned()),
-        ("TWILIO_AUTH_TOKEN", TWILIO_AUTH_TOKEN.to_owned()),
-        ("WHATSAPP_APP_SECRET", WHATSAPP_APP_SECRET.to_owned()),
-        ("WHATSAPP_VERIFY_TOKEN", WHATSAPP_VERIFY_TOKEN.to_owned()),
-        ("RETELL_API_KEY", RETELL_API_KEY.to_owned()),
-        ("CLOUDTALK_WEBHOOK_TOKEN", CLOUDTALK_TOKEN.to_owned()),
-        ("WAVOIP_WEBHOOK_TOKEN", WAVOIP_TOKEN.to_owned()),
     ]
     .into_iter()
     .collect();
+    for registration in providers::all() {
+        for setting in registration.settings {
+            values.insert(setting.env, secret(registration.id.as_str(), setting.key));
+        }
+    }
     Config::from_lookup(|name| values.get(name).cloned()).expect("the load generator's configuration is valid")
 }
 
@@ -91,7 +86,7 @@ impl Prepared {
 }
 
 /// A kind of traffic (see the module docs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub enum Scenario {
     /// Twilio call statuses.
     TwilioCall,
@@ -109,23 +104,46 @@ pub enum Scenario {
     CloudTalk,
     /// A WaVoIP call and its recording.
     WaVoip,
+    /// Another provider: its registration's samples.
+    Samples(&'static Registration),
+}
+
+/// The providers the scenarios above are written for.
+const HAND_WRITTEN: [&str; 5] = ["twilio", "whatsapp", "retell", "cloudtalk", "wavoip"];
+
+impl PartialEq for Scenario {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
+    }
 }
 
 impl Scenario {
-    const ALL: [Scenario; 8] = [
-        Scenario::TwilioCall,
-        Scenario::TwilioSms,
-        Scenario::WhatsAppIn,
-        Scenario::WhatsAppOut,
-        Scenario::WhatsAppBatch,
-        Scenario::Retell,
-        Scenario::CloudTalk,
-        Scenario::WaVoip,
-    ];
+    fn all() -> Vec<Scenario> {
+        let written = [
+            Scenario::TwilioCall,
+            Scenario::TwilioSms,
+            Scenario::WhatsAppIn,
+            Scenario::WhatsAppOut,
+            Scenario::WhatsAppBatch,
+            Scenario::Retell,
+            Scenario::CloudTalk,
+            Scenario::WaVoip,
+        ];
+        written.into_iter().chain(Self::others()).collect()
+    }
+
+    /// One scenario per provider without a hand-written one.
+    fn others() -> impl Iterator<Item = Scenario> {
+        providers::all()
+            .iter()
+            .filter(|registration| !HAND_WRITTEN.contains(&registration.id.as_str()))
+            .map(|registration| Scenario::Samples(registration))
+    }
 
     /// Its name in `--mix`.
     pub fn name(self) -> &'static str {
         match self {
+            Scenario::Samples(registration) => registration.id.as_str(),
             Scenario::TwilioCall => "twilio-call",
             Scenario::TwilioSms => "twilio-sms",
             Scenario::WhatsAppIn => "whatsapp-in",
@@ -150,9 +168,10 @@ pub struct Mix {
 
 impl Mix {
     /// Single-event requests only (the headline figure): Twilio about 45% of requests,
-    /// WhatsApp 30%, WaVoIP 10%, Retell and CloudTalk 8% each.
+    /// WhatsApp 30%, WaVoIP 10%, Retell and CloudTalk 8% each, and one scenario weight
+    /// for every other provider.
     pub fn single() -> Self {
-        Self::from_weights(&[
+        let mut weights = vec![
             (Scenario::TwilioCall, 3),
             (Scenario::TwilioSms, 1),
             (Scenario::WhatsAppIn, 4),
@@ -160,7 +179,9 @@ impl Mix {
             (Scenario::Retell, 1),
             (Scenario::CloudTalk, 1),
             (Scenario::WaVoip, 1),
-        ])
+        ];
+        weights.extend(Scenario::others().map(|scenario| (scenario, 1)));
+        Self::from_weights(&weights)
     }
 
     /// [`Mix::single`] plus 20-status WhatsApp batches (about 2% of requests, a third
@@ -186,8 +207,8 @@ impl Mix {
         let mut weights = Vec::new();
         for part in spec.split(',').filter(|p| !p.is_empty()) {
             let (name, weight) = part.split_once('=').ok_or_else(|| format!("--mix: {part:?} is not name=weight"))?;
-            let scenario = Scenario::ALL.into_iter().find(|s| s.name() == name).ok_or_else(|| {
-                let names: Vec<&str> = Scenario::ALL.iter().map(|s| s.name()).collect();
+            let scenario = Scenario::all().into_iter().find(|s| s.name() == name).ok_or_else(|| {
+                let names: Vec<&str> = Scenario::all().iter().map(|s| s.name()).collect();
                 format!("--mix: unknown scenario {name:?} (known: single, batches, {})", names.join(", "))
             })?;
             let weight = weight.parse().map_err(|e| format!("--mix {part:?}: {e}"))?;
@@ -314,12 +335,10 @@ impl<'a> Generator<'a> {
         let now = time::OffsetDateTime::now_utc();
         let at = now.unix_timestamp();
         let twilio_url = |endpoint: &str| format!("{PUBLIC_URL}/webhooks/twilio/{endpoint}");
+        let twilio_token = secret("twilio", "auth_token");
         let whatsapp = |value: serde_json::Value| {
-            whatsapp::testing::signed(
-                WHATSAPP_APP_SECRET,
-                "/webhooks/whatsapp",
-                &whatsapp::testing::notification("messages", value),
-            )
+            let body = whatsapp::testing::notification("messages", value);
+            whatsapp::testing::signed(&secret("whatsapp", "app_secret"), "/webhooks/whatsapp", &body, now)
         };
         let requests: Vec<(&'static str, Request<Bytes>)> = match scenario {
             Scenario::TwilioCall => ["initiated", "ringing", "in-progress", "completed"]
@@ -327,14 +346,14 @@ impl<'a> Generator<'a> {
                 .enumerate()
                 .map(|(sequence, status)| {
                     let params = twilio::testing::call_status(&format!("CA{id}"), status, sequence as u64, now);
-                    ("twilio", twilio::testing::signed_form(TWILIO_AUTH_TOKEN, &twilio_url("call-status"), &params))
+                    ("twilio", twilio::testing::signed_form(&twilio_token, &twilio_url("call-status"), &params))
                 })
                 .collect(),
             Scenario::TwilioSms => ["sent", "delivered"]
                 .into_iter()
                 .map(|status| {
                     let params = twilio::testing::message_status(&format!("SM{id}"), status);
-                    ("twilio", twilio::testing::signed_form(TWILIO_AUTH_TOKEN, &twilio_url("message-status"), &params))
+                    ("twilio", twilio::testing::signed_form(&twilio_token, &twilio_url("message-status"), &params))
                 })
                 .collect(),
             Scenario::WhatsAppIn => {
@@ -370,14 +389,25 @@ impl<'a> Generator<'a> {
                 .into_iter()
                 .map(|event| {
                     let body = retell::testing::call_event(event, &format!("call_{id}"), "user_hangup", now);
-                    ("retell", retell::testing::signed(RETELL_API_KEY, "/webhooks/retell/call-events", &body, now))
+                    (
+                        "retell",
+                        retell::testing::signed(
+                            &secret("retell", "api_key"),
+                            "/webhooks/retell/call-events",
+                            &body,
+                            now,
+                        ),
+                    )
                 })
                 .collect(),
             Scenario::CloudTalk => ["call.started", "call.answered", "call.ended"]
                 .into_iter()
                 .map(|event| {
                     let body = cloudtalk::testing::call_event(event, numeric, now);
-                    ("cloudtalk", cloudtalk::testing::authorized(CLOUDTALK_TOKEN, "/webhooks/cloudtalk", &body))
+                    (
+                        "cloudtalk",
+                        cloudtalk::testing::signed(&secret("cloudtalk", "token"), "/webhooks/cloudtalk", &body, now),
+                    )
                 })
                 .collect(),
             Scenario::WaVoip => {
@@ -389,8 +419,22 @@ impl<'a> Generator<'a> {
                     wavoip::testing::record(&call, "READY"),
                 ]
                 .into_iter()
-                .map(|body| ("wavoip", wavoip::testing::with_token(WAVOIP_TOKEN, "/webhooks/wavoip", &body)))
+                .map(|body| {
+                    ("wavoip", wavoip::testing::signed(&secret("wavoip", "token"), "/webhooks/wavoip", &body, now))
+                })
                 .collect()
+            }
+            Scenario::Samples(registration) => {
+                let config = server_config(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), ":memory:");
+                let settings = config.settings(registration.id.as_str()).expect("every provider is configured");
+                let recording_url = |name: &str| format!("{PUBLIC_URL}/recordings/{name}");
+                let run = SampleRun::new(settings, PUBLIC_URL, &id, now, &recording_url);
+                let provider = registration.id.as_str();
+                let samples = (registration.samples)(&run).into_iter();
+                samples
+                    .filter(|sample| sample.request.method() == Method::POST)
+                    .map(|sample| (provider, sample.request))
+                    .collect()
             }
         };
         requests.into_iter().map(|(provider, request)| self.prepared(provider, request)).collect()

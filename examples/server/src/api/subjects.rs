@@ -16,7 +16,7 @@ const TIMELINE_LIMIT: usize = 1000;
 
 /// A call's folded state.
 #[utoipa::path(get, path = "/api/calls/{provider}/{id}", params(
-    ("provider" = String, Path, description = "twilio, whatsapp, retell, cloudtalk, wavoip"),
+    ("provider" = String, Path, description = "the provider's id (twilio, whatsapp, retell, ...)"),
     ("id" = String, Path, description = "The provider's call id")), responses(
     (status = 200, body = Object), (status = 404, body = ApiError)))]
 pub(super) async fn get_call(
@@ -30,7 +30,7 @@ pub(super) async fn get_call(
 
 /// A message's folded state.
 #[utoipa::path(get, path = "/api/messages/{provider}/{id}", params(
-    ("provider" = String, Path, description = "twilio, whatsapp"),
+    ("provider" = String, Path, description = "the provider's id (twilio, whatsapp, ...)"),
     ("id" = String, Path, description = "The provider's message id")), responses(
     (status = 200, body = Object), (status = 404, body = ApiError)))]
 pub(super) async fn get_message(

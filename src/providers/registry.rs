@@ -1,0 +1,305 @@
+//! What every provider declares about itself, for the code that serves them all: the
+//! settings that configure it, where it is mounted, where its recordings may be fetched
+//! from and how, and (feature `testing`) how to sign a request for it and what sample
+//! traffic looks like.
+//!
+//! Each provider folder defines one [`Registration`] (its `REGISTRATION` constant) and
+//! [`all`](super::all) lists them, one line per provider. The reference server, the AWS
+//! Lambda example, the recording fetcher, the load tool, the benchmarks and the fuzz
+//! targets loop over that list: adding a provider touches nothing else.
+//!
+//! ```
+//! use callhook::providers::{self, registry::Settings};
+//!
+//! // Mount every provider whose settings are in the environment (here, a map).
+//! let env = [("WAVOIP_WEBHOOK_TOKEN", "long random token")];
+//! for registration in providers::all() {
+//!     let settings = Settings::from_lookup(registration, |name| {
+//!         env.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string())
+//!     });
+//!     if let Some(mount) = (registration.mount)(&settings) {
+//!         assert_eq!(mount.paths, ["/webhooks/wavoip"]);
+//!     }
+//! }
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::event::ProviderId;
+use crate::provider::Provider;
+use crate::state::CallState;
+use crate::verify::Secret;
+
+/// One provider, as the code serving every provider sees it.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Registration {
+    /// Its id, as events carry it.
+    pub id: ProviderId,
+    /// Its name for people (`"Twilio"`).
+    pub name: &'static str,
+    /// What configures it.
+    pub settings: &'static [Setting],
+    /// The provider built from `settings`, and where to mount it; `None` when a required
+    /// setting is absent (the provider is then not mounted: nothing unverified is ever
+    /// accepted).
+    pub mount: fn(&Settings) -> Option<Mount>,
+    /// Where its recordings may be fetched from, and how.
+    pub recordings: Recordings,
+    /// Settings for tests (feature `testing`): every setting set, and whatever else
+    /// [`sign`](Self::sign) needs (a provider that signs with a private key keeps a
+    /// test key here).
+    #[cfg(feature = "testing")]
+    pub test_settings: fn() -> Settings,
+    /// Signs `body` for `url` as the provider would, with the secrets in `settings`,
+    /// sent at `at` (feature `testing`): each provider's `testing::signed`.
+    #[cfg(feature = "testing")]
+    pub sign: fn(settings: &Settings, url: &str, body: &str, at: time::OffsetDateTime) -> http::Request<bytes::Bytes>,
+    /// Signed sample webhooks of every event kind, as a configured provider would send
+    /// them (feature `testing`).
+    #[cfg(feature = "testing")]
+    pub samples: fn(&SampleRun<'_>) -> Vec<Sample>,
+}
+
+impl fmt::Debug for Registration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registration")
+            .field("id", &self.id)
+            .field("settings", &self.settings.iter().map(|s| s.key).collect::<Vec<_>>())
+            .field("recording_hosts", &self.recordings.hosts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One setting of a provider.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct Setting {
+    /// Its key in a configuration file (`auth_token`).
+    pub key: &'static str,
+    /// Its environment variable (`TWILIO_AUTH_TOKEN`).
+    pub env: &'static str,
+    /// Whether the provider cannot be mounted without it.
+    pub required: bool,
+    /// What it is, for a start-up report or `--help`.
+    pub help: &'static str,
+}
+
+impl Setting {
+    /// A setting the provider needs.
+    pub const fn required(key: &'static str, env: &'static str, help: &'static str) -> Self {
+        Self { key, env, required: true, help }
+    }
+
+    /// A setting the provider can do without.
+    pub const fn optional(key: &'static str, env: &'static str, help: &'static str) -> Self {
+        Self { key, env, required: false, help }
+    }
+}
+
+/// A provider's setting values, by key. Every value is a [`Secret`]: settings are
+/// mostly secrets, and none is ever printed.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    values: HashMap<&'static str, Secret>,
+}
+
+impl Settings {
+    /// The values of `registration`'s settings that `lookup` finds by environment
+    /// variable name; blank values count as absent.
+    pub fn from_lookup(registration: &Registration, lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let mut settings = Self::default();
+        for setting in registration.settings {
+            if let Some(value) = lookup(setting.env).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+                settings.values.insert(setting.key, Secret::new(value));
+            }
+        }
+        settings
+    }
+
+    /// Sets `key` (a builder, for tests and code).
+    ///
+    /// ```
+    /// use callhook::providers::registry::Settings;
+    /// let settings = Settings::default().with("token", "t");
+    /// assert_eq!(settings.get("token").map(|s| s.expose()), Some("t"));
+    /// ```
+    pub fn with(mut self, key: &'static str, value: impl Into<Secret>) -> Self {
+        self.values.insert(key, value.into());
+        self
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&Secret> {
+        self.values.get(key)
+    }
+
+    /// Whether no setting has a value.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// A configured provider and the paths it answers at.
+#[non_exhaustive]
+pub struct Mount {
+    /// The provider.
+    pub provider: Arc<dyn Provider>,
+    /// The paths, all served by it (`/webhooks/twilio/call-status`, ...).
+    pub paths: Vec<String>,
+    /// What an operator should know (a missing optional setting), for the start-up log.
+    pub notes: Vec<String>,
+}
+
+impl Mount {
+    /// `provider` at `paths`.
+    pub fn new(provider: Arc<dyn Provider>, paths: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Self { provider, paths: paths.into_iter().map(Into::into).collect(), notes: Vec::new() }
+    }
+
+    /// The same with a note for the operator.
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+}
+
+impl fmt::Debug for Mount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mount").field("paths", &self.paths).field("notes", &self.notes).finish_non_exhaustive()
+    }
+}
+
+/// Where a provider serves recordings, and how to ask for one.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub struct Recordings {
+    /// The hosts recordings may come from, HTTPS only: `host` or `*.domain`.
+    pub hosts: &'static [&'static str],
+    /// The URL of a call's recording when no webhook gave one (polling), if the
+    /// provider's URLs can be predicted.
+    pub locate: Option<fn(&CallState) -> Option<String>>,
+    /// Prepares the download of `url` with the operator's credentials for this provider,
+    /// if any: the URL to ask for and the HTTP Basic credentials to send.
+    pub access: fn(url: &str, credentials: Option<&RecordingCredentials>) -> RecordingAccess,
+    /// The credentials to download with, from the provider's settings.
+    pub credentials: fn(&Settings) -> Option<RecordingCredentials>,
+}
+
+impl Recordings {
+    /// Recordings served from `hosts` to anyone holding the URL.
+    pub const fn public(hosts: &'static [&'static str]) -> Self {
+        Self { hosts, locate: None, access: RecordingAccess::plain, credentials: |_| None }
+    }
+
+    /// No recordings.
+    pub const NONE: Self = Self::public(&[]);
+}
+
+/// Credentials a provider's recordings are downloaded with.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct RecordingCredentials {
+    /// The user (Twilio: the account SID), when it is not taken from the URL.
+    pub user: Option<String>,
+    /// The secret (Twilio: the auth token).
+    pub secret: Secret,
+}
+
+impl RecordingCredentials {
+    /// Credentials with `secret`, the user to be found by the provider.
+    pub fn new(secret: impl Into<Secret>) -> Self {
+        Self { user: None, secret: secret.into() }
+    }
+
+    /// The same with `user`.
+    pub fn user(mut self, user: impl Into<String>) -> Self {
+        self.user = Some(user.into());
+        self
+    }
+}
+
+/// How to ask for one recording.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecordingAccess {
+    /// The URL to fetch (a provider may pick the format by suffix).
+    pub url: String,
+    /// HTTP Basic credentials: the user and the password.
+    pub basic_auth: Option<(String, String)>,
+}
+
+impl RecordingAccess {
+    /// `url` as it is, without credentials.
+    pub fn plain(url: &str, _credentials: Option<&RecordingCredentials>) -> Self {
+        Self { url: url.to_owned(), basic_auth: None }
+    }
+}
+
+/// The path and query of `url` (`https://crm.example.com/a?b` → `/a?b`; a path stays as
+/// it is): what a request behind a proxy carries.
+#[cfg(feature = "testing")]
+pub(crate) fn path_and_query(url: &str) -> &str {
+    let Some(scheme_end) = url.find("://") else { return url };
+    let after_scheme = scheme_end + 3;
+    url[after_scheme..].find('/').map_or("/", |i| &url[after_scheme + i..])
+}
+
+/// What a provider's sample traffic is built from (feature `testing`).
+#[cfg(feature = "testing")]
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub struct SampleRun<'a> {
+    /// The provider's settings (its secrets sign the samples).
+    pub settings: &'a Settings,
+    /// The origin the provider calls (`https://crm.example.com`): Twilio signs it.
+    pub base_url: &'a str,
+    /// Makes ids unique to this run.
+    pub run: &'a str,
+    /// When the samples are sent: their provider times.
+    pub now: time::OffsetDateTime,
+    /// Where a sample recording named by its argument can be downloaded.
+    pub recording_url: &'a dyn Fn(&str) -> String,
+}
+
+#[cfg(feature = "testing")]
+impl<'a> SampleRun<'a> {
+    /// A run signed with `settings`, for a server at `base_url`, at `now`.
+    pub fn new(
+        settings: &'a Settings,
+        base_url: &'a str,
+        run: &'a str,
+        now: time::OffsetDateTime,
+        recording_url: &'a dyn Fn(&str) -> String,
+    ) -> Self {
+        Self { settings, base_url, run, now, recording_url }
+    }
+}
+
+#[cfg(feature = "testing")]
+impl fmt::Debug for SampleRun<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SampleRun").field("base_url", &self.base_url).field("run", &self.run).finish_non_exhaustive()
+    }
+}
+
+/// One signed sample webhook (feature `testing`).
+#[cfg(feature = "testing")]
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Sample {
+    /// What it is (`call status completed`).
+    pub name: String,
+    /// The request, path and query only (send it to the server under test).
+    pub request: http::Request<bytes::Bytes>,
+}
+
+#[cfg(feature = "testing")]
+impl Sample {
+    /// A sample.
+    pub fn new(name: impl Into<String>, request: http::Request<bytes::Bytes>) -> Self {
+        Self { name: name.into(), request }
+    }
+}

@@ -1,0 +1,66 @@
+//! Retell AI's [`Registration`]: the API key that signs webhooks, one URL for every call
+//! event, recordings on Retell's storage.
+
+use std::sync::Arc;
+
+use super::{Retell, normalize};
+use crate::providers::registry::{Mount, Recordings, Registration, Setting, Settings};
+
+const PATH: &str = "/webhooks/retell/call-events";
+
+/// Retell AI, for code that serves every provider ([`crate::providers::all`]).
+pub static REGISTRATION: Registration = Registration {
+    id: normalize::PROVIDER,
+    name: "Retell AI",
+    settings: &[Setting::required("api_key", "RETELL_API_KEY", "the API key with webhook permission that signs webhooks")],
+    mount,
+    recordings: Recordings::public(&["*.retellai.com", "dxc03zgurdly9.cloudfront.net"]),
+    #[cfg(feature = "testing")]
+    test_settings,
+    #[cfg(feature = "testing")]
+    sign,
+    #[cfg(feature = "testing")]
+    samples: samples::samples,
+};
+
+fn mount(settings: &Settings) -> Option<Mount> {
+    let retell = Retell::builder().api_key(settings.get("api_key")?.clone()).build();
+    Some(Mount::new(Arc::new(retell), [PATH]))
+}
+
+#[cfg(feature = "testing")]
+mod samples {
+    use super::super::testing;
+    use super::PATH;
+    use crate::providers::registry::{Sample, SampleRun};
+
+    /// A call started, ended (with its recording) and analyzed.
+    pub(super) fn samples(run: &SampleRun<'_>) -> Vec<Sample> {
+        let Some(key) = run.settings.get("api_key") else { return Vec::new() };
+        let call = format!("call_{}", run.run);
+        let recording = (run.recording_url)(&format!("{call}.wav"));
+        ["call_started", "call_ended", "call_analyzed"]
+            .into_iter()
+            .map(|event| {
+                let mut body: serde_json::Value =
+                    serde_json::from_str(&testing::call_event(event, &call, "user_hangup", run.now))
+                        .expect("the helper writes JSON");
+                if body["call"]["recording_url"].is_string() {
+                    body["call"]["recording_url"] = recording.clone().into();
+                }
+                Sample::new(event, testing::signed(key.expose(), PATH, &body.to_string(), run.now))
+            })
+            .collect()
+    }
+}
+
+#[cfg(feature = "testing")]
+fn test_settings() -> Settings {
+    Settings::default().with("api_key", "test api_key")
+}
+
+#[cfg(feature = "testing")]
+fn sign(settings: &Settings, url: &str, body: &str, at: time::OffsetDateTime) -> http::Request<bytes::Bytes> {
+    let secret = settings.get("api_key").map_or("", |secret| secret.expose());
+    super::testing::signed(secret, url, body, at)
+}

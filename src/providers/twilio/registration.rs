@@ -1,0 +1,137 @@
+//! Twilio's [`Registration`]: the auth token (and account SID), the five endpoints under
+//! `/webhooks/twilio/`, recordings on `api.twilio.com` fetched as MP3 with HTTP Basic
+//! credentials.
+
+use std::sync::Arc;
+
+use super::{Endpoint, Twilio, normalize};
+use crate::providers::registry::{
+    Mount, RecordingAccess, RecordingCredentials, Recordings, Registration, Setting, Settings,
+};
+
+/// Every endpoint, in the order of the Twilio console.
+const ENDPOINTS: [Endpoint; 5] = [
+    Endpoint::IncomingCall,
+    Endpoint::CallStatus,
+    Endpoint::RecordingStatus,
+    Endpoint::MessageStatus,
+    Endpoint::IncomingMessage,
+];
+
+/// Twilio, for code that serves every provider ([`crate::providers::all`]).
+pub static REGISTRATION: Registration = Registration {
+    id: normalize::PROVIDER,
+    name: "Twilio",
+    settings: &[
+        Setting::required("auth_token", "TWILIO_AUTH_TOKEN", "the auth token Twilio signs webhooks with"),
+        Setting::optional(
+            "account_sid",
+            "TWILIO_ACCOUNT_SID",
+            "the account SID recordings are fetched with (else the one in each recording URL)",
+        ),
+    ],
+    mount,
+    recordings: Recordings { hosts: &["api.twilio.com", "*.twilio.com"], locate: None, access, credentials },
+    #[cfg(feature = "testing")]
+    test_settings,
+    #[cfg(feature = "testing")]
+    sign,
+    #[cfg(feature = "testing")]
+    samples: samples::samples,
+};
+
+fn mount(settings: &Settings) -> Option<Mount> {
+    let twilio = Arc::new(Twilio::new(settings.get("auth_token")?.clone()));
+    Some(Mount::new(twilio, ENDPOINTS.map(|endpoint| format!("/webhooks/twilio/{}", endpoint.path_segment()))))
+}
+
+fn credentials(settings: &Settings) -> Option<RecordingCredentials> {
+    let credentials = RecordingCredentials::new(settings.get("auth_token")?.clone());
+    Some(match settings.get("account_sid") {
+        Some(sid) => credentials.user(sid.expose()),
+        None => credentials,
+    })
+}
+
+/// Twilio's recording URLs have no extension and pick the format by suffix: MP3 is asked
+/// for (smaller than its default WAV). Credentials go as HTTP Basic, the user being the
+/// account SID (configured, or the one in the URL: `/Accounts/AC.../Recordings/...`).
+///
+/// ```
+/// use callhook::providers::registry::RecordingCredentials;
+/// use callhook::providers::twilio::REGISTRATION;
+/// let url = "https://api.twilio.com/2010-04-01/Accounts/AC123/Recordings/RE1";
+/// let access = (REGISTRATION.recordings.access)(url, Some(&RecordingCredentials::new("token")));
+/// assert_eq!(access.url, format!("{url}.mp3"));
+/// assert_eq!(access.basic_auth, Some(("AC123".to_owned(), "token".to_owned())));
+/// ```
+fn access(url: &str, credentials: Option<&RecordingCredentials>) -> RecordingAccess {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    let last = path.rsplit('/').next().unwrap_or_default();
+    let url = if last.contains('.') || path.ends_with('/') {
+        url.to_owned()
+    } else {
+        match url.find(['?', '#']) {
+            Some(at) => format!("{}.mp3{}", &url[..at], &url[at..]),
+            None => format!("{url}.mp3"),
+        }
+    };
+    let account_in_url = || {
+        let mut segments = path.split('/');
+        segments.find(|s| *s == "Accounts").and_then(|_| segments.next()).map(str::to_owned)
+    };
+    let basic_auth = credentials.and_then(|credentials| {
+        let user = credentials.user.clone().or_else(account_in_url)?;
+        Some((user, credentials.secret.expose().to_owned()))
+    });
+    let mut access = RecordingAccess::plain(&url, None);
+    access.basic_auth = basic_auth;
+    access
+}
+
+#[cfg(feature = "testing")]
+mod samples {
+    use super::super::testing;
+    use crate::providers::registry::{Sample, SampleRun};
+
+    /// A call from ringing to completed with its recording, three statuses of a sent
+    /// message, and an incoming message.
+    pub(super) fn samples(run: &SampleRun<'_>) -> Vec<Sample> {
+        let Some(token) = run.settings.get("auth_token") else { return Vec::new() };
+        let token = token.expose();
+        let url = |endpoint: &str| format!("{}/webhooks/twilio/{endpoint}", run.base_url);
+        let call = format!("CA{}", run.run);
+        let mut out = Vec::new();
+        let mut push = |name: String, endpoint: &str, params: testing::Params| {
+            out.push(Sample::new(name, testing::signed_form(token, &url(endpoint), &params)));
+        };
+        push("incoming call".into(), "incoming-call", testing::incoming_call(&call, "+5511987654321", "+14155550100"));
+        for (sequence, status) in ["initiated", "ringing", "in-progress", "completed"].into_iter().enumerate() {
+            push(format!("call status {status}"), "call-status", testing::call_status(&call, status, sequence as u64, run.now));
+        }
+        let recording = format!("RE{}", run.run);
+        let mut completed = testing::recording_status(&call, &recording, "completed", run.now);
+        if let Some((_, url)) = completed.iter_mut().find(|(key, _)| key == "RecordingUrl") {
+            *url = (run.recording_url)(&recording);
+        }
+        push("recording completed".into(), "recording-status", completed);
+        for status in ["sent", "delivered", "read"] {
+            let message = format!("SM{}", run.run);
+            push(format!("message status {status}"), "message-status", testing::message_status(&message, status));
+        }
+        let incoming = format!("SM{}in", run.run);
+        push("incoming message".into(), "incoming-message", testing::incoming_message(&incoming, "+5511987654321", "Olá!"));
+        out
+    }
+}
+
+#[cfg(feature = "testing")]
+fn test_settings() -> Settings {
+    Settings::default().with("auth_token", "test auth_token").with("account_sid", "AC00000000000000000000000000000000")
+}
+
+#[cfg(feature = "testing")]
+fn sign(settings: &Settings, url: &str, body: &str, at: time::OffsetDateTime) -> http::Request<bytes::Bytes> {
+    let secret = settings.get("auth_token").map_or("", |secret| secret.expose());
+    super::testing::signed(secret, url, body, at)
+}
