@@ -13,7 +13,6 @@
 //! assert!(ids.contains(&"twilio") && ids.contains(&"whatsapp"));
 //! ```
 
-mod borrowed;
 pub mod registry;
 
 pub use registry::Registration;

@@ -2,15 +2,15 @@
 //!
 //! CloudTalk's webhook body is a template its account owner fills with call variables,
 //! so parsing is lenient: ids and durations as numbers or strings, empty strings as
-//! absent, times in RFC 3339 (or `YYYY-MM-DD HH:MM:SS`, read as UTC). The whole `data`
-//! object stays available raw ([`CallData::raw`]): a CRM keeps CloudTalk's payload
-//! with the call.
+//! absent, times in RFC 3339 (or `YYYY-MM-DD HH:MM:SS`, read as UTC). The payload
+//! itself is kept, byte for byte, in the event log.
+
+use std::borrow::Cow;
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
-use crate::providers::borrowed;
+use crate::wire::borrowed;
 use crate::wire::{lenient, open_enum};
 
 open_enum! {
@@ -27,7 +27,8 @@ open_enum! {
     }
 }
 
-/// A webhook body.
+/// A webhook body, read in one pass with its strings borrowed from the body where they
+/// have no escapes: the model the pipeline itself uses.
 ///
 /// ```
 /// use callhook::providers::cloudtalk::model::{EventName, Webhook};
@@ -39,28 +40,21 @@ open_enum! {
 /// assert_eq!(data.duration_secs, Some(120));
 /// assert_eq!(data.contact_name, None);
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Deserialize)]
 #[non_exhaustive]
 pub struct Webhook<'a> {
     /// The event.
+    #[serde(deserialize_with = "borrowed::open_enum")]
     pub event: EventName,
     /// The call's data.
+    #[serde(borrow, default)]
     pub data: Option<CallData<'a>>,
 }
 
 impl<'a> Webhook<'a> {
     /// Parses a body.
     pub fn parse(body: &'a [u8]) -> Result<Self, serde_json::Error> {
-        #[derive(Deserialize)]
-        struct Envelope<'a> {
-            #[serde(deserialize_with = "borrowed::open_enum")]
-            event: EventName,
-            #[serde(borrow, default)]
-            data: Option<&'a RawValue>,
-        }
-        let envelope: Envelope<'a> = serde_json::from_slice(body)?;
-        let data = envelope.data.map(CallData::parse).transpose()?;
-        Ok(Self { event: envelope.event, data })
+        borrowed::from_json(body)
     }
 }
 
@@ -69,23 +63,23 @@ impl<'a> Webhook<'a> {
 #[non_exhaustive]
 pub struct CallData<'a> {
     /// CloudTalk's call id.
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub id: Option<String>,
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    pub id: Option<Cow<'a, str>>,
     /// `inbound` or `outbound`.
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub direction: Option<String>,
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    pub direction: Option<Cow<'a, str>>,
     /// The caller.
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub from: Option<String>,
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    pub from: Option<Cow<'a, str>>,
     /// The callee.
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub to: Option<String>,
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    pub to: Option<Cow<'a, str>>,
     /// The contact in CloudTalk.
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub contact_id: Option<String>,
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    pub contact_id: Option<Cow<'a, str>>,
     /// The contact's name.
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub contact_name: Option<String>,
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    pub contact_name: Option<Cow<'a, str>>,
     /// How long the call lasted, in seconds.
     #[serde(default, rename = "duration", deserialize_with = "lenient::unsigned")]
     pub duration_secs: Option<u64>,
@@ -99,21 +93,9 @@ pub struct CallData<'a> {
     #[serde(default, deserialize_with = "lenient::time")]
     pub ended_at: Option<OffsetDateTime>,
     /// `ringing`, `answered`, `missed`, `completed`, ...
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub status: Option<String>,
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    pub status: Option<Cow<'a, str>>,
     /// The recording, when the call was recorded.
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub recording_url: Option<String>,
-    /// The whole `data` object as received.
-    #[serde(skip)]
-    pub raw: Option<&'a RawValue>,
-}
-
-impl<'a> CallData<'a> {
-    /// Parses a raw `data` object, keeping it in `raw`.
-    pub fn parse(raw: &'a RawValue) -> Result<Self, serde_json::Error> {
-        let mut data: Self = serde_json::from_str(raw.get())?;
-        data.raw = Some(raw);
-        Ok(data)
-    }
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    pub recording_url: Option<Cow<'a, str>>,
 }

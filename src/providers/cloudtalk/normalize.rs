@@ -14,10 +14,10 @@
 
 use sha2::{Digest, Sha256};
 
-use super::model::EventName;
+use super::model::{CallData, EventName, Webhook};
 use crate::event::{CallEvent, CallStatus, Direction, Event, ProviderId, Recording, RecordingStatus, UnmodeledEvent};
 use crate::provider::{ParseError, ParsedEvent};
-use crate::providers::borrowed::{from_json, join};
+use crate::wire::borrowed::join;
 
 /// The provider id of every CloudTalk event.
 pub const PROVIDER: ProviderId = ProviderId::from_static("cloudtalk");
@@ -36,8 +36,7 @@ pub const PROVIDER: ProviderId = ProviderId::from_static("cloudtalk");
 /// assert_eq!(events[0].dedupe_key, "771305:call.missed");
 /// ```
 pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
-    // One pass into a borrowed view (the event does not need `CallData::raw`).
-    let webhook: view::Webhook<'_> = from_json(body)?;
+    let webhook = Webhook::parse(body)?;
     let name = webhook.event.as_str();
     let data = webhook.data.as_ref();
     match (data.and_then(|d| d.id.as_deref()), &webhook.event) {
@@ -64,7 +63,7 @@ fn is_any(value: Option<&str>, names: &[&str]) -> bool {
     value.is_some_and(|value| names.iter().any(|name| name.eq_ignore_ascii_case(value)))
 }
 
-fn call_event(event: &EventName, id: &str, data: &view::CallData<'_>) -> CallEvent {
+fn call_event(event: &EventName, id: &str, data: &CallData<'_>) -> CallEvent {
     let owned = |value: &Option<std::borrow::Cow<'_, str>>| value.as_deref().map(str::to_owned);
     let mut out = CallEvent::new(PROVIDER, id);
     let direction = data.direction.as_deref();
@@ -113,102 +112,4 @@ fn call_event(event: &EventName, id: &str, data: &view::CallData<'_>) -> CallEve
         out.recording = Some(recording);
     }
     out
-}
-
-/// A borrowed view of a webhook body: [`Webhook`](super::model::Webhook) with
-/// [`CallData`](super::model::CallData)'s fields, in its order, read the same way,
-/// with strings borrowed from the body where they have no escapes.
-mod view {
-    use std::borrow::Cow;
-
-    use serde::Deserialize;
-    use time::OffsetDateTime;
-
-    use super::super::model::EventName;
-    use crate::providers::borrowed;
-    use crate::wire::lenient;
-
-    #[derive(Deserialize)]
-    pub(super) struct Webhook<'a> {
-        #[serde(deserialize_with = "borrowed::open_enum")]
-        pub(super) event: EventName,
-        #[serde(borrow, default)]
-        pub(super) data: Option<CallData<'a>>,
-    }
-
-    #[derive(Deserialize)]
-    pub(super) struct CallData<'a> {
-        #[serde(borrow, default, deserialize_with = "lenient::text")]
-        pub(super) id: Option<Cow<'a, str>>,
-        #[serde(borrow, default, deserialize_with = "lenient::text")]
-        pub(super) direction: Option<Cow<'a, str>>,
-        #[serde(borrow, default, deserialize_with = "lenient::text")]
-        pub(super) from: Option<Cow<'a, str>>,
-        #[serde(borrow, default, deserialize_with = "lenient::text")]
-        pub(super) to: Option<Cow<'a, str>>,
-        #[serde(default, rename = "contact_id", deserialize_with = "lenient::ignored")]
-        _contact_id: (),
-        #[serde(borrow, default, deserialize_with = "lenient::text")]
-        pub(super) contact_name: Option<Cow<'a, str>>,
-        #[serde(default, rename = "duration", deserialize_with = "lenient::unsigned")]
-        pub(super) duration_secs: Option<u64>,
-        #[serde(default, deserialize_with = "lenient::time")]
-        pub(super) started_at: Option<OffsetDateTime>,
-        #[serde(default, deserialize_with = "lenient::time")]
-        pub(super) answered_at: Option<OffsetDateTime>,
-        #[serde(default, deserialize_with = "lenient::time")]
-        pub(super) ended_at: Option<OffsetDateTime>,
-        #[serde(borrow, default, deserialize_with = "lenient::text")]
-        pub(super) status: Option<Cow<'a, str>>,
-        #[serde(borrow, default, deserialize_with = "lenient::text")]
-        pub(super) recording_url: Option<Cow<'a, str>>,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::model::Webhook;
-    use super::*;
-
-    #[test]
-    fn the_view_reads_every_fixture_as_the_model_does() {
-        let mut bodies = crate::providers::borrowed::json_fixtures("cloudtalk");
-        bodies.extend([
-            br#"{"event":"call.ended","data":{"id":1,"contact_id":[]}}"#.to_vec(),
-            br#"{"event":"call.ended","data":null}"#.to_vec(),
-            br#"{"event":"call.ended","data":[7,"OUTGOING","+1","+2",9,"Ana","60"]}"#.to_vec(),
-            br#"["call.started",{"id":" 8 ","status":"In_Progress","started_at":"2026-11-28 10:30:00"}]"#.to_vec(),
-        ]);
-        for body in &bodies {
-            let model = Webhook::parse(body);
-            let view = serde_json::from_slice::<view::Webhook<'_>>(body);
-            let text = String::from_utf8_lossy(body);
-            match (model, view) {
-                (Ok(m), Ok(v)) => {
-                    assert_eq!(m.event, v.event, "{text}");
-                    let (Some(m), Some(v)) = (m.data, v.data) else { continue };
-                    let strings = |d: [&Option<String>; 6]| d.map(|s| s.as_deref().map(str::to_owned));
-                    let view_strings =
-                        |d: [&Option<std::borrow::Cow<'_, str>>; 6]| d.map(|s| s.as_deref().map(str::to_owned));
-                    assert_eq!(
-                        strings([&m.id, &m.direction, &m.from, &m.to, &m.contact_name, &m.status]),
-                        view_strings([&v.id, &v.direction, &v.from, &v.to, &v.contact_name, &v.status]),
-                        "{text}"
-                    );
-                    assert_eq!(m.recording_url.as_deref(), v.recording_url.as_deref(), "{text}");
-                    assert_eq!(
-                        (m.duration_secs, m.started_at, m.answered_at, m.ended_at),
-                        (v.duration_secs, v.started_at, v.answered_at, v.ended_at),
-                        "{text}"
-                    );
-                }
-                // Positions differ: the model's are within `data`, the view's within the body.
-                (Err(m), Err(v)) => {
-                    let what = |e: serde_json::Error| e.to_string().split(" at line ").next().unwrap().to_owned();
-                    assert_eq!(what(m), what(v), "{text}")
-                }
-                (m, v) => panic!("{text}: model {m:?}, view ok: {}", v.is_ok()),
-            }
-        }
-    }
 }

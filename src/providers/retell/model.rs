@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::providers::borrowed;
+use crate::wire::borrowed;
 use crate::wire::open_enum;
 
 open_enum! {

@@ -38,7 +38,7 @@ use crate::event::{
     Sentiment, UnmodeledEvent,
 };
 use crate::provider::{ParseError, ParsedEvent};
-use crate::providers::borrowed::{self, from_json, join};
+use crate::wire::borrowed::{self, from_json, join};
 use crate::wire::from_unix_millis;
 
 /// The provider id of every Retell event.

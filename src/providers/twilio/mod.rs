@@ -88,7 +88,7 @@ use twiml::{MessagingResponse, VoiceResponse};
 
 use crate::event::{Event, ProviderId};
 use crate::provider::{ParseError, ParsedEvent, Provider, WebhookRequest};
-use crate::providers::borrowed::join;
+use crate::wire::borrowed::join;
 use crate::verify::{Secret, VerifyError};
 
 /// The header a retried request repeats.

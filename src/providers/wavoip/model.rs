@@ -3,13 +3,14 @@
 //!
 //! `whatsapp_call_id` and `id_session` are numbers in WaVoIP's examples and strings in
 //! hand-made tests: both are read, as one string form (`123456`). Fields may be
-//! missing; types, actions and statuses callhook does not know parse as `Other`, and
-//! the whole event stays available raw ([`Webhook::raw`]).
+//! missing; types, actions and statuses callhook does not know parse as `Other`. The
+//! payload itself is kept, byte for byte, in the event log.
+
+use std::borrow::Cow;
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
 
-use crate::providers::borrowed;
+use crate::wire::borrowed;
 use crate::wire::{lenient, open_enum};
 
 open_enum! {
@@ -48,7 +49,8 @@ open_enum! {
     }
 }
 
-/// A webhook body.
+/// A webhook body, read in one pass with its strings borrowed from the body where they
+/// have no escapes: the model the pipeline itself uses.
 ///
 /// ```
 /// use callhook::providers::wavoip::model::{EventType, RecordStatus, Webhook};
@@ -65,17 +67,17 @@ pub struct Webhook<'a> {
     #[serde(rename = "type", deserialize_with = "borrowed::open_enum")]
     pub kind: EventType,
     /// `CREATE`, `UPDATE`, ...
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub action: Option<String>,
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    pub action: Option<Cow<'a, str>>,
     /// The WhatsApp call's id at WaVoIP.
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub whatsapp_call_id: Option<String>,
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    pub whatsapp_call_id: Option<Cow<'a, str>>,
     /// The session (device connection) id.
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub id_session: Option<String>,
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    pub id_session: Option<Cow<'a, str>>,
     /// The call's status (`ACTIVE`, ...), on `CALL` events.
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub status: Option<String>,
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    pub status: Option<Cow<'a, str>>,
     /// The call's direction.
     #[serde(default, deserialize_with = "borrowed::option_open_enum")]
     pub direction: Option<CallDirection>,
@@ -86,19 +88,13 @@ pub struct Webhook<'a> {
     #[serde(default, deserialize_with = "borrowed::option_open_enum")]
     pub record_status: Option<RecordStatus>,
     /// Where the recording is, once `READY`.
-    #[serde(default, deserialize_with = "lenient::string")]
-    pub record_url: Option<String>,
-    /// The whole event as received.
-    #[serde(skip)]
-    pub raw: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    pub record_url: Option<Cow<'a, str>>,
 }
 
 impl<'a> Webhook<'a> {
-    /// Parses a body, keeping it in `raw`.
+    /// Parses a body.
     pub fn parse(body: &'a [u8]) -> Result<Self, serde_json::Error> {
-        let raw: &'a RawValue = serde_json::from_slice(body)?;
-        let mut webhook: Self = serde_json::from_str(raw.get())?;
-        webhook.raw = Some(raw);
-        Ok(webhook)
+        borrowed::from_json(body)
     }
 }

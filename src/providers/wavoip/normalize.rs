@@ -36,10 +36,10 @@ use std::borrow::Cow;
 
 use sha2::{Digest, Sha256};
 
-use super::model::{CallDirection, EventType, RecordStatus};
+use super::model::{CallDirection, EventType, RecordStatus, Webhook};
 use crate::event::{CallEvent, CallStatus, Direction, Event, ProviderId, Recording, RecordingStatus, UnmodeledEvent};
 use crate::provider::{ParseError, ParsedEvent};
-use crate::providers::borrowed::{from_json, join};
+use crate::wire::borrowed::join;
 
 /// The provider id of every WaVoIP event.
 pub const PROVIDER: ProviderId = ProviderId::from_static("wavoip");
@@ -96,8 +96,7 @@ pub fn recording_status(status: &RecordStatus) -> RecordingStatus {
 /// assert_eq!(events[0].dedupe_key, "123:RECORD:UPDATE:EMPTY_RECORDING");
 /// ```
 pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
-    // One pass into a borrowed view (the event does not need `Webhook::raw`).
-    let mut webhook: view::Webhook<'_> = from_json(body)?;
+    let mut webhook = Webhook::parse(body)?;
     let kind = webhook.kind.as_str();
     let action = webhook.action.as_deref().unwrap_or("-");
     let state = match webhook.kind {
@@ -131,7 +130,7 @@ pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
     Ok(events)
 }
 
-fn fill_call_event(out: &mut CallEvent, webhook: &view::Webhook<'_>) {
+fn fill_call_event(out: &mut CallEvent, webhook: &Webhook<'_>) {
     if webhook.kind == EventType::Call {
         out.status = webhook.status.as_deref().and_then(call_status);
         out.provider_status = webhook.status.as_deref().map(str::to_owned);
@@ -151,77 +150,9 @@ fn fill_call_event(out: &mut CallEvent, webhook: &view::Webhook<'_>) {
     }
 }
 
-/// A borrowed view of a webhook body: [`Webhook`](super::model::Webhook)'s fields, in
-/// its order, read the same way, with strings borrowed from the body where they have
-/// no escapes.
-mod view {
-    use std::borrow::Cow;
-
-    use serde::Deserialize;
-
-    use super::super::model::{CallDirection, EventType, RecordStatus};
-    use crate::providers::borrowed;
-    use crate::wire::lenient;
-
-    #[derive(Deserialize)]
-    pub(super) struct Webhook<'a> {
-        #[serde(rename = "type", deserialize_with = "borrowed::open_enum")]
-        pub(super) kind: EventType,
-        #[serde(borrow, default, deserialize_with = "lenient::text")]
-        pub(super) action: Option<Cow<'a, str>>,
-        #[serde(borrow, default, deserialize_with = "lenient::text")]
-        pub(super) whatsapp_call_id: Option<Cow<'a, str>>,
-        #[serde(default, rename = "id_session", deserialize_with = "lenient::ignored")]
-        _id_session: (),
-        #[serde(borrow, default, deserialize_with = "lenient::text")]
-        pub(super) status: Option<Cow<'a, str>>,
-        #[serde(default, deserialize_with = "borrowed::option_open_enum")]
-        pub(super) direction: Option<CallDirection>,
-        #[serde(default, deserialize_with = "lenient::unsigned")]
-        pub(super) duration: Option<u64>,
-        #[serde(default, deserialize_with = "borrowed::option_open_enum")]
-        pub(super) record_status: Option<RecordStatus>,
-        #[serde(borrow, default, deserialize_with = "lenient::text")]
-        pub(super) record_url: Option<Cow<'a, str>>,
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::model::Webhook;
     use super::*;
-
-    #[test]
-    fn the_view_reads_every_fixture_as_the_model_does() {
-        let mut bodies = crate::providers::borrowed::json_fixtures("wavoip");
-        bodies.extend([
-            br#"{"type":"CALL","whatsapp_call_id":1,"id_session":{}}"#.to_vec(),
-            br#"{"type":"CALL","whatsapp_call_id":" 7 ","duration":"2.5","status":"active"}"#.to_vec(),
-            br#"["RECORD","UPDATE",5,6,null,null,null,"READY","https://s/5"]"#.to_vec(),
-        ]);
-        for body in &bodies {
-            let model = Webhook::parse(body);
-            let view = serde_json::from_slice::<view::Webhook<'_>>(body);
-            let text = String::from_utf8_lossy(body);
-            match (model, view) {
-                (Ok(m), Ok(v)) => {
-                    assert_eq!(m.kind, v.kind, "{text}");
-                    assert_eq!(m.action.as_deref(), v.action.as_deref(), "{text}");
-                    assert_eq!(m.whatsapp_call_id.as_deref(), v.whatsapp_call_id.as_deref(), "{text}");
-                    assert_eq!(m.status.as_deref(), v.status.as_deref(), "{text}");
-                    assert_eq!((m.direction, m.duration), (v.direction, v.duration), "{text}");
-                    assert_eq!(m.record_status, v.record_status, "{text}");
-                    assert_eq!(m.record_url.as_deref(), v.record_url.as_deref(), "{text}");
-                }
-                // Positions may differ: the model reads the body twice, the second time trimmed.
-                (Err(m), Err(v)) => {
-                    let what = |e: serde_json::Error| e.to_string().split(" at line ").next().unwrap().to_owned();
-                    assert_eq!(what(m), what(v), "{text}")
-                }
-                (m, v) => panic!("{text}: model {m:?}, view ok: {}", v.is_ok()),
-            }
-        }
-    }
 
     #[test]
     fn call_statuses_match_case_insensitively() {

@@ -1,21 +1,25 @@
 //! WhatsApp Cloud API webhook payloads (Meta's Graph API notifications), as serde
-//! models that borrow from the body.
+//! models that borrow from the body: the models the pipeline itself reads, in one pass.
 //!
 //! Strings are `Cow<'a, str>`: borrowed when the JSON has no escapes, owned when Meta
-//! escaped something (it escapes every non-ASCII character and may escape `/`). Each
-//! change's `value` and each inbound message keep their raw JSON ([`RawValue`]), so
-//! fields and message types callhook does not model stay available, byte for byte.
-//! Status and type values Meta adds later parse as `Other`.
+//! escaped something (it escapes every non-ASCII character and may escape `/`). A
+//! change's [`Value`] is typed whatever its field (fields other than `messages` and
+//! `calls` have none of its keys; the event of such a change carries its raw JSON,
+//! read again from the body). Status and type values Meta adds later parse as `Other`;
+//! message types callhook does not model keep their type, and the whole payload stays
+//! in the event log, byte for byte.
 
 use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 
-use serde::de::{self, Deserializer, Visitor};
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
-use crate::providers::borrowed;
+use crate::wire::borrowed;
 use crate::wire::open_enum;
 
 /// A whole notification: `{"object": "whatsapp_business_account", "entry": [...]}`.
@@ -51,64 +55,129 @@ pub struct Entry<'a> {
     pub changes: Vec<Change<'a>>,
 }
 
-/// One change: the subscribed field and its value, kept raw until the field is known.
+/// One change: the subscribed field and its value.
 #[derive(Clone, Debug, Deserialize)]
 #[non_exhaustive]
 pub struct Change<'a> {
     /// `messages`, `calls`, `message_template_status_update`, ...
     #[serde(borrow)]
     pub field: Cow<'a, str>,
-    /// The value, exactly as received.
+    /// The value.
     #[serde(borrow)]
-    pub value: &'a RawValue,
+    pub value: Value<'a>,
 }
 
-/// The value of a `messages` change: inbound messages and statuses.
-#[derive(Clone, Debug, Deserialize)]
+/// The value of a change. Meta writes `field` after `value`, so the value is read
+/// before its field is known: as the union of what a `messages` change (inbound
+/// messages, statuses) and a `calls` change (connect and terminate events, call
+/// statuses) hold. Any other field's value reads as an empty `Value`, not an object if
+/// it is none ([`Value::is_object`]).
+///
+/// ```
+/// use callhook::providers::whatsapp::model::Notification;
+/// let body = br#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[
+///     {"value":{"statuses":[{"id":"wamid.1","status":"read"}]},"field":"messages"}]}]}"#;
+/// let notification: Notification<'_> = serde_json::from_slice(body).unwrap();
+/// assert_eq!(notification.entry[0].changes[0].value.statuses[0].id, "wamid.1");
+/// ```
+#[derive(Clone, Debug, Default)]
 #[non_exhaustive]
-pub struct MessagesValue<'a> {
+pub struct Value<'a> {
+    /// Whether the value is a JSON object (every value Meta documents is).
+    pub is_object: bool,
     /// `whatsapp`.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub messaging_product: Option<Cow<'a, str>>,
     /// The business phone number that received the update.
-    #[serde(borrow, default)]
     pub metadata: Option<Metadata<'a>>,
-    /// The senders' profiles.
-    #[serde(borrow, default)]
+    /// The senders' (or the caller's) profiles.
     pub contacts: Vec<Contact<'a>>,
-    /// Inbound messages, each kept raw (see [`InboundMessage::parse`]).
-    #[serde(borrow, default)]
-    pub messages: Vec<&'a RawValue>,
+    /// Inbound messages.
+    pub messages: Vec<InboundMessage<'a>>,
     /// Statuses of messages (and calls) the business sent.
-    #[serde(borrow, default)]
     pub statuses: Vec<Status<'a>>,
+    /// Connect and terminate events of calls (Calling API).
+    pub calls: Vec<Call<'a>>,
     /// Errors about the notification itself.
-    #[serde(borrow, default)]
     pub errors: Vec<ApiError<'a>>,
 }
 
-/// The value of a `calls` change (Calling API).
-#[derive(Clone, Debug, Deserialize)]
-#[non_exhaustive]
-pub struct CallsValue<'a> {
-    /// `whatsapp`.
+/// [`Value`]'s keys, read from an object.
+#[derive(Deserialize)]
+struct ValueFields<'a> {
     #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
-    pub messaging_product: Option<Cow<'a, str>>,
-    /// The business phone number.
+    messaging_product: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    pub metadata: Option<Metadata<'a>>,
-    /// The caller's profile, on user-initiated calls.
+    metadata: Option<Metadata<'a>>,
     #[serde(borrow, default)]
-    pub contacts: Vec<Contact<'a>>,
-    /// Connect and terminate events.
+    contacts: Vec<Contact<'a>>,
     #[serde(borrow, default)]
-    pub calls: Vec<Call<'a>>,
-    /// Call status updates (business-initiated calls: ringing, accepted, rejected).
+    messages: Vec<InboundMessage<'a>>,
     #[serde(borrow, default)]
-    pub statuses: Vec<Status<'a>>,
-    /// Errors about the notification itself.
+    statuses: Vec<Status<'a>>,
     #[serde(borrow, default)]
-    pub errors: Vec<ApiError<'a>>,
+    calls: Vec<Call<'a>>,
+    #[serde(borrow, default)]
+    errors: Vec<ApiError<'a>>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Value<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ValueVisitor<'a>(PhantomData<Value<'a>>);
+
+        impl<'de: 'a, 'a> Visitor<'de> for ValueVisitor<'a> {
+            type Value = Value<'a>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a change's value")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value<'a>, A::Error> {
+                let fields = ValueFields::deserialize(MapAccessDeserializer::new(map))?;
+                Ok(Value {
+                    is_object: true,
+                    messaging_product: fields.messaging_product,
+                    metadata: fields.metadata,
+                    contacts: fields.contacts,
+                    messages: fields.messages,
+                    statuses: fields.statuses,
+                    calls: fields.calls,
+                    errors: fields.errors,
+                })
+            }
+
+            // Not an object: nothing typed, the field's event keeps the raw JSON.
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value<'a>, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Value::default())
+            }
+
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Value<'a>, E> {
+                Ok(Value::default())
+            }
+
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Value<'a>, E> {
+                Ok(Value::default())
+            }
+
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Value<'a>, E> {
+                Ok(Value::default())
+            }
+
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Value<'a>, E> {
+                Ok(Value::default())
+            }
+
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Value<'a>, E> {
+                Ok(Value::default())
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<Value<'a>, E> {
+                Ok(Value::default())
+            }
+        }
+
+        deserializer.deserialize_any(ValueVisitor(PhantomData))
+    }
 }
 
 /// The business phone number an update is about.
@@ -180,8 +249,8 @@ open_enum! {
     }
 }
 
-/// An inbound message. Content is in the field named by `type`; the whole message stays
-/// in `raw`, so types callhook does not model are never lost.
+/// An inbound message. Content is in the field named by `type`; the large, rarer
+/// objects are boxed (serde moves a message several times while reading it).
 #[derive(Clone, Debug, Deserialize)]
 #[non_exhaustive]
 pub struct InboundMessage<'a> {
@@ -198,10 +267,10 @@ pub struct InboundMessage<'a> {
     pub kind: MessageType,
     /// What it replies to or whether it was forwarded.
     #[serde(borrow, default)]
-    pub context: Option<MessageContext<'a>>,
+    pub context: Option<Box<MessageContext<'a>>>,
     /// The click-to-WhatsApp ad it came from.
     #[serde(borrow, default)]
-    pub referral: Option<Referral<'a>>,
+    pub referral: Option<Box<Referral<'a>>>,
     /// Errors (on `unsupported` messages).
     #[serde(borrow, default)]
     pub errors: Vec<ApiError<'a>>,
@@ -210,61 +279,51 @@ pub struct InboundMessage<'a> {
     pub text: Option<Text<'a>>,
     /// `image`.
     #[serde(borrow, default)]
-    pub image: Option<Media<'a>>,
+    pub image: Option<Box<Media<'a>>>,
     /// `audio`.
     #[serde(borrow, default)]
-    pub audio: Option<Media<'a>>,
+    pub audio: Option<Box<Media<'a>>>,
     /// `video`.
     #[serde(borrow, default)]
-    pub video: Option<Media<'a>>,
+    pub video: Option<Box<Media<'a>>>,
     /// `document`.
     #[serde(borrow, default)]
-    pub document: Option<Media<'a>>,
+    pub document: Option<Box<Media<'a>>>,
     /// `sticker`.
     #[serde(borrow, default)]
-    pub sticker: Option<Media<'a>>,
+    pub sticker: Option<Box<Media<'a>>>,
     /// `location`.
     #[serde(borrow, default)]
-    pub location: Option<Location<'a>>,
+    pub location: Option<Box<Location<'a>>>,
     /// `contacts`: vCard-like objects, kept raw.
     #[serde(borrow, default)]
     pub contacts: Option<&'a RawValue>,
     /// `interactive`.
     #[serde(borrow, default)]
-    pub interactive: Option<Interactive<'a>>,
+    pub interactive: Option<Box<Interactive<'a>>>,
     /// `button`.
     #[serde(borrow, default)]
-    pub button: Option<Button<'a>>,
+    pub button: Option<Box<Button<'a>>>,
     /// `reaction`.
     #[serde(borrow, default)]
-    pub reaction: Option<Reaction<'a>>,
+    pub reaction: Option<Box<Reaction<'a>>>,
     /// `order`.
     #[serde(borrow, default)]
-    pub order: Option<Order<'a>>,
+    pub order: Option<Box<Order<'a>>>,
     /// `system`.
     #[serde(borrow, default)]
-    pub system: Option<System<'a>>,
-    /// The whole message as received.
-    #[serde(skip)]
-    pub raw: Option<&'a RawValue>,
+    pub system: Option<Box<System<'a>>>,
 }
 
 impl<'a> InboundMessage<'a> {
-    /// Parses one raw message, keeping it in `raw`.
-    pub fn parse(raw: &'a RawValue) -> Result<Self, serde_json::Error> {
-        let mut message: Self = serde_json::from_str(raw.get())?;
-        message.raw = Some(raw);
-        Ok(message)
-    }
-
-    /// The media object of a media message, with its kind.
+    /// The media object of a media message.
     pub fn media(&self) -> Option<&Media<'a>> {
         self.image
-            .as_ref()
-            .or(self.audio.as_ref())
-            .or(self.video.as_ref())
-            .or(self.document.as_ref())
-            .or(self.sticker.as_ref())
+            .as_deref()
+            .or(self.audio.as_deref())
+            .or(self.video.as_deref())
+            .or(self.document.as_deref())
+            .or(self.sticker.as_deref())
     }
 }
 
@@ -762,12 +821,20 @@ mod tests {
     #[test]
     fn escaped_strings_are_decoded_and_plain_ones_borrowed() {
         let raw = br#"{"from":"5511","id":"wamid.X","timestamp":"1764590400","type":"text","text":{"body":"Ol\u00e1 https:\/\/x"}}"#;
-        let value: &RawValue = serde_json::from_slice(raw).unwrap();
-        let message = InboundMessage::parse(value).unwrap();
+        let message: InboundMessage<'_> = serde_json::from_slice(raw).unwrap();
         assert_eq!(message.text.unwrap().body, "Olá https://x");
         assert!(matches!(message.id, Cow::Borrowed(_)));
         assert_eq!(message.timestamp.unwrap().0.unix_timestamp(), 1_764_590_400);
-        assert_eq!(message.raw.unwrap().get(), std::str::from_utf8(raw).unwrap());
+    }
+
+    #[test]
+    fn a_value_that_is_no_object_reads_as_empty() {
+        for json in [r#""x""#, "[1,2]", "7", "null", "true"] {
+            let value: Value<'_> = serde_json::from_str(json).unwrap();
+            assert!(!value.is_object && value.messages.is_empty(), "{json}");
+        }
+        let value: Value<'_> = serde_json::from_str(r#"{"event":"APPROVED","messages":[]}"#).unwrap();
+        assert!(value.is_object);
     }
 
     #[test]

@@ -58,8 +58,8 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::model::{
-    ApiError, Call, CallDirection, CallEndStatus, CallEventKind, CallsValue, Change, Contact, Media, MessageType,
-    MessagesValue, Notification, Status, StatusValue,
+    ApiError, Call, CallDirection, CallEndStatus, CallEventKind, Contact, InboundMessage, Media, MessageType,
+    Notification, Status, StatusValue,
 };
 use crate::event::{
     CallEvent, CallStatus, Conversation, Direction, Event, InboundMessage as Inbound, MediaKind, MediaRef,
@@ -67,7 +67,7 @@ use crate::event::{
     UnmodeledEvent,
 };
 use crate::provider::{ParseError, ParsedEvent};
-use crate::providers::borrowed::{from_json, join};
+use crate::wire::borrowed::{from_json, join};
 
 /// The provider id of every WhatsApp event.
 pub const PROVIDER: ProviderId = ProviderId::from_static("whatsapp");
@@ -86,243 +86,83 @@ pub const PROVIDER: ProviderId = ProviderId::from_static("whatsapp");
 /// assert_eq!(events[1].event_type, "statuses.delivered");
 /// ```
 pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
-    match single_pass(body) {
-        Some(events) => Ok(events),
-        None => general(body),
-    }
-}
-
-/// The hot path: the body parsed once, each change's value straight into typed views
-/// (no raw `value` kept and parsed again, no raw message parsed a third time), and the
-/// output allocated once. `None` when a change needs its raw JSON (a field other than
-/// `messages` and `calls`, or `errors` about the notification) or when the body does
-/// not fit the views; [`general`] then decides. The views are stricter than the general
-/// path's models and type every field it reads the same way, so whenever this succeeds
-/// the general path gives the same events.
-fn single_pass(body: &[u8]) -> Option<Vec<ParsedEvent>> {
-    let mut notification: view::Notification<'_> = from_json(body).ok()?;
-    let mut count = 0;
-    for change in notification.entry.iter().flat_map(|entry| &entry.changes) {
-        let value = &change.value.0;
-        count += match &*change.field {
-            _ if !value.errors.is_empty() => return None,
-            "messages" => value.messages.len() + value.statuses.len(),
-            "calls" => value.calls.len() + value.statuses.len(),
-            _ => return None,
-        };
-    }
+    // One pass into the models; a change whose event needs its raw JSON (another field,
+    // `errors` about the notification) reads it again from the body, rarely.
+    let mut notification: Notification<'_> = from_json(body)?;
+    let count = notification
+        .entry
+        .iter()
+        .flat_map(|entry| &entry.changes)
+        .map(|change| change.value.messages.len() + change.value.calls.len() + change.value.statuses.len() + 1)
+        .sum();
     let mut out = Vec::with_capacity(count);
-    for change in notification.entry.iter_mut().flat_map(|entry| &mut entry.changes) {
-        let value = &mut change.value.0;
-        let business = value.metadata.as_ref().map(|m| &*m.display_phone_number);
-        if change.field == "messages" {
+    let mut raw: Option<RawNotification<'_>> = None;
+    for (e, entry) in notification.entry.iter_mut().enumerate() {
+        for (c, change) in entry.changes.iter_mut().enumerate() {
+            let value = &mut change.value;
+            let field = &*change.field;
+            if !matches!(field, "messages" | "calls") {
+                let raw = raw_value(body, &mut raw, e, c)?;
+                let mut event = UnmodeledEvent::new(PROVIDER, field);
+                event.data = serde_json::from_str(raw)?;
+                let key = format!("{field}:{}:{}", entry.id, digest(raw));
+                out.push(ParsedEvent::new(field, key, Event::Unmodeled(event)));
+                continue;
+            }
+            if !value.is_object {
+                return Err(ParseError::InvalidValue { field: "value", reason: format!("a {field} value is an object") });
+            }
+            let business = value.metadata.as_ref().map(|m| &*m.display_phone_number);
             let contacts = &value.contacts;
             out.extend(value.messages.iter_mut().map(|message| inbound_message(message, contacts, business)));
-        } else {
-            out.extend(value.calls.iter().map(|call| call_event(call, &value.contacts)));
-        }
-        out.extend(value.statuses.iter().map(|status| status_event(status, business)));
-    }
-    Some(out)
-}
-
-/// Borrowed views of a notification for [`single_pass`]: the models' types, with each
-/// change's value typed in place instead of kept raw, and [`Message`](view::Message),
-/// the inbound message both paths read.
-mod view {
-    use std::borrow::Cow;
-    use std::fmt;
-    use std::marker::PhantomData;
-
-    use serde::Deserialize;
-    use serde::de::value::MapAccessDeserializer;
-    use serde::de::{Deserializer, MapAccess, Visitor};
-
-    use serde_json::value::RawValue;
-
-    use super::super::model::{
-        ApiError, Button, Call, Contact, Interactive, Location, Media, MessageContext, MessageType, Metadata, Order,
-        Reaction, Referral, Status, System, Text, UnixTime,
-    };
-    use crate::providers::borrowed::{self, Checked};
-
-    #[derive(Deserialize)]
-    pub(super) struct Notification<'a> {
-        #[serde(borrow, rename = "object")]
-        _object: Cow<'a, str>,
-        #[serde(borrow, default)]
-        pub(super) entry: Vec<Entry<'a>>,
-    }
-
-    #[derive(Deserialize)]
-    pub(super) struct Entry<'a> {
-        #[serde(borrow, rename = "id")]
-        _id: Cow<'a, str>,
-        #[serde(borrow, default)]
-        pub(super) changes: Vec<Change<'a>>,
-    }
-
-    #[derive(Deserialize)]
-    pub(super) struct Change<'a> {
-        #[serde(borrow)]
-        pub(super) field: Cow<'a, str>,
-        #[serde(borrow)]
-        pub(super) value: Value<'a>,
-    }
-
-    /// A `messages` or `calls` value: [`Fields`] from a JSON object only (a derived
-    /// struct would also accept an array, by position).
-    pub(super) struct Value<'a>(pub(super) Fields<'a>);
-
-    /// The union of `MessagesValue` and `CallsValue`, messages typed in place.
-    #[derive(Deserialize)]
-    pub(super) struct Fields<'a> {
-        #[serde(borrow, default, rename = "messaging_product", deserialize_with = "borrowed::option_str")]
-        _messaging_product: Option<Cow<'a, str>>,
-        #[serde(borrow, default)]
-        pub(super) metadata: Option<Metadata<'a>>,
-        #[serde(borrow, default)]
-        pub(super) contacts: Vec<Contact<'a>>,
-        #[serde(borrow, default)]
-        pub(super) messages: Vec<Message<'a>>,
-        #[serde(borrow, default)]
-        pub(super) statuses: Vec<Status<'a>>,
-        #[serde(borrow, default)]
-        pub(super) calls: Vec<Call<'a>>,
-        #[serde(borrow, default)]
-        pub(super) errors: Vec<ApiError<'a>>,
-    }
-
-    /// An inbound message as the events read it, for both paths: the model's
-    /// [`InboundMessage`](super::super::model::InboundMessage) fields, in its order and
-    /// typed the same way (so it accepts and refuses the same messages), with the fields
-    /// no event uses checked and dropped and the large, rarer ones boxed. The model is
-    /// 1.6 KB and serde moves a message several times while reading it.
-    #[derive(Deserialize)]
-    pub(super) struct Message<'a> {
-        #[serde(borrow)]
-        pub(super) from: Cow<'a, str>,
-        #[serde(borrow)]
-        pub(super) id: Cow<'a, str>,
-        pub(super) timestamp: Option<UnixTime>,
-        #[serde(rename = "type", deserialize_with = "borrowed::open_enum")]
-        pub(super) kind: MessageType,
-        #[serde(borrow, default)]
-        pub(super) context: Option<Box<MessageContext<'a>>>,
-        #[serde(borrow, default, rename = "referral")]
-        _referral: Checked<Option<Referral<'a>>>,
-        #[serde(borrow, default, rename = "errors")]
-        _errors: Checked<Vec<ApiError<'a>>>,
-        #[serde(borrow, default)]
-        pub(super) text: Option<Text<'a>>,
-        #[serde(borrow, default)]
-        pub(super) image: Option<Box<Media<'a>>>,
-        #[serde(borrow, default)]
-        pub(super) audio: Option<Box<Media<'a>>>,
-        #[serde(borrow, default)]
-        pub(super) video: Option<Box<Media<'a>>>,
-        #[serde(borrow, default)]
-        pub(super) document: Option<Box<Media<'a>>>,
-        #[serde(borrow, default)]
-        pub(super) sticker: Option<Box<Media<'a>>>,
-        #[serde(borrow, default)]
-        pub(super) location: Option<Box<Location<'a>>>,
-        #[serde(borrow, default, rename = "contacts")]
-        _contacts: Checked<Option<&'a RawValue>>,
-        #[serde(borrow, default)]
-        pub(super) interactive: Option<Box<Interactive<'a>>>,
-        #[serde(borrow, default)]
-        pub(super) button: Option<Box<Button<'a>>>,
-        #[serde(borrow, default)]
-        pub(super) reaction: Option<Box<Reaction<'a>>>,
-        #[serde(borrow, default, rename = "order")]
-        _order: Checked<Option<Order<'a>>>,
-        #[serde(borrow, default, rename = "system")]
-        _system: Checked<Option<System<'a>>>,
-    }
-
-    impl<'de: 'a, 'a> Deserialize<'de> for Value<'a> {
-        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-            struct ObjectOnly<'a>(PhantomData<Fields<'a>>);
-
-            impl<'de: 'a, 'a> Visitor<'de> for ObjectOnly<'a> {
-                type Value = Value<'a>;
-
-                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.write_str("a JSON object")
-                }
-
-                fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Value<'a>, A::Error> {
-                    Fields::deserialize(MapAccessDeserializer::new(map)).map(Value)
-                }
+            out.extend(value.calls.iter().map(|call| call_event(call, contacts)));
+            out.extend(value.statuses.iter().map(|status| status_event(status, business)));
+            if !value.errors.is_empty() {
+                let raw = raw_value(body, &mut raw, e, c)?;
+                out.push(errors_event(&entry.id, field, raw));
             }
-
-            deserializer.deserialize_map(ObjectOnly(PhantomData))
-        }
-    }
-}
-
-/// The general path: every field, raw values kept where the event needs them.
-fn general(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
-    let notification: Notification<'_> = serde_json::from_slice(body)?;
-    let mut out = Vec::new();
-    for entry in &notification.entry {
-        for change in &entry.changes {
-            change_events(&entry.id, change, &mut out)?;
         }
     }
     Ok(out)
 }
 
-fn change_events(entry_id: &str, change: &Change<'_>, out: &mut Vec<ParsedEvent>) -> Result<(), ParseError> {
-    match &*change.field {
-        "messages" => {
-            let value: MessagesValue<'_> = serde_json::from_str(change.value.get())?;
-            let business = value.metadata.as_ref().map(|m| &*m.display_phone_number);
-            for raw in &value.messages {
-                let mut message: view::Message<'_> = serde_json::from_str(raw.get())?;
-                out.push(inbound_message(&mut message, &value.contacts, business));
-            }
-            for status in &value.statuses {
-                out.push(status_event(status, business));
-            }
-            if !value.errors.is_empty() {
-                out.push(errors_event(entry_id, change));
-            }
-        }
-        "calls" => {
-            let value: CallsValue<'_> = serde_json::from_str(change.value.get())?;
-            for call in &value.calls {
-                out.push(call_event(call, &value.contacts));
-            }
-            let business = value.metadata.as_ref().map(|m| &*m.display_phone_number);
-            for status in &value.statuses {
-                out.push(status_event(status, business));
-            }
-            if !value.errors.is_empty() {
-                out.push(errors_event(entry_id, change));
-            }
-        }
-        field => out.push(unmodeled(field, field, format!("{field}:{entry_id}:{}", digest(change)), change)?),
-    }
-    Ok(())
+/// The raw JSON of each change's value, for the events that carry it.
+#[derive(serde::Deserialize)]
+struct RawNotification<'a> {
+    #[serde(borrow, default)]
+    entry: Vec<RawEntry<'a>>,
 }
 
-fn digest(change: &Change<'_>) -> String {
-    hex::encode(Sha256::digest(change.value.get().as_bytes()))
+#[derive(serde::Deserialize)]
+struct RawEntry<'a> {
+    #[serde(borrow, default)]
+    changes: Vec<RawChange<'a>>,
 }
 
-fn unmodeled(event_type: &str, field: &str, key: String, change: &Change<'_>) -> Result<ParsedEvent, ParseError> {
-    let mut event = UnmodeledEvent::new(PROVIDER, field);
-    event.data = serde_json::from_str(change.value.get())?;
-    Ok(ParsedEvent::new(event_type, key, Event::Unmodeled(event)))
+#[derive(serde::Deserialize)]
+struct RawChange<'a> {
+    #[serde(borrow)]
+    value: &'a serde_json::value::RawValue,
 }
 
-fn errors_event(entry_id: &str, change: &Change<'_>) -> ParsedEvent {
-    let field = &*change.field;
-    let key = format!("{field}-errors:{entry_id}:{}", digest(change));
+/// Change `c` of entry `e`'s value as received, the body read for it once.
+fn raw_value<'a>(body: &'a [u8], raw: &mut Option<RawNotification<'a>>, e: usize, c: usize) -> Result<&'a str, ParseError> {
+    let raw = match raw {
+        Some(raw) => raw,
+        None => raw.insert(from_json(body)?),
+    };
+    let change = raw.entry.get(e).and_then(|entry| entry.changes.get(c));
+    Ok(change.ok_or(ParseError::MissingField("entry.changes.value"))?.value.get())
+}
+
+fn digest(raw: &str) -> String {
+    hex::encode(Sha256::digest(raw.as_bytes()))
+}
+
+fn errors_event(entry_id: &str, field: &str, raw: &str) -> ParsedEvent {
+    let key = format!("{field}-errors:{entry_id}:{}", digest(raw));
     let mut event = UnmodeledEvent::new(PROVIDER, format!("{field}.errors"));
-    event.data = serde_json::from_str(change.value.get()).unwrap_or_default();
+    event.data = serde_json::from_str(raw).unwrap_or_default();
     ParsedEvent::new(format!("{field}.errors"), key, Event::Unmodeled(event))
 }
 
@@ -362,7 +202,7 @@ fn contact_name(contacts: &[Contact<'_>], wa_id: Option<&str>) -> Option<String>
 
 /// The message's event. Strings serde had to unescape are moved out of the message
 /// rather than copied.
-fn inbound_message(message: &mut view::Message<'_>, contacts: &[Contact<'_>], business: Option<&str>) -> ParsedEvent {
+fn inbound_message(message: &mut InboundMessage<'_>, contacts: &[Contact<'_>], business: Option<&str>) -> ParsedEvent {
     let event_type = join(["messages.", message.kind.as_str()]);
     let key = join(["message:", &message.id]);
     let contact_name = contact_name(contacts, Some(&message.from));
@@ -384,7 +224,7 @@ fn media_ref(kind: MediaKind, media: &mut Media<'_>) -> MediaRef {
     out
 }
 
-fn content(message: &mut view::Message<'_>) -> MessageContent {
+fn content(message: &mut InboundMessage<'_>) -> MessageContent {
     let kind = &message.kind;
     let other = || MessageContent::Other { provider_type: kind.as_str().to_owned() };
     let media = |kind, media: &mut Option<Box<Media<'_>>>| match media {
@@ -561,87 +401,25 @@ fn call_event(call: &Call<'_>, contacts: &[Contact<'_>]) -> ParsedEvent {
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_message_view_accepts_and_refuses_what_the_model_does() {
-        use super::super::model::InboundMessage;
-
-        let mut messages: Vec<String> = Vec::new();
-        for body in crate::providers::borrowed::json_fixtures("whatsapp") {
-            let Ok(notification) = serde_json::from_slice::<serde_json::Value>(&body) else {
-                continue;
-            };
-            let values = notification["entry"].as_array().into_iter().flatten().flat_map(|entry| {
-                entry["changes"].as_array().into_iter().flatten().map(|change| &change["value"]["messages"])
-            });
-            messages.extend(values.filter_map(|m| m.as_array()).flatten().map(|m| m.to_string()));
-        }
-        assert!(messages.len() > 10, "{}", messages.len());
-        let base = r#""from":"55","id":"wamid.1","timestamp":"1764590400""#;
-        for extra in [
-            r#""type":"text","text":{"body":"x"},"referral":5"#,
-            r#""type":"text","referral":{"source_url":"https:\/\/x","headline":7}"#,
-            r#""type":"unsupported","errors":{"code":1}"#,
-            r#""type":"unsupported","errors":[{"code":"x"}]"#,
-            r#""type":"order","order":[]"#,
-            r#""type":"order","order":{"product_items":[{"quantity":"2"}]}"#,
-            r#""type":"system","system":1"#,
-            r#""type":"contacts","contacts":[{"name":{"formatted_name":"A"}}]"#,
-            r#""type":"image","image":null,"context":null,"button":null"#,
-            r#""type":"text","text":{"body":"a"},"text":{"body":"b"}"#,
-            r#""type":"reaction","reaction":{"emoji":"x"}"#,
-            r#""type":"location","location":{"latitude":"1","longitude":2}"#,
-            r#""type":5"#,
-            r#""type":"text","raw":{}"#,
-        ] {
-            messages.push(format!("{{{base},{extra}}}"));
-        }
-        messages.push(r#"["55","wamid.1",null,"text",null,null,[],{"body":"by position"}]"#.to_owned());
-        for json in &messages {
-            let model = serde_json::from_str::<&serde_json::value::RawValue>(json).and_then(InboundMessage::parse);
-            let view = serde_json::from_str::<view::Message<'_>>(json);
-            match (model, view) {
-                (Ok(model), Ok(view)) => {
-                    assert_eq!((model.kind, model.text), (view.kind, view.text), "{json}");
-                    assert_eq!(model.image, view.image.map(|image| *image), "{json}");
-                }
-                (Err(model), Err(view)) => assert_eq!(model.to_string(), view.to_string(), "{json}"),
-                (model, view) => panic!("{json}: model ok {}, view ok {}", model.is_ok(), view.is_ok()),
-            }
-        }
+    fn change(value: &str) -> Vec<u8> {
+        format!(r#"{{"object":"whatsapp_business_account","entry":[{{"id":"1","changes":[{value}]}}]}}"#).into_bytes()
     }
 
     #[test]
-    fn the_single_pass_gives_the_general_paths_events_or_steps_aside() {
-        let mut bodies = crate::providers::borrowed::json_fixtures("whatsapp");
-        assert!(bodies.len() > 30);
-        let change = |value: &str| {
-            format!(r#"{{"object":"whatsapp_business_account","entry":[{{"id":"1","changes":[{value}]}}]}}"#)
-                .into_bytes()
-        };
-        bodies.extend([
-            // A value given as an array: typed by position by the general path.
-            change(r#"{"field":"messages","value":[null,null,[],[],[{"id":"w","status":"read"}]]}"#),
-            change(r#"{"field":"messages","value":{"errors":[{"code":1}]}}"#),
-            change(r#"{"field":"messages","value":{"calls":[{"x":1}],"statuses":[{"id":"w","status":"sent"}]}}"#),
-            change(r#"{"field":"calls","value":{"messages":[1],"calls":[{"id":"c","event":"connect"}]}}"#),
-            change(r#"{"field":"messages","value":{"statuses":[{"id":"w","status":"sent"}],"statuses":[]}}"#),
-            change(r#"{"value":{"statuses":[{"id":"w","status":"read","type":"call"}]},"field":"calls"}"#),
-            change(r#"{"field":"template","value":"x"}"#),
-            br#"{"entry":[]}"#.to_vec(),
-            br#"{"object":"x","entry":[{"id":"1","changes":[{"field":"messages"}]}]}"#.to_vec(),
-        ]);
-        let mut single = 0;
-        for body in &bodies {
-            let text = String::from_utf8_lossy(body);
-            if let Some(events) = single_pass(body) {
-                single += 1;
-                assert_eq!(
-                    events,
-                    general(body).expect("the general path accepts what the single pass does"),
-                    "{text}"
-                );
-            }
-        }
-        assert!(single > 20, "{single}");
+    fn other_fields_and_errors_carry_their_raw_value() {
+        let parsed = events(&change(r#"{"field":"template","value":"x"}"#)).unwrap();
+        let Event::Unmodeled(event) = &parsed[0].event else { panic!("{parsed:?}") };
+        assert_eq!((event.provider_type.as_str(), &event.data), ("template", &serde_json::json!("x")));
+        let body = change(r#"{"field":"messages","value":{"errors":[{"code":131000}],"statuses":[{"id":"w","status":"sent"}]}}"#);
+        let parsed = events(&body).unwrap();
+        assert_eq!(parsed.iter().map(|e| e.event_type.as_str()).collect::<Vec<_>>(), ["statuses.sent", "messages.errors"]);
+        let Event::Unmodeled(errors) = &parsed[1].event else { panic!() };
+        assert_eq!(errors.data["errors"][0]["code"], 131000);
+    }
+
+    #[test]
+    fn a_messages_value_must_be_an_object() {
+        assert!(events(&change(r#"{"field":"messages","value":[null,null,[],[]]}"#)).is_err());
+        assert!(events(&change(r#"{"value":{"statuses":[{"id":"w","status":"read","type":"call"}]},"field":"calls"}"#)).is_ok());
     }
 }

@@ -1,7 +1,7 @@
-//! What the providers' hot paths share: serde readers that borrow where serde's own
-//! impls allocate (optional strings, open enums; the lenient readers borrow in
-//! `crate::wire::lenient` itself, `text`), a JSON entry point that checks UTF-8 once,
-//! and a string join that allocates once.
+//! Serde readers that borrow where serde's own impls allocate (optional strings, open
+//! enums; the lenient readers borrow in [`super::lenient`] itself, `text`), a JSON entry
+//! point that checks UTF-8 once, and a string join that allocates once: what the
+//! providers' models and normalizers share.
 //!
 //! A provider's hot path parses the body once into views that borrow from it, and
 //! allocates only the strings the normalized event keeps. Each reader here accepts
@@ -169,19 +169,6 @@ impl<'de, T: for<'s> From<&'s str>> Visitor<'de> for EnumVisitor<T> {
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<T, E> {
         std::str::from_utf8(v).map(T::from).map_err(|_| E::invalid_value(de::Unexpected::Bytes(v), &self))
     }
-}
-
-/// Every `.json` fixture of `provider` in `tests/fixtures/<provider>/`, for the tests
-/// that check a single-pass view against its model.
-#[cfg(test)]
-pub(crate) fn json_fixtures(provider: &str) -> Vec<Vec<u8>> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(provider);
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
-        .map(|path| std::fs::read(path).unwrap())
-        .collect()
 }
 
 #[cfg(test)]
