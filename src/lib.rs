@@ -75,34 +75,63 @@
 //! - [`receiver`]: the request flow and its [status table](receiver#responses);
 //! - [`storage`], [`scheduler`], [`store`], [`retry`], [`worker`], [`clock`]:
 //!   persistence, jobs, both in one backend, backoff, processing and injectable time.
+//!
+//! ## Features
+//!
+//! Each provider is a feature of its name (all on by default). `runtime` (on by default)
+//! is the pipeline: the receiver, storage, scheduler, worker and recordings, with tokio.
+//! Without it (`default-features = false, features = ["whatsapp"]`) the crate is the
+//! typed payloads, the signature checks and the normalization into [`Event`]s, with no
+//! async runtime, for a Cloudflare worker, a CLI or your own pipeline (it builds for
+//! `wasm32-unknown-unknown`). `testing` adds signed-request helpers per provider (and,
+//! with `runtime`, the storage conformance suite); `recordings` the HTTP fetcher;
+//! `webhook-alerts` alerts to a Slack-style webhook.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod alert;
-pub mod clock;
-#[cfg(feature = "testing")]
-pub mod conformance;
+// Models, verifiers and normalization: no runtime, no I/O.
 pub mod event;
 pub mod provider;
 pub mod providers;
-pub mod receiver;
-pub mod recording;
 pub mod redact;
-pub mod retry;
-pub mod scheduler;
 pub mod state;
-pub mod storage;
-pub mod store;
 pub mod verify;
 mod wire;
+
+// The pipeline (feature `runtime`, on by default): receive, persist, process.
+#[cfg(feature = "runtime")]
+pub mod alert;
+#[cfg(feature = "runtime")]
+pub mod clock;
+#[cfg(all(feature = "testing", feature = "runtime"))]
+pub mod conformance;
+#[cfg(feature = "runtime")]
+pub mod receiver;
+#[cfg(feature = "runtime")]
+pub mod recording;
+#[cfg(feature = "runtime")]
+pub mod retry;
+#[cfg(feature = "runtime")]
+pub mod scheduler;
+#[cfg(feature = "runtime")]
+pub mod storage;
+#[cfg(feature = "runtime")]
+pub mod store;
+#[cfg(feature = "runtime")]
 pub mod worker;
 
 pub use event::Event;
 pub use provider::Provider;
+#[cfg(feature = "runtime")]
 pub use receiver::Receiver;
+#[cfg(feature = "runtime")]
 pub use retry::RetryPolicy;
+#[cfg(feature = "runtime")]
 pub use scheduler::{InProcessScheduler, Scheduler};
+#[cfg(feature = "runtime")]
 pub use storage::{MemoryStorage, Storage};
+#[cfg(feature = "runtime")]
 pub use store::Store;
+#[cfg(feature = "runtime")]
 pub use worker::Worker;

@@ -241,6 +241,7 @@ impl RecordingAccess {
 /// The path and query of `url` (`https://crm.example.com/a?b` → `/a?b`; a path stays as
 /// it is): what a request behind a proxy carries.
 #[cfg(feature = "testing")]
+#[allow(dead_code)] // used by the providers' testing helpers, each behind its feature
 pub(crate) fn path_and_query(url: &str) -> &str {
     let Some(scheme_end) = url.find("://") else { return url };
     let after_scheme = scheme_end + 3;
