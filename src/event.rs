@@ -25,7 +25,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// The name of a provider (`twilio`, `whatsapp`, ...), as used in routes, storage and
@@ -701,30 +701,28 @@ impl StatusUpdate {
     }
 }
 
-/// A sent message's normalized status; values callhook does not know are kept in
-/// [`MessageStatus::Other`].
-///
-/// ```
-/// use callhook::event::MessageStatus;
-/// let status: MessageStatus = serde_json::from_str("\"played\"").unwrap();
-/// assert_eq!(status, MessageStatus::Other("played".into()));
-/// assert_eq!(serde_json::to_string(&MessageStatus::Read).unwrap(), "\"read\"");
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum MessageStatus {
-    /// Accepted by the provider, not yet sent.
-    Queued,
-    /// Sent to the carrier or network.
-    Sent,
-    /// Delivered to the recipient's device.
-    Delivered,
-    /// Read by the recipient.
-    Read,
-    /// Could not be delivered; terminal.
-    Failed,
-    /// A status callhook does not normalize, kept verbatim.
-    Other(String),
+crate::wire::open_enum! {
+    /// A sent message's normalized status; values callhook does not know are kept as
+    /// they are (read them with [`as_str`](MessageStatus::as_str)).
+    ///
+    /// ```
+    /// use callhook::event::MessageStatus;
+    /// let status: MessageStatus = serde_json::from_str("\"played\"").unwrap();
+    /// assert_eq!((status.as_str(), status.is_known()), ("played", false));
+    /// assert_eq!(serde_json::to_string(&MessageStatus::Read).unwrap(), "\"read\"");
+    /// ```
+    pub enum MessageStatus {
+        /// Accepted by the provider, not yet sent.
+        Queued = "queued",
+        /// Sent to the carrier or network.
+        Sent = "sent",
+        /// Delivered to the recipient's device.
+        Delivered = "delivered",
+        /// Read by the recipient.
+        Read = "read",
+        /// Could not be delivered; terminal.
+        Failed = "failed",
+    }
 }
 
 impl MessageStatus {
@@ -732,50 +730,13 @@ impl MessageStatus {
     /// Unknown statuses rank below all known ones, so they never hide a known status.
     pub fn precedence(&self) -> u8 {
         match self {
-            MessageStatus::Other(_) => 0,
             MessageStatus::Queued => 1,
             MessageStatus::Sent => 2,
             MessageStatus::Delivered => 3,
             MessageStatus::Read => 4,
             MessageStatus::Failed => 5,
+            MessageStatus::_Custom(_) => 0,
         }
-    }
-
-    /// The JSON name of the status.
-    pub fn as_str(&self) -> &str {
-        match self {
-            MessageStatus::Queued => "queued",
-            MessageStatus::Sent => "sent",
-            MessageStatus::Delivered => "delivered",
-            MessageStatus::Read => "read",
-            MessageStatus::Failed => "failed",
-            MessageStatus::Other(other) => other,
-        }
-    }
-
-    /// Parses a status name; unknown names become [`MessageStatus::Other`].
-    pub fn from_name(name: &str) -> Self {
-        match name {
-            "queued" => MessageStatus::Queued,
-            "sent" => MessageStatus::Sent,
-            "delivered" => MessageStatus::Delivered,
-            "read" => MessageStatus::Read,
-            "failed" => MessageStatus::Failed,
-            other => MessageStatus::Other(other.to_owned()),
-        }
-    }
-}
-
-impl Serialize for MessageStatus {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for MessageStatus {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let name = Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(MessageStatus::from_name(&name))
     }
 }
 
@@ -882,7 +843,7 @@ mod tests {
         assert_eq!(json["content"]["content_type"], "text");
         assert_eq!(serde_json::from_value::<Event>(json).unwrap(), event);
 
-        let mut update = StatusUpdate::new(MessageStatus::Other("warning".into()));
+        let mut update = StatusUpdate::new(MessageStatus::from("warning"));
         update.errors.push(ProviderError::with_code("1"));
         let event = Event::Message(MessageEvent::new(
             ProviderId::from_static("whatsapp"),

@@ -14,7 +14,7 @@
 //!    insert-if-absent on `(provider, dedupe key)`;
 //! 7. **acknowledge**: only after step 6 succeeded, with the provider's reply;
 //! 8. **schedule**: one processing job per new event; duplicates get none. When the
-//!    storage and the scheduler are one [`Store`] (the same `Arc`), this
+//!    storage and the scheduler are one [`Store`] (given with [`ReceiverBuilder::store`]), this
 //!    happens in step 6's transaction instead (see [`crate::store`]).
 //!
 //! # Responses
@@ -65,7 +65,7 @@ use crate::event::ProviderId;
 use crate::provider::{Provider, WebhookRequest};
 use crate::scheduler::{NewJob, Scheduler};
 use crate::storage::{Appended, NewDelivery, NewEvent, Storage, Verification};
-use crate::store::{self, Store};
+use crate::store::Store;
 use crate::verify::VerifyError;
 
 mod outcome;
@@ -146,6 +146,7 @@ pub struct ReceiverBuilder {
     routes: Vec<(String, Route)>,
     storage: Option<Arc<dyn Storage>>,
     scheduler: Option<Arc<dyn Scheduler>>,
+    store: Option<Arc<dyn Store>>,
     clock: Option<Arc<dyn Clock>>,
     body_limit: Option<usize>,
     storage_timeout: Option<Duration>,
@@ -172,15 +173,32 @@ impl ReceiverBuilder {
         self
     }
 
-    /// The event log (required).
+    /// The event log (required, or given with [`store`](Self::store)).
     pub fn storage(mut self, storage: Arc<dyn Storage>) -> Self {
         self.storage = Some(storage);
+        self.store = None;
         self
     }
 
-    /// The job queue (required).
+    /// The job queue (required, or given with [`store`](Self::store)).
     pub fn scheduler(mut self, scheduler: Arc<dyn Scheduler>) -> Self {
         self.scheduler = Some(scheduler);
+        self.store = None;
+        self
+    }
+
+    /// One backend as both the event log and the job queue: each delivery and the jobs
+    /// of its new events are written in one transaction (see [`crate::store`]).
+    ///
+    /// ```no_run
+    /// # async fn run(store: std::sync::Arc<dyn callhook::Store>) {
+    /// let receiver = callhook::Receiver::builder().store(store).build().unwrap();
+    /// # let _ = receiver; }
+    /// ```
+    pub fn store(mut self, store: Arc<dyn Store>) -> Self {
+        self.storage = Some(store.clone());
+        self.scheduler = Some(store.clone());
+        self.store = Some(store);
         self
     }
 
@@ -257,7 +275,7 @@ impl ReceiverBuilder {
         Ok(Receiver {
             inner: Arc::new(Inner {
                 routes,
-                store: store::combined(&storage, &scheduler),
+                store: self.store,
                 storage,
                 scheduler,
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),

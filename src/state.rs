@@ -429,7 +429,7 @@ mod tests {
     #[test]
     fn unknown_message_status_never_hides_a_known_one() {
         let mut state = MessageState::from_event(&message_status(MessageStatus::Sent));
-        state.apply(&message_status(MessageStatus::Other("warning".into())));
+        state.apply(&message_status(MessageStatus::from("warning")));
         assert_eq!(state.status, Some(MessageStatus::Sent));
     }
 
@@ -531,7 +531,7 @@ mod tests {
             status in prop::sample::select(vec![
                 MessageStatus::Queued, MessageStatus::Sent, MessageStatus::Delivered,
                 MessageStatus::Read, MessageStatus::Failed,
-                MessageStatus::Other("played".into()), MessageStatus::Other("deleted".into()),
+                MessageStatus::from("played"), MessageStatus::from("deleted"),
             ]),
             error in opt(prop::sample::select(vec!["131026", "131047"])),
             text in prop::sample::select(vec!["hi", "olá"]),

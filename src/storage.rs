@@ -13,7 +13,6 @@
 //!   the same step.
 
 use std::fmt;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -812,11 +811,4 @@ pub trait Storage: Send + Sync + 'static {
     /// writes, stalls and that its file is still in place), and keep it quick: callers
     /// bound it with a timeout.
     async fn ping(&self) -> Result<(), StorageError>;
-
-    /// This storage as a [`Store`](crate::store::Store), when it also keeps the job
-    /// queue and can append and schedule in one transaction (see [`crate::store`]).
-    /// `None` by default.
-    fn as_store(self: Arc<Self>) -> Option<Arc<dyn crate::store::Store>> {
-        None
-    }
 }

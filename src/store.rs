@@ -8,27 +8,14 @@
 //! which an event is stored without its job (the one [`Worker::recover`] exists to
 //! close).
 //!
-//! Nothing is configured to get this: when the storage and the scheduler given to
-//! [`ReceiverBuilder`] or [`Worker::builder`] are the same object (the same `Arc`)
-//! and [`Storage::as_store`] says it is a `Store`, the combined operations are used.
-//! The SQLite and PostgreSQL stores are; the in-memory pair is not.
-//!
-//! ```
-//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! use std::sync::Arc;
-//! use callhook::{InProcessScheduler, MemoryStorage, Storage};
-//!
-//! // The in-memory storage is only a storage: the receiver appends, then schedules.
-//! let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
-//! assert!(storage.as_store().is_none());
-//! # });
-//! ```
+//! Say so explicitly: [`ReceiverBuilder::store`] and [`Worker::builder_with_store`]
+//! take the one object as both and use the combined operations. The SQLite and
+//! PostgreSQL stores are `Store`s; the in-memory pair is not (give it as storage and
+//! scheduler).
 //!
 //! [`Worker::recover`]: crate::Worker::recover
-//! [`Worker::builder`]: crate::Worker::builder
-//! [`ReceiverBuilder`]: crate::receiver::ReceiverBuilder
-
-use std::sync::Arc;
+//! [`Worker::builder_with_store`]: crate::Worker::builder_with_store
+//! [`ReceiverBuilder::store`]: crate::receiver::ReceiverBuilder::store
 
 use async_trait::async_trait;
 
@@ -79,10 +66,4 @@ pub enum StoreError {
     /// The job queue part failed (or the lease was lost).
     #[error(transparent)]
     Scheduler(#[from] SchedulerError),
-}
-
-/// `storage` as a [`Store`] when `scheduler` is the very same object, so that the
-/// combined operations keep the jobs where `scheduler` looks for them.
-pub(crate) fn combined(storage: &Arc<dyn Storage>, scheduler: &Arc<dyn Scheduler>) -> Option<Arc<dyn Store>> {
-    storage.clone().as_store().filter(|store| std::ptr::addr_eq(Arc::as_ptr(store), Arc::as_ptr(scheduler)))
 }

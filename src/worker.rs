@@ -34,7 +34,7 @@ use crate::storage::{
     Appended, AttemptReport, AttemptResult, BoxError, EventDetail, EventFilter, EventId, EventRecord, EventStatus,
     NewEvent, Storage, StorageError,
 };
-use crate::store::{self, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// The error a handler returns to have its event retried.
 pub type HandlerError = BoxError;
@@ -236,6 +236,7 @@ struct Inner {
 pub struct WorkerBuilder {
     storage: Arc<dyn Storage>,
     scheduler: Arc<dyn Scheduler>,
+    store: Option<Arc<dyn Store>>,
     handlers: Vec<Arc<dyn Handler>>,
     providers: HashMap<ProviderId, Arc<dyn Provider>>,
     alert: Arc<dyn AlertHook>,
@@ -350,7 +351,7 @@ impl WorkerBuilder {
         let (updates, _) = broadcast::channel(1024);
         Worker {
             inner: Arc::new(Inner {
-                store: store::combined(&self.storage, &self.scheduler),
+                store: self.store,
                 storage: self.storage,
                 scheduler: self.scheduler,
                 handlers: self.handlers,
@@ -379,6 +380,7 @@ impl Worker {
         WorkerBuilder {
             storage,
             scheduler,
+            store: None,
             handlers: Vec::new(),
             providers: HashMap::new(),
             alert: Arc::new(LogAlert),
@@ -393,6 +395,21 @@ impl Worker {
             shutdown_grace: Duration::from_secs(10),
             recordings: None,
         }
+    }
+
+    /// Starts configuring a worker over one backend that is both the event log and the
+    /// job queue: each attempt and its job's end are written in one transaction (see
+    /// [`crate::store`]).
+    ///
+    /// ```no_run
+    /// # fn run(store: std::sync::Arc<dyn callhook::Store>) {
+    /// let worker = callhook::Worker::builder_with_store(store).build();
+    /// # let _ = worker; }
+    /// ```
+    pub fn builder_with_store(store: Arc<dyn Store>) -> WorkerBuilder {
+        let mut builder = Self::builder(store.clone(), store.clone());
+        builder.store = Some(store);
+        builder
     }
 
     /// Every attempt's outcome from now on. A subscriber that falls more than 1,024

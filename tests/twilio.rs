@@ -234,7 +234,7 @@ fn unknown_status_and_extra_parameters_are_kept_by_the_model() {
     let body = fixture("call_status_unknown_extra");
     let params = FormParams::parse(body.as_bytes());
     let callback = model::CallStatusCallback::from_params(&params).unwrap();
-    assert_eq!(callback.call.status, model::CallStatus::Other("answered-by-machine".into()));
+    assert_eq!(callback.call.status, model::CallStatus::from("answered-by-machine"));
     assert_eq!(callback.params.get("BrandNewParam"), Some("kept"));
     assert_eq!(callback.params.get("AnsweredBy"), Some("machine_start"));
     assert_eq!(callback.params.get("FromCity"), Some("SAO PAULO"));
@@ -272,7 +272,7 @@ fn message_status_fixtures() {
         ("message_status_delivered", MessageStatus::Delivered),
         ("message_status_read", MessageStatus::Read),
         ("message_status_undelivered", MessageStatus::Failed),
-        ("message_status_unknown", MessageStatus::Other("partially_delivered".into())),
+        ("message_status_unknown", MessageStatus::from("partially_delivered")),
     ];
     for (name, status) in cases {
         let events = parse_fixture("message-status", name);

@@ -293,7 +293,7 @@ fn statuses_normalize_with_conversation_pricing_and_errors() {
         ("status_delivered", MessageStatus::Delivered),
         ("status_read", MessageStatus::Read),
         ("status_failed", MessageStatus::Failed),
-        ("status_unknown_value", MessageStatus::Other("played".into())),
+        ("status_unknown_value", MessageStatus::from("played")),
     ];
     for (name, status) in cases {
         let events = parse(name);

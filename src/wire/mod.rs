@@ -3,8 +3,11 @@
 //! borrow where serde's own impls allocate ([`borrowed`]).
 //!
 //! Providers add status and type values over time. An *open enum* has a variant per
-//! value callhook knows plus `Other(String)` for the rest, so a new provider value never
-//! fails a parse and is never lost (the pattern of ruma's string enums).
+//! value callhook knows plus a hidden one for the rest, so a new provider value never
+//! fails a parse and is never lost (the pattern of ruma's string enums). The hidden
+//! variant cannot be matched on its content: a user's `x.as_str() == "played"` keeps
+//! working the day `Played` becomes a variant, where an `Other(s) if s == "played"` arm
+//! would silently stop matching.
 
 // Used by the provider folders, each behind its feature: with none enabled, unused.
 #![allow(dead_code, unused_macros, unused_imports)]
@@ -14,9 +17,31 @@ use time::format_description::well_known::{Rfc2822, Rfc3339};
 
 pub(crate) mod borrowed;
 
-/// Declares an open string enum: known variants with their wire names, plus
-/// `Other(String)`, with `as_str`, `From<&str>`, `Display` and serde that round-trips
-/// unknown values exactly.
+/// A value of an open enum that callhook does not know: its string, which only the enum
+/// can read (`as_str`).
+#[doc(hidden)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PrivOwnedStr(Box<str>);
+
+impl PrivOwnedStr {
+    pub(crate) fn new(value: &str) -> Self {
+        Self(value.into())
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for PrivOwnedStr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Declares an open string enum: known variants with their wire names, plus a hidden
+/// `_Custom` for the rest, with `as_str`, `From<&str>`, `Display` and serde that
+/// round-trips unknown values exactly.
 macro_rules! open_enum {
     (
         $(#[$meta:meta])*
@@ -29,8 +54,10 @@ macro_rules! open_enum {
         #[non_exhaustive]
         $vis enum $name {
             $( $(#[$variant_meta])* $variant, )*
-            /// A value callhook does not know yet, kept verbatim. Never holds a known value.
-            Other(String),
+            /// A value callhook does not know yet, kept verbatim (read it with `as_str`).
+            /// Never holds a known value.
+            #[doc(hidden)]
+            _Custom($crate::wire::PrivOwnedStr),
         }
 
         impl $name {
@@ -38,7 +65,7 @@ macro_rules! open_enum {
             pub fn as_str(&self) -> &str {
                 match self {
                     $( Self::$variant => $wire, )*
-                    Self::Other(other) => other,
+                    Self::_Custom(other) => other.as_str(),
                 }
             }
         }
@@ -47,8 +74,15 @@ macro_rules! open_enum {
             fn from(value: &str) -> Self {
                 match value {
                     $( $wire => Self::$variant, )*
-                    other => Self::Other(other.to_owned()),
+                    other => Self::_Custom($crate::wire::PrivOwnedStr::new(other)),
                 }
+            }
+        }
+
+        impl $name {
+            /// Whether this is a value callhook knows (a variant of its own).
+            pub fn is_known(&self) -> bool {
+                !matches!(self, Self::_Custom(_))
             }
         }
 
@@ -121,11 +155,12 @@ mod tests {
     #[test]
     fn open_enum_round_trips_known_and_unknown_values() {
         assert_eq!(Color::from("light-blue"), Color::LightBlue);
-        assert_eq!(Color::from("mauve"), Color::Other("mauve".into()));
-        let json = serde_json::to_string(&[Color::Red, Color::Other("mauve".into())]).unwrap();
+        let mauve = Color::from("mauve");
+        assert_eq!((mauve.as_str(), mauve.is_known(), Color::Red.is_known()), ("mauve", false, true));
+        let json = serde_json::to_string(&[Color::Red, mauve.clone()]).unwrap();
         assert_eq!(json, r#"["red","mauve"]"#);
         let back: Vec<Color> = serde_json::from_str(&json).unwrap();
-        assert_eq!(back, [Color::Red, Color::Other("mauve".into())]);
+        assert_eq!(back, [Color::Red, mauve]);
         assert_eq!(Color::LightBlue.to_string(), "light-blue");
     }
 

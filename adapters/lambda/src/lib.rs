@@ -20,8 +20,7 @@
 //!     // The origin providers call: the API Gateway or Function URL one, or your domain.
 //!     .public_base_url("https://abc123.execute-api.us-east-1.amazonaws.com")
 //!     .mount("/webhooks/whatsapp", Arc::new(whatsapp))
-//!     .storage(store.clone())
-//!     .scheduler(store)
+//!     .store(store)
 //!     .build()?;
 //! callhook_lambda::run(receiver).await
 //! # }

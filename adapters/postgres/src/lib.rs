@@ -17,8 +17,8 @@
 //! is claimed again once its lease has run out. Nothing is ever deleted from the event
 //! log; finished jobs are removed from the queue.
 //!
-//! The store is also a [`Store`](callhook::store::Store): when the same `Arc` is given
-//! as both storage and scheduler (as below), an append and the jobs of its new events
+//! The store is also a [`Store`](callhook::store::Store): given with `ReceiverBuilder::store`
+//! and `Worker::builder_with_store` (as below), an append and the jobs of its new events
 //! are written in one transaction, and so are an attempt and the end of its job.
 //!
 //! ```no_run
@@ -28,7 +28,7 @@
 //! use callhook_postgres::PostgresStore;
 //!
 //! let store = Arc::new(PostgresStore::connect(&std::env::var("DATABASE_URL")?).await?);
-//! let receiver = Receiver::builder().storage(store.clone()).scheduler(store).build()?;
+//! let receiver = Receiver::builder().store(store.clone()).build()?;
 //! # let _ = receiver; Ok(()) }
 //! ```
 

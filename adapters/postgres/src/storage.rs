@@ -1,7 +1,5 @@
 //! [`Storage`] on PostgreSQL.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use callhook::event::{Event, ProviderId};
 use callhook::state::{CallState, MessageState};
@@ -9,7 +7,6 @@ use callhook::storage::{
     AppendOutcome, Appended, Attempt, AttemptReport, DeliveryId, DeliveryRecord, EventCount, EventDetail, EventFilter,
     EventId, EventRecord, EventStatus, NewDelivery, NewEvent, Storage, StorageError, event_subject, search_id,
 };
-use callhook::store::Store;
 use deadpool_postgres::{GenericClient, Transaction};
 use time::OffsetDateTime;
 use tokio_postgres::types::ToSql;
@@ -386,10 +383,6 @@ impl Storage for PostgresStore {
             return Err(DbError::ReadOnly(why).into());
         }
         Ok(())
-    }
-
-    fn as_store(self: Arc<Self>) -> Option<Arc<dyn Store>> {
-        Some(self)
     }
 }
 

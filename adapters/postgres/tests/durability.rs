@@ -122,7 +122,7 @@ async fn child_hangs_in_a_handler() {
     let (delivery, events) = new("slow");
     let id = store.append(delivery, events).await.unwrap().events[0].id();
     store.schedule(NewJob::process_event(id, time::OffsetDateTime::now_utc())).await.unwrap();
-    let worker = Worker::builder(store.clone(), store)
+    let worker = Worker::builder_with_store(store.clone())
         .lease(Duration::from_secs(2))
         .handler(handler_fn(|detail: callhook::storage::EventDetail| async move {
             println!("started {}", detail.event.id);
@@ -147,7 +147,7 @@ async fn a_worker_killed_mid_job_does_not_lose_the_job() {
     let store = Arc::new(support::store_in(&url, &schema).await);
     let ran = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = ran.clone();
-    let worker = Worker::builder(store.clone(), store.clone())
+    let worker = Worker::builder_with_store(store.clone())
         .handler(handler_fn(move |_| {
             counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             async { Ok::<_, HandlerError>(()) }

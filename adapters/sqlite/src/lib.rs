@@ -33,7 +33,7 @@
 //! use callhook_sqlite::SqliteStore;
 //!
 //! let store = Arc::new(SqliteStore::open("callhook.sqlite").await?);
-//! let receiver = Receiver::builder().storage(store.clone()).scheduler(store).build()?;
+//! let receiver = Receiver::builder().store(store.clone()).build()?;
 //! # let _ = receiver; Ok(()) }
 //! ```
 

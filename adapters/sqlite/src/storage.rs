@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use callhook::event::{Event, ProviderId};
@@ -11,7 +10,6 @@ use callhook::storage::{
     AppendOutcome, Appended, Attempt, AttemptReport, DeliveryId, DeliveryRecord, EventCount, EventDetail, EventFilter,
     EventId, EventRecord, EventStatus, NewDelivery, NewEvent, Storage, StorageError, event_subject, search_id,
 };
-use callhook::store::Store;
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
@@ -383,10 +381,6 @@ impl Storage for SqliteStore {
     /// commits and syncs within the stall timeout (the `health` module has the table).
     async fn ping(&self) -> Result<(), StorageError> {
         Ok(self.check_health().await?)
-    }
-
-    fn as_store(self: Arc<Self>) -> Option<Arc<dyn Store>> {
-        Some(self)
     }
 }
 

@@ -118,7 +118,7 @@ async fn child_hangs_in_a_handler() {
     let (delivery, events) = new("slow");
     let id = store.append(delivery, events).await.unwrap().events[0].id();
     store.schedule(NewJob::process_event(id, time::OffsetDateTime::now_utc())).await.unwrap();
-    let worker = Worker::builder(store.clone(), store)
+    let worker = Worker::builder_with_store(store.clone())
         .lease(Duration::from_secs(2))
         .handler(handler_fn(|detail: callhook::storage::EventDetail| async move {
             println!("started {}", detail.event.id);
@@ -142,7 +142,7 @@ async fn a_worker_killed_mid_job_does_not_lose_the_job() {
     let store = Arc::new(SqliteStore::open(&db).await.unwrap());
     let ran = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = ran.clone();
-    let worker = Worker::builder(store.clone(), store.clone())
+    let worker = Worker::builder_with_store(store.clone())
         .handler(handler_fn(move |_| {
             counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             async { Ok::<_, HandlerError>(()) }
@@ -176,9 +176,8 @@ async fn a_job_due_while_the_process_was_down_runs_when_it_comes_back() {
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let store = Arc::new(SqliteStore::open(&db).await.unwrap());
     assert!(store.next_due_at(Queue::Events).await.unwrap().is_some_and(|at| at <= time::OffsetDateTime::now_utc()));
-    let worker = Worker::builder(store.clone(), store.clone())
-        .handler(handler_fn(|_| async { Ok::<_, HandlerError>(()) }))
-        .build();
+    let worker =
+        Worker::builder_with_store(store.clone()).handler(handler_fn(|_| async { Ok::<_, HandlerError>(()) })).build();
     assert_eq!(worker.run_due().await.unwrap(), 1);
     assert!(store.event(id).await.unwrap().unwrap().event.processed());
 }

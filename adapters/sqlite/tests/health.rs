@@ -52,8 +52,7 @@ fn options() -> Options {
 fn receiver(store: &Arc<SqliteStore>, storage_timeout: Duration) -> Receiver {
     let provider = whatsapp::WhatsApp::builder().app_secret(Secret::new(SECRET)).build();
     Receiver::builder()
-        .storage(store.clone())
-        .scheduler(store.clone())
+        .store(store.clone())
         .mount(PATH, Arc::new(provider))
         .storage_timeout(storage_timeout)
         .build()

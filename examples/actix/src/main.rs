@@ -39,7 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // One SQLite file is both the event log and the job queue.
     let store = Arc::new(SqliteStore::open("callhook.sqlite").await?);
-    let mut builder = Receiver::builder().storage(store.clone()).scheduler(store.clone());
+    let mut builder = Receiver::builder().store(store.clone());
 
     // Twilio signs the public URL it called: it must be configured behind a proxy.
     if let Some(url) = env("CALLHOOK_PUBLIC_URL") {
@@ -74,7 +74,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let receiver = builder.build()?;
 
     // The worker runs your business logic for each stored event, with retries.
-    let worker = Worker::builder(store.clone(), store)
+    let worker = Worker::builder_with_store(store.clone())
         .providers(receiver.providers())
         .handler(handler_fn(|detail| async move {
             let event = &detail.event;

@@ -47,7 +47,7 @@ async fn main() -> Result<(), Error> {
     // the function as soon as it has answered, so nothing could run in the background. A
     // long-running worker elsewhere (`callhook-server --worker` with the same
     // DATABASE_URL) claims the jobs and processes the events.
-    let mut builder = Receiver::builder().storage(store.clone()).scheduler(store);
+    let mut builder = Receiver::builder().store(store.clone());
     match env("CALLHOOK_PUBLIC_URL") {
         Some(url) => builder = builder.public_base_url(url),
         None => tracing::warn!("CALLHOOK_PUBLIC_URL is not set: Twilio requests cannot be verified (500)"),

@@ -28,7 +28,7 @@ use callhook::recording::http::HttpFetcher;
 use callhook::recording::{FileSink, Recordings};
 use callhook::verify::Secret;
 use callhook::worker::{HandlerError, WorkerBuilder, handler_fn};
-use callhook::{Receiver, Scheduler, Storage, Worker};
+use callhook::{Receiver, Storage, Store, Worker};
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::config::{Config, Database};
@@ -75,19 +75,18 @@ impl AppState {
     }
 }
 
-/// Opens the configured store as both storage and scheduler (SQLite counts a writer
-/// stuck longer than the storage timeout as stalled).
-pub async fn open_store(config: &Config) -> Result<(Arc<dyn Storage>, Arc<dyn Scheduler>), String> {
+/// Opens the configured store, the event log and job queue in one database (SQLite
+/// counts a writer stuck longer than the storage timeout as stalled).
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, String> {
     match &config.database {
         Database::Sqlite(path) => {
             let options = callhook_sqlite::Options::default().stall_timeout(config.storage_timeout);
             let store =
                 Arc::new(callhook_sqlite::SqliteStore::open_with(path, options).await.map_err(|e| e.to_string())?);
-            Ok((store.clone(), store))
+            Ok(store)
         }
         Database::Postgres(url) => {
-            let store = Arc::new(callhook_postgres::PostgresStore::connect(url).await.map_err(|e| e.to_string())?);
-            Ok((store.clone(), store))
+            Ok(Arc::new(callhook_postgres::PostgresStore::connect(url).await.map_err(|e| e.to_string())?))
         }
     }
 }
@@ -116,12 +115,11 @@ pub fn recordings(config: &Config) -> Result<Recordings, String> {
 pub fn worker_builder(
     config: &Config,
     receiver: &Receiver,
-    storage: Arc<dyn Storage>,
-    scheduler: Arc<dyn Scheduler>,
+    store: Arc<dyn Store>,
     stats: &Stats,
 ) -> Result<WorkerBuilder, String> {
     // At most 10 alerts a minute; a storm of failures becomes one summary.
-    let builder = Worker::builder(storage, scheduler);
+    let builder = Worker::builder_with_store(store);
     let builder = match &config.alert_webhook_url {
         Some(url) => {
             let sink = JsonWebhookAlert::new(url.expose()).map_err(|e| e.to_string())?;
@@ -203,22 +201,22 @@ pub async fn serve_with(
     customize: impl FnOnce(WorkerBuilder) -> WorkerBuilder,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), String> {
-    let (storage, scheduler) = open_store(&config).await?;
+    let store = open_store(&config).await?;
     let stats = Stats::new();
-    let (builder, report) = mounts::builder(&config, storage.clone(), scheduler.clone());
-    let receiver = builder.observer(stats.clone()).build().map_err(|e| e.to_string())?;
+    let (builder, report) = mounts::builder(&config);
+    let receiver = builder.store(store.clone()).observer(stats.clone()).build().map_err(|e| e.to_string())?;
     for line in &report {
         tracing::info!("{line}");
     }
     if config.admin_token.is_none() {
         tracing::warn!("CALLHOOK_ADMIN_TOKEN is not set: the admin API is off");
     }
-    let worker = customize(worker_builder(&config, &receiver, storage.clone(), scheduler, &stats)?).build();
+    let worker = customize(worker_builder(&config, &receiver, store.clone(), &stats)?).build();
     let recovered = worker.recover().await.map_err(|e| e.to_string())?;
     if recovered > 0 {
         tracing::info!(recovered, "scheduled pending events that had no job");
     }
-    let state = AppState::new(&config, storage, worker.clone(), metrics, stats);
+    let state = AppState::new(&config, store, worker.clone(), metrics, stats);
     let options = callhook_axum::Options::default()
         .trust_forwarded_headers(config.trust_forwarded_headers)
         .body_timeout(config.body_timeout);
@@ -243,9 +241,9 @@ pub async fn serve_with(
 /// Runs only the worker (no HTTP), until `shutdown`: for receivers that cannot process
 /// (AWS Lambda) writing to the same PostgreSQL database.
 pub async fn work(config: Config, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), String> {
-    let (storage, scheduler) = open_store(&config).await?;
-    let (receiver, _) = mounts::receiver(&config, storage.clone(), scheduler.clone()).map_err(|e| e.to_string())?;
-    let worker = worker_builder(&config, &receiver, storage, scheduler, &Stats::new())?.build();
+    let store = open_store(&config).await?;
+    let receiver = mounts::builder(&config).0.store(store.clone()).build().map_err(|e| e.to_string())?;
+    let worker = worker_builder(&config, &receiver, store, &Stats::new())?.build();
     worker.recover().await.map_err(|e| e.to_string())?;
     tracing::info!("worker only: processing stored events, no HTTP listener");
     worker.run(shutdown).await;

@@ -2,34 +2,17 @@
 //! A provider without its secret is not mounted (its path answers 404), and the
 //! start-up report says so: the server never accepts unverified requests.
 
-use std::sync::Arc;
-
-use callhook::receiver::{BuildError, ReceiverBuilder};
-use callhook::{Receiver, Scheduler, Storage};
+use callhook::Receiver;
+use callhook::receiver::ReceiverBuilder;
 
 use crate::config::Config;
 
-/// The receiver with every configured provider, and one line per provider for the
-/// start-up log.
-pub fn receiver(
-    config: &Config,
-    storage: Arc<dyn Storage>,
-    scheduler: Arc<dyn Scheduler>,
-) -> Result<(Receiver, Vec<String>), BuildError> {
-    let (builder, report) = builder(config, storage, scheduler);
-    Ok((builder.build()?, report))
-}
-
-/// [`receiver`]'s builder, to add to (observers) before building: every provider whose
-/// required settings are set, at the paths its registration gives.
-pub fn builder(
-    config: &Config,
-    storage: Arc<dyn Storage>,
-    scheduler: Arc<dyn Scheduler>,
-) -> (ReceiverBuilder, Vec<String>) {
+/// The receiver's builder with every provider whose required settings are set, at the
+/// paths its registration gives, and one line per provider for the start-up log. Give
+/// it its store (`.store(..)`, or `.storage(..).scheduler(..)`) and observers, then build.
+pub fn builder(config: &Config) -> (ReceiverBuilder, Vec<String>) {
     let mut report = Vec::new();
-    let mut builder: ReceiverBuilder =
-        Receiver::builder().storage(storage).scheduler(scheduler).storage_timeout(config.storage_timeout);
+    let mut builder: ReceiverBuilder = Receiver::builder().storage_timeout(config.storage_timeout);
     // Providers that sign the URL they called (Twilio) check it against this.
     builder = builder.public_base_url(config.base_url());
     if config.public_url.is_none() {

@@ -40,11 +40,11 @@ pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
     let name = webhook.event.as_str();
     let data = webhook.data.as_ref();
     match (data.and_then(|d| d.id.as_deref()), &webhook.event) {
-        (Some(id), event) if !matches!(event, EventName::Other(_)) => {
+        (Some(id), event) if !matches!(event, EventName::_Custom(_)) => {
             let call = call_event(event, id, data.expect("an id comes from data"));
             Ok(vec![ParsedEvent::new(name, join([id, ":", name]), Event::Call(call))])
         }
-        (None, event) if !matches!(event, EventName::Other(_)) => Err(ParseError::MissingField("data.id")),
+        (None, event) if !matches!(event, EventName::_Custom(_)) => Err(ParseError::MissingField("data.id")),
         (id, _) => {
             let mut event = UnmodeledEvent::new(PROVIDER, name);
             event.subject_id = id.map(str::to_owned);
@@ -104,7 +104,7 @@ fn call_event(event: &EventName, id: &str, data: &CallData<'_>) -> CallEvent {
             out.ended_at = data.ended_at;
             out.occurred_at = data.ended_at.or(data.started_at);
         }
-        EventName::Other(_) => {}
+        EventName::_Custom(_) => {}
     }
     if let Some(url) = &data.recording_url {
         let mut recording = Recording::new(RecordingStatus::Ready);

@@ -3,7 +3,7 @@
 //! The call object keeps its raw JSON ([`Call::raw`]) beside the typed fields, so the
 //! fields callhook does not model (latency, tool calls, new ones) stay available byte
 //! for byte. Strings borrow from the body where they have no escapes. Event names,
-//! statuses and disconnection reasons Retell adds later parse as `Other`.
+//! statuses and disconnection reasons Retell adds later are kept as they came (`as_str()`, `is_known()` false).
 
 use std::borrow::Cow;
 

@@ -76,7 +76,7 @@ fn status_for_call_status(status: &model::CallStatus) -> Option<CallStatus> {
         model::CallStatus::Ongoing => Some(CallStatus::InProgress),
         model::CallStatus::NotConnected | model::CallStatus::Error => Some(CallStatus::Failed),
         model::CallStatus::Ended => Some(CallStatus::Completed),
-        model::CallStatus::Other(_) => None,
+        model::CallStatus::_Custom(_) => None,
     }
 }
 
@@ -97,7 +97,7 @@ pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
     // it again to fill `Call::raw`, which the event does not need).
     let webhook: OnePass<'_> = from_json(body)?;
     let name = webhook.event.as_str();
-    let (Some(call), false) = (&webhook.call, matches!(webhook.event, EventName::Other(_))) else {
+    let (Some(call), false) = (&webhook.call, matches!(webhook.event, EventName::_Custom(_))) else {
         let mut event = UnmodeledEvent::new(PROVIDER, name);
         event.subject_id = webhook.call.as_ref().map(|call| call.call_id.to_string());
         event.data = serde_json::from_slice(body)?;
@@ -126,7 +126,7 @@ pub fn call_event(event: &EventName, call: &Call<'_>) -> CallEvent {
     out.direction = call.direction.as_ref().and_then(|d| match d {
         model::Direction::Inbound => Some(Direction::Inbound),
         model::Direction::Outbound => Some(Direction::Outbound),
-        model::Direction::Other(_) => None,
+        model::Direction::_Custom(_) => None,
     });
     out.from = call.from_number.as_deref().map(str::to_owned);
     out.to = call.to_number.as_deref().map(str::to_owned);
@@ -185,7 +185,7 @@ fn analysis(call: &Call<'_>) -> Option<CallAnalysis> {
             UserSentiment::Positive => Sentiment::Positive,
             UserSentiment::Neutral => Sentiment::Neutral,
             UserSentiment::Negative => Sentiment::Negative,
-            UserSentiment::Unknown | UserSentiment::Other(_) => Sentiment::Unknown,
+            UserSentiment::Unknown | UserSentiment::_Custom(_) => Sentiment::Unknown,
         }),
         successful: analysis.call_successful,
         in_voicemail: analysis.in_voicemail,

@@ -2,7 +2,7 @@
 //!
 //! Each model borrows from a [`FormParams`] and keeps it whole in `params`, so the
 //! parameters callhook does not model (geographic data, `CallToken`, new ones Twilio
-//! adds) stay readable. Status values Twilio adds later parse as `Other`, not an error.
+//! adds) stay readable. Status values Twilio adds later are kept as they came (`as_str()`, `is_known()` false), not an error.
 //! Models know nothing of HTTP or storage.
 
 use time::OffsetDateTime;
@@ -490,7 +490,7 @@ mod tests {
     fn unknown_statuses_and_extra_parameters_are_kept() {
         let params = FormParams::parse(b"CallSid=CA1&CallStatus=answering-machine&FromCity=SAO+PAULO&Brand=New");
         let callback = CallStatusCallback::from_params(&params).unwrap();
-        assert_eq!(callback.call.status, CallStatus::Other("answering-machine".into()));
+        assert_eq!(callback.call.status, CallStatus::from("answering-machine"));
         assert_eq!(callback.params.get("FromCity"), Some("SAO PAULO"));
         assert_eq!(callback.params.get("Brand"), Some("New"));
     }

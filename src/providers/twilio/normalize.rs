@@ -77,7 +77,7 @@ pub fn call_status(status: &model::CallStatus) -> Option<CallStatus> {
         Twilio::NoAnswer => CallStatus::NoAnswer,
         Twilio::Canceled => CallStatus::Canceled,
         Twilio::Failed => CallStatus::Failed,
-        Twilio::Other(_) => return None,
+        Twilio::_Custom(_) => return None,
     })
 }
 
@@ -86,8 +86,8 @@ pub fn direction(direction: &CallDirection) -> Option<Direction> {
     match direction {
         CallDirection::Inbound => Some(Direction::Inbound),
         CallDirection::OutboundApi | CallDirection::OutboundDial => Some(Direction::Outbound),
-        CallDirection::Other(other) if other.starts_with("outbound") => Some(Direction::Outbound),
-        CallDirection::Other(_) => None,
+        CallDirection::_Custom(other) if other.as_str().starts_with("outbound") => Some(Direction::Outbound),
+        CallDirection::_Custom(_) => None,
     }
 }
 
@@ -100,7 +100,7 @@ pub fn message_status(status: &model::MessageStatus) -> MessageStatus {
         Twilio::Delivered => MessageStatus::Delivered,
         Twilio::Read => MessageStatus::Read,
         Twilio::Failed | Twilio::Undelivered => MessageStatus::Failed,
-        other => MessageStatus::Other(other.as_str().to_owned()),
+        other => MessageStatus::from(other.as_str()),
     }
 }
 
@@ -161,7 +161,7 @@ pub fn recording_status_callback(callback: &RecordingStatusCallback<'_>) -> Call
         Twilio::Completed => RecordingStatus::Ready,
         Twilio::Absent => RecordingStatus::Absent,
         Twilio::Failed => RecordingStatus::Failed,
-        Twilio::Other(_) => RecordingStatus::Processing,
+        Twilio::_Custom(_) => RecordingStatus::Processing,
     };
     let mut recording = Recording::new(status);
     recording.recording_id = Some(callback.recording_sid.to_owned());
@@ -263,8 +263,8 @@ mod tests {
             (T::Delivered, MessageStatus::Delivered),
             (T::Read, MessageStatus::Read),
             (T::Undelivered, MessageStatus::Failed),
-            (T::Canceled, MessageStatus::Other("canceled".into())),
-            (T::Other("new".into()), MessageStatus::Other("new".into())),
+            (T::Canceled, MessageStatus::from("canceled")),
+            (T::from("new"), MessageStatus::from("new")),
         ];
         for (twilio, normalized) in cases {
             assert_eq!(message_status(&twilio), normalized, "{twilio}");

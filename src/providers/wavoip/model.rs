@@ -3,7 +3,7 @@
 //!
 //! `whatsapp_call_id` and `id_session` are numbers in WaVoIP's examples and strings in
 //! hand-made tests: both are read, as one string form (`123456`). Fields may be
-//! missing; types, actions and statuses callhook does not know parse as `Other`. The
+//! missing; types, actions and statuses callhook does not know are kept as they came (`as_str()`, `is_known()` false). The
 //! payload itself is kept, byte for byte, in the event log.
 
 use std::borrow::Cow;

@@ -76,7 +76,7 @@ pub fn call_status(status: &str) -> Option<CallStatus> {
 pub fn recording_status(status: &RecordStatus) -> RecordingStatus {
     match status {
         RecordStatus::Recording => RecordingStatus::Recording,
-        RecordStatus::Mixing | RecordStatus::Other(_) => RecordingStatus::Processing,
+        RecordStatus::Mixing | RecordStatus::_Custom(_) => RecordingStatus::Processing,
         RecordStatus::Ready => RecordingStatus::Ready,
         RecordStatus::Disabled => RecordingStatus::Disabled,
         RecordStatus::EmptyRecording => RecordingStatus::Empty,
@@ -105,7 +105,7 @@ pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
     };
     let event_type = join([kind, ".", action]);
     let Some(call_id) = webhook.whatsapp_call_id.as_deref() else {
-        if matches!(webhook.kind, EventType::Other(_)) {
+        if matches!(webhook.kind, EventType::_Custom(_)) {
             let mut event = UnmodeledEvent::new(PROVIDER, kind);
             event.data = serde_json::from_slice(body)?;
             let key = format!("{kind}:{}", hex::encode(Sha256::digest(body)));
@@ -114,7 +114,7 @@ pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
         return Err(ParseError::MissingField("whatsapp_call_id"));
     };
     let key = join([call_id, ":", kind, ":", action, ":", state.unwrap_or("-")]);
-    if let EventType::Other(_) = webhook.kind {
+    if let EventType::_Custom(_) = webhook.kind {
         let mut event = UnmodeledEvent::new(PROVIDER, kind);
         event.subject_id = Some(call_id.to_owned());
         event.data = serde_json::from_slice(body)?;
@@ -137,7 +137,7 @@ fn fill_call_event(out: &mut CallEvent, webhook: &Webhook<'_>) {
         out.direction = webhook.direction.as_ref().and_then(|d| match d {
             CallDirection::Incoming => Some(Direction::Inbound),
             CallDirection::Outgoing => Some(Direction::Outbound),
-            CallDirection::Other(_) => None,
+            CallDirection::_Custom(_) => None,
         });
         out.duration_ms = webhook.duration.filter(|secs| *secs > 0).map(|secs| secs.saturating_mul(1000));
     }

@@ -5,7 +5,7 @@
 //! escaped something (it escapes every non-ASCII character and may escape `/`). A
 //! change's [`Value`] is typed whatever its field (fields other than `messages` and
 //! `calls` have none of its keys; the event of such a change carries its raw JSON,
-//! read again from the body). Status and type values Meta adds later parse as `Other`;
+//! read again from the body). Status and type values Meta adds later are kept as they came (`as_str()`, `is_known()` false);
 //! message types callhook does not model keep their type, and the whole payload stays
 //! in the event log, byte for byte.
 
@@ -849,6 +849,6 @@ mod tests {
     #[test]
     fn unknown_status_values_are_kept() {
         let status: Status<'_> = serde_json::from_str(r#"{"id":"wamid.1","status":"edited"}"#).unwrap();
-        assert_eq!(status.status, StatusValue::Other("edited".into()));
+        assert_eq!(status.status, StatusValue::from("edited"));
     }
 }

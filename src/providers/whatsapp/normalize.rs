@@ -33,7 +33,7 @@
 //!
 //! `sent`, `delivered`, `read`, `failed` map to the same [`MessageStatus`] (failed with
 //! its `errors[]`: code, title, message, details); others (`deleted`, `warning`,
-//! `played`, new ones) are kept as `Other`. `conversation` and `pricing` are carried.
+//! `played`, new ones) are kept as they came (`as_str()`). `conversation` and `pricing` are carried.
 //!
 //! # Calls
 //!
@@ -298,7 +298,7 @@ pub fn message_status(status: &StatusValue) -> MessageStatus {
         StatusValue::Delivered => MessageStatus::Delivered,
         StatusValue::Read => MessageStatus::Read,
         StatusValue::Failed => MessageStatus::Failed,
-        other => MessageStatus::Other(other.as_str().to_owned()),
+        other => MessageStatus::from(other.as_str()),
     }
 }
 
@@ -359,7 +359,7 @@ fn call_event(call: &Call<'_>, contacts: &[Contact<'_>]) -> ParsedEvent {
     event.direction = call.direction.as_ref().and_then(|d| match d {
         CallDirection::UserInitiated => Some(Direction::Inbound),
         CallDirection::BusinessInitiated => Some(Direction::Outbound),
-        CallDirection::Other(_) => None,
+        CallDirection::_Custom(_) => None,
     });
     event.from = owned(&call.from);
     event.to = owned(&call.to);
@@ -383,7 +383,7 @@ fn call_event(call: &Call<'_>, contacts: &[Contact<'_>]) -> ParsedEvent {
                 Some(CallEndStatus::Completed) => Some(CallStatus::Completed),
                 Some(CallEndStatus::Failed) => Some(CallStatus::Failed),
                 Some(CallEndStatus::Rejected) => Some(CallStatus::Busy),
-                Some(CallEndStatus::Other(_)) => None,
+                Some(CallEndStatus::_Custom(_)) => None,
                 None => Some(CallStatus::Completed),
             };
             event.started_at = time(call.start_time);
@@ -391,7 +391,7 @@ fn call_event(call: &Call<'_>, contacts: &[Contact<'_>]) -> ParsedEvent {
             event.ended_at = time(call.end_time).or(at);
             event.duration_ms = call.duration.map(|secs| secs.saturating_mul(1000));
         }
-        CallEventKind::Other(ref other) => event.provider_status = Some(other.clone()),
+        CallEventKind::_Custom(ref other) => event.provider_status = Some(other.as_str().to_owned()),
     }
     let name = call.event.as_str();
     ParsedEvent::new(join(["calls.", name]), join(["call:", &call.id, ":", name]), Event::Call(event))

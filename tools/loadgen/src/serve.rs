@@ -29,8 +29,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use callhook::alert::{LogAlert, RateLimitedAlert};
-use callhook::worker::{HandlerError, handler_fn};
-use callhook::{RetryPolicy, Scheduler, Storage, Worker};
+use callhook::receiver::ReceiverBuilder;
+use callhook::worker::{HandlerError, WorkerBuilder, handler_fn};
+use callhook::{RetryPolicy, Scheduler, Storage, Store, Worker};
 use callhook_server::AppState;
 use callhook_server::stats::Stats;
 
@@ -175,13 +176,41 @@ pub async fn create_schema(url: &str, schema: &str) -> Result<(), String> {
     client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")).await.map_err(|e| e.to_string())
 }
 
-type Stores = (Arc<dyn Storage>, Arc<dyn Scheduler>);
+/// The backend a run serves from: the noop pair, or one database as both event log and
+/// job queue.
+enum Stores {
+    Separate(Arc<dyn Storage>, Arc<dyn Scheduler>),
+    Combined(Arc<dyn Store>),
+}
+
+impl Stores {
+    fn storage(&self) -> Arc<dyn Storage> {
+        match self {
+            Stores::Separate(storage, _) => storage.clone(),
+            Stores::Combined(store) => store.clone(),
+        }
+    }
+
+    fn receiver(&self, builder: ReceiverBuilder) -> ReceiverBuilder {
+        match self {
+            Stores::Separate(storage, scheduler) => builder.storage(storage.clone()).scheduler(scheduler.clone()),
+            Stores::Combined(store) => builder.store(store.clone()),
+        }
+    }
+
+    fn worker(&self) -> WorkerBuilder {
+        match self {
+            Stores::Separate(storage, scheduler) => Worker::builder(storage.clone(), scheduler.clone()),
+            Stores::Combined(store) => Worker::builder_with_store(store.clone()),
+        }
+    }
+}
 
 async fn open(options: &ServeOptions) -> Result<Stores, String> {
     Ok(match options.store {
         StoreKind::Noop => {
             let store = Arc::new(NoopStore::default());
-            (store.clone(), store)
+            Stores::Separate(store.clone(), store)
         }
         StoreKind::Sqlite | StoreKind::Naive => {
             let mut sqlite = callhook_sqlite::Options::default();
@@ -191,7 +220,7 @@ async fn open(options: &ServeOptions) -> Result<Stores, String> {
             let store = Arc::new(
                 callhook_sqlite::SqliteStore::open_with(&options.db, sqlite).await.map_err(|e| e.to_string())?,
             );
-            (store.clone(), store)
+            Stores::Combined(store)
         }
         StoreKind::Postgres => {
             let config = match &options.pg_schema {
@@ -204,8 +233,7 @@ async fn open(options: &ServeOptions) -> Result<Stores, String> {
             let store = callhook_postgres::PostgresStore::connect_config(config, callhook_postgres::Options::default())
                 .await
                 .map_err(|e| e.to_string())?;
-            let store = Arc::new(store);
-            (store.clone(), store)
+            Stores::Combined(Arc::new(store))
         }
     })
 }
@@ -245,13 +273,14 @@ async fn serve(options: ServeOptions) -> Result<(), String> {
         tokio::net::TcpListener::bind(options.listen).await.map_err(|e| format!("bind {}: {e}", options.listen))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     let config = server_config(address, &options.db);
-    let (storage, scheduler) = open(&options).await?;
+    let stores = open(&options).await?;
     // As `callhook_server::serve_with` assembles it, minus recordings.
     let stats = Stats::new();
-    let (builder, _) = callhook_server::mounts::builder(&config, storage.clone(), scheduler.clone());
-    let receiver = builder.observer(stats.clone()).build().map_err(|e| e.to_string())?;
+    let (builder, _) = callhook_server::mounts::builder(&config);
+    let receiver = stores.receiver(builder).observer(stats.clone()).build().map_err(|e| e.to_string())?;
     let effects = effects(&options).await?;
-    let worker = Worker::builder(storage.clone(), scheduler)
+    let worker = stores
+        .worker()
         .alert(RateLimitedAlert::new(stats.recording(LogAlert), 10, Duration::from_secs(60)))
         .providers(receiver.providers())
         .concurrency(options.concurrency)
@@ -272,7 +301,7 @@ async fn serve(options: ServeOptions) -> Result<(), String> {
     if options.worker {
         worker.recover().await.map_err(|e| e.to_string())?;
     }
-    let state = AppState::new(&config, storage, worker.clone(), Some(metrics), stats);
+    let state = AppState::new(&config, stores.storage(), worker.clone(), Some(metrics), stats);
     let adapter = callhook_axum::Options::default().body_timeout(config.body_timeout);
     let app = callhook_server::app_with(receiver, state, adapter);
 

@@ -244,7 +244,8 @@ impl Providers {
         let config = server_config(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), ":memory:");
         let storage = Arc::new(callhook::MemoryStorage::new());
         let scheduler = Arc::new(callhook::InProcessScheduler::new());
-        let (receiver, _) = callhook_server::mounts::receiver(&config, storage, scheduler).expect("valid mounts");
+        let (builder, _) = callhook_server::mounts::builder(&config);
+        let receiver = builder.storage(storage).scheduler(scheduler).build().expect("valid mounts");
         Self { by_id: receiver.providers().into_iter().map(|p| (p.id().to_string(), p)).collect() }
     }
 
@@ -491,7 +492,8 @@ mod tests {
         let config = server_config(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), ":memory:");
         let storage = Arc::new(callhook::MemoryStorage::new());
         let scheduler = Arc::new(callhook::InProcessScheduler::new());
-        let (receiver, _) = callhook_server::mounts::receiver(&config, storage.clone(), scheduler).unwrap();
+        let (builder, _) = callhook_server::mounts::builder(&config);
+        let receiver = builder.storage(storage.clone()).scheduler(scheduler).build().unwrap();
         let mix = Mix::parse(
             "twilio-call=1,twilio-sms=1,whatsapp-in=1,whatsapp-out=1,whatsapp-batch=1,retell=1,cloudtalk=1,wavoip=1",
         )
