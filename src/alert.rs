@@ -5,7 +5,7 @@
 //! ```
 //! use std::time::Duration;
 //! use callhook::alert::RateLimitedAlert;
-//! use callhook::worker::LogAlert;
+//! use callhook::alert::LogAlert;
 //!
 //! // At most 5 alerts a minute; the rest are summed up once the minute is over.
 //! let hook = RateLimitedAlert::new(LogAlert, 5, Duration::from_secs(60));
@@ -13,12 +13,91 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 
-pub use crate::worker::{Alert, AlertHook, LogAlert};
+use crate::storage::EventRecord;
+
+/// An event that failed for good.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Alert {
+    /// The event, in its final failed state.
+    pub event: EventRecord,
+    /// The last error.
+    pub error: String,
+}
+
+impl Alert {
+    /// An alert about `event`, failed with `error`.
+    pub fn new(event: EventRecord, error: impl Into<String>) -> Self {
+        Self { event, error: error.into() }
+    }
+}
+
+/// Told about every event that fails for good (after its last attempt).
+#[async_trait]
+pub trait AlertHook: Send + Sync + 'static {
+    /// Reports one failed event. Must not fail; log what cannot be delivered.
+    async fn alert(&self, alert: &Alert);
+
+    /// Reports failures a rate limit held back (see
+    /// [`RateLimitedAlert`]). The default logs them.
+    async fn summary(&self, summary: &AlertSummary) {
+        tracing::error!(suppressed = summary.suppressed, first_error = %summary.first_error, "{}", summary.text());
+    }
+}
+
+/// The default [`AlertHook`]: an `error`-level log line.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LogAlert;
+
+#[async_trait]
+impl AlertHook for LogAlert {
+    async fn alert(&self, alert: &Alert) {
+        tracing::error!(
+            event_id = %alert.event.id,
+            provider = %alert.event.provider,
+            event_type = %alert.event.event_type,
+            attempts = alert.event.attempts,
+            error = %alert.error,
+            "event failed for good"
+        );
+    }
+}
+
+/// An [`AlertHook`] made from an async closure; see [`alert_fn`].
+#[derive(Clone, Copy, Debug)]
+pub struct AlertFn<F>(F);
+
+/// Makes an [`AlertHook`] from an async closure that takes the alert by value.
+///
+/// ```
+/// use callhook::alert::{alert_fn, Alert};
+/// let hook = alert_fn(|alert: Alert| async move { eprintln!("{}", alert.error) });
+/// # let _ = hook;
+/// ```
+pub fn alert_fn<F, Fut>(f: F) -> AlertFn<F>
+where
+    F: Fn(Alert) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    AlertFn(f)
+}
+
+#[async_trait]
+impl<F, Fut> AlertHook for AlertFn<F>
+where
+    F: Fn(Alert) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    async fn alert(&self, alert: &Alert) {
+        (self.0)(alert.clone()).await
+    }
+}
 
 /// Failures a rate limit held back in one window.
 #[derive(Clone, Debug, PartialEq, Eq)]

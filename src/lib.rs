@@ -13,58 +13,48 @@
 //!
 //! ## Quick start
 //!
+//! Twilio's call status callbacks, kept in SQLite (`callhook-sqlite`), handed to your
+//! handler once each, in the background:
+//!
 //! ```
 //! use std::sync::Arc;
-//! use bytes::Bytes;
-//! use callhook::event::{Event, ProviderId, UnmodeledEvent};
-//! use callhook::provider::{ParseError, ParsedEvent, Provider, WebhookRequest};
-//! use callhook::verify::{Secret, VerifyError, matches_any_token};
-//! use callhook::worker::{handler_fn, HandlerError};
-//! use callhook::{InProcessScheduler, MemoryStorage, Receiver, Worker};
-//!
-//! // A provider: here a made-up one that authenticates with a shared token.
-//! struct Acme { tokens: Vec<Secret> }
-//! impl Provider for Acme {
-//!     fn id(&self) -> ProviderId { ProviderId::from_static("acme") }
-//!     fn verify(&self, request: &WebhookRequest<'_>) -> Result<(), VerifyError> {
-//!         let token = request.header("x-acme-token").ok_or(VerifyError::MissingToken)?;
-//!         matches_any_token(&self.tokens, token).then_some(()).ok_or(VerifyError::TokenMismatch)
-//!     }
-//!     fn parse(&self, request: &WebhookRequest<'_>) -> Result<Vec<ParsedEvent>, ParseError> {
-//!         let id = std::str::from_utf8(request.body()).map_err(|_| ParseError::MissingField("id"))?;
-//!         let event = Event::Unmodeled(UnmodeledEvent::new(self.id(), "ping"));
-//!         Ok(vec![ParsedEvent::new("ping", id, event)])
-//!     }
-//! }
+//! use callhook::{Receiver, Worker, event::Event, providers::twilio::Twilio};
+//! use callhook::worker::{HandlerError, handler_fn};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() {
-//! let storage = Arc::new(MemoryStorage::new());
-//! let scheduler = Arc::new(InProcessScheduler::new());
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let dir = tempfile::tempdir()?; let path = dir.path().join("callhook.sqlite");
+//! let store = Arc::new(callhook_sqlite::SqliteStore::open(&path).await?);
+//! let twilio = Arc::new(Twilio::builder().auth_token("your Twilio auth token").build());
 //! let receiver = Receiver::builder()
-//!     .storage(storage.clone())
-//!     .scheduler(scheduler.clone())
-//!     .mount("/webhooks/acme", Arc::new(Acme { tokens: vec![Secret::new("s3cret")] }))
-//!     .build()
-//!     .expect("valid configuration");
-//! let worker = Worker::builder(storage, scheduler)
+//!     .public_base_url("https://crm.example.com") // the origin Twilio calls
+//!     .mount("/webhooks/twilio/call-status", twilio)
+//!     .store(store.clone())
+//!     .build()?;
+//! let worker = Worker::builder_with_store(store)
 //!     .providers(receiver.providers())
 //!     .handler(handler_fn(|detail| async move {
-//!         println!("processing {} #{}", detail.event.event_type, detail.event.id);
+//!         if let Some(Event::Call(call)) = &detail.event.event {
+//!             println!("call {} is {:?}", call.call_id, call.status); // update your CRM here
+//!         }
 //!         Ok::<_, HandlerError>(())
 //!     }))
 //!     .build();
-//!
-//! // Your web framework hands requests to the receiver...
-//! let request = http::Request::post("/webhooks/acme")
-//!     .header("x-acme-token", "s3cret")
-//!     .body(Bytes::from("ping-1"))
-//!     .unwrap();
-//! assert_eq!(receiver.handle(request).await.status(), 200);
-//! // ...and the worker processes what was stored (normally: `worker.run(shutdown)`).
-//! assert_eq!(worker.run_due().await.unwrap(), 1);
-//! # }
+//! // Serve `receiver` with callhook-axum, -actix or -lambda; run `worker.run(shutdown)`.
+//! # use callhook::providers::twilio::{FormParams, signature};
+//! # let body = "CallSid=CA1&AccountSid=AC1&From=%2B15550100&To=%2B15550111&CallStatus=completed&CallDuration=42";
+//! # let sig = signature::sign("your Twilio auth token", "https://crm.example.com/webhooks/twilio/call-status", &FormParams::parse(body.as_bytes()));
+//! # let request = http::Request::post("/webhooks/twilio/call-status")
+//! #     .header("content-type", "application/x-www-form-urlencoded").header("x-twilio-signature", sig)
+//! #     .body(bytes::Bytes::from(body))?;
+//! # assert_eq!(receiver.handle(request).await.status(), 200);
+//! # assert_eq!(worker.run_due().await?, 1);
+//! # Ok(()) }
 //! ```
+//!
+//! Without a database, [`MemoryStorage`] and [`InProcessScheduler`] are the event log and
+//! job queue (`.storage(..).scheduler(..)`, `Worker::builder(storage, scheduler)`); your
+//! own provider is a [`Provider`] implementation (see [`provider`]).
 //!
 //! ## Modules
 //!
@@ -102,6 +92,8 @@ mod wire;
 // The pipeline (feature `runtime`, on by default): receive, persist, process.
 #[cfg(feature = "runtime")]
 pub mod alert;
+#[cfg(feature = "runtime")]
+pub mod backend;
 #[cfg(feature = "runtime")]
 pub mod clock;
 #[cfg(all(feature = "testing", feature = "runtime"))]

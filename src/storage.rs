@@ -26,23 +26,6 @@ mod memory;
 
 pub use memory::MemoryStorage;
 
-/// A time as the durable stores keep it: unix nanoseconds in an `i64` (exact round
-/// trips until the year 2262; times beyond saturate).
-///
-/// ```
-/// use callhook::storage::{from_unix_nanos, to_unix_nanos};
-/// let at = time::macros::datetime!(2026-12-01 10:00:00.123456789 UTC);
-/// assert_eq!(from_unix_nanos(to_unix_nanos(at)), Some(at));
-/// ```
-pub fn to_unix_nanos(at: OffsetDateTime) -> i64 {
-    i64::try_from(at.unix_timestamp_nanos()).unwrap_or(if at.year() < 1970 { i64::MIN } else { i64::MAX })
-}
-
-/// The time [`to_unix_nanos`] stored; `None` if out of range.
-pub fn from_unix_nanos(nanos: i64) -> Option<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos)).ok()
-}
-
 /// The id storage gave an event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -649,7 +632,7 @@ impl EventFilter {
             && self.until.is_none_or(|t| record.received_at < t)
             && self.subject.as_deref().is_none_or(|wanted| subject == Some(wanted))
             && self.search.as_deref().is_none_or(|text| {
-                search_id(text) == Some(record.id)
+                crate::backend::search_id(text) == Some(record.id)
                     || record.dedupe_key.contains(text)
                     || subject.is_some_and(|subject| subject.contains(text))
             })
@@ -657,32 +640,8 @@ impl EventFilter {
     }
 }
 
-/// The call, message or other subject id of a stored event (what
-/// [`EventFilter::subject`] matches; stores index it).
-///
-/// ```
-/// use callhook::event::{Event, ProviderId, UnmodeledEvent};
-/// assert_eq!(callhook::storage::event_subject(&Event::Unmodeled(UnmodeledEvent::new(ProviderId::from_static("x"), "t"))), None);
-/// ```
-pub fn event_subject(event: &Event) -> Option<&str> {
-    event.subject().map(|subject| match subject {
-        crate::event::Subject::Call(id) | crate::event::Subject::Message(id) | crate::event::Subject::Other(id) => id,
-    })
-}
-
 fn record_subject(record: &EventRecord) -> Option<&str> {
-    record.event.as_ref().and_then(event_subject)
-}
-
-/// The event id a search text names, if it is a number.
-///
-/// ```
-/// use callhook::storage::{EventId, search_id};
-/// assert_eq!(search_id("42"), Some(EventId(42)));
-/// assert_eq!(search_id("CA42"), None);
-/// ```
-pub fn search_id(text: &str) -> Option<EventId> {
-    text.trim().parse().ok().map(EventId)
+    record.event.as_ref().and_then(crate::backend::event_subject)
 }
 
 /// How many stored events one provider has in one status (from

@@ -27,9 +27,19 @@ use time::OffsetDateTime;
 /// let token = Secret::new("12345");
 /// assert_eq!(token.to_string(), "[redacted]");
 /// assert_eq!(token.expose(), "12345");
+/// // Equality is constant-time in the bytes compared (only the lengths may differ early).
+/// assert!(token == Secret::new("12345") && token != Secret::new("12346"));
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Secret(String);
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
+impl Eq for Secret {}
 
 impl Secret {
     /// Wraps a secret value.

@@ -24,6 +24,7 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 use tracing::Instrument;
 
+use crate::alert::{Alert, AlertHook, LogAlert};
 use crate::clock::{Clock, SystemClock};
 use crate::event::ProviderId;
 use crate::provider::{Provider, WebhookRequest};
@@ -78,84 +79,6 @@ where
 {
     async fn handle(&self, event: &EventDetail) -> Result<(), HandlerError> {
         (self.0)(event.clone()).await
-    }
-}
-
-/// An event that failed for good.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct Alert {
-    /// The event, in its final failed state.
-    pub event: EventRecord,
-    /// The last error.
-    pub error: String,
-}
-
-impl Alert {
-    /// An alert about `event`, failed with `error`.
-    pub fn new(event: EventRecord, error: impl Into<String>) -> Self {
-        Self { event, error: error.into() }
-    }
-}
-
-/// Told about every event that fails for good (after its last attempt).
-#[async_trait]
-pub trait AlertHook: Send + Sync + 'static {
-    /// Reports one failed event. Must not fail; log what cannot be delivered.
-    async fn alert(&self, alert: &Alert);
-
-    /// Reports failures a rate limit held back (see
-    /// [`RateLimitedAlert`](crate::alert::RateLimitedAlert)). The default logs them.
-    async fn summary(&self, summary: &crate::alert::AlertSummary) {
-        tracing::error!(suppressed = summary.suppressed, first_error = %summary.first_error, "{}", summary.text());
-    }
-}
-
-/// The default [`AlertHook`]: an `error`-level log line.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct LogAlert;
-
-#[async_trait]
-impl AlertHook for LogAlert {
-    async fn alert(&self, alert: &Alert) {
-        tracing::error!(
-            event_id = %alert.event.id,
-            provider = %alert.event.provider,
-            event_type = %alert.event.event_type,
-            attempts = alert.event.attempts,
-            error = %alert.error,
-            "event failed for good"
-        );
-    }
-}
-
-/// An [`AlertHook`] made from an async closure; see [`alert_fn`].
-#[derive(Clone, Copy, Debug)]
-pub struct AlertFn<F>(F);
-
-/// Makes an [`AlertHook`] from an async closure that takes the alert by value.
-///
-/// ```
-/// use callhook::worker::{alert_fn, Alert};
-/// let hook = alert_fn(|alert: Alert| async move { eprintln!("{}", alert.error) });
-/// # let _ = hook;
-/// ```
-pub fn alert_fn<F, Fut>(f: F) -> AlertFn<F>
-where
-    F: Fn(Alert) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    AlertFn(f)
-}
-
-#[async_trait]
-impl<F, Fut> AlertHook for AlertFn<F>
-where
-    F: Fn(Alert) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    async fn alert(&self, alert: &Alert) {
-        (self.0)(alert.clone()).await
     }
 }
 

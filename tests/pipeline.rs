@@ -7,12 +7,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
+use callhook::alert::{Alert, alert_fn};
 use callhook::clock::TokioClock;
 use callhook::event::CallStatus;
 use callhook::receiver::RequestOutcome;
 use callhook::scheduler::{InProcessScheduler, Queue, Scheduler};
 use callhook::storage::{EventFilter, EventStatus, MemoryStorage, Storage, UNPARSED_EVENT_TYPE, Verification};
-use callhook::worker::{Alert, HandlerError, alert_fn, handler_fn};
+use callhook::worker::{HandlerError, handler_fn};
 use callhook::{Receiver, RetryPolicy, Worker};
 use support::*;
 use time::macros::datetime;

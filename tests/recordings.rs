@@ -14,6 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use callhook::alert::{Alert, alert_fn};
 use callhook::clock::{Clock, ManualClock};
 use callhook::event::{ProviderId, RecordingStatus, StoredRecording};
 use callhook::providers::registry::RecordingCredentials;
@@ -24,7 +25,7 @@ use callhook::recording::{
 };
 use callhook::scheduler::{Queue, Scheduler};
 use callhook::storage::{EventFilter, MemoryStorage, Storage};
-use callhook::worker::{Alert, HandlerError, alert_fn, handler_fn};
+use callhook::worker::{HandlerError, handler_fn};
 use callhook::{InProcessScheduler, Receiver, RetryPolicy, Worker};
 use time::OffsetDateTime;
 use time::macros::datetime;

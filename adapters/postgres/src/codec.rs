@@ -12,10 +12,10 @@ use tokio_postgres::Row;
 
 use crate::error::DbError;
 
-pub(crate) use callhook::storage::to_unix_nanos as nanos;
+pub(crate) use callhook::backend::to_unix_nanos as nanos;
 
 pub(crate) fn time(nanos: i64) -> Result<OffsetDateTime, DbError> {
-    callhook::storage::from_unix_nanos(nanos).ok_or_else(|| DbError::Corrupt(format!("time out of range: {nanos}")))
+    callhook::backend::from_unix_nanos(nanos).ok_or_else(|| DbError::Corrupt(format!("time out of range: {nanos}")))
 }
 
 fn opt_time(nanos: Option<i64>) -> Result<Option<OffsetDateTime>, DbError> {

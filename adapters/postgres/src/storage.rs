@@ -1,11 +1,12 @@
 //! [`Storage`] on PostgreSQL.
 
 use async_trait::async_trait;
+use callhook::backend::{event_subject, search_id};
 use callhook::event::{Event, ProviderId};
 use callhook::state::{CallState, MessageState};
 use callhook::storage::{
     AppendOutcome, Appended, Attempt, AttemptReport, DeliveryId, DeliveryRecord, EventCount, EventDetail, EventFilter,
-    EventId, EventRecord, EventStatus, NewDelivery, NewEvent, Storage, StorageError, event_subject, search_id,
+    EventId, EventRecord, EventStatus, NewDelivery, NewEvent, Storage, StorageError,
 };
 use deadpool_postgres::{GenericClient, Transaction};
 use time::OffsetDateTime;

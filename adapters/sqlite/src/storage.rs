@@ -4,11 +4,12 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use async_trait::async_trait;
+use callhook::backend::{event_subject, search_id};
 use callhook::event::{Event, ProviderId};
 use callhook::state::{CallState, MessageState};
 use callhook::storage::{
     AppendOutcome, Appended, Attempt, AttemptReport, DeliveryId, DeliveryRecord, EventCount, EventDetail, EventFilter,
-    EventId, EventRecord, EventStatus, NewDelivery, NewEvent, Storage, StorageError, event_subject, search_id,
+    EventId, EventRecord, EventStatus, NewDelivery, NewEvent, Storage, StorageError,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;

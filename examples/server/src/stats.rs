@@ -13,9 +13,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use callhook::alert::AlertSummary;
+use callhook::alert::{Alert, AlertHook};
 use callhook::event::ProviderId;
 use callhook::receiver::{Observer, RequestOutcome};
-use callhook::worker::{Alert, AlertHook};
 use serde::Serialize;
 use time::OffsetDateTime;
 

@@ -4,8 +4,9 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
+use callhook::backend::event_subject;
 use callhook::event::ProviderId;
-use callhook::storage::{EventCount, EventDetail, EventFilter, EventId, EventRecord, EventStatus, event_subject};
+use callhook::storage::{EventCount, EventDetail, EventFilter, EventId, EventRecord, EventStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

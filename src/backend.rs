@@ -1,0 +1,50 @@
+//! Helpers for those who write a storage or scheduler backend (the SQLite and
+//! PostgreSQL stores use them), kept out of [`crate::storage`], which is what a user of
+//! callhook reads. Check a backend with [`crate::conformance`] (feature `testing`).
+
+use time::OffsetDateTime;
+
+use crate::event::{Event, Subject};
+use crate::storage::EventId;
+
+/// A time as the durable stores keep it: unix nanoseconds in an `i64` (exact round
+/// trips until the year 2262; times beyond saturate).
+///
+/// ```
+/// use callhook::backend::{from_unix_nanos, to_unix_nanos};
+/// let at = time::macros::datetime!(2026-12-01 10:00:00.123456789 UTC);
+/// assert_eq!(from_unix_nanos(to_unix_nanos(at)), Some(at));
+/// ```
+pub fn to_unix_nanos(at: OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos()).unwrap_or(if at.year() < 1970 { i64::MIN } else { i64::MAX })
+}
+
+/// The time [`to_unix_nanos`] stored; `None` if out of range.
+pub fn from_unix_nanos(nanos: i64) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos)).ok()
+}
+
+/// The call, message or other subject id of a stored event (what
+/// [`EventFilter::subject`](crate::storage::EventFilter::subject) matches; stores index it).
+///
+/// ```
+/// use callhook::event::{Event, ProviderId, UnmodeledEvent};
+/// assert_eq!(callhook::backend::event_subject(&Event::Unmodeled(UnmodeledEvent::new(ProviderId::from_static("x"), "t"))), None);
+/// ```
+pub fn event_subject(event: &Event) -> Option<&str> {
+    event.subject().map(|subject| match subject {
+        Subject::Call(id) | Subject::Message(id) | Subject::Other(id) => id,
+    })
+}
+
+/// The event id a search text names, if it is a number.
+///
+/// ```
+/// use callhook::backend::search_id;
+/// use callhook::storage::EventId;
+/// assert_eq!(search_id("42"), Some(EventId(42)));
+/// assert_eq!(search_id("CA42"), None);
+/// ```
+pub fn search_id(text: &str) -> Option<EventId> {
+    text.trim().parse().ok().map(EventId)
+}

@@ -1,0 +1,308 @@
+//! Calls: a call's state, its recording and the provider's analysis of it.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::{Direction, ProviderError, ProviderId};
+
+/// A normalized call lifecycle event.
+///
+/// Every field but the provider and the call id is optional: a provider tells what it
+/// knows in each callback, and [`crate::state::CallState`] folds them together.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CallEvent {
+    /// The provider that reported the call.
+    pub provider: ProviderId,
+    /// The provider's id of the call (Twilio `CallSid`, Retell `call_id`, ...).
+    pub call_id: String,
+    /// The call's normalized status, when this event reports one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<CallStatus>,
+    /// The provider's own status or reason string, kept verbatim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_status: Option<String>,
+    /// Whether the call came in or went out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<Direction>,
+    /// The caller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The callee.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// The contact's name, when the provider knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_name: Option<String>,
+    /// When this event happened, per the provider.
+    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub occurred_at: Option<OffsetDateTime>,
+    /// The provider's ordering of events for this call (Twilio `SequenceNumber`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<u64>,
+    /// When the call started.
+    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<OffsetDateTime>,
+    /// When the call was answered.
+    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub answered_at: Option<OffsetDateTime>,
+    /// When the call ended.
+    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<OffsetDateTime>,
+    /// How long the call lasted, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    /// The state of the call's recording, when this event reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<Recording>,
+    /// Post-call analysis (summary, sentiment, transcript), when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<CallAnalysis>,
+    /// The provider's error, on failed calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ProviderError>,
+}
+
+impl CallEvent {
+    /// A call event with only the provider and call id set.
+    ///
+    /// ```
+    /// use callhook::event::{CallEvent, CallStatus, ProviderId};
+    /// let mut event = CallEvent::new(ProviderId::from_static("retell"), "call_1");
+    /// event.status = Some(CallStatus::InProgress);
+    /// assert_eq!(event.call_id, "call_1");
+    /// ```
+    pub fn new(provider: ProviderId, call_id: impl Into<String>) -> Self {
+        Self {
+            provider,
+            call_id: call_id.into(),
+            status: None,
+            provider_status: None,
+            direction: None,
+            from: None,
+            to: None,
+            contact_name: None,
+            occurred_at: None,
+            sequence: None,
+            started_at: None,
+            answered_at: None,
+            ended_at: None,
+            duration_ms: None,
+            recording: None,
+            analysis: None,
+            error: None,
+        }
+    }
+}
+
+/// A call's normalized status.
+///
+/// Statuses are ranked (see [`CallStatus::precedence`]) so a late, lower-ranked status
+/// never overwrites a higher one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CallStatus {
+    /// Created or queued, not yet ringing.
+    Initiated,
+    /// Ringing at the callee.
+    Ringing,
+    /// Answered and ongoing.
+    InProgress,
+    /// Ended after being answered.
+    Completed,
+    /// Canceled before it was answered.
+    Canceled,
+    /// The callee was busy.
+    Busy,
+    /// Not answered (a missed call).
+    NoAnswer,
+    /// Could not be placed or ended in an error.
+    Failed,
+}
+
+impl CallStatus {
+    /// Every status, lowest precedence first.
+    pub const ALL: [CallStatus; 8] = [
+        CallStatus::Initiated,
+        CallStatus::Ringing,
+        CallStatus::InProgress,
+        CallStatus::Completed,
+        CallStatus::Canceled,
+        CallStatus::Busy,
+        CallStatus::NoAnswer,
+        CallStatus::Failed,
+    ];
+
+    /// The status's rank when events are folded: the highest wins.
+    ///
+    /// The live statuses rank by progress (initiated < ringing < in progress) and every
+    /// terminal status outranks them. Two different terminal statuses for one call (a
+    /// provider reporting `completed` and also `no-answer`) are resolved by the more
+    /// specific outcome: completed < canceled < busy < no answer < failed. This makes the
+    /// fold independent of arrival order.
+    ///
+    /// ```
+    /// use callhook::event::CallStatus;
+    /// assert!(CallStatus::Completed.precedence() > CallStatus::Ringing.precedence());
+    /// assert!(CallStatus::Failed.precedence() > CallStatus::Completed.precedence());
+    /// ```
+    pub fn precedence(self) -> u8 {
+        match self {
+            CallStatus::Initiated => 0,
+            CallStatus::Ringing => 1,
+            CallStatus::InProgress => 2,
+            CallStatus::Completed => 3,
+            CallStatus::Canceled => 4,
+            CallStatus::Busy => 5,
+            CallStatus::NoAnswer => 6,
+            CallStatus::Failed => 7,
+        }
+    }
+
+    /// Whether the call is over in this status.
+    pub fn is_terminal(self) -> bool {
+        self.precedence() >= CallStatus::Completed.precedence()
+    }
+
+    /// The `snake_case` name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallStatus::Initiated => "initiated",
+            CallStatus::Ringing => "ringing",
+            CallStatus::InProgress => "in_progress",
+            CallStatus::Completed => "completed",
+            CallStatus::Canceled => "canceled",
+            CallStatus::Busy => "busy",
+            CallStatus::NoAnswer => "no_answer",
+            CallStatus::Failed => "failed",
+        }
+    }
+}
+
+/// The state of a call's recording at the provider.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Recording {
+    /// Where the recording is.
+    pub status: RecordingStatus,
+    /// The provider's URL of the recording, once ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The provider's recording id (Twilio `RecordingSid`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording_id: Option<String>,
+    /// Length of the recording in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_secs: Option<u64>,
+    /// Why the recording failed, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ProviderError>,
+    /// Where callhook stored its copy, once downloaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stored: Option<StoredRecording>,
+}
+
+/// A recording callhook downloaded and stored.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct StoredRecording {
+    /// Where it is (a file path, an object key), as the sink names it.
+    pub location: String,
+    /// Its size in bytes.
+    pub size_bytes: u64,
+    /// Its content type, as the provider served it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+}
+
+impl StoredRecording {
+    /// A stored recording at `location` of `size_bytes`.
+    pub fn new(location: impl Into<String>, size_bytes: u64, content_type: Option<String>) -> Self {
+        Self { location: location.into(), size_bytes, content_type }
+    }
+}
+
+impl Recording {
+    /// A recording in the given status with nothing else known.
+    ///
+    /// ```
+    /// use callhook::event::{Recording, RecordingStatus};
+    /// let mut recording = Recording::new(RecordingStatus::Ready);
+    /// recording.url = Some("https://example.com/rec.wav".into());
+    /// assert!(recording.status.is_final());
+    /// ```
+    pub fn new(status: RecordingStatus) -> Self {
+        Self { status, url: None, recording_id: None, duration_secs: None, error: None, stored: None }
+    }
+}
+
+/// Where a recording is in its life at the provider.
+///
+/// Ordered by precedence (declaration order): a late `recording` never overwrites
+/// `ready`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RecordingStatus {
+    /// The call is being recorded.
+    Recording,
+    /// The provider is processing (mixing, transcoding) the audio.
+    Processing,
+    /// The recording failed at the provider.
+    Failed,
+    /// No audio was captured (Twilio `absent`).
+    Absent,
+    /// The call was too short to record anything (WaVoIP `EMPTY_RECORDING`).
+    Empty,
+    /// Recording is turned off.
+    Disabled,
+    /// The recording can be downloaded from its URL.
+    Ready,
+}
+
+impl RecordingStatus {
+    /// Whether the provider will report nothing more about this recording.
+    pub fn is_final(self) -> bool {
+        !matches!(self, RecordingStatus::Recording | RecordingStatus::Processing)
+    }
+}
+
+/// What an AI voice agent or a provider's analysis says about a call.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CallAnalysis {
+    /// A short summary of the call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// The caller's sentiment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<Sentiment>,
+    /// Whether the call reached its goal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub successful: Option<bool>,
+    /// Whether the call reached a voicemail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_voicemail: Option<bool>,
+    /// The transcript as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcript: Option<String>,
+    /// Provider-specific analysis data, kept as JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<serde_json::Value>,
+}
+
+/// A caller's sentiment as judged by the provider.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Sentiment {
+    /// Negative.
+    Negative,
+    /// Neither positive nor negative.
+    Neutral,
+    /// Positive.
+    Positive,
+    /// The provider could not tell (also used for values callhook does not know).
+    Unknown,
+}

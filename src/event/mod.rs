@@ -1,0 +1,283 @@
+//! The normalized event model: what every provider's payload becomes.
+//!
+//! A CRM should not need to know that Twilio says `no-answer`, Retell says
+//! `dial_no_answer` and CloudTalk says `call.missed`: each provider folder maps its
+//! wire payload into one [`Event`], either a [`CallEvent`] or a [`MessageEvent`].
+//! Anything callhook does not model yet becomes an [`UnmodeledEvent`] that keeps the
+//! provider and the provider's own type string, so nothing is ever dropped.
+//!
+//! The serde JSON form of these types is stable: it is what storage keeps and what the
+//! JSON API shows. Times are RFC 3339 strings, enums are `snake_case` strings, absent
+//! values are omitted.
+//!
+//! ```
+//! use callhook::event::{CallEvent, CallStatus, Event, ProviderId};
+//!
+//! let mut call = CallEvent::new(ProviderId::from_static("twilio"), "CA123");
+//! call.status = Some(CallStatus::Ringing);
+//! let event = Event::Call(call);
+//! assert_eq!(event.external_id(), "twilio-CA123");
+//! let json = serde_json::to_value(&event).unwrap();
+//! assert_eq!(json["kind"], "call");
+//! assert_eq!(json["status"], "ringing");
+//! ```
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+mod call;
+mod message;
+
+pub use call::{CallAnalysis, CallEvent, CallStatus, Recording, RecordingStatus, Sentiment, StoredRecording};
+pub use message::{
+    Conversation, InboundMessage, MediaKind, MediaRef, MessageContent, MessageEvent, MessageKind, MessageStatus,
+    Pricing, StatusUpdate,
+};
+
+/// The name of a provider (`twilio`, `whatsapp`, ...), as used in routes, storage and
+/// external ids.
+///
+/// ```
+/// use callhook::event::ProviderId;
+/// const TWILIO: ProviderId = ProviderId::from_static("twilio");
+/// assert_eq!(TWILIO.as_str(), "twilio");
+/// assert_eq!(ProviderId::new(String::from("twilio")), TWILIO);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ProviderId(Cow<'static, str>);
+
+impl ProviderId {
+    /// A provider id from a string known at compile time (no allocation).
+    pub const fn from_static(name: &'static str) -> Self {
+        Self(Cow::Borrowed(name))
+    }
+
+    /// A provider id from any string.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self(Cow::Owned(name.into()))
+    }
+
+    /// The provider's name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ProviderId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One normalized event.
+///
+/// ```
+/// use callhook::event::{Event, ProviderId, UnmodeledEvent};
+/// let event = Event::Unmodeled(UnmodeledEvent::new(
+///     ProviderId::from_static("whatsapp"),
+///     "message_template_status_update",
+/// ));
+/// assert_eq!(event.provider().as_str(), "whatsapp");
+/// assert!(event.subject().is_none());
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+// Events are built once per delivery item and moved a few times; boxing the call
+// variant would add an allocation per event to save a few hundred bytes of stack.
+#[allow(clippy::large_enum_variant)]
+pub enum Event {
+    /// Something happened to a call.
+    Call(CallEvent),
+    /// A message arrived, or a sent message changed status.
+    Message(MessageEvent),
+    /// A provider event callhook does not model yet, kept with its type string.
+    Unmodeled(UnmodeledEvent),
+}
+
+impl Event {
+    /// The provider that sent this event.
+    pub fn provider(&self) -> &ProviderId {
+        match self {
+            Event::Call(call) => &call.provider,
+            Event::Message(message) => &message.provider,
+            Event::Unmodeled(other) => &other.provider,
+        }
+    }
+
+    /// The call or message this event is about, if any.
+    pub fn subject(&self) -> Option<Subject<'_>> {
+        match self {
+            Event::Call(call) => Some(Subject::Call(&call.call_id)),
+            Event::Message(message) => Some(Subject::Message(&message.message_id)),
+            Event::Unmodeled(other) => other.subject_id.as_deref().map(Subject::Other),
+        }
+    }
+
+    /// A stable id a CRM can store: `{provider}-{call or message id}`, e.g.
+    /// `cloudtalk-771201`. Unmodeled events without a subject give `{provider}-`.
+    pub fn external_id(&self) -> String {
+        let id = match self.subject() {
+            Some(Subject::Call(id) | Subject::Message(id) | Subject::Other(id)) => id,
+            None => "",
+        };
+        format!("{}-{}", self.provider(), id)
+    }
+
+    /// When the provider says the event happened, if it says.
+    pub fn occurred_at(&self) -> Option<OffsetDateTime> {
+        match self {
+            Event::Call(call) => call.occurred_at,
+            Event::Message(message) => message.occurred_at,
+            Event::Unmodeled(other) => other.occurred_at,
+        }
+    }
+}
+
+/// What an event is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subject<'a> {
+    /// A call, by the provider's call id.
+    Call(&'a str),
+    /// A message, by the provider's message id.
+    Message(&'a str),
+    /// Something else the provider identifies (a template, an account, ...).
+    Other(&'a str),
+}
+/// Whether a call or message came in to the business or went out from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// From a customer to the business.
+    Inbound,
+    /// From the business to a customer.
+    Outbound,
+}
+/// An error as the provider reported it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ProviderError {
+    /// The provider's error code (Twilio `ErrorCode`, Meta `code`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// A short title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// A human-readable message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Further details.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
+}
+
+impl ProviderError {
+    /// An error with only a code.
+    ///
+    /// ```
+    /// use callhook::event::ProviderError;
+    /// assert_eq!(ProviderError::with_code("131026").code.as_deref(), Some("131026"));
+    /// ```
+    pub fn with_code(code: impl Into<String>) -> Self {
+        Self { code: Some(code.into()), ..Self::default() }
+    }
+}
+
+/// A provider event callhook does not model: kept with the provider's type name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UnmodeledEvent {
+    /// The provider that sent it.
+    pub provider: ProviderId,
+    /// The provider's own type or event name.
+    pub provider_type: String,
+    /// What it is about, when the provider says (a call id, a template id, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_id: Option<String>,
+    /// When it happened, per the provider.
+    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub occurred_at: Option<OffsetDateTime>,
+    /// The provider's data for this event (for a batch item, that item's JSON).
+    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
+    pub data: serde_json::Value,
+}
+
+impl UnmodeledEvent {
+    /// An unmodeled event with its provider and type name.
+    pub fn new(provider: ProviderId, provider_type: impl Into<String>) -> Self {
+        Self {
+            provider,
+            provider_type: provider_type.into(),
+            subject_id: None,
+            occurred_at: None,
+            data: serde_json::Value::Null,
+        }
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn call_event_json_is_stable() {
+        let mut call = CallEvent::new(ProviderId::from_static("twilio"), "CA1");
+        call.status = Some(CallStatus::NoAnswer);
+        call.direction = Some(Direction::Inbound);
+        call.occurred_at = Some(datetime!(2026-12-01 10:00:42 UTC));
+        call.duration_ms = Some(42_000);
+        let json = serde_json::to_string(&Event::Call(call.clone())).unwrap();
+        assert_eq!(
+            json,
+            r#"{"kind":"call","provider":"twilio","call_id":"CA1","status":"no_answer","direction":"inbound","occurred_at":"2026-12-01T10:00:42Z","duration_ms":42000}"#
+        );
+        let back: Event = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, Event::Call(call));
+    }
+
+    #[test]
+    fn message_event_round_trips_with_content_and_unknown_status() {
+        let mut inbound = InboundMessage::new("5511", MessageContent::text("Olá"));
+        inbound.contact_name = Some("Ana".into());
+        let event = Event::Message(MessageEvent::new(
+            ProviderId::from_static("whatsapp"),
+            "wamid.1",
+            MessageKind::Inbound(inbound),
+        ));
+        let json = serde_json::to_value(&event).unwrap();
+        assert_eq!(json["type"], "inbound");
+        assert_eq!(json["content"]["content_type"], "text");
+        assert_eq!(serde_json::from_value::<Event>(json).unwrap(), event);
+
+        let mut update = StatusUpdate::new(MessageStatus::from("warning"));
+        update.errors.push(ProviderError::with_code("1"));
+        let event = Event::Message(MessageEvent::new(
+            ProviderId::from_static("whatsapp"),
+            "wamid.2",
+            MessageKind::Status(update),
+        ));
+        let json = serde_json::to_string(&event).unwrap();
+        assert!(json.contains(r#""status":"warning""#), "{json}");
+        assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), event);
+    }
+
+    #[test]
+    fn external_id_is_provider_dash_id() {
+        let event = Event::Call(CallEvent::new(ProviderId::from_static("cloudtalk"), "771201"));
+        assert_eq!(event.external_id(), "cloudtalk-771201");
+    }
+
+    #[test]
+    fn terminal_statuses_outrank_live_ones() {
+        for live in [CallStatus::Initiated, CallStatus::Ringing, CallStatus::InProgress] {
+            assert!(!live.is_terminal());
+            for terminal in CallStatus::ALL.into_iter().filter(|s| s.is_terminal()) {
+                assert!(terminal.precedence() > live.precedence());
+            }
+        }
+    }
+}
