@@ -1,0 +1,1 @@
+//! Vonage end to end.
