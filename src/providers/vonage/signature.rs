@@ -201,8 +201,14 @@ pub fn verify(
     {
         return Err(VerifyError::TimestampOutsideTolerance { skew_secs: (nbf - now_secs) as i64 });
     }
-    let issued_at = wire.iat.ok_or_else(|| malformed("the JWT has no iat claim"))?;
-    let issued_at = time_of(issued_at).ok_or_else(|| malformed("the JWT's iat is out of range"))?;
+    let iat = wire.iat.ok_or_else(|| malformed("the JWT has no iat claim"))?;
+    // Compared in seconds first: an `iat` far off (in milliseconds, say) is a stale
+    // token, not one out of `OffsetDateTime`'s range.
+    let skew = iat - now.unix_timestamp_nanos() as f64 / 1e9;
+    if skew.abs() > tolerance.as_seconds_f64().abs() + 1.0 {
+        return Err(VerifyError::TimestampOutsideTolerance { skew_secs: skew as i64 });
+    }
+    let issued_at = time_of(iat).ok_or_else(|| malformed("the JWT's iat is out of range"))?;
     check_timestamp(issued_at, now, tolerance.unsigned_abs())?;
 
     let claimed = wire.payload_hash.ok_or_else(|| malformed("the JWT has no payload_hash claim"))?;
