@@ -12,7 +12,8 @@
 //! numbers are read too, and empty strings and `null` (the `answered` event's empty
 //! `start_time`, `rate` and `network`) are absent. Times are ISO 8601
 //! (`2020-01-01T12:00:00.000Z`). Statuses, directions and details Vonage adds later
-//! parse as `Other`, and fields callhook does not model stay in the stored body.
+//! are kept as they came (`as_str()`, `is_known()` false), not an error, and fields
+//! callhook does not model stay in the stored body.
 
 use std::borrow::Cow;
 
@@ -20,8 +21,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
-use crate::providers::borrowed;
-use crate::wire::{lenient, open_enum};
+use crate::wire::{borrowed, lenient, open_enum};
 
 open_enum! {
     /// `status`: where the leg is, or what an event reports.
@@ -254,7 +254,7 @@ impl<'a> Webhook<'a> {
             Some(Status::Human | Status::Machine) => Kind::MachineDetection,
             Some(Status::Input) => Kind::Input,
             Some(Status::Transfer) => Kind::Transfer,
-            Some(Status::Other(_)) => Kind::Other,
+            Some(Status::_Custom(_)) => Kind::Other,
             None if self.conversation_uuid_from.is_some() || self.conversation_uuid_to.is_some() => Kind::Transfer,
             None if self.dtmf.is_some() || self.speech.is_some() => Kind::Input,
             None if self.reason.is_some() => Kind::Error,

@@ -47,7 +47,7 @@ use crate::event::{
     UnmodeledEvent,
 };
 use crate::provider::{ParseError, ParsedEvent};
-use crate::providers::borrowed::join;
+use crate::wire::borrowed::join;
 
 /// The provider id of every Vonage event.
 pub const PROVIDER: ProviderId = ProviderId::from_static("vonage");
@@ -145,7 +145,7 @@ fn base(webhook: &Webhook<'_>, call_id: &str) -> CallEvent {
     out.direction = webhook.direction.as_ref().and_then(|direction| match direction {
         super::model::Direction::Inbound => Some(Direction::Inbound),
         super::model::Direction::Outbound => Some(Direction::Outbound),
-        super::model::Direction::Other(_) => None,
+        super::model::Direction::_Custom(_) => None,
     });
     out.from = webhook.from.as_deref().map(str::to_owned);
     out.to = webhook.to.as_deref().map(str::to_owned);

@@ -33,20 +33,25 @@
 //! [`Claims`] but not checked: a token can only be made with the secret, and a replay
 //! of a stored event is a duplicate, stored once.
 //!
-//! The JWT library is `jsonwebtoken` 9.3 on `ring`. Only its signature and algorithm
-//! checks are used; its claim validation is switched off (its 9.x `exp`/`nbf` handling
-//! has a type-confusion flaw, CVE-2026-25537, that this module never reaches): the
-//! claims are read into [`Claims`]' own strict types and checked here.
+//! The JWT library is `jsonwebtoken` 12 on its pure-Rust backend (`rust_crypto`: no C
+//! build, and it builds for `wasm32-unknown-unknown`). Only its token parsing and its
+//! signature and algorithm checks are used; its claim validation is switched off (it
+//! reads the system clock): the claims are read into [`Claims`]' own strict types and
+//! checked here against the receiver's clock. (A string `exp` or `nbf` is refused here,
+//! not skipped, whatever the library version: the pattern of CVE-2026-25537, fixed in
+//! `jsonwebtoken` 10.3.)
 
 use std::collections::HashSet;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Deserializer};
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use crate::verify::{Secret, VerifyError, bearer_token, check_timestamp, constant_time_eq};
+use crate::verify::{Secret, VerifyError, bearer_token, check_timestamp, constant_time_eq, hmac_sha256};
 
 /// The header that carries the token.
 pub const AUTHORIZATION_HEADER: &str = "authorization";
@@ -126,9 +131,11 @@ pub fn payload_hash(body: &[u8]) -> String {
     hex::encode(Sha256::digest(body))
 }
 
-/// The token Vonage sends for `body` signed with `secret` at `at`: claims `iat` (`at`,
-/// whole seconds), `jti` (derived from the body and time, so the same inputs give the
-/// same token), `iss`, `payload_hash`, `api_key` and `application_id` (test values).
+/// The token Vonage sends for `body` signed with `secret` at `at`: the header
+/// `{"alg":"HS256","typ":"JWT"}` as Vonage's signer writes it, and the claims `iat`
+/// (`at`, whole seconds), `jti` (derived from the body and time, so the same inputs
+/// give the same token), `iss`, `payload_hash`, `api_key` and `application_id` (test
+/// values). Any secret signs, an empty one too (for tests of what is refused).
 ///
 /// ```
 /// use callhook::providers::vonage::signature;
@@ -145,10 +152,11 @@ pub fn sign(secret: &str, body: &[u8], at: OffsetDateTime) -> String {
         "iat": iat, "jti": jti, "iss": ISSUER, "payload_hash": hash,
         "api_key": "a1b2c3d4", "application_id": "aaaaaaaa-bbbb-cccc-dddd-0123456789ab",
     });
-    let mut header = Header::new(Algorithm::HS256);
-    header.typ = Some("JWT".to_owned());
-    jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(secret.as_bytes()))
-        .expect("HS256 signing cannot fail")
+    let message = [r#"{"alg":"HS256","typ":"JWT"}"#.to_owned(), claims.to_string()]
+        .map(|part| URL_SAFE_NO_PAD.encode(part))
+        .join(".");
+    let mac = hmac_sha256(secret.as_bytes(), &[message.as_bytes()]);
+    format!("{message}.{}", URL_SAFE_NO_PAD.encode(mac))
 }
 
 /// Checks the `Authorization` header value against `body`, the secrets, and `now`
@@ -242,7 +250,7 @@ fn authenticate(secrets: &[Secret], token: &str) -> Result<WireClaims, VerifyErr
     validation.validate_aud = false;
     validation.leeway = 0;
     for secret in secrets.iter().filter(|secret| !secret.expose().is_empty()) {
-        let key = DecodingKey::from_secret(secret.expose().as_bytes());
+        let Ok(key) = DecodingKey::from_secret(secret.expose().as_bytes()) else { continue };
         match jsonwebtoken::decode::<WireClaims>(token, &key, &validation) {
             Ok(data) => return Ok(data.claims),
             Err(error) if matches!(error.kind(), ErrorKind::InvalidSignature) => continue,
@@ -275,11 +283,10 @@ mod tests {
     }
 
     fn token_with(header: &serde_json::Value, claims: &serde_json::Value, secret: &str) -> String {
-        use base64::Engine;
-        let b64 = |v: &serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+        let b64 = |v: &serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
         let message = format!("{}.{}", b64(header), b64(claims));
-        let mac = crate::verify::hmac_sha256(secret.as_bytes(), &[message.as_bytes()]);
-        format!("{message}.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac))
+        let mac = hmac_sha256(secret.as_bytes(), &[message.as_bytes()]);
+        format!("{message}.{}", URL_SAFE_NO_PAD.encode(mac))
     }
 
     #[test]
