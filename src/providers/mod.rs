@@ -43,6 +43,7 @@ providers! {
     "retell" => retell,
     "cloudtalk" => cloudtalk,
     "wavoip" => wavoip,
+    "vonage" => vonage,
 }
 
 /// The registration of `id`, if compiled in.

@@ -1,0 +1,134 @@
+//! Vonage Voice API: the event webhooks of calls (`started` ... `completed`, failures,
+//! recordings, machine detection, `input`, `transfer`, errors) posted to an
+//! application's `event_url`.
+//!
+//! Vonage signs each request with a JWT in `Authorization: Bearer`, HS256 with the
+//! account's signature secret, carrying the body's SHA-256 ([`signature`]: the exact
+//! rules and how they compare with the official SDK). Several secrets can be
+//! configured for a rotation. The JWT's `iat` is checked against the receiver's clock
+//! ([`WebhookRequest::received_at`]), within 5 minutes either way by default. The
+//! reply is an empty `200` once the event is stored.
+//!
+//! Limits, from Vonage's docs:
+//! - Voice signed callbacks must be on for the application (`signed_callbacks` in the
+//!   Applications API); an unsigned event is refused (`401`), and Vonage does not
+//!   retry a `401`.
+//! - Only `POST` event webhooks with a JSON body are accepted (an application
+//!   configured with `event_method: GET` sends the payload in the query string).
+//! - The answer webhook, and `input` events that expect an NCCO back, are not served:
+//!   callhook answers every event with an empty body.
+//! - Recordings are listed with their URL, but downloading one needs a JWT signed with
+//!   the application's private key, which the recording fetcher cannot send yet (see
+//!   [`REGISTRATION`]).
+//!
+//! ```
+//! use std::sync::Arc;
+//! use callhook::providers::vonage::Vonage;
+//! use callhook::{InProcessScheduler, MemoryStorage, Receiver};
+//!
+//! let vonage = Vonage::builder().signature_secret("the account's signature secret").build();
+//! let receiver = Receiver::builder()
+//!     .mount("/webhooks/vonage/events", Arc::new(vonage))
+//!     .storage(Arc::new(MemoryStorage::new()))
+//!     .scheduler(Arc::new(InProcessScheduler::new()))
+//!     .build()
+//!     .unwrap();
+//! # let _ = receiver;
+//! ```
+
+pub mod model;
+pub mod normalize;
+mod registration;
+pub mod signature;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use registration::REGISTRATION;
+
+use std::sync::Arc;
+
+use time::Duration;
+
+use crate::event::ProviderId;
+use crate::provider::{ParseError, ParsedEvent, Provider, WebhookRequest};
+use crate::verify::{Secret, VerifyError};
+
+/// The Vonage provider.
+#[derive(Clone, Debug)]
+pub struct Vonage {
+    secrets: Arc<[Secret]>,
+    tolerance: Duration,
+}
+
+/// Configures a [`Vonage`] provider.
+#[derive(Debug)]
+#[must_use]
+pub struct VonageBuilder {
+    secrets: Vec<Secret>,
+    tolerance: Duration,
+}
+
+impl VonageBuilder {
+    /// Adds a signature secret tokens may be signed with (several during a rotation).
+    /// Empty secrets are ignored: an empty HMAC key would accept forgeries.
+    ///
+    /// ```
+    /// use callhook::providers::vonage::Vonage;
+    /// let vonage = Vonage::builder().signature_secret("old").signature_secret("new").build();
+    /// # let _ = vonage;
+    /// ```
+    pub fn signature_secret(mut self, secret: impl Into<Secret>) -> Self {
+        let secret = secret.into();
+        if secret.expose().is_empty() {
+            tracing::warn!("ignoring an empty Vonage signature secret");
+        } else {
+            self.secrets.push(secret);
+        }
+        self
+    }
+
+    /// How far the token's `iat` may be from now, either way (default 5 minutes).
+    ///
+    /// ```
+    /// use callhook::providers::vonage::Vonage;
+    /// let vonage = Vonage::builder().signature_secret("s").tolerance(time::Duration::minutes(2)).build();
+    /// # let _ = vonage;
+    /// ```
+    pub fn tolerance(mut self, tolerance: Duration) -> Self {
+        self.tolerance = tolerance.abs();
+        self
+    }
+
+    /// The provider. Without a secret every request is refused as "verification not
+    /// configured" (`500`), unless mounted without verification.
+    pub fn build(self) -> Vonage {
+        Vonage { secrets: self.secrets.into(), tolerance: self.tolerance }
+    }
+}
+
+impl Vonage {
+    /// A builder.
+    pub fn builder() -> VonageBuilder {
+        VonageBuilder { secrets: Vec::new(), tolerance: signature::DEFAULT_TOLERANCE }
+    }
+}
+
+impl Provider for Vonage {
+    fn id(&self) -> ProviderId {
+        normalize::PROVIDER
+    }
+
+    fn verify(&self, request: &WebhookRequest<'_>) -> Result<(), VerifyError> {
+        if self.secrets.is_empty() {
+            return Err(VerifyError::NotConfigured("no Vonage signature secret configured"));
+        }
+        let header = request
+            .header(signature::AUTHORIZATION_HEADER)
+            .ok_or(VerifyError::MissingHeader(signature::AUTHORIZATION_HEADER))?;
+        signature::verify(&self.secrets, header, request.body(), request.received_at(), self.tolerance).map(|_| ())
+    }
+
+    fn parse(&self, request: &WebhookRequest<'_>) -> Result<Vec<ParsedEvent>, ParseError> {
+        normalize::events(request.body())
+    }
+}
