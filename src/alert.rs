@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::storage::EventRecord;
+use crate::event_log::EventRecord;
 
 /// An event that failed for good.
 #[derive(Clone, Debug, PartialEq)]

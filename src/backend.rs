@@ -1,11 +1,11 @@
 //! Helpers for those who write a storage or scheduler backend (the SQLite and
-//! PostgreSQL stores use them), kept out of [`crate::storage`], which is what a user of
+//! PostgreSQL stores use them), kept out of [`crate::event_log`], which is what a user of
 //! callhook reads. Check a backend with [`crate::conformance`] (feature `testing`).
 
 use time::OffsetDateTime;
 
 use crate::event::{Event, Subject};
-use crate::storage::EventId;
+use crate::event_log::EventId;
 
 /// A time as the durable stores keep it: unix nanoseconds in an `i64` (exact round
 /// trips until the year 2262; times beyond saturate).
@@ -25,7 +25,7 @@ pub fn from_unix_nanos(nanos: i64) -> Option<OffsetDateTime> {
 }
 
 /// The call, message or other subject id of a stored event (what
-/// [`EventFilter::subject`](crate::storage::EventFilter::subject) matches; stores index it).
+/// [`EventFilter::subject`](crate::event_log::EventFilter::subject) matches; stores index it).
 ///
 /// ```
 /// use callhook::event::{Event, ProviderId, UnmodeledEvent};
@@ -41,7 +41,7 @@ pub fn event_subject(event: &Event) -> Option<&str> {
 ///
 /// ```
 /// use callhook::backend::search_id;
-/// use callhook::storage::EventId;
+/// use callhook::event_log::EventId;
 /// assert_eq!(search_id("42"), Some(EventId(42)));
 /// assert_eq!(search_id("CA42"), None);
 /// ```

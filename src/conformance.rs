@@ -1,16 +1,16 @@
-//! The [`Storage`], [`Scheduler`] and [`Store`] contract as a reusable test suite
+//! The [`EventLog`], [`JobQueue`] and [`Store`] contract as a reusable test suite
 //! (feature `testing`): every implementation, in this crate or yours, runs the same
 //! checks.
 //!
 //! Each check is an `async fn` taking a fresh, empty store; the
-//! [`storage_conformance_tests!`](crate::storage_conformance_tests) and
-//! [`scheduler_conformance_tests!`](crate::scheduler_conformance_tests) macros turn
+//! [`event_log_conformance_tests!`](crate::event_log_conformance_tests) and
+//! [`job_queue_conformance_tests!`](crate::job_queue_conformance_tests) macros turn
 //! them into one `#[tokio::test]` each, given an expression that builds a fresh store
 //! (evaluated once per test):
 //!
 //! ```ignore
-//! callhook::storage_conformance_tests!(async { std::sync::Arc::new(my_crate::MyStore::open_temp().await) });
-//! callhook::scheduler_conformance_tests!(async { std::sync::Arc::new(my_crate::MyStore::open_temp().await) });
+//! callhook::event_log_conformance_tests!(async { std::sync::Arc::new(my_crate::MyStore::open_temp().await) });
+//! callhook::job_queue_conformance_tests!(async { std::sync::Arc::new(my_crate::MyStore::open_temp().await) });
 //! // A store that is both (see `callhook::store`):
 //! callhook::store_conformance_tests!(async { std::sync::Arc::new(my_crate::MyStore::open_temp().await) });
 //! ```
@@ -29,11 +29,11 @@ use time::macros::datetime;
 use crate::event::{
     CallEvent, CallStatus, Event, MessageEvent, MessageKind, MessageStatus, ProviderId, StatusUpdate, UnmodeledEvent,
 };
-use crate::scheduler::{JobKind, NewJob, Queue, Scheduler, SchedulerError};
-use crate::storage::{
-    Appended, AttemptReport, AttemptResult, EventCount, EventFilter, EventId, EventStatus, NewDelivery, NewEvent,
-    Storage, StorageError, Verification,
+use crate::event_log::{
+    Appended, AttemptReport, AttemptResult, EventCount, EventFilter, EventId, EventLog, EventLogError, EventStatus,
+    NewDelivery, NewEvent, Verification,
 };
+use crate::job_queue::{JobKind, JobQueue, JobQueueError, NewJob, Queue};
 use crate::store::{Store, StoreError};
 
 const ACME: ProviderId = ProviderId::from_static("acme");
@@ -60,7 +60,7 @@ fn ping(provider: ProviderId, key: &str) -> NewEvent {
 
 /// Every check of the storage contract, in order (what the macro expands to, as one
 /// function).
-pub async fn storage_all<S: Storage>(new: impl AsyncFn() -> Arc<S>) {
+pub async fn storage_all<S: EventLog>(new: impl AsyncFn() -> Arc<S>) {
     append_stores_delivery_and_events_atomically(new().await).await;
     duplicate_keys_are_reported_not_inserted(new().await).await;
     concurrent_appends_of_one_key_insert_once(new().await).await;
@@ -73,9 +73,9 @@ pub async fn storage_all<S: Storage>(new: impl AsyncFn() -> Arc<S>) {
     several_events_are_read_at_once(new().await).await;
 }
 
-/// [`Storage::events`] gives what [`Storage::event`] gives for each id, in the order
+/// [`EventLog::events`] gives what [`EventLog::event`] gives for each id, in the order
 /// asked, `None` for unknown ids.
-pub async fn several_events_are_read_at_once<S: Storage>(storage: Arc<S>) {
+pub async fn several_events_are_read_at_once<S: EventLog>(storage: Arc<S>) {
     let first = storage.append(delivery(ACME, T0, "a"), vec![ping(ACME, "k1"), ping(ACME, "k2")]).await.unwrap();
     let second = storage.append(delivery(OTHER, at(1), "b"), vec![ping(OTHER, "k3")]).await.unwrap();
     let (a, b, c) = (first.events[0].id(), first.events[1].id(), second.events[0].id());
@@ -94,7 +94,7 @@ pub async fn several_events_are_read_at_once<S: Storage>(storage: Arc<S>) {
 
 /// A delivery and its events are stored together and read back exactly: body bytes
 /// (not UTF-8 too), headers, query, verification, times to the nanosecond.
-pub async fn append_stores_delivery_and_events_atomically<S: Storage>(storage: Arc<S>) {
+pub async fn append_stores_delivery_and_events_atomically<S: EventLog>(storage: Arc<S>) {
     let body = Bytes::from_static(b"{\"a\":1}\xff\x00binary");
     let mut new = delivery(ACME, T0, body.clone());
     new.query = Some("x=1&y=%20".into());
@@ -142,7 +142,7 @@ pub async fn append_stores_delivery_and_events_atomically<S: Storage>(storage: A
 
 /// A `(provider, dedupe key)` seen before is a duplicate (of the first id), also
 /// within one batch; the same key under another provider is a different event.
-pub async fn duplicate_keys_are_reported_not_inserted<S: Storage>(storage: Arc<S>) {
+pub async fn duplicate_keys_are_reported_not_inserted<S: EventLog>(storage: Arc<S>) {
     let first = storage.append(delivery(ACME, T0, "1"), vec![ping(ACME, "k")]).await.unwrap();
     let first_id = first.events[0].id();
     let again = storage
@@ -161,7 +161,7 @@ pub async fn duplicate_keys_are_reported_not_inserted<S: Storage>(storage: Arc<S
 
 /// Many tasks appending the same key at once: exactly one inserts, the others see
 /// its id as a duplicate.
-pub async fn concurrent_appends_of_one_key_insert_once<S: Storage>(storage: Arc<S>) {
+pub async fn concurrent_appends_of_one_key_insert_once<S: EventLog>(storage: Arc<S>) {
     let tasks: Vec<_> = (0..32)
         .map(|i| {
             let storage = storage.clone();
@@ -188,7 +188,7 @@ pub async fn concurrent_appends_of_one_key_insert_once<S: Storage>(storage: Arc<
 }
 
 /// Filters by provider, type, status and time; newest first; `before` pages.
-pub async fn listing_filters_and_pages_newest_first<S: Storage>(storage: Arc<S>) {
+pub async fn listing_filters_and_pages_newest_first<S: EventLog>(storage: Arc<S>) {
     for i in 0..10 {
         let provider = if i % 2 == 0 { ACME } else { OTHER };
         let event = NewEvent::parsed(
@@ -229,7 +229,7 @@ pub async fn listing_filters_and_pages_newest_first<S: Storage>(storage: Arc<S>)
 /// Events are found by subject (exact, across providers) and by search text (the
 /// event id, or a substring of the dedupe key or subject id); counts group by provider
 /// and status and honour every filter but the limit.
-pub async fn searching_and_counting_events<S: Storage>(storage: Arc<S>) {
+pub async fn searching_and_counting_events<S: EventLog>(storage: Arc<S>) {
     let events = [
         (ACME, "CA100:ringing", call(ACME, "CA100", CallStatus::Ringing)),
         (ACME, "CA100:completed", call(ACME, "CA100", CallStatus::Completed)),
@@ -299,7 +299,7 @@ pub async fn searching_and_counting_events<S: Storage>(storage: Arc<S>) {
 }
 
 /// Call and message state fold on append, whatever the order of arrival.
-pub async fn state_folds_whatever_the_order<S: Storage>(storage: Arc<S>) {
+pub async fn state_folds_whatever_the_order<S: EventLog>(storage: Arc<S>) {
     let statuses = [CallStatus::Completed, CallStatus::Ringing, CallStatus::InProgress, CallStatus::Initiated];
     for (i, status) in statuses.into_iter().enumerate() {
         let event = NewEvent::parsed("call", format!("call-{i}"), call(ACME, "c9", status));
@@ -325,7 +325,7 @@ pub async fn state_folds_whatever_the_order<S: Storage>(storage: Arc<S>) {
 
 /// Attempts are appended to the history; a failed event is reprocessed back to
 /// pending with its history kept; unknown ids are reported.
-pub async fn attempts_are_recorded_and_failed_events_reprocessed<S: Storage>(storage: Arc<S>) {
+pub async fn attempts_are_recorded_and_failed_events_reprocessed<S: EventLog>(storage: Arc<S>) {
     let outcome = storage.append(delivery(ACME, T0, "x"), vec![ping(ACME, "k")]).await.unwrap();
     let id = outcome.events[0].id();
 
@@ -360,12 +360,12 @@ pub async fn attempts_are_recorded_and_failed_events_reprocessed<S: Storage>(sto
 
     let missing = EventId(id.0 + 1000);
     let report = AttemptReport::new(at(1), at(2), AttemptResult::Processed);
-    assert!(matches!(storage.record_attempt(missing, report).await, Err(StorageError::EventNotFound(_))));
-    assert!(matches!(storage.reprocess(missing, at(1)).await, Err(StorageError::EventNotFound(_))));
+    assert!(matches!(storage.record_attempt(missing, report).await, Err(EventLogError::EventNotFound(_))));
+    assert!(matches!(storage.reprocess(missing, at(1)).await, Err(EventLogError::EventNotFound(_))));
 }
 
 /// A body that did not parse is kept as a failed placeholder with its error.
-pub async fn unparsed_events_are_stored_failed<S: Storage>(storage: Arc<S>) {
+pub async fn unparsed_events_are_stored_failed<S: EventLog>(storage: Arc<S>) {
     let mut new = delivery(ACME, T0, "{not json");
     new.parse_error = Some("expected value".into());
     let outcome = storage.append(new, vec![NewEvent::unparsed("unparsed:abc", "expected value")]).await.unwrap();
@@ -377,7 +377,7 @@ pub async fn unparsed_events_are_stored_failed<S: Storage>(storage: Arc<S>) {
 }
 
 /// Reprocessing a placeholder adds the parsed events to its delivery.
-pub async fn events_can_be_added_to_an_existing_delivery<S: Storage>(storage: Arc<S>) {
+pub async fn events_can_be_added_to_an_existing_delivery<S: EventLog>(storage: Arc<S>) {
     let outcome = storage.append(delivery(ACME, T0, "x"), vec![NewEvent::unparsed("u", "e")]).await.unwrap();
     let added =
         storage.append_to_delivery(outcome.delivery_id, vec![ping(ACME, "late-1"), ping(ACME, "u")]).await.unwrap();
@@ -391,7 +391,7 @@ pub async fn events_can_be_added_to_an_existing_delivery<S: Storage>(storage: Ar
 const LEASE: Duration = Duration::from_secs(30);
 
 /// Every check of the scheduler contract, in order.
-pub async fn scheduler_all<S: Scheduler>(new: impl AsyncFn() -> Arc<S>) {
+pub async fn scheduler_all<S: JobQueue>(new: impl AsyncFn() -> Arc<S>) {
     due_jobs_are_claimed_earliest_first(new().await).await;
     keys_are_unique_while_unfinished(new().await).await;
     retries_count_failures_and_requeue(new().await).await;
@@ -401,7 +401,7 @@ pub async fn scheduler_all<S: Scheduler>(new: impl AsyncFn() -> Arc<S>) {
 }
 
 /// Due jobs come out earliest first, future ones not at all.
-pub async fn due_jobs_are_claimed_earliest_first<S: Scheduler>(scheduler: Arc<S>) {
+pub async fn due_jobs_are_claimed_earliest_first<S: JobQueue>(scheduler: Arc<S>) {
     for (event, offset) in [(1, 5), (2, -5), (3, 0), (4, -1)] {
         scheduler.schedule(NewJob::process_event(EventId(event), at(offset))).await.unwrap().expect("new key");
     }
@@ -419,7 +419,7 @@ pub async fn due_jobs_are_claimed_earliest_first<S: Scheduler>(scheduler: Arc<S>
 
 /// Scheduling a key that is already waiting or running does nothing; once the job is
 /// finished the key can be scheduled again.
-pub async fn keys_are_unique_while_unfinished<S: Scheduler>(scheduler: Arc<S>) {
+pub async fn keys_are_unique_while_unfinished<S: JobQueue>(scheduler: Arc<S>) {
     let job = || NewJob::process_event(EventId(7), T0);
     assert!(scheduler.schedule(job()).await.unwrap().is_some());
     assert!(scheduler.schedule(job()).await.unwrap().is_none(), "waiting");
@@ -433,7 +433,7 @@ pub async fn keys_are_unique_while_unfinished<S: Scheduler>(scheduler: Arc<S>) {
 }
 
 /// A retry counts the failure, keeps the error and makes the job due later.
-pub async fn retries_count_failures_and_requeue<S: Scheduler>(scheduler: Arc<S>) {
+pub async fn retries_count_failures_and_requeue<S: JobQueue>(scheduler: Arc<S>) {
     let deadline = Some(at(3600));
     scheduler.schedule(NewJob::process_event(EventId(1), T0).with_deadline(deadline)).await.unwrap();
     let claim = scheduler.claim_due(Queue::Events, T0, 1, LEASE).await.unwrap().remove(0);
@@ -446,12 +446,12 @@ pub async fn retries_count_failures_and_requeue<S: Scheduler>(scheduler: Arc<S>)
     assert_eq!(again.job.last_error.as_deref(), Some("boom"));
     assert_eq!(again.job.due_at, at(10));
     assert_eq!(again.job.deadline, deadline);
-    assert!(matches!(scheduler.retry(&claim, at(20), "stale").await, Err(SchedulerError::LeaseLost(_))));
+    assert!(matches!(scheduler.retry(&claim, at(20), "stale").await, Err(JobQueueError::LeaseLost(_))));
 }
 
 /// Jobs are claimed from their own queue only: recording jobs never fill a claim for
 /// events, and each queue has its own next due time.
-pub async fn each_queue_is_claimed_on_its_own<S: Scheduler>(scheduler: Arc<S>) {
+pub async fn each_queue_is_claimed_on_its_own<S: JobQueue>(scheduler: Arc<S>) {
     let acme = ProviderId::from_static("acme");
     scheduler.schedule(NewJob::fetch_recording(acme.clone(), "CA1", at(-5))).await.unwrap();
     scheduler.schedule(NewJob::poll_recording(acme, "CA2", at(5))).await.unwrap();
@@ -469,34 +469,34 @@ pub async fn each_queue_is_claimed_on_its_own<S: Scheduler>(scheduler: Arc<S>) {
 
 /// A released job is due again when asked, with no failed attempt counted; a stale
 /// claim cannot release it.
-pub async fn released_jobs_count_no_failure<S: Scheduler>(scheduler: Arc<S>) {
+pub async fn released_jobs_count_no_failure<S: JobQueue>(scheduler: Arc<S>) {
     scheduler.schedule(NewJob::fetch_recording(ProviderId::from_static("acme"), "CA1", T0)).await.unwrap();
     let claim = scheduler.claim_due(Queue::Recordings, T0, 1, LEASE).await.unwrap().remove(0);
     scheduler.release(&claim, at(3)).await.unwrap();
     assert_eq!(scheduler.next_due_at(Queue::Recordings).await.unwrap(), Some(at(3)));
     let again = scheduler.claim_due(Queue::Recordings, at(3), 1, LEASE).await.unwrap().remove(0);
     assert_eq!((again.job.failed_attempts, again.job.last_error.as_deref()), (0, None));
-    assert!(matches!(scheduler.release(&claim, at(4)).await, Err(SchedulerError::LeaseLost(_))));
+    assert!(matches!(scheduler.release(&claim, at(4)).await, Err(JobQueueError::LeaseLost(_))));
 }
 
 /// A claim whose lease ran out is claimed again; the stale claim can no longer
 /// complete, retry or fail the job.
-pub async fn expired_leases_are_claimed_again<S: Scheduler>(scheduler: Arc<S>) {
+pub async fn expired_leases_are_claimed_again<S: JobQueue>(scheduler: Arc<S>) {
     scheduler.schedule(NewJob::process_event(EventId(1), T0)).await.unwrap();
     let first = scheduler.claim_due(Queue::Events, T0, 1, LEASE).await.unwrap().remove(0);
     assert!(scheduler.claim_due(Queue::Events, T0 + Duration::from_secs(29), 1, LEASE).await.unwrap().is_empty());
     let second = scheduler.claim_due(Queue::Events, T0 + LEASE, 1, LEASE).await.unwrap().remove(0);
     assert_eq!(first.job.id, second.job.id);
     assert_ne!(first.lease, second.lease);
-    assert!(matches!(scheduler.complete(&first).await, Err(SchedulerError::LeaseLost(_))));
-    assert!(matches!(scheduler.fail(&first, "x").await, Err(SchedulerError::LeaseLost(_))));
+    assert!(matches!(scheduler.complete(&first).await, Err(JobQueueError::LeaseLost(_))));
+    assert!(matches!(scheduler.fail(&first, "x").await, Err(JobQueueError::LeaseLost(_))));
     scheduler.complete(&second).await.unwrap();
     assert_eq!(scheduler.next_due_at(Queue::Events).await.unwrap(), None);
 }
 
-/// [`Scheduler::schedule_all`] adds each new key once and skips those queued or
-/// running, like one [`Scheduler::schedule`] per job.
-pub async fn scheduling_many_skips_keys_already_queued<S: Scheduler>(scheduler: Arc<S>) {
+/// [`JobQueue::schedule_all`] adds each new key once and skips those queued or
+/// running, like one [`JobQueue::schedule`] per job.
+pub async fn scheduling_many_skips_keys_already_queued<S: JobQueue>(scheduler: Arc<S>) {
     scheduler.schedule(NewJob::process_event(EventId(1), T0)).await.unwrap();
     scheduler.schedule(NewJob::process_event(EventId(2), T0)).await.unwrap();
     let running = scheduler.claim_due(Queue::Events, T0, 1, LEASE).await.unwrap().remove(0);
@@ -515,7 +515,7 @@ pub async fn scheduling_many_skips_keys_already_queued<S: Scheduler>(scheduler: 
 
 /// Eight workers claiming at once never get the same job attempt, and together they
 /// get every job.
-pub async fn concurrent_claimers_never_share_an_attempt<S: Scheduler>(scheduler: Arc<S>) {
+pub async fn concurrent_claimers_never_share_an_attempt<S: JobQueue>(scheduler: Arc<S>) {
     for i in 0..64 {
         scheduler.schedule(NewJob::process_event(EventId(i), T0)).await.unwrap();
     }
@@ -623,7 +623,7 @@ pub async fn attempts_are_recorded_when_the_lease_was_lost<S: Store>(store: Arc<
     let current = store.claim_due(Queue::Events, T0 + LEASE, 1, LEASE).await.unwrap().remove(0);
     let report = AttemptReport::new(at(1), at(2), AttemptResult::Processed);
     let lost = store.finish_attempt(&stale, id, report).await;
-    assert!(matches!(lost, Err(StoreError::Scheduler(SchedulerError::LeaseLost(_)))), "{lost:?}");
+    assert!(matches!(lost, Err(StoreError::JobQueue(JobQueueError::LeaseLost(_)))), "{lost:?}");
     let detail = store.event(id).await.unwrap().unwrap();
     assert_eq!((detail.event.status, detail.attempts.len()), (EventStatus::Processed, 1));
     let report = AttemptReport::new(at(31), at(32), AttemptResult::Processed);
@@ -635,7 +635,7 @@ pub async fn attempts_are_recorded_when_the_lease_was_lost<S: Store>(store: Arc<
 /// With `optional` first, `$new` gives an `Option` and `None` skips the checks (for
 /// backends whose server may be absent; say why where you return `None`).
 #[macro_export]
-macro_rules! storage_conformance_tests {
+macro_rules! event_log_conformance_tests {
     (optional $new:expr) => {
         $crate::__conformance_tests!(optional $new, storage:
             append_stores_delivery_and_events_atomically,
@@ -651,14 +651,14 @@ macro_rules! storage_conformance_tests {
         );
     };
     ($new:expr) => {
-        $crate::storage_conformance_tests!(optional async { Some($new.await) });
+        $crate::event_log_conformance_tests!(optional async { Some($new.await) });
     };
 }
 
 /// One `#[tokio::test]` per scheduler check; `$new` builds a fresh `Arc` of a
 /// scheduler (or, after `optional`, an `Option` of one, `None` skipping).
 #[macro_export]
-macro_rules! scheduler_conformance_tests {
+macro_rules! job_queue_conformance_tests {
     (optional $new:expr) => {
         $crate::__conformance_tests!(optional $new, scheduler:
             due_jobs_are_claimed_earliest_first,
@@ -672,7 +672,7 @@ macro_rules! scheduler_conformance_tests {
         );
     };
     ($new:expr) => {
-        $crate::scheduler_conformance_tests!(optional async { Some($new.await) });
+        $crate::job_queue_conformance_tests!(optional async { Some($new.await) });
     };
 }
 

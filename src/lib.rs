@@ -8,7 +8,7 @@
 //!
 //! The core works on the `http` crate's types ([`Receiver::handle`] takes an
 //! `http::Request<Bytes>`), so it runs inside any web framework; storage and
-//! scheduling are traits ([`Storage`], [`Scheduler`]) with in-memory implementations
+//! scheduling are traits ([`EventLog`], [`JobQueue`]) with in-memory implementations
 //! here and durable ones in companion crates.
 //!
 //! ## Quick start
@@ -52,8 +52,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Without a database, [`MemoryStorage`] and [`InProcessScheduler`] are the event log and
-//! job queue (`.storage(..).scheduler(..)`, `Worker::builder(storage, scheduler)`); your
+//! Without a database, [`MemoryEventLog`] and [`MemoryJobQueue`] are the event log and
+//! job queue (`.event_log(..).job_queue(..)`, `Worker::builder(storage, scheduler)`); your
 //! own provider is a [`Provider`] implementation (see [`provider`]).
 //!
 //! ## Modules
@@ -63,7 +63,7 @@
 //! - [`state`]: order-independent folding of events into call and message state;
 //! - [`provider`]: the [`Provider`] trait; [`verify`]: signature building blocks;
 //! - [`receiver`]: the request flow and its [status table](receiver#responses);
-//! - [`storage`], [`scheduler`], [`store`], [`retry`], [`worker`], [`clock`]:
+//! - [`event_log`], [`job_queue`], [`store`], [`retry`], [`worker`], [`clock`]:
 //!   persistence, jobs, both in one backend, backoff, processing and injectable time.
 //!
 //! ## Features
@@ -99,30 +99,30 @@ pub mod clock;
 #[cfg(all(feature = "testing", feature = "runtime"))]
 pub mod conformance;
 #[cfg(feature = "runtime")]
+pub mod event_log;
+#[cfg(feature = "runtime")]
+pub mod job_queue;
+#[cfg(feature = "runtime")]
 pub mod receiver;
 #[cfg(feature = "runtime")]
 pub mod recording;
 #[cfg(feature = "runtime")]
 pub mod retry;
 #[cfg(feature = "runtime")]
-pub mod scheduler;
-#[cfg(feature = "runtime")]
-pub mod storage;
-#[cfg(feature = "runtime")]
 pub mod store;
 #[cfg(feature = "runtime")]
 pub mod worker;
 
 pub use event::Event;
+#[cfg(feature = "runtime")]
+pub use event_log::{EventLog, MemoryEventLog};
+#[cfg(feature = "runtime")]
+pub use job_queue::{JobQueue, MemoryJobQueue};
 pub use provider::Provider;
 #[cfg(feature = "runtime")]
 pub use receiver::Receiver;
 #[cfg(feature = "runtime")]
 pub use retry::RetryPolicy;
-#[cfg(feature = "runtime")]
-pub use scheduler::{InProcessScheduler, Scheduler};
-#[cfg(feature = "runtime")]
-pub use storage::{MemoryStorage, Storage};
 #[cfg(feature = "runtime")]
 pub use store::Store;
 #[cfg(feature = "runtime")]

@@ -62,9 +62,9 @@ use tracing::Instrument;
 
 use crate::clock::{Clock, SystemClock};
 use crate::event::ProviderId;
+use crate::event_log::{Appended, EventLog, NewDelivery, NewEvent, Verification};
+use crate::job_queue::{JobQueue, NewJob};
 use crate::provider::{Provider, WebhookRequest};
-use crate::scheduler::{NewJob, Scheduler};
-use crate::storage::{Appended, NewDelivery, NewEvent, Storage, Verification};
 use crate::store::Store;
 use crate::verify::VerifyError;
 
@@ -85,11 +85,11 @@ pub const DEFAULT_STORAGE_TIMEOUT: Duration = Duration::from_secs(5);
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// use std::sync::Arc;
 /// use bytes::Bytes;
-/// use callhook::{InProcessScheduler, MemoryStorage, Receiver};
+/// use callhook::{MemoryJobQueue, MemoryEventLog, Receiver};
 ///
 /// let receiver = Receiver::builder()
-///     .storage(Arc::new(MemoryStorage::new()))
-///     .scheduler(Arc::new(InProcessScheduler::new()))
+///     .event_log(Arc::new(MemoryEventLog::new()))
+///     .job_queue(Arc::new(MemoryJobQueue::new()))
 ///     .build()
 ///     .unwrap();
 /// let request = http::Request::post("/nowhere").body(Bytes::new()).unwrap();
@@ -103,8 +103,8 @@ pub struct Receiver {
 
 struct Inner {
     routes: HashMap<String, Route>,
-    storage: Arc<dyn Storage>,
-    scheduler: Arc<dyn Scheduler>,
+    storage: Arc<dyn EventLog>,
+    scheduler: Arc<dyn JobQueue>,
     /// The storage again when it is also the scheduler: appends schedule in the same step.
     store: Option<Arc<dyn Store>>,
     clock: Arc<dyn Clock>,
@@ -123,12 +123,12 @@ struct Route {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
-    /// No storage was given.
-    #[error("a storage is required")]
-    MissingStorage,
-    /// No scheduler was given.
-    #[error("a scheduler is required")]
-    MissingScheduler,
+    /// No event log was given.
+    #[error("an event log is required (ReceiverBuilder::event_log or ::store)")]
+    MissingEventLog,
+    /// No job queue was given.
+    #[error("a job queue is required (ReceiverBuilder::job_queue or ::store)")]
+    MissingJobQueue,
     /// Two providers were mounted at one path.
     #[error("two providers mounted at {0}")]
     DuplicatePath(String),
@@ -144,8 +144,8 @@ pub enum BuildError {
 #[derive(Default)]
 pub struct ReceiverBuilder {
     routes: Vec<(String, Route)>,
-    storage: Option<Arc<dyn Storage>>,
-    scheduler: Option<Arc<dyn Scheduler>>,
+    storage: Option<Arc<dyn EventLog>>,
+    scheduler: Option<Arc<dyn JobQueue>>,
     store: Option<Arc<dyn Store>>,
     clock: Option<Arc<dyn Clock>>,
     body_limit: Option<usize>,
@@ -174,14 +174,14 @@ impl ReceiverBuilder {
     }
 
     /// The event log (required, or given with [`store`](Self::store)).
-    pub fn storage(mut self, storage: Arc<dyn Storage>) -> Self {
+    pub fn event_log(mut self, storage: Arc<dyn EventLog>) -> Self {
         self.storage = Some(storage);
         self.store = None;
         self
     }
 
     /// The job queue (required, or given with [`store`](Self::store)).
-    pub fn scheduler(mut self, scheduler: Arc<dyn Scheduler>) -> Self {
+    pub fn job_queue(mut self, scheduler: Arc<dyn JobQueue>) -> Self {
         self.scheduler = Some(scheduler);
         self.store = None;
         self
@@ -224,10 +224,10 @@ impl ReceiverBuilder {
     /// ```
     /// use std::sync::Arc;
     /// use std::time::Duration;
-    /// use callhook::{InProcessScheduler, MemoryStorage, Receiver};
+    /// use callhook::{MemoryJobQueue, MemoryEventLog, Receiver};
     /// let receiver = Receiver::builder()
-    ///     .storage(Arc::new(MemoryStorage::new()))
-    ///     .scheduler(Arc::new(InProcessScheduler::new()))
+    ///     .event_log(Arc::new(MemoryEventLog::new()))
+    ///     .job_queue(Arc::new(MemoryJobQueue::new()))
     ///     .storage_timeout(Duration::from_secs(2))
     ///     .build()
     ///     .unwrap();
@@ -255,8 +255,8 @@ impl ReceiverBuilder {
 
     /// The receiver.
     pub fn build(self) -> Result<Receiver, BuildError> {
-        let storage = self.storage.ok_or(BuildError::MissingStorage)?;
-        let scheduler = self.scheduler.ok_or(BuildError::MissingScheduler)?;
+        let storage = self.storage.ok_or(BuildError::MissingEventLog)?;
+        let scheduler = self.scheduler.ok_or(BuildError::MissingJobQueue)?;
         if let Some(url) = &self.public_base_url {
             validate_public_base_url(url)?;
         }
@@ -311,10 +311,10 @@ impl Receiver {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use callhook::{InProcessScheduler, MemoryStorage, Receiver};
+    /// use callhook::{MemoryJobQueue, MemoryEventLog, Receiver};
     /// let receiver = Receiver::builder()
-    ///     .storage(Arc::new(MemoryStorage::new()))
-    ///     .scheduler(Arc::new(InProcessScheduler::new()))
+    ///     .event_log(Arc::new(MemoryEventLog::new()))
+    ///     .job_queue(Arc::new(MemoryJobQueue::new()))
     ///     .build()
     ///     .unwrap();
     /// assert_eq!(receiver.paths().len(), 0);

@@ -47,9 +47,9 @@ use bytes::Bytes;
 use time::OffsetDateTime;
 
 use crate::event::{ProviderId, RecordingStatus, StoredRecording};
+use crate::event_log::BoxError;
 use crate::retry::RetryPolicy;
 use crate::state::CallState;
-use crate::storage::BoxError;
 
 mod fs;
 #[cfg(feature = "recordings")]

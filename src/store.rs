@@ -1,5 +1,5 @@
-//! [`Store`]: one backend that keeps both the event log ([`Storage`]) and the job queue
-//! ([`Scheduler`]), and so can do in one transaction what otherwise takes two.
+//! [`Store`]: one backend that keeps both the event log ([`EventLog`]) and the job queue
+//! ([`JobQueue`]), and so can do in one transaction what otherwise takes two.
 //!
 //! Given separately, a storage and a scheduler cost two commits where one would do: the
 //! receiver appends, then schedules each new event's processing; the worker records an
@@ -19,18 +19,18 @@
 
 use async_trait::async_trait;
 
-#[cfg(doc)]
-use crate::scheduler::NewJob;
-use crate::scheduler::{ClaimedJob, Scheduler, SchedulerError};
-use crate::storage::{
-    AppendOutcome, AttemptReport, EventId, EventRecord, NewDelivery, NewEvent, Storage, StorageError,
+use crate::event_log::{
+    AppendOutcome, AttemptReport, EventId, EventLog, EventLogError, EventRecord, NewDelivery, NewEvent,
 };
+#[cfg(doc)]
+use crate::job_queue::NewJob;
+use crate::job_queue::{ClaimedJob, JobQueue, JobQueueError};
 
-/// A [`Storage`] that is also a [`Scheduler`] over the same database, with the two
+/// An [`EventLog`] that is also a [`JobQueue`] over the same database, with the two
 /// operations that span both done in one transaction.
 #[async_trait]
-pub trait Store: Storage + Scheduler {
-    /// [`Storage::append`] and, in the same transaction, [`Scheduler::schedule`] of
+pub trait Store: EventLog + JobQueue {
+    /// [`EventLog::append`] and, in the same transaction, [`JobQueue::schedule`] of
     /// [`NewJob::process_event`] for every inserted event that is pending
     /// ([`NewEvent::initial_status`]), due at the delivery's receive time. Duplicates
     /// and the failed placeholder of an unparsable body get no job.
@@ -38,16 +38,16 @@ pub trait Store: Storage + Scheduler {
         &self,
         delivery: NewDelivery,
         events: Vec<NewEvent>,
-    ) -> Result<AppendOutcome, StorageError>;
+    ) -> Result<AppendOutcome, EventLogError>;
 
-    /// [`Storage::record_attempt`] of `report` on event `id` and, in the same
+    /// [`EventLog::record_attempt`] of `report` on event `id` and, in the same
     /// transaction, the end of `claim` that the report's result calls for:
-    /// [`Scheduler::complete`] when processed, [`Scheduler::retry`] at the next attempt's
-    /// time when it will be retried, [`Scheduler::fail`] when it failed for good.
+    /// [`JobQueue::complete`] when processed, [`JobQueue::retry`] at the next attempt's
+    /// time when it will be retried, [`JobQueue::fail`] when it failed for good.
     ///
     /// The attempt is recorded even when the claim's lease was lost (its handlers did
     /// run); the job is then left to whoever holds it now and the answer is
-    /// [`SchedulerError::LeaseLost`].
+    /// [`JobQueueError::LeaseLost`].
     async fn finish_attempt(
         &self,
         claim: &ClaimedJob,
@@ -62,8 +62,8 @@ pub trait Store: Storage + Scheduler {
 pub enum StoreError {
     /// The event log part failed.
     #[error(transparent)]
-    Storage(#[from] StorageError),
+    EventLog(#[from] EventLogError),
     /// The job queue part failed (or the lease was lost).
     #[error(transparent)]
-    Scheduler(#[from] SchedulerError),
+    JobQueue(#[from] JobQueueError),
 }

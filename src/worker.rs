@@ -27,14 +27,14 @@ use tracing::Instrument;
 use crate::alert::{Alert, AlertHook, LogAlert};
 use crate::clock::{Clock, SystemClock};
 use crate::event::ProviderId;
+use crate::event_log::{
+    Appended, AttemptReport, AttemptResult, BoxError, EventDetail, EventFilter, EventId, EventLog, EventLogError,
+    EventRecord, EventStatus, NewEvent,
+};
+use crate::job_queue::{ClaimedJob, JobKind, JobQueue, JobQueueError, NewJob, Queue};
 use crate::provider::{Provider, WebhookRequest};
 use crate::recording::Recordings;
 use crate::retry::RetryPolicy;
-use crate::scheduler::{ClaimedJob, JobKind, NewJob, Queue, Scheduler, SchedulerError};
-use crate::storage::{
-    Appended, AttemptReport, AttemptResult, BoxError, EventDetail, EventFilter, EventId, EventRecord, EventStatus,
-    NewEvent, Storage, StorageError,
-};
 use crate::store::{Store, StoreError};
 
 /// The error a handler returns to have its event retried.
@@ -55,7 +55,7 @@ pub struct HandlerFn<F>(F);
 ///
 /// ```
 /// use callhook::worker::{handler_fn, HandlerError};
-/// use callhook::storage::EventDetail;
+/// use callhook::event_log::EventDetail;
 ///
 /// let handler = handler_fn(|detail: EventDetail| async move {
 ///     println!("{} {}", detail.event.provider, detail.event.event_type);
@@ -94,19 +94,19 @@ pub struct EventUpdate {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WorkerError {
-    /// Storage failed.
+    /// The event log failed.
     #[error(transparent)]
-    Storage(#[from] StorageError),
+    EventLog(#[from] EventLogError),
     /// The scheduler failed.
     #[error(transparent)]
-    Scheduler(#[from] SchedulerError),
+    JobQueue(#[from] JobQueueError),
 }
 
 impl From<StoreError> for WorkerError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Storage(error) => Self::Storage(error),
-            StoreError::Scheduler(error) => Self::Scheduler(error),
+            StoreError::EventLog(error) => Self::EventLog(error),
+            StoreError::JobQueue(error) => Self::JobQueue(error),
         }
     }
 }
@@ -116,10 +116,10 @@ impl From<StoreError> for WorkerError {
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// use std::sync::Arc;
-/// use callhook::{InProcessScheduler, MemoryStorage, Worker};
+/// use callhook::{MemoryJobQueue, MemoryEventLog, Worker};
 /// use callhook::worker::{handler_fn, HandlerError};
 ///
-/// let worker = Worker::builder(Arc::new(MemoryStorage::new()), Arc::new(InProcessScheduler::new()))
+/// let worker = Worker::builder(Arc::new(MemoryEventLog::new()), Arc::new(MemoryJobQueue::new()))
 ///     .handler(handler_fn(|_event| async { Ok::<_, HandlerError>(()) }))
 ///     .build();
 /// assert_eq!(worker.run_due().await.unwrap(), 0); // nothing stored yet
@@ -131,8 +131,8 @@ pub struct Worker {
 }
 
 struct Inner {
-    storage: Arc<dyn Storage>,
-    scheduler: Arc<dyn Scheduler>,
+    storage: Arc<dyn EventLog>,
+    scheduler: Arc<dyn JobQueue>,
     /// The storage again when it is also the scheduler: an attempt and its job's end
     /// are written in one step.
     store: Option<Arc<dyn Store>>,
@@ -157,8 +157,8 @@ struct Inner {
 
 /// Configures a [`Worker`].
 pub struct WorkerBuilder {
-    storage: Arc<dyn Storage>,
-    scheduler: Arc<dyn Scheduler>,
+    storage: Arc<dyn EventLog>,
+    scheduler: Arc<dyn JobQueue>,
     store: Option<Arc<dyn Store>>,
     handlers: Vec<Arc<dyn Handler>>,
     providers: HashMap<ProviderId, Arc<dyn Provider>>,
@@ -299,7 +299,7 @@ impl WorkerBuilder {
 
 impl Worker {
     /// Starts configuring a worker over this storage and scheduler.
-    pub fn builder(storage: Arc<dyn Storage>, scheduler: Arc<dyn Scheduler>) -> WorkerBuilder {
+    pub fn builder(storage: Arc<dyn EventLog>, scheduler: Arc<dyn JobQueue>) -> WorkerBuilder {
         WorkerBuilder {
             storage,
             scheduler,
@@ -489,7 +489,7 @@ impl Worker {
                     let Some(claim) = ended.cancelled else { continue };
                     // A download that finished at the last moment has ended its job already.
                     match self.inner.scheduler.release(&claim, self.inner.clock.now()).await {
-                        Ok(()) | Err(SchedulerError::LeaseLost(_)) => {}
+                        Ok(()) | Err(JobQueueError::LeaseLost(_)) => {}
                         Err(error) => tracing::warn!(
                             %error, job_id = %claim.job.id, "could not hand back a download; it runs again after its lease"
                         ),

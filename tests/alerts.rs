@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use callhook::alert::{Alert, AlertHook, JsonWebhookAlert, RateLimitedAlert};
 use callhook::event::ProviderId;
-use callhook::storage::{DeliveryId, EventId, EventRecord};
+use callhook::event_log::{DeliveryId, EventId, EventRecord};
 use serde_json::Value;
 
 async fn chat() -> (String, Arc<Mutex<Vec<Value>>>) {

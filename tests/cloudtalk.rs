@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use callhook::Receiver;
 use callhook::event::{CallStatus, Direction, Event, ProviderId};
+use callhook::event_log::{EventLog, MemoryEventLog};
+use callhook::job_queue::MemoryJobQueue;
 use callhook::providers::cloudtalk::{CloudTalk, normalize, testing};
-use callhook::scheduler::InProcessScheduler;
-use callhook::storage::{MemoryStorage, Storage};
 use proptest::prelude::*;
 use support::all_events;
 use time::macros::datetime;
@@ -79,12 +79,12 @@ fn unknown_events_and_fields_are_kept() {
     assert_eq!(webhook.data.unwrap().id.as_deref(), Some("771201"));
 }
 
-fn setup() -> (Receiver, Arc<MemoryStorage>) {
-    let storage = Arc::new(MemoryStorage::new());
+fn setup() -> (Receiver, Arc<MemoryEventLog>) {
+    let storage = Arc::new(MemoryEventLog::new());
     let receiver = Receiver::builder()
         .mount(PATH, Arc::new(CloudTalk::builder().bearer_token("old-token").bearer_token(TOKEN).build()))
-        .storage(storage.clone())
-        .scheduler(Arc::new(InProcessScheduler::new()))
+        .event_log(storage.clone())
+        .job_queue(Arc::new(MemoryJobQueue::new()))
         .build()
         .unwrap();
     (receiver, storage)
@@ -118,12 +118,12 @@ async fn accepted_once_and_refused_without_the_token() {
 
 #[tokio::test]
 async fn without_a_token_configured_requests_are_refused_unless_mounted_insecure() {
-    let storage = Arc::new(MemoryStorage::new());
+    let storage = Arc::new(MemoryEventLog::new());
     let receiver = Receiver::builder()
         .mount("/secure", Arc::new(CloudTalk::builder().build()))
         .mount_insecure_without_verification("/insecure", Arc::new(CloudTalk::builder().build()))
-        .storage(storage.clone())
-        .scheduler(Arc::new(InProcessScheduler::new()))
+        .event_log(storage.clone())
+        .job_queue(Arc::new(MemoryJobQueue::new()))
         .build()
         .unwrap();
     let body = testing::call_event("call.started", 1, time::OffsetDateTime::now_utc());

@@ -1,5 +1,5 @@
-//! The Storage and Scheduler contract, run against the in-memory implementations. The
+//! The EventLog and JobQueue contract, run against the in-memory implementations. The
 //! SQLite and PostgreSQL adapters run the same suite.
 
-callhook::storage_conformance_tests!(async { std::sync::Arc::new(callhook::MemoryStorage::new()) });
-callhook::scheduler_conformance_tests!(async { std::sync::Arc::new(callhook::InProcessScheduler::new()) });
+callhook::event_log_conformance_tests!(async { std::sync::Arc::new(callhook::MemoryEventLog::new()) });
+callhook::job_queue_conformance_tests!(async { std::sync::Arc::new(callhook::MemoryJobQueue::new()) });

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use callhook::Receiver;
-use callhook::scheduler::InProcessScheduler;
-use callhook::storage::MemoryStorage;
+use callhook::event_log::MemoryEventLog;
+use callhook::job_queue::MemoryJobQueue;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use support::*;
 
@@ -30,8 +30,8 @@ async fn receiver_counts_received_duplicates_and_rejections() {
     recorder.install().unwrap();
 
     let receiver = Receiver::builder()
-        .storage(Arc::new(MemoryStorage::new()))
-        .scheduler(Arc::new(InProcessScheduler::new()))
+        .event_log(Arc::new(MemoryEventLog::new()))
+        .job_queue(Arc::new(MemoryJobQueue::new()))
         .mount(PATH, TestProvider::new())
         .build()
         .unwrap();

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use callhook::Receiver;
 use callhook::event::CallStatus;
-use callhook::scheduler::InProcessScheduler;
+use callhook::event_log::{EventLog, MemoryEventLog};
+use callhook::job_queue::MemoryJobQueue;
 use callhook::state::CallState;
-use callhook::storage::{MemoryStorage, Storage};
 use proptest::prelude::*;
 use support::*;
 
@@ -19,10 +19,10 @@ const STATUSES: [&str; 8] =
 /// Delivers each `(event id, status)` for call `c1` in the given order, each delivery
 /// possibly twice, and returns the folded state and the number of stored events.
 async fn deliver(deliveries: &[(usize, &str, bool)]) -> (CallState, usize) {
-    let storage = Arc::new(MemoryStorage::new());
+    let storage = Arc::new(MemoryEventLog::new());
     let receiver = Receiver::builder()
-        .storage(storage.clone())
-        .scheduler(Arc::new(InProcessScheduler::new()))
+        .event_log(storage.clone())
+        .job_queue(Arc::new(MemoryJobQueue::new()))
         .mount(PATH, TestProvider::new())
         .build()
         .unwrap();

@@ -10,17 +10,17 @@ use bytes::Bytes;
 use callhook::alert::{Alert, alert_fn};
 use callhook::clock::TokioClock;
 use callhook::event::CallStatus;
+use callhook::event_log::{EventFilter, EventLog, EventStatus, MemoryEventLog, UNPARSED_EVENT_TYPE, Verification};
+use callhook::job_queue::{JobQueue, MemoryJobQueue, Queue};
 use callhook::receiver::RequestOutcome;
-use callhook::scheduler::{InProcessScheduler, Queue, Scheduler};
-use callhook::storage::{EventFilter, EventStatus, MemoryStorage, Storage, UNPARSED_EVENT_TYPE, Verification};
 use callhook::worker::{HandlerError, handler_fn};
 use callhook::{Receiver, RetryPolicy, Worker};
 use support::*;
 use time::macros::datetime;
 
 struct Setup {
-    storage: Arc<MemoryStorage>,
-    scheduler: Arc<InProcessScheduler>,
+    storage: Arc<MemoryEventLog>,
+    scheduler: Arc<MemoryJobQueue>,
     provider: Arc<TestProvider>,
     receiver: Receiver,
     /// One clock for the receiver and the worker, so "due now" means the same to both.
@@ -28,13 +28,13 @@ struct Setup {
 }
 
 fn setup() -> Setup {
-    let storage = Arc::new(MemoryStorage::new());
-    let scheduler = Arc::new(InProcessScheduler::new());
+    let storage = Arc::new(MemoryEventLog::new());
+    let scheduler = Arc::new(MemoryJobQueue::new());
     let provider = TestProvider::new();
     let clock = TokioClock::starting_at(datetime!(2026-12-01 10:00 UTC));
     let receiver = Receiver::builder()
-        .storage(storage.clone())
-        .scheduler(scheduler.clone())
+        .event_log(storage.clone())
+        .job_queue(scheduler.clone())
         .clock(clock)
         .body_limit(4096)
         .mount(PATH, provider.clone())
@@ -216,10 +216,10 @@ async fn verified_but_unparsable_body_is_kept_as_failed_and_reprocessable_after_
 #[tokio::test]
 async fn storage_failure_is_503_and_nothing_is_acknowledged() {
     let storage = Arc::new(SwitchableStorage::default());
-    let scheduler = Arc::new(InProcessScheduler::new());
+    let scheduler = Arc::new(MemoryJobQueue::new());
     let receiver = Receiver::builder()
-        .storage(storage.clone())
-        .scheduler(scheduler.clone())
+        .event_log(storage.clone())
+        .job_queue(scheduler.clone())
         .mount(PATH, TestProvider::new())
         .build()
         .unwrap();
@@ -243,8 +243,8 @@ async fn a_write_slower_than_the_storage_timeout_is_503_and_its_retry_a_duplicat
     let outcomes = Arc::new(Mutex::new(Vec::new()));
     let seen = outcomes.clone();
     let receiver = Receiver::builder()
-        .storage(storage.clone())
-        .scheduler(Arc::new(InProcessScheduler::new()))
+        .event_log(storage.clone())
+        .job_queue(Arc::new(MemoryJobQueue::new()))
         .mount(PATH, TestProvider::new())
         .storage_timeout(Duration::from_secs(2))
         .observer(move |_: &callhook::event::ProviderId, outcome: &RequestOutcome| {
@@ -389,7 +389,7 @@ async fn events_stored_without_a_job_are_recovered() {
     // A receiver whose scheduler is lost (process restart with an in-process queue).
     let s = setup();
     s.receiver.handle(signed(body(&[("e1", "c1", "ringing"), ("e2", "c1", "completed")]))).await;
-    let fresh_scheduler = Arc::new(InProcessScheduler::new());
+    let fresh_scheduler = Arc::new(MemoryJobQueue::new());
     let seen = Arc::new(Mutex::new(Vec::new()));
     let worker = Worker::builder(s.storage.clone(), fresh_scheduler)
         .clock(s.clock)
@@ -404,10 +404,10 @@ async fn events_stored_without_a_job_are_recovered() {
 
 #[tokio::test]
 async fn insecure_mount_skips_verification_and_says_so_in_the_log() {
-    let storage = Arc::new(MemoryStorage::new());
+    let storage = Arc::new(MemoryEventLog::new());
     let receiver = Receiver::builder()
-        .storage(storage.clone())
-        .scheduler(Arc::new(InProcessScheduler::new()))
+        .event_log(storage.clone())
+        .job_queue(Arc::new(MemoryJobQueue::new()))
         .mount_insecure_without_verification(PATH, TestProvider::new())
         .build()
         .unwrap();
@@ -419,12 +419,12 @@ async fn insecure_mount_skips_verification_and_says_so_in_the_log() {
 
 #[tokio::test]
 async fn observers_are_told_every_routed_outcome() {
-    let storage = Arc::new(MemoryStorage::new());
+    let storage = Arc::new(MemoryEventLog::new());
     let seen = Arc::new(Mutex::new(Vec::new()));
     let record = seen.clone();
     let receiver = Receiver::builder()
-        .storage(storage.clone())
-        .scheduler(Arc::new(InProcessScheduler::new()))
+        .event_log(storage.clone())
+        .job_queue(Arc::new(MemoryJobQueue::new()))
         .body_limit(4096)
         .mount(PATH, TestProvider::new())
         .observer(move |provider: &callhook::event::ProviderId, outcome: &RequestOutcome| {
@@ -463,7 +463,7 @@ async fn a_running_worker_finds_events_stored_without_a_job() {
     let s = setup();
     s.receiver.handle(signed(body(&[("e1", "c1", "ringing")]))).await;
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let worker = Worker::builder(s.storage.clone(), Arc::new(InProcessScheduler::new()))
+    let worker = Worker::builder(s.storage.clone(), Arc::new(MemoryJobQueue::new()))
         .clock(s.clock)
         .handler(recording_handler(seen.clone()))
         .recover_every(Some(Duration::from_secs(30)))

@@ -11,15 +11,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use callhook::event::ProviderId;
+use callhook::event_log::{EventFilter, EventLog, EventStatus, MemoryEventLog};
+use callhook::job_queue::{JobKind, JobQueue, Queue};
 use callhook::providers::wavoip;
 use callhook::recording::http::HttpFetcher;
 use callhook::recording::{
     FetchError, FileSink, RecordingFetcher, RecordingSink, RecordingSource, Recordings, SinkError,
 };
-use callhook::scheduler::{JobKind, Queue, Scheduler};
-use callhook::storage::{EventFilter, EventStatus, MemoryStorage, Storage};
 use callhook::worker::{HandlerError, handler_fn};
-use callhook::{InProcessScheduler, Receiver, Worker};
+use callhook::{MemoryJobQueue, Receiver, Worker};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -96,13 +96,13 @@ async fn eventually(what: &str, mut done: impl AsyncFnMut() -> bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_are_processed_while_every_download_slot_hangs_and_shutdown_does_not_wait() {
     let silent = silent_provider().await;
-    let storage = Arc::new(MemoryStorage::new());
-    let scheduler = Arc::new(InProcessScheduler::new());
+    let storage = Arc::new(MemoryEventLog::new());
+    let scheduler = Arc::new(MemoryJobQueue::new());
     let receiver = Receiver::builder()
         .mount("/webhooks/wavoip", Arc::new(wavoip::WaVoip::builder().token(TOKEN).build()))
         .mount(support::PATH, support::TestProvider::new())
-        .storage(storage.clone())
-        .scheduler(scheduler.clone())
+        .event_log(storage.clone())
+        .job_queue(scheduler.clone())
         .build()
         .unwrap();
     let fetcher = HttpFetcher::builder()
@@ -195,12 +195,12 @@ async fn stalling_provider() -> SocketAddr {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_download_cancelled_by_a_shutdown_leaves_no_partial_file() {
     let address = stalling_provider().await;
-    let storage = Arc::new(MemoryStorage::new());
-    let scheduler = Arc::new(InProcessScheduler::new());
+    let storage = Arc::new(MemoryEventLog::new());
+    let scheduler = Arc::new(MemoryJobQueue::new());
     let receiver = Receiver::builder()
         .mount("/webhooks/wavoip", Arc::new(wavoip::WaVoip::builder().token(TOKEN).build()))
-        .storage(storage.clone())
-        .scheduler(scheduler.clone())
+        .event_log(storage.clone())
+        .job_queue(scheduler.clone())
         .build()
         .unwrap();
     let fetcher = HttpFetcher::builder()

@@ -17,16 +17,16 @@ use axum::routing::get;
 use callhook::alert::{Alert, alert_fn};
 use callhook::clock::{Clock, ManualClock};
 use callhook::event::{ProviderId, RecordingStatus, StoredRecording};
+use callhook::event_log::{EventFilter, EventLog, MemoryEventLog};
+use callhook::job_queue::{JobQueue, Queue};
 use callhook::providers::registry::RecordingCredentials;
 use callhook::providers::{twilio, wavoip};
 use callhook::recording::http::HttpFetcher;
 use callhook::recording::{
     Download, FetchError, FileSink, RecordingFetcher, RecordingSink, RecordingSource, Recordings, SinkError,
 };
-use callhook::scheduler::{Queue, Scheduler};
-use callhook::storage::{EventFilter, MemoryStorage, Storage};
 use callhook::worker::{HandlerError, handler_fn};
-use callhook::{InProcessScheduler, Receiver, RetryPolicy, Worker};
+use callhook::{MemoryJobQueue, Receiver, RetryPolicy, Worker};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -88,8 +88,8 @@ fn base64_encode(text: &str) -> String {
 struct Setup {
     receiver: Receiver,
     worker: Worker,
-    storage: Arc<MemoryStorage>,
-    scheduler: Arc<InProcessScheduler>,
+    storage: Arc<MemoryEventLog>,
+    scheduler: Arc<MemoryJobQueue>,
     clock: ManualClock,
     provider: Arc<Mutex<Provider>>,
     base: String,
@@ -105,16 +105,16 @@ async fn setup(sink: Option<Arc<dyn RecordingSink>>) -> Setup {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let base = format!("http://{address}");
 
-    let storage = Arc::new(MemoryStorage::new());
-    let scheduler = Arc::new(InProcessScheduler::new());
+    let storage = Arc::new(MemoryEventLog::new());
+    let scheduler = Arc::new(MemoryJobQueue::new());
     let clock = ManualClock::new(START);
     let receiver = Receiver::builder()
         .public_base_url("https://crm.example.com")
         .mount("/webhooks/wavoip", Arc::new(wavoip::WaVoip::builder().token(TOKEN).build()))
         .mount("/webhooks/twilio/call-status", Arc::new(twilio::Twilio::new(TWILIO_TOKEN)))
         .mount("/webhooks/twilio/recording-status", Arc::new(twilio::Twilio::new(TWILIO_TOKEN)))
-        .storage(storage.clone())
-        .scheduler(scheduler.clone())
+        .event_log(storage.clone())
+        .job_queue(scheduler.clone())
         .clock(clock.clone())
         .build()
         .unwrap();

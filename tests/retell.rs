@@ -9,10 +9,10 @@ use bytes::Bytes;
 use callhook::Receiver;
 use callhook::clock::TokioClock;
 use callhook::event::{CallStatus, Event, ProviderId, RecordingStatus, Sentiment};
+use callhook::event_log::{EventLog, MemoryEventLog};
+use callhook::job_queue::MemoryJobQueue;
 use callhook::provider::ParsedEvent;
 use callhook::providers::retell::{Retell, normalize, signature, testing};
-use callhook::scheduler::InProcessScheduler;
-use callhook::storage::{MemoryStorage, Storage};
 use callhook::verify::{Secret, VerifyError};
 use proptest::prelude::*;
 use serde::Deserialize;
@@ -143,15 +143,15 @@ fn transcript_updates_are_each_kept() {
 
 struct Setup {
     receiver: Receiver,
-    storage: Arc<MemoryStorage>,
+    storage: Arc<MemoryEventLog>,
 }
 
 fn setup() -> Setup {
-    let storage = Arc::new(MemoryStorage::new());
+    let storage = Arc::new(MemoryEventLog::new());
     let receiver = Receiver::builder()
         .mount(PATH, Arc::new(Retell::builder().api_key("key_old").api_key(KEY).build()))
-        .storage(storage.clone())
-        .scheduler(Arc::new(InProcessScheduler::new()))
+        .event_log(storage.clone())
+        .job_queue(Arc::new(MemoryJobQueue::new()))
         .clock(TokioClock::starting_at(NOW))
         .build()
         .unwrap();

@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use callhook::event::{CallStatus, Direction, Event, MessageContent, MessageKind, MessageStatus, RecordingStatus};
+use callhook::event_log::{EventLog, MemoryEventLog};
+use callhook::job_queue::MemoryJobQueue;
 use callhook::provider::{ParseError, Provider, WebhookRequest};
 use callhook::providers::twilio::twiml::{Dial, Sip, VoiceResponse};
 use callhook::providers::twilio::{FormParams, Twilio, model, signature, testing};
-use callhook::scheduler::InProcessScheduler;
-use callhook::storage::{MemoryStorage, Storage};
 use callhook::verify::{Secret, VerifyError};
 use callhook::{Receiver, event::ProviderId};
 use proptest::prelude::*;
@@ -45,16 +45,14 @@ fn fixture_params(name: &str) -> Vec<(String, String)> {
 
 struct Setup {
     receiver: Receiver,
-    storage: Arc<MemoryStorage>,
+    storage: Arc<MemoryEventLog>,
 }
 
 fn setup(twilio: Twilio) -> Setup {
-    let storage = Arc::new(MemoryStorage::new());
+    let storage = Arc::new(MemoryEventLog::new());
     let twilio = Arc::new(twilio);
-    let mut builder = Receiver::builder()
-        .public_base_url(BASE)
-        .storage(storage.clone())
-        .scheduler(Arc::new(InProcessScheduler::new()));
+    let mut builder =
+        Receiver::builder().public_base_url(BASE).event_log(storage.clone()).job_queue(Arc::new(MemoryJobQueue::new()));
     for endpoint in ["incoming-call", "call-status", "recording-status", "message-status", "incoming-message"] {
         builder = builder.mount(format!("/webhooks/twilio/{endpoint}"), twilio.clone());
     }
@@ -115,12 +113,12 @@ async fn receiver_agrees_with_the_official_sdk_on_every_vector() {
         if !path_and_query.starts_with('/') {
             continue;
         }
-        let storage = Arc::new(MemoryStorage::new());
+        let storage = Arc::new(MemoryEventLog::new());
         let receiver = Receiver::builder()
             .public_base_url(origin)
             .mount(parsed.path(), Arc::new(Twilio::new(v.auth_token.clone())))
-            .storage(storage.clone())
-            .scheduler(Arc::new(InProcessScheduler::new()))
+            .event_log(storage.clone())
+            .job_queue(Arc::new(MemoryJobQueue::new()))
             .build()
             .unwrap();
         let (content_type, body) = match &v.body {
@@ -521,11 +519,11 @@ async fn missing_or_wrong_signatures_are_401_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn without_a_public_base_url_requests_are_refused_not_guessed() {
-    let storage = Arc::new(MemoryStorage::new());
+    let storage = Arc::new(MemoryEventLog::new());
     let receiver = Receiver::builder()
         .mount("/webhooks/twilio/call-status", Arc::new(Twilio::new(TOKEN)))
-        .storage(storage.clone())
-        .scheduler(Arc::new(InProcessScheduler::new()))
+        .event_log(storage.clone())
+        .job_queue(Arc::new(MemoryJobQueue::new()))
         .build()
         .unwrap();
     let mut request =
@@ -544,7 +542,7 @@ async fn json_bodies_are_verified_with_body_sha256_and_kept_for_later() {
     assert_eq!(response.status(), 200, "verified, so acknowledged");
     let events = all_events(&*s.storage).await;
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0].event_type, callhook::storage::UNPARSED_EVENT_TYPE, "stored for a later version to parse");
+    assert_eq!(events[0].event_type, callhook::event_log::UNPARSED_EVENT_TYPE, "stored for a later version to parse");
 
     let (parts, _) = testing::signed_json(TOKEN, &url("call-status"), body).into_parts();
     let tampered = http::Request::from_parts(parts, Bytes::from_static(br#"{"event":"forged"}"#));

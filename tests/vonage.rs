@@ -9,11 +9,11 @@ use bytes::Bytes;
 use callhook::Receiver;
 use callhook::clock::TokioClock;
 use callhook::event::{CallEvent, CallStatus, Direction, Event, ProviderId, RecordingStatus};
+use callhook::event_log::{EventLog, MemoryEventLog};
+use callhook::job_queue::MemoryJobQueue;
 use callhook::provider::ParsedEvent;
 use callhook::providers::registry::SampleRun;
 use callhook::providers::vonage::{REGISTRATION, Vonage, model, normalize, signature, testing};
-use callhook::scheduler::InProcessScheduler;
-use callhook::storage::{MemoryStorage, Storage};
 use callhook::verify::{Secret, VerifyError};
 use proptest::prelude::*;
 use serde::Deserialize;
@@ -211,16 +211,16 @@ fn the_testing_helpers_write_what_the_fixtures_show() {
 
 struct Setup {
     receiver: Receiver,
-    storage: Arc<MemoryStorage>,
+    storage: Arc<MemoryEventLog>,
 }
 
 fn setup() -> Setup {
-    let storage = Arc::new(MemoryStorage::new());
+    let storage = Arc::new(MemoryEventLog::new());
     let vonage = Vonage::builder().signature_secret("the old secret").signature_secret(SECRET).build();
     let receiver = Receiver::builder()
         .mount(PATH, Arc::new(vonage))
-        .storage(storage.clone())
-        .scheduler(Arc::new(InProcessScheduler::new()))
+        .event_log(storage.clone())
+        .job_queue(Arc::new(MemoryJobQueue::new()))
         .clock(TokioClock::starting_at(NOW))
         .build()
         .unwrap();
@@ -334,11 +334,11 @@ async fn the_registration_mounts_signs_and_its_samples_fold_to_a_completed_call(
     let settings = (REGISTRATION.test_settings)();
     let mount = (REGISTRATION.mount)(&settings).unwrap();
     assert_eq!(mount.paths, [PATH]);
-    let storage = Arc::new(MemoryStorage::new());
+    let storage = Arc::new(MemoryEventLog::new());
     let receiver = Receiver::builder()
         .mount(PATH, mount.provider)
-        .storage(storage.clone())
-        .scheduler(Arc::new(InProcessScheduler::new()))
+        .event_log(storage.clone())
+        .job_queue(Arc::new(MemoryJobQueue::new()))
         .clock(TokioClock::starting_at(NOW))
         .build()
         .unwrap();

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use callhook::Receiver;
 use callhook::event::{CallStatus, Direction, Event, ProviderId, RecordingStatus};
+use callhook::event_log::{EventFilter, EventLog, MemoryEventLog};
+use callhook::job_queue::MemoryJobQueue;
 use callhook::providers::wavoip::{WaVoip, normalize, testing};
-use callhook::scheduler::InProcessScheduler;
-use callhook::storage::{EventFilter, MemoryStorage, Storage};
 use proptest::prelude::*;
 use support::all_events;
 
@@ -71,12 +71,12 @@ fn unknown_types_are_kept() {
     assert_eq!(unmodeled.data["name"], "Atendimento São Paulo");
 }
 
-fn setup() -> (Receiver, Arc<MemoryStorage>) {
-    let storage = Arc::new(MemoryStorage::new());
+fn setup() -> (Receiver, Arc<MemoryEventLog>) {
+    let storage = Arc::new(MemoryEventLog::new());
     let receiver = Receiver::builder()
         .mount(PATH, Arc::new(WaVoip::builder().token(TOKEN).build()))
-        .storage(storage.clone())
-        .scheduler(Arc::new(InProcessScheduler::new()))
+        .event_log(storage.clone())
+        .job_queue(Arc::new(MemoryJobQueue::new()))
         .build()
         .unwrap();
     (receiver, storage)

@@ -11,10 +11,10 @@ use callhook::Receiver;
 use callhook::event::{
     CallStatus, Direction, Event, MediaKind, MessageContent, MessageEvent, MessageKind, MessageStatus, ProviderId,
 };
+use callhook::event_log::{EventLog, MemoryEventLog};
+use callhook::job_queue::MemoryJobQueue;
 use callhook::provider::{ParsedEvent, Provider, WebhookRequest};
 use callhook::providers::whatsapp::{WhatsApp, normalize, signature, testing};
-use callhook::scheduler::InProcessScheduler;
-use callhook::storage::{MemoryStorage, Storage};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use support::all_events;
@@ -28,16 +28,16 @@ const WHATSAPP: ProviderId = ProviderId::from_static("whatsapp");
 
 struct Setup {
     receiver: Receiver,
-    storage: Arc<MemoryStorage>,
+    storage: Arc<MemoryEventLog>,
 }
 
 fn setup() -> Setup {
-    let storage = Arc::new(MemoryStorage::new());
+    let storage = Arc::new(MemoryEventLog::new());
     let whatsapp = WhatsApp::builder().app_secret(SECRET).app_secret(SECOND_SECRET).verify_token(VERIFY_TOKEN).build();
     let receiver = Receiver::builder()
         .mount(PATH, Arc::new(whatsapp))
-        .storage(storage.clone())
-        .scheduler(Arc::new(InProcessScheduler::new()))
+        .event_log(storage.clone())
+        .job_queue(Arc::new(MemoryJobQueue::new()))
         .build()
         .unwrap();
     Setup { receiver, storage }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use arbitrary::Arbitrary;
 use bytes::Bytes;
 use callhook::providers::{cloudtalk, retell, twilio, wavoip, whatsapp};
-use callhook::storage::{EventFilter, MemoryStorage, Storage};
-use callhook::{InProcessScheduler, Receiver};
+use callhook::event_log::{EventFilter, MemoryEventLog, EventLog};
+use callhook::{MemoryJobQueue, Receiver};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]
@@ -44,7 +44,7 @@ const HEADERS: [&str; 8] = [
 const METHODS: [&str; 4] = ["POST", "GET", "PUT", "DELETE"];
 
 fuzz_target!(|input: Input| {
-    let storage = Arc::new(MemoryStorage::new());
+    let storage = Arc::new(MemoryEventLog::new());
     let twilio = Arc::new(twilio::Twilio::new("twilio-token"));
     let receiver = Receiver::builder()
         .public_base_url("https://crm.example.com")
@@ -55,8 +55,8 @@ fuzz_target!(|input: Input| {
         .mount(PATHS[3], Arc::new(retell::Retell::builder().api_key("k").build()))
         .mount(PATHS[4], Arc::new(cloudtalk::CloudTalk::builder().bearer_token("t").build()))
         .mount(PATHS[5], Arc::new(wavoip::WaVoip::builder().token("t").build()))
-        .storage(storage.clone())
-        .scheduler(Arc::new(InProcessScheduler::new()))
+        .event_log(storage.clone())
+        .job_queue(Arc::new(MemoryJobQueue::new()))
         .body_limit(64 * 1024)
         .build()
         .unwrap();

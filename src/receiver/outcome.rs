@@ -24,7 +24,7 @@ pub enum RequestOutcome {
         /// Why.
         reason: &'static str,
     },
-    /// Storage failed; answered `503` so the provider retries.
+    /// The event log failed; answered `503` so the provider retries.
     Unavailable,
 }
 
@@ -57,13 +57,13 @@ impl RequestOutcome {
 /// use std::sync::atomic::{AtomicU64, Ordering};
 /// use callhook::event::ProviderId;
 /// use callhook::receiver::RequestOutcome;
-/// use callhook::{InProcessScheduler, MemoryStorage, Receiver};
+/// use callhook::{MemoryJobQueue, MemoryEventLog, Receiver};
 ///
 /// let rejected = Arc::new(AtomicU64::new(0));
 /// let counter = rejected.clone();
 /// let receiver = Receiver::builder()
-///     .storage(Arc::new(MemoryStorage::new()))
-///     .scheduler(Arc::new(InProcessScheduler::new()))
+///     .event_log(Arc::new(MemoryEventLog::new()))
+///     .job_queue(Arc::new(MemoryJobQueue::new()))
 ///     .observer(move |_: &ProviderId, outcome: &RequestOutcome| {
 ///         if let RequestOutcome::Rejected { .. } = outcome {
 ///             counter.fetch_add(1, Ordering::Relaxed);

@@ -6,10 +6,10 @@ use time::OffsetDateTime;
 
 use super::{Alert, Worker, WorkerError};
 use crate::event::{CallEvent, Event, ProviderError, ProviderId, Recording, RecordingStatus, StoredRecording};
+use crate::event_log::{Appended, NewDelivery, NewEvent, Verification};
+use crate::job_queue::{ClaimedJob, NewJob};
 use crate::recording::{Outcome, Recordings};
-use crate::scheduler::{ClaimedJob, NewJob};
 use crate::state::CallState;
-use crate::storage::{Appended, NewDelivery, NewEvent, Verification};
 
 /// The path of the deliveries callhook writes itself (recording outcomes).
 const INTERNAL_PATH: &str = "/callhook/recordings";
@@ -109,7 +109,7 @@ impl Worker {
         &self,
         call: &CallState,
         outcome: Result<StoredRecording, String>,
-    ) -> Result<Option<crate::storage::EventRecord>, WorkerError> {
+    ) -> Result<Option<crate::event_log::EventRecord>, WorkerError> {
         let inner = &self.inner;
         let now = inner.clock.now();
         let mut recording = call.recording.clone().unwrap_or_else(|| Recording::new(RecordingStatus::Processing));

@@ -8,7 +8,7 @@ use std::future::Future;
 use tokio::task::{AbortHandle, Id, JoinError, JoinSet};
 
 use super::WorkerError;
-use crate::scheduler::{ClaimedJob, Queue, SchedulerError};
+use crate::job_queue::{ClaimedJob, JobQueueError, Queue};
 
 pub(super) struct Running {
     tasks: JoinSet<Result<(), WorkerError>>,
@@ -106,7 +106,7 @@ pub(super) struct Ended {
 pub(super) fn settle(joined: Result<Result<(), WorkerError>, JoinError>) -> Result<(), WorkerError> {
     match joined {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(error @ WorkerError::Scheduler(SchedulerError::LeaseLost(_)))) => {
+        Ok(Err(error @ WorkerError::JobQueue(JobQueueError::LeaseLost(_)))) => {
             tracing::warn!(%error, "the job's lease ran out before it finished; it belongs to another claim now");
             Err(error)
         }

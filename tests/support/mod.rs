@@ -13,12 +13,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use async_trait::async_trait;
 use bytes::Bytes;
 use callhook::event::{CallEvent, CallStatus, Event, ProviderId};
+use callhook::event_log::{
+    AppendOutcome, Appended, AttemptReport, BoxError, DeliveryId, EventDetail, EventFilter, EventId, EventLog,
+    EventLogError, EventRecord, MemoryEventLog, NewDelivery, NewEvent,
+};
 use callhook::provider::{ParseError, ParsedEvent, Provider, WebhookRequest};
 use callhook::state::{CallState, MessageState};
-use callhook::storage::{
-    AppendOutcome, Appended, AttemptReport, BoxError, DeliveryId, EventDetail, EventFilter, EventId, EventRecord,
-    MemoryStorage, NewDelivery, NewEvent, Storage, StorageError,
-};
 use callhook::verify::{Secret, VerifyError, constant_time_eq, hmac_sha256};
 use serde::Deserialize;
 use time::OffsetDateTime;
@@ -121,22 +121,22 @@ pub fn signed(body: Bytes) -> http::Request<Bytes> {
 }
 
 /// Every stored event, newest first.
-pub async fn all_events(storage: &dyn Storage) -> Vec<EventRecord> {
+pub async fn all_events(storage: &dyn EventLog) -> Vec<EventRecord> {
     storage.list_events(&EventFilter::default().limit(10_000)).await.unwrap()
 }
 
-/// A storage that can be switched off, to test outages: a real MemoryStorage behind a
+/// A storage that can be switched off, to test outages: a real MemoryEventLog behind a
 /// switch, failing the way a database that went away fails.
 #[derive(Default)]
 pub struct SwitchableStorage {
-    pub inner: MemoryStorage,
+    pub inner: MemoryEventLog,
     pub down: AtomicBool,
 }
 
 impl SwitchableStorage {
-    fn check(&self) -> Result<(), StorageError> {
+    fn check(&self) -> Result<(), EventLogError> {
         if self.down.load(Ordering::SeqCst) {
-            Err(StorageError::Unavailable(BoxError::from("connection refused")))
+            Err(EventLogError::Unavailable(BoxError::from("connection refused")))
         } else {
             Ok(())
         }
@@ -144,8 +144,8 @@ impl SwitchableStorage {
 }
 
 #[async_trait]
-impl Storage for SwitchableStorage {
-    async fn append(&self, delivery: NewDelivery, events: Vec<NewEvent>) -> Result<AppendOutcome, StorageError> {
+impl EventLog for SwitchableStorage {
+    async fn append(&self, delivery: NewDelivery, events: Vec<NewEvent>) -> Result<AppendOutcome, EventLogError> {
         self.check()?;
         self.inner.append(delivery, events).await
     }
@@ -153,35 +153,35 @@ impl Storage for SwitchableStorage {
         &self,
         delivery: DeliveryId,
         events: Vec<NewEvent>,
-    ) -> Result<Vec<Appended>, StorageError> {
+    ) -> Result<Vec<Appended>, EventLogError> {
         self.check()?;
         self.inner.append_to_delivery(delivery, events).await
     }
-    async fn event(&self, id: EventId) -> Result<Option<EventDetail>, StorageError> {
+    async fn event(&self, id: EventId) -> Result<Option<EventDetail>, EventLogError> {
         self.check()?;
         self.inner.event(id).await
     }
-    async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StorageError> {
+    async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, EventLogError> {
         self.check()?;
         self.inner.list_events(filter).await
     }
-    async fn record_attempt(&self, id: EventId, report: AttemptReport) -> Result<EventRecord, StorageError> {
+    async fn record_attempt(&self, id: EventId, report: AttemptReport) -> Result<EventRecord, EventLogError> {
         self.check()?;
         self.inner.record_attempt(id, report).await
     }
-    async fn reprocess(&self, id: EventId, at: OffsetDateTime) -> Result<EventRecord, StorageError> {
+    async fn reprocess(&self, id: EventId, at: OffsetDateTime) -> Result<EventRecord, EventLogError> {
         self.check()?;
         self.inner.reprocess(id, at).await
     }
-    async fn call_state(&self, provider: &ProviderId, call_id: &str) -> Result<Option<CallState>, StorageError> {
+    async fn call_state(&self, provider: &ProviderId, call_id: &str) -> Result<Option<CallState>, EventLogError> {
         self.check()?;
         self.inner.call_state(provider, call_id).await
     }
-    async fn message_state(&self, provider: &ProviderId, id: &str) -> Result<Option<MessageState>, StorageError> {
+    async fn message_state(&self, provider: &ProviderId, id: &str) -> Result<Option<MessageState>, EventLogError> {
         self.check()?;
         self.inner.message_state(provider, id).await
     }
-    async fn ping(&self) -> Result<(), StorageError> {
+    async fn ping(&self) -> Result<(), EventLogError> {
         self.check()
     }
 }
@@ -190,14 +190,14 @@ impl Storage for SwitchableStorage {
 /// the caller has stopped waiting: a database that received the write but is slow to
 /// commit it (a lock held elsewhere, a frozen disk).
 pub struct SlowStorage {
-    pub inner: Arc<MemoryStorage>,
+    pub inner: Arc<MemoryEventLog>,
     gate: Arc<tokio::sync::Semaphore>,
 }
 
 impl SlowStorage {
     /// Closed: appends wait until [`SlowStorage::open`].
     pub fn closed() -> Self {
-        Self { inner: Arc::new(MemoryStorage::new()), gate: Arc::new(tokio::sync::Semaphore::new(0)) }
+        Self { inner: Arc::new(MemoryEventLog::new()), gate: Arc::new(tokio::sync::Semaphore::new(0)) }
     }
 
     /// Lets every waiting and later append through.
@@ -207,8 +207,8 @@ impl SlowStorage {
 }
 
 #[async_trait]
-impl Storage for SlowStorage {
-    async fn append(&self, delivery: NewDelivery, events: Vec<NewEvent>) -> Result<AppendOutcome, StorageError> {
+impl EventLog for SlowStorage {
+    async fn append(&self, delivery: NewDelivery, events: Vec<NewEvent>) -> Result<AppendOutcome, EventLogError> {
         let (inner, gate) = (self.inner.clone(), self.gate.clone());
         // The write runs to its end on its own task, whether or not its caller waits.
         let write = tokio::spawn(async move {
@@ -221,28 +221,28 @@ impl Storage for SlowStorage {
         &self,
         delivery: DeliveryId,
         events: Vec<NewEvent>,
-    ) -> Result<Vec<Appended>, StorageError> {
+    ) -> Result<Vec<Appended>, EventLogError> {
         self.inner.append_to_delivery(delivery, events).await
     }
-    async fn event(&self, id: EventId) -> Result<Option<EventDetail>, StorageError> {
+    async fn event(&self, id: EventId) -> Result<Option<EventDetail>, EventLogError> {
         self.inner.event(id).await
     }
-    async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StorageError> {
+    async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, EventLogError> {
         self.inner.list_events(filter).await
     }
-    async fn record_attempt(&self, id: EventId, report: AttemptReport) -> Result<EventRecord, StorageError> {
+    async fn record_attempt(&self, id: EventId, report: AttemptReport) -> Result<EventRecord, EventLogError> {
         self.inner.record_attempt(id, report).await
     }
-    async fn reprocess(&self, id: EventId, at: OffsetDateTime) -> Result<EventRecord, StorageError> {
+    async fn reprocess(&self, id: EventId, at: OffsetDateTime) -> Result<EventRecord, EventLogError> {
         self.inner.reprocess(id, at).await
     }
-    async fn call_state(&self, provider: &ProviderId, call_id: &str) -> Result<Option<CallState>, StorageError> {
+    async fn call_state(&self, provider: &ProviderId, call_id: &str) -> Result<Option<CallState>, EventLogError> {
         self.inner.call_state(provider, call_id).await
     }
-    async fn message_state(&self, provider: &ProviderId, id: &str) -> Result<Option<MessageState>, StorageError> {
+    async fn message_state(&self, provider: &ProviderId, id: &str) -> Result<Option<MessageState>, EventLogError> {
         self.inner.message_state(provider, id).await
     }
-    async fn ping(&self) -> Result<(), StorageError> {
+    async fn ping(&self) -> Result<(), EventLogError> {
         Ok(())
     }
 }

@@ -13,14 +13,14 @@ use bytes::Bytes;
 use callhook::providers::twilio::model::IncomingCall;
 use callhook::providers::twilio::twiml::{Say, VoiceResponse};
 use callhook::providers::{twilio, whatsapp};
-use callhook::{InProcessScheduler, MemoryStorage, Receiver, Storage};
+use callhook::{EventLog, MemoryEventLog, MemoryJobQueue, Receiver};
 use callhook_actix::Options;
 
 const TWILIO_TOKEN: &str = "twilio-token";
 const PUBLIC_BASE: &str = "https://crm.example.com";
 
 /// A receiver with Twilio at two paths and WhatsApp at one, over `storage`.
-fn receiver(storage: &Arc<MemoryStorage>, public_base_url: Option<&str>, body_limit: Option<usize>) -> Receiver {
+fn receiver(storage: &Arc<MemoryEventLog>, public_base_url: Option<&str>, body_limit: Option<usize>) -> Receiver {
     let twilio = Arc::new(
         twilio::Twilio::builder()
             .auth_token(TWILIO_TOKEN)
@@ -34,8 +34,8 @@ fn receiver(storage: &Arc<MemoryStorage>, public_base_url: Option<&str>, body_li
         .mount("/webhooks/twilio/incoming-call", twilio.clone())
         .mount("/webhooks/twilio/call-status", twilio)
         .mount("/webhooks/whatsapp", whatsapp)
-        .storage(storage.clone())
-        .scheduler(Arc::new(InProcessScheduler::new()));
+        .event_log(storage.clone())
+        .job_queue(Arc::new(MemoryJobQueue::new()));
     if let Some(url) = public_base_url {
         builder = builder.public_base_url(url);
     }
@@ -73,7 +73,7 @@ impl Server {
     }
 }
 
-async fn events(storage: &MemoryStorage) -> usize {
+async fn events(storage: &MemoryEventLog) -> usize {
     storage.list_events(&Default::default()).await.unwrap().len()
 }
 
@@ -127,7 +127,7 @@ fn whatsapp_text(wamid: &str, text: &str) -> String {
 
 #[actix_web::test]
 async fn signed_requests_are_accepted_once_and_tampered_ones_refused() {
-    let storage = Arc::new(MemoryStorage::new());
+    let storage = Arc::new(MemoryEventLog::new());
     let server = Server::start(receiver(&storage, None, Some(64 * 1024)), Options::default()).await;
     let body = whatsapp_text("wamid.1", "Olá / tudo bem?");
     let response = send(
@@ -168,7 +168,7 @@ async fn signed_requests_are_accepted_once_and_tampered_ones_refused() {
 
 #[actix_web::test]
 async fn the_receivers_default_limit_applies_not_actix_payload_config() {
-    let storage = Arc::new(MemoryStorage::new());
+    let storage = Arc::new(MemoryEventLog::new());
     let server = Server::start(receiver(&storage, None, None), Options::default()).await;
 
     // 600 KiB: over actix's 256 KiB extractor default, under the receiver's 1 MiB.
@@ -194,7 +194,7 @@ async fn the_receivers_default_limit_applies_not_actix_payload_config() {
 
 #[actix_web::test]
 async fn chunked_bodies_arrive_exactly_and_are_bounded_while_streaming() {
-    let storage = Arc::new(MemoryStorage::new());
+    let storage = Arc::new(MemoryEventLog::new());
     let server = Server::start(receiver(&storage, None, Some(1024)), Options::default()).await;
     let address = server.address;
 
@@ -216,7 +216,7 @@ async fn chunked_bodies_arrive_exactly_and_are_bounded_while_streaming() {
 
 #[actix_web::test]
 async fn twilio_incoming_calls_are_answered_with_twiml() {
-    let storage = Arc::new(MemoryStorage::new());
+    let storage = Arc::new(MemoryEventLog::new());
     let server = Server::start(receiver(&storage, Some(PUBLIC_BASE), None), Options::default()).await;
     let params = twilio::testing::incoming_call("CA00000000000000000000000000000001", "+15551230000", "+15557650000");
     let url = format!("{PUBLIC_BASE}/webhooks/twilio/incoming-call");
@@ -240,20 +240,20 @@ async fn twilio_urls_come_from_configuration_or_trusted_forwarded_headers() {
         http::Request::from_parts(parts, body)
     };
 
-    let storage = Arc::new(MemoryStorage::new());
+    let storage = Arc::new(MemoryEventLog::new());
     let server = Server::start(receiver(&storage, Some(PUBLIC_BASE), None), Options::default()).await;
     assert_eq!(send(&server.base, twilio::testing::signed_form(TWILIO_TOKEN, &public, &params)).await.status(), 200);
     server.stop().await;
 
     // Without a configured URL the forwarded headers are ignored unless trusted.
-    let storage = Arc::new(MemoryStorage::new());
+    let storage = Arc::new(MemoryEventLog::new());
     let server = Server::start(receiver(&storage, None, None), Options::default()).await;
     let request = forwarded(twilio::testing::signed_form(TWILIO_TOKEN, &public, &params), "crm.example.com");
     assert_eq!(send(&server.base, request).await.status(), 500, "no public URL configured, none guessed");
     assert_eq!(events(&storage).await, 0);
     server.stop().await;
 
-    let storage = Arc::new(MemoryStorage::new());
+    let storage = Arc::new(MemoryEventLog::new());
     let server = Server::start(receiver(&storage, None, None), Options::default().trust_forwarded_headers(true)).await;
     let request = forwarded(twilio::testing::signed_form(TWILIO_TOKEN, &public, &params), "crm.example.com");
     assert_eq!(send(&server.base, request).await.status(), 200);
@@ -261,7 +261,7 @@ async fn twilio_urls_come_from_configuration_or_trusted_forwarded_headers() {
     server.stop().await;
 
     // Trusted forwarded headers never override a configured public URL.
-    let storage = Arc::new(MemoryStorage::new());
+    let storage = Arc::new(MemoryEventLog::new());
     let trusting = Options::default().trust_forwarded_headers(true);
     let server = Server::start(receiver(&storage, Some(PUBLIC_BASE), None), trusting).await;
     let request = forwarded(twilio::testing::signed_form(TWILIO_TOKEN, &public, &params), "evil.example.net");

@@ -4,17 +4,17 @@
 use std::sync::Arc;
 
 use callhook::providers::{twilio, whatsapp};
-use callhook::{InProcessScheduler, MemoryStorage, Receiver, Storage};
+use callhook::{EventLog, MemoryEventLog, MemoryJobQueue, Receiver};
 use callhook_axum::Options;
 
-async fn serve(options: Options, public_base_url: Option<&str>) -> (String, Arc<MemoryStorage>) {
-    let storage = Arc::new(MemoryStorage::new());
+async fn serve(options: Options, public_base_url: Option<&str>) -> (String, Arc<MemoryEventLog>) {
+    let storage = Arc::new(MemoryEventLog::new());
     let twilio = Arc::new(twilio::Twilio::new("twilio-token"));
     let mut builder = Receiver::builder()
         .mount("/webhooks/twilio/call-status", twilio.clone())
         .mount("/webhooks/whatsapp", Arc::new(whatsapp::WhatsApp::builder().app_secret("s").verify_token("v").build()))
-        .storage(storage.clone())
-        .scheduler(Arc::new(InProcessScheduler::new()))
+        .event_log(storage.clone())
+        .job_queue(Arc::new(MemoryJobQueue::new()))
         .body_limit(64 * 1024);
     if let Some(url) = public_base_url {
         builder = builder.public_base_url(url);
@@ -26,7 +26,7 @@ async fn serve(options: Options, public_base_url: Option<&str>) -> (String, Arc<
     (format!("http://{address}"), storage)
 }
 
-fn events(storage: &MemoryStorage) -> usize {
+fn events(storage: &MemoryEventLog) -> usize {
     futures_lite(storage.list_events(&Default::default())).unwrap().len()
 }
 

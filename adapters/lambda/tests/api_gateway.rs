@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use callhook::event_log::{EventDetail, EventFilter};
 use callhook::providers::twilio::model::IncomingCall;
 use callhook::providers::twilio::twiml::{Say, VoiceResponse};
 use callhook::providers::{twilio, whatsapp};
-use callhook::storage::{EventDetail, EventFilter};
-use callhook::{InProcessScheduler, MemoryStorage, Receiver, Storage};
+use callhook::{EventLog, MemoryEventLog, MemoryJobQueue, Receiver};
 use callhook_lambda::Options;
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
@@ -30,8 +30,8 @@ const FUNCTION_URL_ORIGIN: &str = "https://f3kxmpl7dqzv5ucbd4a2rj6yti0nsowh.lamb
 const BODY_LIMIT: usize = 64 * 1024;
 
 /// A receiver with WhatsApp and Twilio mounted at `prefix`-ed reference paths.
-fn build_receiver(public_base_url: Option<&str>, prefix: &str) -> (Receiver, Arc<MemoryStorage>) {
-    let storage = Arc::new(MemoryStorage::new());
+fn build_receiver(public_base_url: Option<&str>, prefix: &str) -> (Receiver, Arc<MemoryEventLog>) {
+    let storage = Arc::new(MemoryEventLog::new());
     let twilio = Arc::new(
         twilio::Twilio::builder()
             .auth_token(AUTH_TOKEN)
@@ -43,8 +43,8 @@ fn build_receiver(public_base_url: Option<&str>, prefix: &str) -> (Receiver, Arc
         .mount(format!("{prefix}/webhooks/whatsapp"), Arc::new(whatsapp))
         .mount(format!("{prefix}/webhooks/twilio/incoming-call"), twilio.clone())
         .mount(format!("{prefix}/webhooks/twilio/call-status"), twilio)
-        .storage(storage.clone())
-        .scheduler(Arc::new(InProcessScheduler::new()))
+        .event_log(storage.clone())
+        .job_queue(Arc::new(MemoryJobQueue::new()))
         .body_limit(BODY_LIMIT);
     if let Some(url) = public_base_url {
         builder = builder.public_base_url(url);
@@ -101,7 +101,7 @@ fn twilio_event(fixture: &str, url: &str, params: &twilio::testing::Params, base
     })
 }
 
-async fn stored(storage: &MemoryStorage) -> Vec<EventDetail> {
+async fn stored(storage: &MemoryEventLog) -> Vec<EventDetail> {
     let mut details = Vec::new();
     for record in storage.list_events(&EventFilter::default()).await.unwrap() {
         details.push(storage.event(record.id).await.unwrap().unwrap());

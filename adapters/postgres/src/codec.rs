@@ -3,10 +3,10 @@
 //! refuses `\u0000` in strings: a payload must never be unstorable).
 
 use callhook::event::{Event, ProviderId};
-use callhook::scheduler::{Job, JobId, JobKind};
-use callhook::storage::{
+use callhook::event_log::{
     Attempt, DeliveryId, DeliveryRecord, EventId, EventRecord, EventStatus, NewDelivery, Verification,
 };
+use callhook::job_queue::{Job, JobId, JobKind};
 use time::OffsetDateTime;
 use tokio_postgres::Row;
 

@@ -1,8 +1,8 @@
-//! The adapter's internal error, turned into [`StorageError`] or [`SchedulerError`] at
+//! The adapter's internal error, turned into [`EventLogError`] or [`JobQueueError`] at
 //! the trait boundary.
 
-use callhook::scheduler::SchedulerError;
-use callhook::storage::{EventId, StorageError};
+use callhook::event_log::{EventId, EventLogError};
+use callhook::job_queue::JobQueueError;
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum DbError {
@@ -27,18 +27,18 @@ impl DbError {
     }
 }
 
-impl From<DbError> for StorageError {
+impl From<DbError> for EventLogError {
     fn from(error: DbError) -> Self {
         match error {
-            DbError::EventNotFound(id) => StorageError::EventNotFound(id),
-            DbError::Corrupt(what) => StorageError::Corrupt(what),
-            other => StorageError::Unavailable(Box::new(other)),
+            DbError::EventNotFound(id) => EventLogError::EventNotFound(id),
+            DbError::Corrupt(what) => EventLogError::Corrupt(what),
+            other => EventLogError::Unavailable(Box::new(other)),
         }
     }
 }
 
-impl From<DbError> for SchedulerError {
+impl From<DbError> for JobQueueError {
     fn from(error: DbError) -> Self {
-        SchedulerError::Unavailable(Box::new(error))
+        JobQueueError::Unavailable(Box::new(error))
     }
 }

@@ -111,7 +111,7 @@ impl Options {
 }
 
 /// The event log and job queue in PostgreSQL; implements
-/// [`Storage`](callhook::Storage), [`Scheduler`](callhook::Scheduler) and
+/// [`EventLog`](callhook::EventLog), [`JobQueue`](callhook::JobQueue) and
 /// [`Store`](callhook::store::Store). Cheap to clone; clones share the pool.
 #[derive(Clone)]
 pub struct PostgresStore {

@@ -1,4 +1,4 @@
-//! [`Scheduler`] on PostgreSQL: claims take due rows with `FOR UPDATE SKIP LOCKED`
+//! [`JobQueue`] on PostgreSQL: claims take due rows with `FOR UPDATE SKIP LOCKED`
 //! (so concurrent workers, in any process, never take the same row), stamp a lease
 //! from a sequence, and hide the job until the lease runs out (`visible_at`). Finished
 //! jobs are deleted; the event log is the record.
@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use callhook::scheduler::{ClaimedJob, JobId, NewJob, Queue, Scheduler, SchedulerError};
+use callhook::job_queue::{ClaimedJob, JobId, JobQueue, JobQueueError, NewJob, Queue};
 use deadpool_postgres::GenericClient;
 use time::OffsetDateTime;
 
@@ -15,8 +15,8 @@ use crate::codec::{self, JOB_COLUMNS, json, nanos};
 use crate::error::DbError;
 
 #[async_trait]
-impl Scheduler for PostgresStore {
-    async fn schedule(&self, job: NewJob) -> Result<Option<JobId>, SchedulerError> {
+impl JobQueue for PostgresStore {
+    async fn schedule(&self, job: NewJob) -> Result<Option<JobId>, JobQueueError> {
         let client = self.pool().get().await.map_err(DbError::from)?;
         let id = insert_job(&client, &job).await?;
         if id.is_some() {
@@ -25,7 +25,7 @@ impl Scheduler for PostgresStore {
         Ok(id)
     }
 
-    async fn schedule_all(&self, jobs: Vec<NewJob>) -> Result<usize, SchedulerError> {
+    async fn schedule_all(&self, jobs: Vec<NewJob>) -> Result<usize, JobQueueError> {
         let mut client = self.pool().get().await.map_err(DbError::from)?;
         let tx = client.transaction().await.map_err(DbError::from)?;
         let mut added = 0;
@@ -45,7 +45,7 @@ impl Scheduler for PostgresStore {
         now: OffsetDateTime,
         limit: usize,
         lease: Duration,
-    ) -> Result<Vec<ClaimedJob>, SchedulerError> {
+    ) -> Result<Vec<ClaimedJob>, JobQueueError> {
         let until = now + lease;
         let client = self.pool().get().await.map_err(DbError::from)?;
         let columns = JOB_COLUMNS.split(", ").map(|c| format!("j.{c}")).collect::<Vec<_>>().join(", ");
@@ -80,20 +80,20 @@ impl Scheduler for PostgresStore {
         Ok(claimed.into_iter().map(|(_, claim)| claim).collect())
     }
 
-    async fn complete(&self, claim: &ClaimedJob) -> Result<(), SchedulerError> {
+    async fn complete(&self, claim: &ClaimedJob) -> Result<(), JobQueueError> {
         self.finish(claim).await
     }
 
-    async fn retry(&self, claim: &ClaimedJob, due_at: OffsetDateTime, error: &str) -> Result<(), SchedulerError> {
+    async fn retry(&self, claim: &ClaimedJob, due_at: OffsetDateTime, error: &str) -> Result<(), JobQueueError> {
         let client = self.pool().get().await.map_err(DbError::from)?;
         if !requeue(&client, claim, due_at, error).await? {
-            return Err(SchedulerError::LeaseLost(claim.job.id));
+            return Err(JobQueueError::LeaseLost(claim.job.id));
         }
         self.inner.wake.notify_waiters();
         Ok(())
     }
 
-    async fn release(&self, claim: &ClaimedJob, due_at: OffsetDateTime) -> Result<(), SchedulerError> {
+    async fn release(&self, claim: &ClaimedJob, due_at: OffsetDateTime) -> Result<(), JobQueueError> {
         let client = self.pool().get().await.map_err(DbError::from)?;
         let statement = client
             .prepare_cached(
@@ -105,18 +105,18 @@ impl Scheduler for PostgresStore {
         let updated =
             client.execute(&statement, &[&claim.job.id.0, &lease, &nanos(due_at)]).await.map_err(DbError::from)?;
         if updated != 1 {
-            return Err(SchedulerError::LeaseLost(claim.job.id));
+            return Err(JobQueueError::LeaseLost(claim.job.id));
         }
         self.inner.wake.notify_waiters();
         Ok(())
     }
 
-    async fn fail(&self, claim: &ClaimedJob, _error: &str) -> Result<(), SchedulerError> {
+    async fn fail(&self, claim: &ClaimedJob, _error: &str) -> Result<(), JobQueueError> {
         // The event log records the failure and its history.
         self.finish(claim).await
     }
 
-    async fn next_due_at(&self, queue: Queue) -> Result<Option<OffsetDateTime>, SchedulerError> {
+    async fn next_due_at(&self, queue: Queue) -> Result<Option<OffsetDateTime>, JobQueueError> {
         let client = self.pool().get().await.map_err(DbError::from)?;
         let statement = client
             .prepare_cached("SELECT MIN(visible_at) FROM callhook_jobs WHERE queue = $1")
@@ -135,9 +135,9 @@ impl Scheduler for PostgresStore {
 }
 
 impl PostgresStore {
-    async fn finish(&self, claim: &ClaimedJob) -> Result<(), SchedulerError> {
+    async fn finish(&self, claim: &ClaimedJob) -> Result<(), JobQueueError> {
         let client = self.pool().get().await.map_err(DbError::from)?;
-        if remove(&client, claim).await? { Ok(()) } else { Err(SchedulerError::LeaseLost(claim.job.id)) }
+        if remove(&client, claim).await? { Ok(()) } else { Err(JobQueueError::LeaseLost(claim.job.id)) }
     }
 }
 

@@ -1,13 +1,13 @@
-//! [`Storage`] on PostgreSQL.
+//! [`EventLog`] on PostgreSQL.
 
 use async_trait::async_trait;
 use callhook::backend::{event_subject, search_id};
 use callhook::event::{Event, ProviderId};
-use callhook::state::{CallState, MessageState};
-use callhook::storage::{
+use callhook::event_log::{
     AppendOutcome, Appended, Attempt, AttemptReport, DeliveryId, DeliveryRecord, EventCount, EventDetail, EventFilter,
-    EventId, EventRecord, EventStatus, NewDelivery, NewEvent, Storage, StorageError,
+    EventId, EventLog, EventLogError, EventRecord, EventStatus, NewDelivery, NewEvent,
 };
+use callhook::state::{CallState, MessageState};
 use deadpool_postgres::{GenericClient, Transaction};
 use time::OffsetDateTime;
 use tokio_postgres::types::ToSql;
@@ -266,8 +266,8 @@ macro_rules! retry_transient {
 pub(crate) use retry_transient;
 
 #[async_trait]
-impl Storage for PostgresStore {
-    async fn append(&self, delivery: NewDelivery, events: Vec<NewEvent>) -> Result<AppendOutcome, StorageError> {
+impl EventLog for PostgresStore {
+    async fn append(&self, delivery: NewDelivery, events: Vec<NewEvent>) -> Result<AppendOutcome, EventLogError> {
         Ok(retry_transient!(self.try_append(&delivery, &events))?)
     }
 
@@ -275,11 +275,11 @@ impl Storage for PostgresStore {
         &self,
         delivery: DeliveryId,
         events: Vec<NewEvent>,
-    ) -> Result<Vec<Appended>, StorageError> {
+    ) -> Result<Vec<Appended>, EventLogError> {
         Ok(retry_transient!(self.try_append_to(delivery, &events))?)
     }
 
-    async fn event(&self, id: EventId) -> Result<Option<EventDetail>, StorageError> {
+    async fn event(&self, id: EventId) -> Result<Option<EventDetail>, EventLogError> {
         let client = self.pool().get().await.map_err(DbError::from)?;
         let statement = client
             .prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM callhook_events WHERE id = $1"))
@@ -304,7 +304,7 @@ impl Storage for PostgresStore {
         Ok(Some(EventDetail::new(event, delivery, attempts)))
     }
 
-    async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StorageError> {
+    async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, EventLogError> {
         let (conditions, values) = where_clause(filter);
         let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
         let sql =
@@ -316,7 +316,7 @@ impl Storage for PostgresStore {
         Ok(rows.iter().map(codec::event_record).collect::<Result<Vec<_>, DbError>>()?)
     }
 
-    async fn event_counts(&self, filter: &EventFilter) -> Result<Vec<EventCount>, StorageError> {
+    async fn event_counts(&self, filter: &EventFilter) -> Result<Vec<EventCount>, EventLogError> {
         let (conditions, values) = where_clause(filter);
         let sql = format!(
             "SELECT provider, status, COUNT(*) FROM callhook_events WHERE {conditions}
@@ -338,7 +338,7 @@ impl Storage for PostgresStore {
         Ok(counts)
     }
 
-    async fn record_attempt(&self, id: EventId, report: AttemptReport) -> Result<EventRecord, StorageError> {
+    async fn record_attempt(&self, id: EventId, report: AttemptReport) -> Result<EventRecord, EventLogError> {
         let mut client = self.pool().get().await.map_err(DbError::from)?;
         let tx = client.transaction().await.map_err(DbError::from)?;
         let record = record_attempt(&tx, id, &report).await?;
@@ -346,7 +346,7 @@ impl Storage for PostgresStore {
         Ok(record)
     }
 
-    async fn reprocess(&self, id: EventId, at: OffsetDateTime) -> Result<EventRecord, StorageError> {
+    async fn reprocess(&self, id: EventId, at: OffsetDateTime) -> Result<EventRecord, EventLogError> {
         let mut client = self.pool().get().await.map_err(DbError::from)?;
         let tx = client.transaction().await.map_err(DbError::from)?;
         let mut record = lock_event(&tx, id).await?;
@@ -356,7 +356,7 @@ impl Storage for PostgresStore {
         Ok(record)
     }
 
-    async fn call_state(&self, provider: &ProviderId, call_id: &str) -> Result<Option<CallState>, StorageError> {
+    async fn call_state(&self, provider: &ProviderId, call_id: &str) -> Result<Option<CallState>, EventLogError> {
         let client = self.pool().get().await.map_err(DbError::from)?;
         Ok(load_state(&client, "callhook_call_states", "call_id", provider, call_id).await?)
     }
@@ -365,12 +365,12 @@ impl Storage for PostgresStore {
         &self,
         provider: &ProviderId,
         message_id: &str,
-    ) -> Result<Option<MessageState>, StorageError> {
+    ) -> Result<Option<MessageState>, EventLogError> {
         let client = self.pool().get().await.map_err(DbError::from)?;
         Ok(load_state(&client, "callhook_message_states", "message_id", provider, message_id).await?)
     }
 
-    async fn ping(&self) -> Result<(), StorageError> {
+    async fn ping(&self) -> Result<(), EventLogError> {
         // Reachable is not enough: a standby after a failover, or a session forced
         // read-only, answers queries but refuses every append.
         let client = self.pool().get().await.map_err(DbError::from)?;

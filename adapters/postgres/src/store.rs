@@ -2,10 +2,10 @@
 //! in one transaction (one commit instead of two).
 
 use async_trait::async_trait;
-use callhook::scheduler::{ClaimedJob, NewJob, SchedulerError};
-use callhook::storage::{
-    AppendOutcome, AttemptReport, AttemptResult, EventId, EventRecord, NewDelivery, NewEvent, StorageError,
+use callhook::event_log::{
+    AppendOutcome, AttemptReport, AttemptResult, EventId, EventLogError, EventRecord, NewDelivery, NewEvent,
 };
+use callhook::job_queue::{ClaimedJob, JobQueueError, NewJob};
 use callhook::store::{Store, StoreError};
 
 use crate::PostgresStore;
@@ -58,7 +58,7 @@ impl Store for PostgresStore {
         &self,
         delivery: NewDelivery,
         events: Vec<NewEvent>,
-    ) -> Result<AppendOutcome, StorageError> {
+    ) -> Result<AppendOutcome, EventLogError> {
         let (outcome, scheduled) = retry_transient!(self.try_append_and_schedule(&delivery, &events))?;
         if scheduled {
             self.inner.wake.notify_waiters();
@@ -72,9 +72,9 @@ impl Store for PostgresStore {
         id: EventId,
         report: AttemptReport,
     ) -> Result<EventRecord, StoreError> {
-        let (record, held) = self.try_finish_attempt(claim, id, &report).await.map_err(StorageError::from)?;
+        let (record, held) = self.try_finish_attempt(claim, id, &report).await.map_err(EventLogError::from)?;
         if !held {
-            return Err(SchedulerError::LeaseLost(claim.job.id).into());
+            return Err(JobQueueError::LeaseLost(claim.job.id).into());
         }
         if matches!(report.result, AttemptResult::Retry { .. }) {
             // A worker waiting for the next due job learns of the new time.

@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use callhook::Worker;
 use callhook::event::{Event, ProviderId, UnmodeledEvent};
-use callhook::scheduler::{NewJob, Queue, Scheduler};
-use callhook::storage::{EventFilter, EventId, EventStatus, NewDelivery, NewEvent, Storage};
+use callhook::event_log::{EventFilter, EventId, EventLog, EventStatus, NewDelivery, NewEvent};
+use callhook::job_queue::{JobQueue, NewJob, Queue};
 use callhook::worker::{HandlerError, handler_fn};
 
 const ACME: ProviderId = ProviderId::from_static("acme");
@@ -124,7 +124,7 @@ async fn child_hangs_in_a_handler() {
     store.schedule(NewJob::process_event(id, time::OffsetDateTime::now_utc())).await.unwrap();
     let worker = Worker::builder_with_store(store.clone())
         .lease(Duration::from_secs(2))
-        .handler(handler_fn(|detail: callhook::storage::EventDetail| async move {
+        .handler(handler_fn(|detail: callhook::event_log::EventDetail| async move {
             println!("started {}", detail.event.id);
             std::future::pending::<()>().await;
             Ok::<_, HandlerError>(())

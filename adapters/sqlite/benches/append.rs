@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use callhook::event::{Event, ProviderId, UnmodeledEvent};
-use callhook::storage::{NewDelivery, NewEvent, Storage};
+use callhook::event_log::{EventLog, NewDelivery, NewEvent};
 use callhook_sqlite::{DEFAULT_MAX_BATCH, Options, SqliteStore};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 

@@ -2,10 +2,10 @@
 //! events, headers and states as JSON text.
 
 use callhook::event::{Event, ProviderId};
-use callhook::scheduler::{Job, JobId, JobKind};
-use callhook::storage::{
+use callhook::event_log::{
     Attempt, DeliveryId, DeliveryRecord, EventId, EventRecord, EventStatus, NewDelivery, Verification,
 };
+use callhook::job_queue::{Job, JobId, JobKind};
 use rusqlite::Row;
 use time::OffsetDateTime;
 

@@ -14,7 +14,7 @@
 //! `Arc` as storage and scheduler). Reads run on a small pool of read connections in
 //! tokio's blocking pool, concurrently with writes.
 //!
-//! [`ping`](callhook::Storage::ping) (a health endpoint's check) says whether the store
+//! [`ping`](callhook::EventLog::ping) (a health endpoint's check) says whether the store
 //! can durably accept writes now, and writes fail (a webhook gets `503`) rather than
 //! pretend: a failed fsync or the database file deleted or replaced while open refuses
 //! writes until a restart; a full store or an I/O error fails `ping` until a write
@@ -73,7 +73,7 @@ pub const DEFAULT_COMMIT_MAX_WAIT: Duration = Duration::from_millis(2);
 /// How long the writer may work on one transaction before the store counts as stalled
 /// (see [`Options::stall_timeout`]): 5 s.
 pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(5);
-/// The free space below which [`ping`](callhook::Storage::ping) fails (see
+/// The free space below which [`ping`](callhook::EventLog::ping) fails (see
 /// [`Options::min_free_space`]): 64 MiB.
 pub const DEFAULT_MIN_FREE_SPACE: u64 = 64 * 1024 * 1024;
 
@@ -92,7 +92,7 @@ pub enum OpenError {
     /// The writer thread could not be started.
     #[error("could not start the writer thread: {0}")]
     Thread(#[from] std::io::Error),
-    /// The database file could not be opened to watch it (see [`Storage::ping`](callhook::Storage::ping)).
+    /// The database file could not be opened to watch it (see [`EventLog::ping`](callhook::EventLog::ping)).
     #[error("could not open {path} to watch it: {source}")]
     Watch {
         /// The file.
@@ -209,7 +209,7 @@ impl Options {
 }
 
 /// The event log and job queue in one SQLite file; implements
-/// [`Storage`](callhook::Storage) and [`Scheduler`](callhook::Scheduler). Cheap to
+/// [`EventLog`](callhook::EventLog) and [`JobQueue`](callhook::JobQueue). Cheap to
 /// clone; clones share the writer thread and the read connections.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
@@ -306,11 +306,11 @@ impl SqliteStore {
     /// commits.
     ///
     /// ```no_run
-    /// # async fn run(store: callhook_sqlite::SqliteStore) -> Result<(), callhook::storage::StorageError> {
+    /// # async fn run(store: callhook_sqlite::SqliteStore) -> Result<(), callhook::event_log::EventLogError> {
     /// store.set_max_size(Some(8 << 30)).await?; // 8 GiB
     /// # Ok(()) }
     /// ```
-    pub async fn set_max_size(&self, max_size: Option<u64>) -> Result<(), callhook::storage::StorageError> {
+    pub async fn set_max_size(&self, max_size: Option<u64>) -> Result<(), callhook::event_log::EventLogError> {
         let unlimited = self.inner.unlimited_pages;
         Ok(self
             .write(move |conn| {

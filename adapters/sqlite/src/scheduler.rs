@@ -1,4 +1,4 @@
-//! [`Scheduler`] on SQLite: jobs are rows; a claim writes a random lease id and hides
+//! [`JobQueue`] on SQLite: jobs are rows; a claim writes a random lease id and hides
 //! the job until the lease runs out (`visible_at`), so a crashed worker's job is
 //! claimed again. Finished jobs are deleted: the event log, not the queue, is the
 //! record.
@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use callhook::scheduler::{ClaimedJob, JobId, NewJob, Queue, Scheduler, SchedulerError};
+use callhook::job_queue::{ClaimedJob, JobId, JobQueue, JobQueueError, NewJob, Queue};
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
@@ -20,8 +20,8 @@ fn new_lease() -> i64 {
 }
 
 #[async_trait]
-impl Scheduler for SqliteStore {
-    async fn schedule(&self, job: NewJob) -> Result<Option<JobId>, SchedulerError> {
+impl JobQueue for SqliteStore {
+    async fn schedule(&self, job: NewJob) -> Result<Option<JobId>, JobQueueError> {
         let id = self.write(move |conn| insert_job(conn, &job)).await?;
         if id.is_some() {
             self.inner.wake.notify_waiters();
@@ -29,7 +29,7 @@ impl Scheduler for SqliteStore {
         Ok(id)
     }
 
-    async fn schedule_all(&self, jobs: Vec<NewJob>) -> Result<usize, SchedulerError> {
+    async fn schedule_all(&self, jobs: Vec<NewJob>) -> Result<usize, JobQueueError> {
         let added = self
             .write(move |conn| {
                 let mut added = 0;
@@ -51,7 +51,7 @@ impl Scheduler for SqliteStore {
         now: OffsetDateTime,
         limit: usize,
         lease: Duration,
-    ) -> Result<Vec<ClaimedJob>, SchedulerError> {
+    ) -> Result<Vec<ClaimedJob>, JobQueueError> {
         let until = now + lease;
         Ok(self
             .write(move |conn| {
@@ -75,18 +75,18 @@ impl Scheduler for SqliteStore {
             .await?)
     }
 
-    async fn complete(&self, claim: &ClaimedJob) -> Result<(), SchedulerError> {
+    async fn complete(&self, claim: &ClaimedJob) -> Result<(), JobQueueError> {
         self.finish(claim).await
     }
 
-    async fn retry(&self, claim: &ClaimedJob, due_at: OffsetDateTime, error: &str) -> Result<(), SchedulerError> {
+    async fn retry(&self, claim: &ClaimedJob, due_at: OffsetDateTime, error: &str) -> Result<(), JobQueueError> {
         let (held, error) = (Held::of(claim), error.to_owned());
         self.write(move |conn| held.still(requeue(conn, held, due_at, &error)?)).await?;
         self.inner.wake.notify_waiters();
         Ok(())
     }
 
-    async fn release(&self, claim: &ClaimedJob, due_at: OffsetDateTime) -> Result<(), SchedulerError> {
+    async fn release(&self, claim: &ClaimedJob, due_at: OffsetDateTime) -> Result<(), JobQueueError> {
         let held = Held::of(claim);
         self.write(move |conn| {
             let updated = conn
@@ -101,12 +101,12 @@ impl Scheduler for SqliteStore {
         Ok(())
     }
 
-    async fn fail(&self, claim: &ClaimedJob, _error: &str) -> Result<(), SchedulerError> {
+    async fn fail(&self, claim: &ClaimedJob, _error: &str) -> Result<(), JobQueueError> {
         // The event log records the failure and its history.
         self.finish(claim).await
     }
 
-    async fn next_due_at(&self, queue: Queue) -> Result<Option<OffsetDateTime>, SchedulerError> {
+    async fn next_due_at(&self, queue: Queue) -> Result<Option<OffsetDateTime>, JobQueueError> {
         let next: Option<i64> = self
             .read(move |conn| {
                 Ok(conn
@@ -125,7 +125,7 @@ impl Scheduler for SqliteStore {
 }
 
 impl SqliteStore {
-    async fn finish(&self, claim: &ClaimedJob) -> Result<(), SchedulerError> {
+    async fn finish(&self, claim: &ClaimedJob) -> Result<(), JobQueueError> {
         let held = Held::of(claim);
         self.write(move |conn| held.still(remove(conn, held)?)).await?;
         Ok(())

@@ -1,4 +1,4 @@
-//! [`Storage`] on SQLite.
+//! [`EventLog`] on SQLite.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -6,11 +6,11 @@ use std::collections::hash_map::Entry;
 use async_trait::async_trait;
 use callhook::backend::{event_subject, search_id};
 use callhook::event::{Event, ProviderId};
-use callhook::state::{CallState, MessageState};
-use callhook::storage::{
+use callhook::event_log::{
     AppendOutcome, Appended, Attempt, AttemptReport, DeliveryId, DeliveryRecord, EventCount, EventDetail, EventFilter,
-    EventId, EventRecord, EventStatus, NewDelivery, NewEvent, Storage, StorageError,
+    EventId, EventLog, EventLogError, EventRecord, EventStatus, NewDelivery, NewEvent,
 };
+use callhook::state::{CallState, MessageState};
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
@@ -266,8 +266,8 @@ fn update_event(conn: &Connection, record: &EventRecord) -> Result<(), DbError> 
 }
 
 #[async_trait]
-impl Storage for SqliteStore {
-    async fn append(&self, delivery: NewDelivery, events: Vec<NewEvent>) -> Result<AppendOutcome, StorageError> {
+impl EventLog for SqliteStore {
+    async fn append(&self, delivery: NewDelivery, events: Vec<NewEvent>) -> Result<AppendOutcome, EventLogError> {
         let (headers, events) = (json(&delivery.headers), encode(events));
         Ok(self.write(move |conn| append(conn, delivery, &headers, events).map(|(outcome, _)| outcome)).await?)
     }
@@ -276,7 +276,7 @@ impl Storage for SqliteStore {
         &self,
         delivery: DeliveryId,
         events: Vec<NewEvent>,
-    ) -> Result<Vec<Appended>, StorageError> {
+    ) -> Result<Vec<Appended>, EventLogError> {
         let events = encode(events);
         Ok(self
             .write(move |conn| {
@@ -287,11 +287,11 @@ impl Storage for SqliteStore {
             .await?)
     }
 
-    async fn event(&self, id: EventId) -> Result<Option<EventDetail>, StorageError> {
+    async fn event(&self, id: EventId) -> Result<Option<EventDetail>, EventLogError> {
         Ok(self.read(move |conn| load_detail(conn, id)).await?)
     }
 
-    async fn events(&self, ids: Vec<EventId>) -> Result<Vec<Option<EventDetail>>, StorageError> {
+    async fn events(&self, ids: Vec<EventId>) -> Result<Vec<Option<EventDetail>>, EventLogError> {
         // One trip to a read connection for all of them.
         Ok(self
             .read(move |conn| {
@@ -303,7 +303,7 @@ impl Storage for SqliteStore {
             .await?)
     }
 
-    async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StorageError> {
+    async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, EventLogError> {
         let (conditions, values) = where_clause(filter);
         let limit = i64::try_from(filter.limit).unwrap_or(i64::MAX);
         let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE {conditions} ORDER BY id DESC LIMIT {limit}");
@@ -319,7 +319,7 @@ impl Storage for SqliteStore {
             .await?)
     }
 
-    async fn event_counts(&self, filter: &EventFilter) -> Result<Vec<EventCount>, StorageError> {
+    async fn event_counts(&self, filter: &EventFilter) -> Result<Vec<EventCount>, EventLogError> {
         let (conditions, values) = where_clause(filter);
         // Left alone, SQLite walks the (provider, status) index for the GROUP BY and
         // reads every row to test the time; a window is far cheaper read by time.
@@ -347,11 +347,11 @@ impl Storage for SqliteStore {
             .await?)
     }
 
-    async fn record_attempt(&self, id: EventId, report: AttemptReport) -> Result<EventRecord, StorageError> {
+    async fn record_attempt(&self, id: EventId, report: AttemptReport) -> Result<EventRecord, EventLogError> {
         Ok(self.write(move |conn| record_attempt(conn, id, &report)).await.and_then(with_event)?)
     }
 
-    async fn reprocess(&self, id: EventId, at: OffsetDateTime) -> Result<EventRecord, StorageError> {
+    async fn reprocess(&self, id: EventId, at: OffsetDateTime) -> Result<EventRecord, EventLogError> {
         Ok(self
             .write(move |conn| {
                 let (mut record, event) = load_event_unparsed(conn, id)?.ok_or(DbError::EventNotFound(id))?;
@@ -363,7 +363,7 @@ impl Storage for SqliteStore {
             .and_then(with_event)?)
     }
 
-    async fn call_state(&self, provider: &ProviderId, call_id: &str) -> Result<Option<CallState>, StorageError> {
+    async fn call_state(&self, provider: &ProviderId, call_id: &str) -> Result<Option<CallState>, EventLogError> {
         let (provider, call_id) = (provider.clone(), call_id.to_owned());
         Ok(self.read(move |conn| load_state(conn, "call_states", "call_id", &provider, &call_id)).await?)
     }
@@ -372,7 +372,7 @@ impl Storage for SqliteStore {
         &self,
         provider: &ProviderId,
         message_id: &str,
-    ) -> Result<Option<MessageState>, StorageError> {
+    ) -> Result<Option<MessageState>, EventLogError> {
         let (provider, message_id) = (provider.clone(), message_id.to_owned());
         Ok(self.read(move |conn| load_state(conn, "message_states", "message_id", &provider, &message_id)).await?)
     }
@@ -380,7 +380,7 @@ impl Storage for SqliteStore {
     /// Whether storage can durably accept writes now: not refused (a failed fsync, the
     /// file deleted or replaced), not stalled, enough free space, and a heartbeat write
     /// commits and syncs within the stall timeout (the `health` module has the table).
-    async fn ping(&self) -> Result<(), StorageError> {
+    async fn ping(&self) -> Result<(), EventLogError> {
         Ok(self.check_health().await?)
     }
 }

@@ -2,11 +2,11 @@
 //! one write (one commit on the writer thread instead of two).
 
 use async_trait::async_trait;
-use callhook::scheduler::SchedulerError;
-use callhook::scheduler::{ClaimedJob, NewJob};
-use callhook::storage::{
-    AppendOutcome, AttemptReport, AttemptResult, EventId, EventRecord, NewDelivery, NewEvent, StorageError,
+use callhook::event_log::{
+    AppendOutcome, AttemptReport, AttemptResult, EventId, EventLogError, EventRecord, NewDelivery, NewEvent,
 };
+use callhook::job_queue::JobQueueError;
+use callhook::job_queue::{ClaimedJob, NewJob};
 use callhook::store::{Store, StoreError};
 
 use crate::SqliteStore;
@@ -20,7 +20,7 @@ impl Store for SqliteStore {
         &self,
         delivery: NewDelivery,
         events: Vec<NewEvent>,
-    ) -> Result<AppendOutcome, StorageError> {
+    ) -> Result<AppendOutcome, EventLogError> {
         let (headers, events) = (json(&delivery.headers), encode(events));
         let received_at = delivery.received_at;
         let (outcome, scheduled) = self
@@ -57,12 +57,12 @@ impl Store for SqliteStore {
                 Ok((unparsed, still_held))
             })
             .await
-            .map_err(StorageError::from)?;
-        held.still(still_held).map_err(SchedulerError::from)?;
+            .map_err(EventLogError::from)?;
+        held.still(still_held).map_err(JobQueueError::from)?;
         if retried {
             // A worker waiting for the next due job learns of the new time.
             self.inner.wake.notify_waiters();
         }
-        Ok(with_event(unparsed).map_err(StorageError::from)?)
+        Ok(with_event(unparsed).map_err(EventLogError::from)?)
     }
 }

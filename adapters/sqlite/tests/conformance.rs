@@ -1,4 +1,4 @@
-//! The Storage and Scheduler contract every implementation keeps, on a real SQLite file.
+//! The EventLog and JobQueue contract every implementation keeps, on a real SQLite file.
 
 use std::sync::Arc;
 
@@ -11,6 +11,6 @@ async fn fresh() -> Arc<SqliteStore> {
     Arc::new(SqliteStore::open(dir.join("callhook.sqlite")).await.expect("open"))
 }
 
-callhook::storage_conformance_tests!(fresh());
-callhook::scheduler_conformance_tests!(fresh());
+callhook::event_log_conformance_tests!(fresh());
+callhook::job_queue_conformance_tests!(fresh());
 callhook::store_conformance_tests!(fresh());

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use callhook::Worker;
 use callhook::event::{Event, ProviderId, UnmodeledEvent};
-use callhook::scheduler::{NewJob, Queue, Scheduler};
-use callhook::storage::{EventFilter, EventId, EventStatus, NewDelivery, NewEvent, Storage};
+use callhook::event_log::{EventFilter, EventId, EventLog, EventStatus, NewDelivery, NewEvent};
+use callhook::job_queue::{JobQueue, NewJob, Queue};
 use callhook::worker::{HandlerError, handler_fn};
 use callhook_sqlite::SqliteStore;
 
@@ -120,7 +120,7 @@ async fn child_hangs_in_a_handler() {
     store.schedule(NewJob::process_event(id, time::OffsetDateTime::now_utc())).await.unwrap();
     let worker = Worker::builder_with_store(store.clone())
         .lease(Duration::from_secs(2))
-        .handler(handler_fn(|detail: callhook::storage::EventDetail| async move {
+        .handler(handler_fn(|detail: callhook::event_log::EventDetail| async move {
             println!("started {}", detail.event.id);
             std::future::pending::<()>().await;
             Ok::<_, HandlerError>(())
@@ -233,7 +233,7 @@ async fn upgrading_from_schema_2_puts_queued_recording_jobs_in_their_queue() {
     let now = time::OffsetDateTime::now_utc();
     let store = SqliteStore::open(&db).await.unwrap();
     store.schedule(NewJob::fetch_recording(ACME, "CA78", now)).await.unwrap();
-    store.schedule(NewJob::process_event(callhook::storage::EventId(1), now)).await.unwrap();
+    store.schedule(NewJob::process_event(callhook::event_log::EventId(1), now)).await.unwrap();
     drop(store);
     rusqlite::Connection::open(&db).unwrap().execute_batch(&format!("{TO_SCHEMA_3} {TO_SCHEMA_2}")).unwrap();
 

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use callhook::Receiver;
+use callhook::event_log::{EventFilter, EventLog};
 use callhook::providers::whatsapp;
-use callhook::storage::{EventFilter, Storage};
 use callhook::verify::Secret;
 use callhook_sqlite::{Options, SqliteStore};
 
@@ -275,7 +275,7 @@ async fn too_little_free_space_fails_ping() {
     store.ping().await.expect("no minimum: healthy");
 }
 
-fn delivery(body: &str) -> callhook::storage::NewDelivery {
+fn delivery(body: &str) -> callhook::event_log::NewDelivery {
     let provider = callhook::event::ProviderId::from_static("acme");
-    callhook::storage::NewDelivery::new(provider, "/webhooks/acme", time::OffsetDateTime::now_utc(), body.to_owned())
+    callhook::event_log::NewDelivery::new(provider, "/webhooks/acme", time::OffsetDateTime::now_utc(), body.to_owned())
 }

@@ -12,8 +12,8 @@ use axum::body::Body;
 use callhook::event::{
     CallEvent, CallStatus, Event, MessageEvent, MessageKind, MessageStatus, ProviderId, StatusUpdate,
 };
-use callhook::storage::{AttemptReport, AttemptResult, NewDelivery, NewEvent, Storage};
-use callhook::{InProcessScheduler, Receiver, Worker};
+use callhook::event_log::{AttemptReport, AttemptResult, EventLog, NewDelivery, NewEvent};
+use callhook::{MemoryJobQueue, Receiver, Worker};
 use callhook_server::AppState;
 use callhook_server::config::Config;
 use callhook_server::stats::Stats;
@@ -73,8 +73,8 @@ async fn seeded(events: u64, dir: &std::path::Path) -> (axum::Router, Arc<callho
         writer.await.unwrap();
     }
     let config = Config::from_lookup(|name| (name == "CALLHOOK_ADMIN_TOKEN").then(|| TOKEN.to_owned())).unwrap();
-    let scheduler = Arc::new(InProcessScheduler::new());
-    let receiver = Receiver::builder().storage(store.clone()).scheduler(scheduler.clone()).build().unwrap();
+    let scheduler = Arc::new(MemoryJobQueue::new());
+    let receiver = Receiver::builder().event_log(store.clone()).job_queue(scheduler.clone()).build().unwrap();
     let worker = Worker::builder(store.clone(), scheduler).build();
     let state = AppState::new(&config, store.clone(), worker, None, Stats::new());
     (callhook_server::app(receiver, state, false), store)

@@ -8,8 +8,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use callhook::event::{Event, ProviderId, UnmodeledEvent};
-use callhook::storage::{
-    AttemptReport, AttemptResult, EventId, NewDelivery, NewEvent, Storage, StorageError, Verification,
+use callhook::event_log::{
+    AttemptReport, AttemptResult, EventId, EventLog, EventLogError, NewDelivery, NewEvent, Verification,
 };
 use time::OffsetDateTime;
 
@@ -19,11 +19,11 @@ pub const PROVIDER: ProviderId = ProviderId::from_static("callhook");
 /// Records `action` (e.g. `reprocess`), about `subject` (an event id, if one), with its
 /// `details`. Returns the id of the stored action.
 pub async fn record(
-    storage: &dyn Storage,
+    storage: &dyn EventLog,
     action: &str,
     subject: Option<String>,
     details: serde_json::Value,
-) -> Result<EventId, StorageError> {
+) -> Result<EventId, EventLogError> {
     static SEQUENCE: AtomicU64 = AtomicU64::new(0);
     let now = OffsetDateTime::now_utc();
     let body = serde_json::to_vec(&serde_json::json!({ "action": action, "details": &details }))

@@ -28,7 +28,7 @@ use callhook::recording::http::HttpFetcher;
 use callhook::recording::{FileSink, Recordings};
 use callhook::verify::Secret;
 use callhook::worker::{HandlerError, WorkerBuilder, handler_fn};
-use callhook::{Receiver, Storage, Store, Worker};
+use callhook::{EventLog, Receiver, Store, Worker};
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::config::{Config, Database};
@@ -38,7 +38,7 @@ use crate::stats::Stats;
 #[derive(Clone)]
 pub struct AppState {
     /// The event log.
-    pub storage: Arc<dyn Storage>,
+    pub storage: Arc<dyn EventLog>,
     /// The worker (for reprocessing and the live stream).
     pub worker: Worker,
     /// The admin API's token; `None` turns the API off.
@@ -57,7 +57,7 @@ impl AppState {
     /// The state for `storage` and `worker`, with the token and counters of `config`.
     pub fn new(
         config: &Config,
-        storage: Arc<dyn Storage>,
+        storage: Arc<dyn EventLog>,
         worker: Worker,
         metrics: Option<PrometheusHandle>,
         stats: Stats,
@@ -128,7 +128,7 @@ pub fn worker_builder(
         None => builder.alert(RateLimitedAlert::new(stats.recording(LogAlert), 10, ALERT_WINDOW)),
     };
     Ok(builder.recordings(recordings(config)?).providers(receiver.providers()).handler(handler_fn(
-        |detail: callhook::storage::EventDetail| async move {
+        |detail: callhook::event_log::EventDetail| async move {
             let event = &detail.event;
             tracing::info!(id = %event.id, provider = %event.provider, event_type = %event.event_type, "processed");
             Ok::<_, HandlerError>(())

@@ -9,7 +9,7 @@ use crate::config::Config;
 
 /// The receiver's builder with every provider whose required settings are set, at the
 /// paths its registration gives, and one line per provider for the start-up log. Give
-/// it its store (`.store(..)`, or `.storage(..).scheduler(..)`) and observers, then build.
+/// it its store (`.store(..)`, or `.event_log(..).job_queue(..)`) and observers, then build.
 pub fn builder(config: &Config) -> (ReceiverBuilder, Vec<String>) {
     let mut report = Vec::new();
     let mut builder: ReceiverBuilder = Receiver::builder().storage_timeout(config.storage_timeout);

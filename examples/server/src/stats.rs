@@ -3,7 +3,7 @@
 //! hour, and the alerts the worker sent.
 //!
 //! Received, processed, pending and failed come from the event log itself
-//! ([`callhook::Storage::event_counts`]), so they survive restarts and cover every
+//! ([`callhook::EventLog::event_counts`]), so they survive restarts and cover every
 //! receiver sharing a database; these in-memory figures cover this process since it
 //! started.
 

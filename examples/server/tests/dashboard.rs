@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use callhook::RetryPolicy;
-use callhook::storage::EventDetail;
+use callhook::event_log::EventDetail;
 use callhook::worker::{HandlerError, handler_fn};
 use callhook_server::config::Config;
 use serde_json::json;

@@ -229,9 +229,9 @@ async fn unconfigured_providers_are_not_mounted_and_the_api_is_off_without_a_tok
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_mode_processes_what_another_receiver_stored() {
-    use callhook::Storage;
-    use callhook::scheduler::{NewJob, Scheduler};
-    use callhook::storage::{NewDelivery, NewEvent};
+    use callhook::EventLog;
+    use callhook::event_log::{NewDelivery, NewEvent};
+    use callhook::job_queue::{JobQueue, NewJob};
 
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("shared.sqlite");
@@ -496,8 +496,8 @@ async fn credentials_in_a_recording_url_never_leave_the_api() {
 
     // The log keeps the payload exactly as it arrived.
     let store = callhook_sqlite::SqliteStore::open(server._dir.path().join("e2e.sqlite")).await.unwrap();
-    let id = callhook::storage::EventId(events.last().unwrap()["id"].as_i64().unwrap());
-    let stored = callhook::Storage::event(&store, id).await.unwrap().unwrap();
+    let id = callhook::event_log::EventId(events.last().unwrap()["id"].as_i64().unwrap());
+    let stored = callhook::EventLog::event(&store, id).await.unwrap().unwrap();
     assert!(String::from_utf8_lossy(&stored.delivery.body).contains("agent:hunter2@"));
 }
 

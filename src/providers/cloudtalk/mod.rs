@@ -10,12 +10,12 @@
 //! ```
 //! use std::sync::Arc;
 //! use callhook::providers::cloudtalk::CloudTalk;
-//! use callhook::{InProcessScheduler, MemoryStorage, Receiver};
+//! use callhook::{MemoryJobQueue, MemoryEventLog, Receiver};
 //!
 //! let receiver = Receiver::builder()
 //!     .mount("/webhooks/cloudtalk", Arc::new(CloudTalk::builder().bearer_token("long random token").build()))
-//!     .storage(Arc::new(MemoryStorage::new()))
-//!     .scheduler(Arc::new(InProcessScheduler::new()))
+//!     .event_log(Arc::new(MemoryEventLog::new()))
+//!     .job_queue(Arc::new(MemoryJobQueue::new()))
 //!     .build()
 //!     .unwrap();
 //! # let _ = receiver;

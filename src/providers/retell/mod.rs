@@ -9,13 +9,13 @@
 //! ```
 //! use std::sync::Arc;
 //! use callhook::providers::retell::Retell;
-//! use callhook::{InProcessScheduler, MemoryStorage, Receiver};
+//! use callhook::{MemoryJobQueue, MemoryEventLog, Receiver};
 //!
 //! let retell = Retell::builder().api_key("key_with_the_webhook_badge").build();
 //! let receiver = Receiver::builder()
 //!     .mount("/webhooks/retell/call-events", Arc::new(retell))
-//!     .storage(Arc::new(MemoryStorage::new()))
-//!     .scheduler(Arc::new(InProcessScheduler::new()))
+//!     .event_log(Arc::new(MemoryEventLog::new()))
+//!     .job_queue(Arc::new(MemoryJobQueue::new()))
 //!     .build()
 //!     .unwrap();
 //! # let _ = receiver;

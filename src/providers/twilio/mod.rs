@@ -40,7 +40,7 @@
 //! ```
 //! use std::sync::Arc;
 //! use callhook::providers::twilio::{Twilio, twiml::{Dial, Sip, VoiceResponse}};
-//! use callhook::{InProcessScheduler, MemoryStorage, Receiver};
+//! use callhook::{MemoryJobQueue, MemoryEventLog, Receiver};
 //!
 //! let twilio = Arc::new(
 //!     Twilio::builder()
@@ -56,8 +56,8 @@
 //!     .mount("/webhooks/twilio/incoming-call", twilio.clone())
 //!     .mount("/webhooks/twilio/call-status", twilio.clone())
 //!     .mount("/webhooks/twilio/recording-status", twilio)
-//!     .storage(Arc::new(MemoryStorage::new()))
-//!     .scheduler(Arc::new(InProcessScheduler::new()))
+//!     .event_log(Arc::new(MemoryEventLog::new()))
+//!     .job_queue(Arc::new(MemoryJobQueue::new()))
 //!     .build()
 //!     .unwrap();
 //! # let _ = receiver;

@@ -8,13 +8,13 @@
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! use std::sync::Arc;
 //! use callhook::providers::twilio::{Twilio, testing};
-//! use callhook::{InProcessScheduler, MemoryStorage, Receiver};
+//! use callhook::{MemoryJobQueue, MemoryEventLog, Receiver};
 //!
 //! let receiver = Receiver::builder()
 //!     .public_base_url("https://crm.example.com")
 //!     .mount("/webhooks/twilio/call-status", Arc::new(Twilio::new("token")))
-//!     .storage(Arc::new(MemoryStorage::new()))
-//!     .scheduler(Arc::new(InProcessScheduler::new()))
+//!     .event_log(Arc::new(MemoryEventLog::new()))
+//!     .job_queue(Arc::new(MemoryJobQueue::new()))
 //!     .build()
 //!     .unwrap();
 //! let params = testing::call_status("CA0001", "completed", 3, time::OffsetDateTime::now_utc());

@@ -24,13 +24,13 @@
 //! ```
 //! use std::sync::Arc;
 //! use callhook::providers::vonage::Vonage;
-//! use callhook::{InProcessScheduler, MemoryStorage, Receiver};
+//! use callhook::{MemoryJobQueue, MemoryEventLog, Receiver};
 //!
 //! let vonage = Vonage::builder().signature_secret("the account's signature secret").build();
 //! let receiver = Receiver::builder()
 //!     .mount("/webhooks/vonage/events", Arc::new(vonage))
-//!     .storage(Arc::new(MemoryStorage::new()))
-//!     .scheduler(Arc::new(InProcessScheduler::new()))
+//!     .event_log(Arc::new(MemoryEventLog::new()))
+//!     .job_queue(Arc::new(MemoryJobQueue::new()))
 //!     .build()
 //!     .unwrap();
 //! # let _ = receiver;

@@ -20,7 +20,7 @@
 //! ```
 //! use std::sync::Arc;
 //! use callhook::providers::whatsapp::WhatsApp;
-//! use callhook::{InProcessScheduler, MemoryStorage, Receiver};
+//! use callhook::{MemoryJobQueue, MemoryEventLog, Receiver};
 //!
 //! let whatsapp = WhatsApp::builder()
 //!     .app_secret("app secret of the Meta app")
@@ -28,8 +28,8 @@
 //!     .build();
 //! let receiver = Receiver::builder()
 //!     .mount("/webhooks/whatsapp", Arc::new(whatsapp))
-//!     .storage(Arc::new(MemoryStorage::new()))
-//!     .scheduler(Arc::new(InProcessScheduler::new()))
+//!     .event_log(Arc::new(MemoryEventLog::new()))
+//!     .job_queue(Arc::new(MemoryJobQueue::new()))
 //!     .build()
 //!     .unwrap();
 //! # let _ = receiver;

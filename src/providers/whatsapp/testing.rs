@@ -8,12 +8,12 @@
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! use std::sync::Arc;
 //! use callhook::providers::whatsapp::{WhatsApp, testing};
-//! use callhook::{InProcessScheduler, MemoryStorage, Receiver};
+//! use callhook::{MemoryJobQueue, MemoryEventLog, Receiver};
 //!
 //! let receiver = Receiver::builder()
 //!     .mount("/webhooks/whatsapp", Arc::new(WhatsApp::builder().app_secret("s").build()))
-//!     .storage(Arc::new(MemoryStorage::new()))
-//!     .scheduler(Arc::new(InProcessScheduler::new()))
+//!     .event_log(Arc::new(MemoryEventLog::new()))
+//!     .job_queue(Arc::new(MemoryJobQueue::new()))
 //!     .build()
 //!     .unwrap();
 //! let body = testing::notification("messages", testing::text_message("wamid.1", "5511999998888", "Olá", 1764590400));

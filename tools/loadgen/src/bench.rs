@@ -87,10 +87,10 @@ impl Processing {
 
 /// `(all events, done)` in the store: done is processed or failed for good, anything
 /// not pending.
-async fn tally(storage: &dyn callhook::Storage) -> Result<(u64, u64), String> {
-    let counts = storage.event_counts(&callhook::storage::EventFilter::default()).await.map_err(|e| e.to_string())?;
+async fn tally(storage: &dyn callhook::EventLog) -> Result<(u64, u64), String> {
+    let counts = storage.event_counts(&callhook::event_log::EventFilter::default()).await.map_err(|e| e.to_string())?;
     let total = counts.iter().map(|c| c.count).sum();
-    let done = counts.iter().filter(|c| c.status != callhook::storage::EventStatus::Pending).map(|c| c.count).sum();
+    let done = counts.iter().filter(|c| c.status != callhook::event_log::EventStatus::Pending).map(|c| c.count).sum();
     Ok((total, done))
 }
 

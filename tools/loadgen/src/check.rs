@@ -1,5 +1,5 @@
 //! What the crash and outage tests check, read straight from the store
-//! ([`Storage::list_events`]) and the effects table: every acknowledged request's events
+//! ([`EventLog::list_events`]) and the effects table: every acknowledged request's events
 //! are in the event log and processed, and every stored event's handler ran (once, or
 //! more often after a crash: reported apart).
 
@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use callhook::Storage;
-use callhook::storage::{EventFilter, EventRecord, EventStatus};
+use callhook::EventLog;
+use callhook::event_log::{EventFilter, EventRecord, EventStatus};
 
 use crate::effects::{EffectsSource, pg_config};
 use crate::load::Outcome;
@@ -16,7 +16,7 @@ use crate::serve::StoreKind;
 use crate::workload::Prepared;
 
 /// Opens the store a server ran on, to read it.
-pub async fn open_store(kind: StoreKind, db: &str, schema: Option<&str>) -> Result<Arc<dyn Storage>, String> {
+pub async fn open_store(kind: StoreKind, db: &str, schema: Option<&str>) -> Result<Arc<dyn EventLog>, String> {
     match kind {
         StoreKind::Sqlite | StoreKind::Naive => {
             Ok(Arc::new(callhook_sqlite::SqliteStore::open(db).await.map_err(|e| e.to_string())?))
@@ -33,7 +33,7 @@ pub async fn open_store(kind: StoreKind, db: &str, schema: Option<&str>) -> Resu
 }
 
 /// Every stored event.
-pub async fn all_events(storage: &dyn Storage) -> Result<Vec<EventRecord>, String> {
+pub async fn all_events(storage: &dyn EventLog) -> Result<Vec<EventRecord>, String> {
     let mut filter = EventFilter::default().limit(2000);
     let mut events = Vec::new();
     loop {
@@ -50,9 +50,9 @@ pub async fn all_events(storage: &dyn Storage) -> Result<Vec<EventRecord>, Strin
 }
 
 /// Waits until no stored event is pending (at most `timeout`); returns how long it
-/// took, or the number still pending. Polls a count (`Storage::event_counts`), which
+/// took, or the number still pending. Polls a count (`EventLog::event_counts`), which
 /// costs the server's store little while it works through the backlog.
-pub async fn wait_processed(storage: &dyn Storage, timeout: Duration) -> Result<Duration, usize> {
+pub async fn wait_processed(storage: &dyn EventLog, timeout: Duration) -> Result<Duration, usize> {
     let start = Instant::now();
     let filter = EventFilter::default().status(EventStatus::Pending);
     loop {
@@ -154,7 +154,7 @@ impl CheckReport {
 
 /// Compares the store and the effects with what was acknowledged.
 pub async fn check(
-    storage: &dyn Storage,
+    storage: &dyn EventLog,
     effects: &EffectsSource,
     requests: &[Prepared],
     outcomes: &[Outcome],

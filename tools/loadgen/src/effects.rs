@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use callhook::storage::EventDetail;
+use callhook::event_log::EventDetail;
 use callhook::worker::HandlerError;
 
 /// Where the effects are written.

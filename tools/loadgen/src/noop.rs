@@ -1,4 +1,4 @@
-//! [`NoopStore`]: a [`Storage`] and [`Scheduler`] that keeps nothing and acknowledges
+//! [`NoopStore`]: an [`EventLog`] and [`JobQueue`] that keeps nothing and acknowledges
 //! every write at once. The best any store could do, so the load test's baseline: the
 //! cost of HTTP, verification, parsing and the receiver itself.
 
@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use callhook::event::ProviderId;
-use callhook::scheduler::{ClaimedJob, JobId, NewJob, Queue, Scheduler, SchedulerError};
-use callhook::state::{CallState, MessageState};
-use callhook::storage::{
-    AppendOutcome, Appended, AttemptReport, DeliveryId, EventDetail, EventFilter, EventId, EventRecord, NewDelivery,
-    NewEvent, Storage, StorageError,
+use callhook::event_log::{
+    AppendOutcome, Appended, AttemptReport, DeliveryId, EventDetail, EventFilter, EventId, EventLog, EventLogError,
+    EventRecord, NewDelivery, NewEvent,
 };
+use callhook::job_queue::{ClaimedJob, JobId, JobQueue, JobQueueError, NewJob, Queue};
+use callhook::state::{CallState, MessageState};
 use time::OffsetDateTime;
 
 /// Stores nothing: every event is "inserted" under a fresh id (no dedupe), every job
@@ -29,8 +29,8 @@ impl NoopStore {
 }
 
 #[async_trait]
-impl Storage for NoopStore {
-    async fn append(&self, _delivery: NewDelivery, events: Vec<NewEvent>) -> Result<AppendOutcome, StorageError> {
+impl EventLog for NoopStore {
+    async fn append(&self, _delivery: NewDelivery, events: Vec<NewEvent>) -> Result<AppendOutcome, EventLogError> {
         let delivery = DeliveryId(self.id());
         Ok(AppendOutcome::new(delivery, events.iter().map(|_| Appended::Inserted(EventId(self.id()))).collect()))
     }
@@ -39,27 +39,27 @@ impl Storage for NoopStore {
         &self,
         _delivery: DeliveryId,
         events: Vec<NewEvent>,
-    ) -> Result<Vec<Appended>, StorageError> {
+    ) -> Result<Vec<Appended>, EventLogError> {
         Ok(events.iter().map(|_| Appended::Inserted(EventId(self.id()))).collect())
     }
 
-    async fn event(&self, _id: EventId) -> Result<Option<EventDetail>, StorageError> {
+    async fn event(&self, _id: EventId) -> Result<Option<EventDetail>, EventLogError> {
         Ok(None)
     }
 
-    async fn list_events(&self, _filter: &EventFilter) -> Result<Vec<EventRecord>, StorageError> {
+    async fn list_events(&self, _filter: &EventFilter) -> Result<Vec<EventRecord>, EventLogError> {
         Ok(Vec::new())
     }
 
-    async fn record_attempt(&self, id: EventId, _report: AttemptReport) -> Result<EventRecord, StorageError> {
-        Err(StorageError::EventNotFound(id))
+    async fn record_attempt(&self, id: EventId, _report: AttemptReport) -> Result<EventRecord, EventLogError> {
+        Err(EventLogError::EventNotFound(id))
     }
 
-    async fn reprocess(&self, id: EventId, _at: OffsetDateTime) -> Result<EventRecord, StorageError> {
-        Err(StorageError::EventNotFound(id))
+    async fn reprocess(&self, id: EventId, _at: OffsetDateTime) -> Result<EventRecord, EventLogError> {
+        Err(EventLogError::EventNotFound(id))
     }
 
-    async fn call_state(&self, _provider: &ProviderId, _call_id: &str) -> Result<Option<CallState>, StorageError> {
+    async fn call_state(&self, _provider: &ProviderId, _call_id: &str) -> Result<Option<CallState>, EventLogError> {
         Ok(None)
     }
 
@@ -67,18 +67,18 @@ impl Storage for NoopStore {
         &self,
         _provider: &ProviderId,
         _message_id: &str,
-    ) -> Result<Option<MessageState>, StorageError> {
+    ) -> Result<Option<MessageState>, EventLogError> {
         Ok(None)
     }
 
-    async fn ping(&self) -> Result<(), StorageError> {
+    async fn ping(&self) -> Result<(), EventLogError> {
         Ok(())
     }
 }
 
 #[async_trait]
-impl Scheduler for NoopStore {
-    async fn schedule(&self, _job: NewJob) -> Result<Option<JobId>, SchedulerError> {
+impl JobQueue for NoopStore {
+    async fn schedule(&self, _job: NewJob) -> Result<Option<JobId>, JobQueueError> {
         Ok(Some(JobId(self.id())))
     }
 
@@ -88,23 +88,23 @@ impl Scheduler for NoopStore {
         _now: OffsetDateTime,
         _limit: usize,
         _lease: Duration,
-    ) -> Result<Vec<ClaimedJob>, SchedulerError> {
+    ) -> Result<Vec<ClaimedJob>, JobQueueError> {
         Ok(Vec::new())
     }
 
-    async fn complete(&self, _claim: &ClaimedJob) -> Result<(), SchedulerError> {
+    async fn complete(&self, _claim: &ClaimedJob) -> Result<(), JobQueueError> {
         Ok(())
     }
 
-    async fn retry(&self, _claim: &ClaimedJob, _due_at: OffsetDateTime, _error: &str) -> Result<(), SchedulerError> {
+    async fn retry(&self, _claim: &ClaimedJob, _due_at: OffsetDateTime, _error: &str) -> Result<(), JobQueueError> {
         Ok(())
     }
 
-    async fn fail(&self, _claim: &ClaimedJob, _error: &str) -> Result<(), SchedulerError> {
+    async fn fail(&self, _claim: &ClaimedJob, _error: &str) -> Result<(), JobQueueError> {
         Ok(())
     }
 
-    async fn next_due_at(&self, _queue: Queue) -> Result<Option<OffsetDateTime>, SchedulerError> {
+    async fn next_due_at(&self, _queue: Queue) -> Result<Option<OffsetDateTime>, JobQueueError> {
         Ok(None)
     }
 }

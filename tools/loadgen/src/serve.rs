@@ -31,7 +31,7 @@ use std::time::Duration;
 use callhook::alert::{LogAlert, RateLimitedAlert};
 use callhook::receiver::ReceiverBuilder;
 use callhook::worker::{HandlerError, WorkerBuilder, handler_fn};
-use callhook::{RetryPolicy, Scheduler, Storage, Store, Worker};
+use callhook::{EventLog, JobQueue, RetryPolicy, Store, Worker};
 use callhook_server::AppState;
 use callhook_server::stats::Stats;
 
@@ -179,12 +179,12 @@ pub async fn create_schema(url: &str, schema: &str) -> Result<(), String> {
 /// The backend a run serves from: the noop pair, or one database as both event log and
 /// job queue.
 enum Stores {
-    Separate(Arc<dyn Storage>, Arc<dyn Scheduler>),
+    Separate(Arc<dyn EventLog>, Arc<dyn JobQueue>),
     Combined(Arc<dyn Store>),
 }
 
 impl Stores {
-    fn storage(&self) -> Arc<dyn Storage> {
+    fn event_log(&self) -> Arc<dyn EventLog> {
         match self {
             Stores::Separate(storage, _) => storage.clone(),
             Stores::Combined(store) => store.clone(),
@@ -193,7 +193,7 @@ impl Stores {
 
     fn receiver(&self, builder: ReceiverBuilder) -> ReceiverBuilder {
         match self {
-            Stores::Separate(storage, scheduler) => builder.storage(storage.clone()).scheduler(scheduler.clone()),
+            Stores::Separate(storage, scheduler) => builder.event_log(storage.clone()).job_queue(scheduler.clone()),
             Stores::Combined(store) => builder.store(store.clone()),
         }
     }
@@ -288,7 +288,7 @@ async fn serve(options: ServeOptions) -> Result<(), String> {
         .handler_timeout((options.lease / 3).clamp(Duration::from_millis(100), Duration::from_secs(60)))
         .retry_policy(RetryPolicy::new(Duration::from_millis(500)).max_delay(Duration::from_secs(5)))
         .recover_every(Some(options.recover_every.unwrap_or(Duration::from_secs(60))))
-        .handler(handler_fn(move |detail: callhook::storage::EventDetail| {
+        .handler(handler_fn(move |detail: callhook::event_log::EventDetail| {
             let effects = effects.clone();
             async move {
                 match effects {
@@ -301,7 +301,7 @@ async fn serve(options: ServeOptions) -> Result<(), String> {
     if options.worker {
         worker.recover().await.map_err(|e| e.to_string())?;
     }
-    let state = AppState::new(&config, stores.storage(), worker.clone(), Some(metrics), stats);
+    let state = AppState::new(&config, stores.event_log(), worker.clone(), Some(metrics), stats);
     let adapter = callhook_axum::Options::default().body_timeout(config.body_timeout);
     let app = callhook_server::app_with(receiver, state, adapter);
 

@@ -242,10 +242,10 @@ impl Providers {
     /// The providers of [`server_config`].
     pub fn new() -> Self {
         let config = server_config(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), ":memory:");
-        let storage = Arc::new(callhook::MemoryStorage::new());
-        let scheduler = Arc::new(callhook::InProcessScheduler::new());
+        let storage = Arc::new(callhook::MemoryEventLog::new());
+        let scheduler = Arc::new(callhook::MemoryJobQueue::new());
         let (builder, _) = callhook_server::mounts::builder(&config);
-        let receiver = builder.storage(storage).scheduler(scheduler).build().expect("valid mounts");
+        let receiver = builder.event_log(storage).job_queue(scheduler).build().expect("valid mounts");
         Self { by_id: receiver.providers().into_iter().map(|p| (p.id().to_string(), p)).collect() }
     }
 
@@ -481,7 +481,7 @@ pub fn run_id() -> String {
 mod tests {
     use std::collections::HashSet;
 
-    use callhook::Storage;
+    use callhook::EventLog;
 
     use super::*;
 
@@ -490,10 +490,10 @@ mod tests {
     #[tokio::test]
     async fn the_server_accepts_every_scenario_and_stores_the_expected_events() {
         let config = server_config(std::net::SocketAddr::from(([127, 0, 0, 1], 0)), ":memory:");
-        let storage = Arc::new(callhook::MemoryStorage::new());
-        let scheduler = Arc::new(callhook::InProcessScheduler::new());
+        let storage = Arc::new(callhook::MemoryEventLog::new());
+        let scheduler = Arc::new(callhook::MemoryJobQueue::new());
         let (builder, _) = callhook_server::mounts::builder(&config);
-        let receiver = builder.storage(storage.clone()).scheduler(scheduler).build().unwrap();
+        let receiver = builder.event_log(storage.clone()).job_queue(scheduler).build().unwrap();
         let mix = Mix::parse(
             "twilio-call=1,twilio-sms=1,whatsapp-in=1,whatsapp-out=1,whatsapp-batch=1,retell=1,cloudtalk=1,wavoip=1",
         )
@@ -513,7 +513,7 @@ mod tests {
         }
         assert_eq!(providers.len(), 5);
         assert!(requests.iter().any(|r| r.duplicate) && requests.iter().any(|r| r.keys.len() == 20));
-        let stored = storage.list_events(&callhook::storage::EventFilter::default().limit(100_000)).await.unwrap();
+        let stored = storage.list_events(&callhook::event_log::EventFilter::default().limit(100_000)).await.unwrap();
         let stored: HashSet<(String, String)> =
             stored.into_iter().map(|e| (e.provider.to_string(), e.dedupe_key)).collect();
         assert_eq!(stored, expected);

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use callhook::backend::event_subject;
 use callhook::event::ProviderId;
-use callhook::storage::{EventCount, EventDetail, EventFilter, EventId, EventRecord, EventStatus};
+use callhook::event_log::{EventCount, EventDetail, EventFilter, EventId, EventRecord, EventStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::State;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use callhook::storage::{EventCount, EventFilter, EventStatus};
+use callhook::event_log::{EventCount, EventFilter, EventStatus};
 use serde::Serialize;
 use time::OffsetDateTime;
 use tokio_stream::StreamExt;

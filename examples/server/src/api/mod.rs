@@ -23,7 +23,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use callhook::storage::StorageError;
+use callhook::event_log::EventLogError;
 use callhook::verify::{bearer_token, matches_any_token};
 use callhook::worker::WorkerError;
 use serde::Serialize;
@@ -130,10 +130,10 @@ impl IntoResponse for Failure {
     }
 }
 
-impl From<StorageError> for Failure {
-    fn from(error: StorageError) -> Self {
+impl From<EventLogError> for Failure {
+    fn from(error: EventLogError) -> Self {
         match error {
-            StorageError::EventNotFound(id) => Failure::not_found(format!("event {id} not found")),
+            EventLogError::EventNotFound(id) => Failure::not_found(format!("event {id} not found")),
             other => Self(StatusCode::SERVICE_UNAVAILABLE, "unavailable", other.to_string()),
         }
     }
@@ -142,7 +142,7 @@ impl From<StorageError> for Failure {
 impl From<WorkerError> for Failure {
     fn from(error: WorkerError) -> Self {
         match error {
-            WorkerError::Storage(storage) => storage.into(),
+            WorkerError::EventLog(storage) => storage.into(),
             other => Self(StatusCode::SERVICE_UNAVAILABLE, "unavailable", other.to_string()),
         }
     }

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use callhook::event::ProviderId;
-use callhook::storage::EventFilter;
+use callhook::event_log::EventFilter;
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -1,4 +1,4 @@
-//! [`MemoryStorage`]: the [`Storage`] contract in process memory, for tests and
+//! [`MemoryEventLog`]: the [`EventLog`] contract in process memory, for tests and
 //! prototypes. Everything is lost when the process exits.
 
 use std::collections::HashMap;
@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::{
     AppendOutcome, Appended, Attempt, AttemptReport, DeliveryId, DeliveryRecord, EventCount, EventDetail, EventFilter,
-    EventId, EventRecord, NewDelivery, NewEvent, Storage, StorageError,
+    EventId, EventLog, EventLogError, EventRecord, NewDelivery, NewEvent,
 };
 use crate::event::{Event, ProviderId};
 use crate::state::{CallState, MessageState};
@@ -19,9 +19,9 @@ use crate::state::{CallState, MessageState};
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// use callhook::event::{Event, ProviderId, UnmodeledEvent};
-/// use callhook::storage::{Appended, MemoryStorage, NewDelivery, NewEvent, Storage};
+/// use callhook::event_log::{Appended, MemoryEventLog, NewDelivery, NewEvent, EventLog};
 ///
-/// let storage = MemoryStorage::new();
+/// let storage = MemoryEventLog::new();
 /// let acme = ProviderId::from_static("acme");
 /// let event = || NewEvent::parsed("ping", "ping-1",
 ///     Event::Unmodeled(UnmodeledEvent::new(acme.clone(), "ping")));
@@ -34,7 +34,7 @@ use crate::state::{CallState, MessageState};
 /// # });
 /// ```
 #[derive(Debug, Default)]
-pub struct MemoryStorage {
+pub struct MemoryEventLog {
     inner: Mutex<Inner>,
 }
 
@@ -48,7 +48,7 @@ struct Inner {
     messages: HashMap<(ProviderId, String), MessageState>,
 }
 
-impl MemoryStorage {
+impl MemoryEventLog {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
@@ -101,14 +101,17 @@ impl Inner {
         }
     }
 
-    fn index_of(&self, id: EventId) -> Result<usize, StorageError> {
-        usize::try_from(id.0 - 1).ok().filter(|index| *index < self.events.len()).ok_or(StorageError::EventNotFound(id))
+    fn index_of(&self, id: EventId) -> Result<usize, EventLogError> {
+        usize::try_from(id.0 - 1)
+            .ok()
+            .filter(|index| *index < self.events.len())
+            .ok_or(EventLogError::EventNotFound(id))
     }
 }
 
 #[async_trait]
-impl Storage for MemoryStorage {
-    async fn append(&self, delivery: NewDelivery, events: Vec<NewEvent>) -> Result<AppendOutcome, StorageError> {
+impl EventLog for MemoryEventLog {
+    async fn append(&self, delivery: NewDelivery, events: Vec<NewEvent>) -> Result<AppendOutcome, EventLogError> {
         let mut inner = self.lock();
         let delivery_id = DeliveryId(inner.deliveries.len() as i64 + 1);
         inner.deliveries.push(DeliveryRecord::from_new(delivery_id, delivery));
@@ -121,16 +124,16 @@ impl Storage for MemoryStorage {
         &self,
         delivery: DeliveryId,
         events: Vec<NewEvent>,
-    ) -> Result<Vec<Appended>, StorageError> {
+    ) -> Result<Vec<Appended>, EventLogError> {
         let mut inner = self.lock();
         let index = usize::try_from(delivery.0 - 1)
             .ok()
             .filter(|index| *index < inner.deliveries.len())
-            .ok_or_else(|| StorageError::Corrupt(format!("delivery {delivery} not found")))?;
+            .ok_or_else(|| EventLogError::Corrupt(format!("delivery {delivery} not found")))?;
         Ok(inner.insert_events(index, events))
     }
 
-    async fn event(&self, id: EventId) -> Result<Option<EventDetail>, StorageError> {
+    async fn event(&self, id: EventId) -> Result<Option<EventDetail>, EventLogError> {
         let inner = self.lock();
         let Ok(index) = inner.index_of(id) else { return Ok(None) };
         let event = inner.events[index].clone();
@@ -138,18 +141,18 @@ impl Storage for MemoryStorage {
         Ok(Some(EventDetail { event, delivery, attempts: inner.attempts[index].clone() }))
     }
 
-    async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StorageError> {
+    async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, EventLogError> {
         let inner = self.lock();
         Ok(inner.events.iter().rev().filter(|record| filter.matches(record)).take(filter.limit).cloned().collect())
     }
 
-    async fn event_counts(&self, filter: &EventFilter) -> Result<Vec<EventCount>, StorageError> {
+    async fn event_counts(&self, filter: &EventFilter) -> Result<Vec<EventCount>, EventLogError> {
         let mut counts = Vec::new();
         super::tally(&mut counts, self.lock().events.iter().filter(|record| filter.matches(record)));
         Ok(counts)
     }
 
-    async fn record_attempt(&self, id: EventId, report: AttemptReport) -> Result<EventRecord, StorageError> {
+    async fn record_attempt(&self, id: EventId, report: AttemptReport) -> Result<EventRecord, EventLogError> {
         let mut inner = self.lock();
         let index = inner.index_of(id)?;
         let record = &mut inner.events[index];
@@ -160,14 +163,14 @@ impl Storage for MemoryStorage {
         Ok(record)
     }
 
-    async fn reprocess(&self, id: EventId, at: OffsetDateTime) -> Result<EventRecord, StorageError> {
+    async fn reprocess(&self, id: EventId, at: OffsetDateTime) -> Result<EventRecord, EventLogError> {
         let mut inner = self.lock();
         let index = inner.index_of(id)?;
         inner.events[index].reset_to_pending(at);
         Ok(inner.events[index].clone())
     }
 
-    async fn call_state(&self, provider: &ProviderId, call_id: &str) -> Result<Option<CallState>, StorageError> {
+    async fn call_state(&self, provider: &ProviderId, call_id: &str) -> Result<Option<CallState>, EventLogError> {
         Ok(self.lock().calls.get(&(provider.clone(), call_id.to_owned())).cloned())
     }
 
@@ -175,11 +178,11 @@ impl Storage for MemoryStorage {
         &self,
         provider: &ProviderId,
         message_id: &str,
-    ) -> Result<Option<MessageState>, StorageError> {
+    ) -> Result<Option<MessageState>, EventLogError> {
         Ok(self.lock().messages.get(&(provider.clone(), message_id.to_owned())).cloned())
     }
 
-    async fn ping(&self) -> Result<(), StorageError> {
+    async fn ping(&self) -> Result<(), EventLogError> {
         Ok(())
     }
 }

@@ -1,4 +1,4 @@
-//! The [`Scheduler`] trait: a queue of jobs due at given times, claimed with a lease.
+//! The [`JobQueue`] trait: a queue of jobs due at given times, claimed with a lease.
 //!
 //! The receiver schedules a [`JobKind::ProcessEvent`] job per new event; the
 //! [`Worker`](crate::Worker) claims due jobs, runs them, and completes, reschedules or
@@ -7,7 +7,7 @@
 //! lease runs out, so it runs again rather than being lost. Jobs are unique by key
 //! while not finished, so scheduling the same work twice is harmless.
 //!
-//! Implementations: [`InProcessScheduler`] here (tokio, in memory), SQLite and
+//! Implementations: [`MemoryJobQueue`] here (tokio, in memory), SQLite and
 //! PostgreSQL in their own crates (durable: jobs due while the process was down run
 //! when it comes back).
 
@@ -19,11 +19,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::event::ProviderId;
-use crate::storage::{BoxError, EventId};
+use crate::event_log::{BoxError, EventId};
 
-mod in_process;
+mod memory;
 
-pub use in_process::InProcessScheduler;
+pub use memory::MemoryJobQueue;
 
 /// The id a scheduler gave a job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -55,7 +55,7 @@ impl Queue {
     /// Its name (`events`, `recordings`), as durable schedulers store it.
     ///
     /// ```
-    /// use callhook::scheduler::Queue;
+    /// use callhook::job_queue::Queue;
     /// assert_eq!(Queue::Recordings.as_str(), "recordings");
     /// assert_eq!(Queue::parse("events"), Some(Queue::Events));
     /// ```
@@ -110,8 +110,8 @@ impl JobKind {
     /// `process-event:`.
     ///
     /// ```
-    /// use callhook::scheduler::{JobKind, Queue};
-    /// use callhook::storage::EventId;
+    /// use callhook::job_queue::{JobKind, Queue};
+    /// use callhook::event_log::EventId;
     /// assert_eq!(JobKind::ProcessEvent { event_id: EventId(1) }.queue(), Queue::Events);
     /// ```
     pub fn queue(&self) -> Queue {
@@ -125,8 +125,8 @@ impl JobKind {
 /// A job to schedule.
 ///
 /// ```
-/// use callhook::scheduler::{JobKind, NewJob};
-/// use callhook::storage::EventId;
+/// use callhook::job_queue::{JobKind, NewJob};
+/// use callhook::event_log::EventId;
 /// let job = NewJob::process_event(EventId(7), time::OffsetDateTime::UNIX_EPOCH);
 /// assert_eq!(job.key, "process-event:7");
 /// assert_eq!(job.kind, JobKind::ProcessEvent { event_id: EventId(7) });
@@ -210,7 +210,7 @@ pub struct ClaimedJob {
     /// The job.
     pub job: Job,
     /// Identifies this claim: completing or rescheduling with a stale lease fails with
-    /// [`SchedulerError::LeaseLost`].
+    /// [`JobQueueError::LeaseLost`].
     pub lease: u64,
     /// When the lease runs out and the job can be claimed again.
     pub leased_until: OffsetDateTime,
@@ -226,7 +226,7 @@ impl ClaimedJob {
 /// Why a scheduler operation failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum SchedulerError {
+pub enum JobQueueError {
     /// The backend could not be reached or refused the operation.
     #[error("scheduler unavailable: {0}")]
     Unavailable(#[source] BoxError),
@@ -238,14 +238,14 @@ pub enum SchedulerError {
 
 /// A queue of due jobs with leased claims.
 #[async_trait]
-pub trait Scheduler: Send + Sync + 'static {
+pub trait JobQueue: Send + Sync + 'static {
     /// Queues a job; `None` when an unfinished job with the same key exists.
-    async fn schedule(&self, job: NewJob) -> Result<Option<JobId>, SchedulerError>;
+    async fn schedule(&self, job: NewJob) -> Result<Option<JobId>, JobQueueError>;
 
-    /// Queues several jobs, each as [`Scheduler::schedule`] would; returns how many were
+    /// Queues several jobs, each as [`JobQueue::schedule`] would; returns how many were
     /// added (keys already queued or running are skipped). The default schedules them one
     /// by one; durable schedulers queue them in one transaction.
-    async fn schedule_all(&self, jobs: Vec<NewJob>) -> Result<usize, SchedulerError> {
+    async fn schedule_all(&self, jobs: Vec<NewJob>) -> Result<usize, JobQueueError> {
         let mut added = 0;
         for job in jobs {
             added += usize::from(self.schedule(job).await?.is_some());
@@ -261,26 +261,26 @@ pub trait Scheduler: Send + Sync + 'static {
         now: OffsetDateTime,
         limit: usize,
         lease: Duration,
-    ) -> Result<Vec<ClaimedJob>, SchedulerError>;
+    ) -> Result<Vec<ClaimedJob>, JobQueueError>;
 
     /// Marks a claimed job done.
-    async fn complete(&self, claim: &ClaimedJob) -> Result<(), SchedulerError>;
+    async fn complete(&self, claim: &ClaimedJob) -> Result<(), JobQueueError>;
 
     /// Counts a failed attempt and makes the job due again at `due_at`.
-    async fn retry(&self, claim: &ClaimedJob, due_at: OffsetDateTime, error: &str) -> Result<(), SchedulerError>;
+    async fn retry(&self, claim: &ClaimedJob, due_at: OffsetDateTime, error: &str) -> Result<(), JobQueueError>;
 
     /// Hands a claimed job back, due at `due_at`, without counting a failed attempt (a
     /// worker shutting down gives up on what it started). The default counts one, by
-    /// [`retry`](Scheduler::retry); the shipped schedulers do not.
-    async fn release(&self, claim: &ClaimedJob, due_at: OffsetDateTime) -> Result<(), SchedulerError> {
+    /// [`retry`](JobQueue::retry); the shipped schedulers do not.
+    async fn release(&self, claim: &ClaimedJob, due_at: OffsetDateTime) -> Result<(), JobQueueError> {
         self.retry(claim, due_at, "released unfinished").await
     }
 
     /// Counts a failed attempt and gives up on the job.
-    async fn fail(&self, claim: &ClaimedJob, error: &str) -> Result<(), SchedulerError>;
+    async fn fail(&self, claim: &ClaimedJob, error: &str) -> Result<(), JobQueueError>;
 
     /// When the earliest job of `queue` (or lease expiry) is due, if any.
-    async fn next_due_at(&self, queue: Queue) -> Result<Option<OffsetDateTime>, SchedulerError>;
+    async fn next_due_at(&self, queue: Queue) -> Result<Option<OffsetDateTime>, JobQueueError>;
 
     /// Waits until new work may be there, at most `timeout`. The default just sleeps;
     /// an in-process scheduler wakes up as soon as a job is scheduled.

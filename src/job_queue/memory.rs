@@ -1,4 +1,4 @@
-//! [`InProcessScheduler`]: the [`Scheduler`] contract in memory, woken by tokio.
+//! [`MemoryJobQueue`]: the [`JobQueue`] contract in memory, woken by tokio.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, MutexGuard};
@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 use tokio::sync::Notify;
 
-use super::{ClaimedJob, Job, JobId, NewJob, Queue, Scheduler, SchedulerError};
+use super::{ClaimedJob, Job, JobId, JobQueue, JobQueueError, NewJob, Queue};
 
 /// An in-memory job queue. Jobs are lost when the process exits: use it for tests and
 /// for services whose events are re-queued from durable storage on start
@@ -17,11 +17,11 @@ use super::{ClaimedJob, Job, JobId, NewJob, Queue, Scheduler, SchedulerError};
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// use std::time::Duration;
-/// use callhook::scheduler::{InProcessScheduler, NewJob, Queue, Scheduler};
-/// use callhook::storage::EventId;
+/// use callhook::job_queue::{MemoryJobQueue, NewJob, Queue, JobQueue};
+/// use callhook::event_log::EventId;
 /// use time::macros::datetime;
 ///
-/// let scheduler = InProcessScheduler::new();
+/// let scheduler = MemoryJobQueue::new();
 /// let now = datetime!(2026-12-01 10:00 UTC);
 /// assert!(scheduler.schedule(NewJob::process_event(EventId(1), now)).await.unwrap().is_some());
 /// // The same key again while unfinished: ignored.
@@ -32,7 +32,7 @@ use super::{ClaimedJob, Job, JobId, NewJob, Queue, Scheduler, SchedulerError};
 /// # });
 /// ```
 #[derive(Debug, Default)]
-pub struct InProcessScheduler {
+pub struct MemoryJobQueue {
     inner: Mutex<Inner>,
     wake: Notify,
 }
@@ -54,7 +54,7 @@ struct Entry {
     lease: Option<(u64, OffsetDateTime)>,
 }
 
-impl InProcessScheduler {
+impl MemoryJobQueue {
     /// An empty queue.
     pub fn new() -> Self {
         Self::default()
@@ -71,15 +71,15 @@ impl Inner {
     }
 
     /// The claimed entry, if `claim` still holds its lease.
-    fn leased(&mut self, claim: &ClaimedJob) -> Result<&mut Entry, SchedulerError> {
+    fn leased(&mut self, claim: &ClaimedJob) -> Result<&mut Entry, JobQueueError> {
         let id = claim.job.id;
         match self.jobs.get_mut(&id) {
             Some(entry) if entry.lease.is_some_and(|(lease, _)| lease == claim.lease) => Ok(entry),
-            _ => Err(SchedulerError::LeaseLost(id)),
+            _ => Err(JobQueueError::LeaseLost(id)),
         }
     }
 
-    fn finish(&mut self, claim: &ClaimedJob) -> Result<(), SchedulerError> {
+    fn finish(&mut self, claim: &ClaimedJob) -> Result<(), JobQueueError> {
         let entry = self.leased(claim)?;
         let (_, until) = entry.lease.take().expect("leased() checked the lease");
         let key = entry.job.key.clone();
@@ -91,8 +91,8 @@ impl Inner {
 }
 
 #[async_trait]
-impl Scheduler for InProcessScheduler {
-    async fn schedule(&self, job: NewJob) -> Result<Option<JobId>, SchedulerError> {
+impl JobQueue for MemoryJobQueue {
+    async fn schedule(&self, job: NewJob) -> Result<Option<JobId>, JobQueueError> {
         let mut inner = self.lock();
         if inner.keys.contains_key(&job.key) {
             return Ok(None);
@@ -122,7 +122,7 @@ impl Scheduler for InProcessScheduler {
         now: OffsetDateTime,
         limit: usize,
         lease: Duration,
-    ) -> Result<Vec<ClaimedJob>, SchedulerError> {
+    ) -> Result<Vec<ClaimedJob>, JobQueueError> {
         let mut inner = self.lock();
         let due: Vec<_> = inner.due(queue).range(..=(now, JobId(i64::MAX))).take(limit).copied().collect();
         let mut claimed = Vec::with_capacity(due.len());
@@ -139,11 +139,11 @@ impl Scheduler for InProcessScheduler {
         Ok(claimed)
     }
 
-    async fn complete(&self, claim: &ClaimedJob) -> Result<(), SchedulerError> {
+    async fn complete(&self, claim: &ClaimedJob) -> Result<(), JobQueueError> {
         self.lock().finish(claim)
     }
 
-    async fn retry(&self, claim: &ClaimedJob, due_at: OffsetDateTime, error: &str) -> Result<(), SchedulerError> {
+    async fn retry(&self, claim: &ClaimedJob, due_at: OffsetDateTime, error: &str) -> Result<(), JobQueueError> {
         let mut inner = self.lock();
         let entry = inner.leased(claim)?;
         let (_, until) = entry.lease.take().expect("leased() checked the lease");
@@ -158,7 +158,7 @@ impl Scheduler for InProcessScheduler {
         Ok(())
     }
 
-    async fn release(&self, claim: &ClaimedJob, due_at: OffsetDateTime) -> Result<(), SchedulerError> {
+    async fn release(&self, claim: &ClaimedJob, due_at: OffsetDateTime) -> Result<(), JobQueueError> {
         let mut inner = self.lock();
         let entry = inner.leased(claim)?;
         let (_, until) = entry.lease.take().expect("leased() checked the lease");
@@ -171,12 +171,12 @@ impl Scheduler for InProcessScheduler {
         Ok(())
     }
 
-    async fn fail(&self, claim: &ClaimedJob, _error: &str) -> Result<(), SchedulerError> {
+    async fn fail(&self, claim: &ClaimedJob, _error: &str) -> Result<(), JobQueueError> {
         // Nothing to keep: the event log records the failure and its history.
         self.lock().finish(claim)
     }
 
-    async fn next_due_at(&self, queue: Queue) -> Result<Option<OffsetDateTime>, SchedulerError> {
+    async fn next_due_at(&self, queue: Queue) -> Result<Option<OffsetDateTime>, JobQueueError> {
         Ok(self.lock().due(queue).first().map(|(at, _)| *at))
     }
 
@@ -188,14 +188,14 @@ impl Scheduler for InProcessScheduler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::storage::EventId;
+    use crate::event_log::EventId;
     use time::macros::datetime;
 
     const LEASE: Duration = Duration::from_secs(30);
 
     #[tokio::test]
     async fn claims_due_jobs_earliest_first_and_not_future_ones() {
-        let scheduler = InProcessScheduler::new();
+        let scheduler = MemoryJobQueue::new();
         let now = datetime!(2026-12-01 10:00 UTC);
         for (event, offset) in [(1, 5), (2, -5), (3, 0)] {
             let due = now + time::Duration::seconds(offset);
@@ -209,7 +209,7 @@ mod tests {
 
     #[tokio::test]
     async fn expired_lease_is_claimed_again_and_the_stale_claim_is_refused() {
-        let scheduler = InProcessScheduler::new();
+        let scheduler = MemoryJobQueue::new();
         let now = datetime!(2026-12-01 10:00 UTC);
         scheduler.schedule(NewJob::process_event(EventId(1), now)).await.unwrap();
         let first = scheduler.claim_due(Queue::Events, now, 1, LEASE).await.unwrap().remove(0);
@@ -219,14 +219,14 @@ mod tests {
         let second =
             scheduler.claim_due(Queue::Events, now + time::Duration::seconds(30), 1, LEASE).await.unwrap().remove(0);
         assert_eq!(first.job.id, second.job.id);
-        assert!(matches!(scheduler.complete(&first).await, Err(SchedulerError::LeaseLost(_))));
+        assert!(matches!(scheduler.complete(&first).await, Err(JobQueueError::LeaseLost(_))));
         scheduler.complete(&second).await.unwrap();
         assert_eq!(scheduler.next_due_at(Queue::Events).await.unwrap(), None);
     }
 
     #[tokio::test]
     async fn retry_counts_the_failure_and_requeues() {
-        let scheduler = InProcessScheduler::new();
+        let scheduler = MemoryJobQueue::new();
         let now = datetime!(2026-12-01 10:00 UTC);
         scheduler.schedule(NewJob::process_event(EventId(1), now)).await.unwrap();
         let claim = scheduler.claim_due(Queue::Events, now, 1, LEASE).await.unwrap().remove(0);

@@ -1,10 +1,10 @@
-//! The [`Storage`] trait: the durable, append-only event log and the folded call and
+//! The [`EventLog`] trait: the durable, append-only event log and the folded call and
 //! message state, plus the records it keeps.
 //!
-//! Implementations: [`MemoryStorage`] here (tests, prototypes), SQLite and PostgreSQL in
+//! Implementations: [`MemoryEventLog`] here (tests, prototypes), SQLite and PostgreSQL in
 //! their own crates. Every implementation keeps the same contract:
 //!
-//! - [`Storage::append`] stores a delivery and its events in **one** atomic, durable
+//! - [`EventLog::append`] stores a delivery and its events in **one** atomic, durable
 //!   step; an event whose `(provider, dedupe_key)` is already stored is not inserted
 //!   again and is reported as [`Appended::Duplicate`];
 //! - nothing is ever deleted: processing only updates an event's status, attempt
@@ -24,7 +24,7 @@ use crate::state::{CallState, MessageState};
 
 mod memory;
 
-pub use memory::MemoryStorage;
+pub use memory::MemoryEventLog;
 
 /// The id storage gave an event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -71,7 +71,7 @@ impl Verification {
     /// The value named `name`.
     ///
     /// ```
-    /// use callhook::storage::Verification;
+    /// use callhook::event_log::Verification;
     /// assert_eq!(Verification::from_name(Verification::Skipped.as_str()), Some(Verification::Skipped));
     /// ```
     pub fn from_name(name: &str) -> Option<Self> {
@@ -108,7 +108,7 @@ impl NewDelivery {
     ///
     /// ```
     /// use callhook::event::ProviderId;
-    /// use callhook::storage::NewDelivery;
+    /// use callhook::event_log::NewDelivery;
     /// let delivery = NewDelivery::new(
     ///     ProviderId::from_static("acme"), "/webhooks/acme", time::OffsetDateTime::UNIX_EPOCH, "{}");
     /// assert_eq!(delivery.method, "POST");
@@ -258,7 +258,7 @@ impl EventStatus {
     /// The status named `name` ([`as_str`](Self::as_str) read back).
     ///
     /// ```
-    /// use callhook::storage::EventStatus;
+    /// use callhook::event_log::EventStatus;
     /// assert_eq!(EventStatus::from_name("failed"), Some(EventStatus::Failed));
     /// assert_eq!(EventStatus::from_name("lost"), None);
     /// ```
@@ -311,7 +311,7 @@ impl EventRecord {
     ///
     /// ```
     /// use callhook::event::ProviderId;
-    /// use callhook::storage::{DeliveryId, EventId, EventRecord, EventStatus};
+    /// use callhook::event_log::{DeliveryId, EventId, EventRecord, EventStatus};
     /// let record = EventRecord::new(EventId(1), DeliveryId(1), ProviderId::from_static("acme"), "ping", "k",
     ///     time::OffsetDateTime::UNIX_EPOCH);
     /// assert_eq!((record.status, record.attempts), (EventStatus::Pending, 0));
@@ -497,7 +497,7 @@ impl Appended {
     }
 }
 
-/// The result of [`Storage::append`].
+/// The result of [`EventLog::append`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AppendOutcome {
@@ -514,11 +514,11 @@ impl AppendOutcome {
     }
 }
 
-/// Which events [`Storage::list_events`] returns: newest first, every field optional.
+/// Which events [`EventLog::list_events`] returns: newest first, every field optional.
 ///
 /// ```
 /// use callhook::event::ProviderId;
-/// use callhook::storage::{EventFilter, EventStatus};
+/// use callhook::event_log::{EventFilter, EventStatus};
 /// let filter = EventFilter::default()
 ///     .provider(ProviderId::from_static("twilio"))
 ///     .status(EventStatus::Failed)
@@ -601,7 +601,7 @@ impl EventFilter {
     /// Only events whose id is `text`, or whose dedupe key or subject id contains it.
     ///
     /// ```
-    /// use callhook::storage::EventFilter;
+    /// use callhook::event_log::EventFilter;
     /// let filter = EventFilter::default().search("CA42");
     /// assert_eq!(filter.search.as_deref(), Some("CA42"));
     /// ```
@@ -645,7 +645,7 @@ fn record_subject(record: &EventRecord) -> Option<&str> {
 }
 
 /// How many stored events one provider has in one status (from
-/// [`Storage::event_counts`]).
+/// [`EventLog::event_counts`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct EventCount {
@@ -683,7 +683,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// storing a delivery, so the provider retries and nothing is lost.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum StorageError {
+pub enum EventLogError {
     /// The backend could not be reached or refused the operation.
     #[error("storage unavailable: {0}")]
     Unavailable(#[source] BoxError),
@@ -699,27 +699,27 @@ pub enum StorageError {
 ///
 /// See the module docs for the contract every implementation keeps.
 #[async_trait]
-pub trait Storage: Send + Sync + 'static {
+pub trait EventLog: Send + Sync + 'static {
     /// Stores a delivery and its events atomically; events already stored under the
     /// same `(provider, dedupe_key)` are reported as duplicates and not inserted.
     /// Inserted events are folded into call and message state in the same step.
-    async fn append(&self, delivery: NewDelivery, events: Vec<NewEvent>) -> Result<AppendOutcome, StorageError>;
+    async fn append(&self, delivery: NewDelivery, events: Vec<NewEvent>) -> Result<AppendOutcome, EventLogError>;
 
     /// Adds events to an already stored delivery (used when a delivery that did not
-    /// parse is parsed again), with the same dedupe and folding as [`Storage::append`].
+    /// parse is parsed again), with the same dedupe and folding as [`EventLog::append`].
     async fn append_to_delivery(
         &self,
         delivery: DeliveryId,
         events: Vec<NewEvent>,
-    ) -> Result<Vec<Appended>, StorageError>;
+    ) -> Result<Vec<Appended>, EventLogError>;
 
     /// One event with its delivery and attempt history.
-    async fn event(&self, id: EventId) -> Result<Option<EventDetail>, StorageError>;
+    async fn event(&self, id: EventId) -> Result<Option<EventDetail>, EventLogError>;
 
     /// Several events with their deliveries and attempt histories, in the order of
     /// `ids` (`None` for an unknown id). The default reads them one by one; stores read
     /// them in one go (the worker reads each claimed batch this way).
-    async fn events(&self, ids: Vec<EventId>) -> Result<Vec<Option<EventDetail>>, StorageError> {
+    async fn events(&self, ids: Vec<EventId>) -> Result<Vec<Option<EventDetail>>, EventLogError> {
         let mut details = Vec::with_capacity(ids.len());
         for id in ids {
             details.push(self.event(id).await?);
@@ -728,14 +728,14 @@ pub trait Storage: Send + Sync + 'static {
     }
 
     /// Events matching `filter`, newest first.
-    async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, StorageError>;
+    async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, EventLogError>;
 
     /// How many events match every condition of `filter` but its limit, per provider
     /// and status (no entry for a count of zero), sorted by provider then status.
     ///
-    /// The default pages through [`Storage::list_events`]; stores override it with one
+    /// The default pages through [`EventLog::list_events`]; stores override it with one
     /// query.
-    async fn event_counts(&self, filter: &EventFilter) -> Result<Vec<EventCount>, StorageError> {
+    async fn event_counts(&self, filter: &EventFilter) -> Result<Vec<EventCount>, EventLogError> {
         let mut counts = Vec::new();
         let mut page = filter.clone().limit(1000);
         loop {
@@ -749,25 +749,25 @@ pub trait Storage: Send + Sync + 'static {
     }
 
     /// Records one processing attempt: updates the event and appends to its history.
-    async fn record_attempt(&self, id: EventId, report: AttemptReport) -> Result<EventRecord, StorageError>;
+    async fn record_attempt(&self, id: EventId, report: AttemptReport) -> Result<EventRecord, EventLogError>;
 
     /// Resets an event to pending, due at `at`, keeping its history (reprocessing).
-    async fn reprocess(&self, id: EventId, at: OffsetDateTime) -> Result<EventRecord, StorageError>;
+    async fn reprocess(&self, id: EventId, at: OffsetDateTime) -> Result<EventRecord, EventLogError>;
 
     /// The folded state of a call.
-    async fn call_state(&self, provider: &ProviderId, call_id: &str) -> Result<Option<CallState>, StorageError>;
+    async fn call_state(&self, provider: &ProviderId, call_id: &str) -> Result<Option<CallState>, EventLogError>;
 
     /// The folded state of a message.
     async fn message_state(
         &self,
         provider: &ProviderId,
         message_id: &str,
-    ) -> Result<Option<MessageState>, StorageError>;
+    ) -> Result<Option<MessageState>, EventLogError>;
 
     /// Whether the backend can durably accept writes now, for health checks (a load
     /// balancer's readiness probe): at the least, that it is reachable. Fail it while
     /// appends would fail or hang (`callhook-sqlite` also checks free space, failing
     /// writes, stalls and that its file is still in place), and keep it quick: callers
     /// bound it with a timeout.
-    async fn ping(&self) -> Result<(), StorageError>;
+    async fn ping(&self) -> Result<(), EventLogError>;
 }
