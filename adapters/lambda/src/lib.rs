@@ -12,7 +12,7 @@
 //! use callhook::Receiver;
 //! use callhook::providers::whatsapp::WhatsApp;
 //!
-//! # async fn example<S: callhook::EventLog + callhook::JobQueue>(store: Arc<S>) -> Result<(), lambda_http::Error> {
+//! # async fn example<S: callhook::Store>(store: Arc<S>) -> Result<(), lambda_http::Error> {
 //! // `store`: a database the worker shares, e.g. `callhook_postgres::PostgresStore`
 //! // (a Lambda has no lasting disk).
 //! let whatsapp = WhatsApp::builder().app_secret(std::env::var("WHATSAPP_APP_SECRET")?).build();
