@@ -174,15 +174,15 @@ impl ReceiverBuilder {
     }
 
     /// The event log (required, or given with [`store`](Self::store)).
-    pub fn event_log(mut self, storage: Arc<dyn EventLog>) -> Self {
-        self.storage = Some(storage);
+    pub fn event_log(mut self, event_log: Arc<dyn EventLog>) -> Self {
+        self.storage = Some(event_log);
         self.store = None;
         self
     }
 
     /// The job queue (required, or given with [`store`](Self::store)).
-    pub fn job_queue(mut self, scheduler: Arc<dyn JobQueue>) -> Self {
-        self.scheduler = Some(scheduler);
+    pub fn job_queue(mut self, job_queue: Arc<dyn JobQueue>) -> Self {
+        self.scheduler = Some(job_queue);
         self.store = None;
         self
     }

@@ -1,7 +1,7 @@
 //! [`Store`]: one backend that keeps both the event log ([`EventLog`]) and the job queue
 //! ([`JobQueue`]), and so can do in one transaction what otherwise takes two.
 //!
-//! Given separately, a storage and a scheduler cost two commits where one would do: the
+//! Given separately, an event log and a job queue cost two commits where one would do: the
 //! receiver appends, then schedules each new event's processing; the worker records an
 //! attempt, then completes the job. A store that is both does each pair in one
 //! transaction: half the commits on the request path and in the worker, and no window in
@@ -10,8 +10,8 @@
 //!
 //! Say so explicitly: [`ReceiverBuilder::store`] and [`Worker::builder_with_store`]
 //! take the one object as both and use the combined operations. The SQLite and
-//! PostgreSQL stores are `Store`s; the in-memory pair is not (give it as storage and
-//! scheduler).
+//! PostgreSQL stores are `Store`s; the in-memory pair is not (give it with
+//! `event_log(..)` and `job_queue(..)`).
 //!
 //! [`Worker::recover`]: crate::Worker::recover
 //! [`Worker::builder_with_store`]: crate::Worker::builder_with_store
