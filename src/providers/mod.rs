@@ -43,6 +43,7 @@ providers! {
     "retell" => retell,
     "cloudtalk" => cloudtalk,
     "wavoip" => wavoip,
+    "telnyx" => telnyx,
     "vonage" => vonage,
 }
 
