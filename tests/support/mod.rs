@@ -7,6 +7,8 @@
 //! "upgraded" (to test reprocessing of unparsable deliveries).
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod shapes;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
