@@ -230,8 +230,21 @@ impl NewEvent {
     }
 }
 
-/// The `event_type` of the placeholder stored for a body that did not parse.
-pub const UNPARSED_EVENT_TYPE: &str = "callhook.unparsed";
+/// The `event_type` of the placeholder stored for a body that did not parse, and of an
+/// unreadable item of a batch.
+pub use crate::provider::UNPARSED_EVENT_TYPE;
+
+impl From<crate::provider::ParsedEvent> for NewEvent {
+    /// A parsed event, pending; an unreadable batch item, failed with its error.
+    fn from(parsed: crate::provider::ParsedEvent) -> Self {
+        Self {
+            event_type: parsed.event_type,
+            dedupe_key: parsed.dedupe_key,
+            event: Some(parsed.event),
+            error: parsed.unreadable,
+        }
+    }
+}
 
 /// Where an event is in processing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -37,7 +37,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, Method, Request, Response, StatusCode};
 use time::OffsetDateTime;
 
-use crate::event::{Event, ProviderId};
+use crate::event::{Event, ProviderId, UnmodeledEvent};
 use crate::verify::VerifyError;
 
 /// A webhook provider: its handshake, signature scheme, payload parser and reply.
@@ -161,12 +161,62 @@ pub struct ParsedEvent {
     pub dedupe_key: String,
     /// The normalized event.
     pub event: Event,
+    /// Why this item of a batch could not be read, when it could not: it is then an
+    /// [`UNPARSED_EVENT_TYPE`] event holding the item's raw JSON, stored as failed with
+    /// this error, while the batch's other items are processed.
+    pub unreadable: Option<String>,
 }
+
+/// The `event_type` of what could not be read: a whole body, or one item of a batch.
+pub const UNPARSED_EVENT_TYPE: &str = "callhook.unparsed";
 
 impl ParsedEvent {
     /// A parsed event.
     pub fn new(event_type: impl Into<String>, dedupe_key: impl Into<String>, event: Event) -> Self {
-        Self { event_type: event_type.into(), dedupe_key: dedupe_key.into(), event }
+        Self { event_type: event_type.into(), dedupe_key: dedupe_key.into(), event, unreadable: None }
+    }
+
+    /// An item of a batch that could not be read (`error`), kept with its raw JSON so
+    /// that nothing is lost and its siblings still go through. `item` names what it is
+    /// (`messages`, `statuses`, ...); `subject_id` is its id if that much could be read.
+    /// The dedupe key is the item's kind and the SHA-256 of its JSON, so a redelivery
+    /// stores it once.
+    ///
+    /// ```
+    /// use callhook::event::{Event, ProviderId};
+    /// use callhook::provider::{ParsedEvent, UNPARSED_EVENT_TYPE};
+    ///
+    /// let raw = serde_json::json!({"id": "wamid.1", "type": "order", "order": {"product_items": "?"}});
+    /// let item = ParsedEvent::unreadable(ProviderId::from_static("whatsapp"), "messages", raw, "bad order", Some("wamid.1"));
+    /// assert_eq!(item.event_type, UNPARSED_EVENT_TYPE);
+    /// assert!(item.dedupe_key.starts_with("unparsed:messages:"));
+    /// assert_eq!(item.unreadable.as_deref(), Some("bad order"));
+    /// let Event::Unmodeled(event) = &item.event else { unreachable!() };
+    /// assert_eq!((event.provider_type.as_str(), event.subject_id.as_deref()), ("messages", Some("wamid.1")));
+    /// ```
+    pub fn unreadable(
+        provider: ProviderId,
+        item: &str,
+        raw: serde_json::Value,
+        error: impl std::fmt::Display,
+        subject_id: Option<&str>,
+    ) -> Self {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(raw.to_string().as_bytes());
+        let mut event = UnmodeledEvent::new(provider, item);
+        event.subject_id = subject_id.map(str::to_owned);
+        event.data = raw;
+        Self {
+            event_type: UNPARSED_EVENT_TYPE.into(),
+            dedupe_key: format!("unparsed:{item}:{}", hex::encode(digest)),
+            event: Event::Unmodeled(event),
+            unreadable: Some(error.to_string()),
+        }
+    }
+
+    /// Adds a note to the event (see [`Event::notes`]).
+    pub fn note(&mut self, note: impl Into<String>) {
+        self.event.note(note);
     }
 }
 
@@ -195,6 +245,53 @@ pub enum ParseError {
     /// The content type is not one this provider sends.
     #[error("unsupported content type {0:?}")]
     UnsupportedContentType(String),
+}
+
+/// Parses a verified request as the receiver and the worker do: with
+/// [`Provider::parse`], and when a JSON body is refused because an object repeats a
+/// key, once more with the last value of each key (as most JSON parsers read it), the
+/// events then noting it ([`Event::notes`]).
+///
+/// ```
+/// # use callhook::event::{Event, ProviderId, UnmodeledEvent};
+/// # use callhook::provider::{ParseError, ParsedEvent, Provider, WebhookRequest, parse_request};
+/// # use callhook::verify::VerifyError;
+/// struct Acme;
+/// impl Provider for Acme {
+///     fn id(&self) -> ProviderId { ProviderId::from_static("acme") }
+///     fn verify(&self, _: &WebhookRequest<'_>) -> Result<(), VerifyError> { Ok(()) }
+///     fn parse(&self, request: &WebhookRequest<'_>) -> Result<Vec<ParsedEvent>, ParseError> {
+///         #[derive(serde::Deserialize)]
+///         struct Wire { id: String }
+///         let wire: Wire = serde_json::from_slice(request.body())?;
+///         Ok(vec![ParsedEvent::new("ping", wire.id, Event::Unmodeled(UnmodeledEvent::new(self.id(), "ping")))])
+///     }
+/// }
+/// let request = http::Request::post("/acme").body(bytes::Bytes::from(r#"{"id":"a","id":"b"}"#)).unwrap();
+/// let view = WebhookRequest::new(&request, time::OffsetDateTime::UNIX_EPOCH, None);
+/// assert!(Acme.parse(&view).is_err());
+/// let events = parse_request(&Acme, &view).unwrap();
+/// assert_eq!(events[0].dedupe_key, "b");
+/// assert_eq!(events[0].event.notes().len(), 1);
+/// ```
+pub fn parse_request(provider: &dyn Provider, request: &WebhookRequest<'_>) -> Result<Vec<ParsedEvent>, ParseError> {
+    use crate::wire::duplicate_keys;
+    match provider.parse(request) {
+        Err(ParseError::Json(error)) if duplicate_keys::is_duplicate_key(&error) => {
+            let Some(body) = duplicate_keys::last_wins(request.body()) else { return Err(ParseError::Json(error)) };
+            let mut rebuilt = Request::new(Bytes::from(body));
+            *rebuilt.method_mut() = request.method().clone();
+            *rebuilt.uri_mut() = request.request.uri().clone();
+            *rebuilt.headers_mut() = request.headers().clone();
+            let view = WebhookRequest { request: &rebuilt, ..*request };
+            let mut events = provider.parse(&view)?;
+            for event in &mut events {
+                event.note(duplicate_keys::NOTE);
+            }
+            Ok(events)
+        }
+        parsed => parsed,
+    }
 }
 
 /// An empty response with the given status.

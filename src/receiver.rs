@@ -62,9 +62,9 @@ use tracing::Instrument;
 
 use crate::clock::{Clock, SystemClock};
 use crate::event::ProviderId;
-use crate::event_log::{Appended, EventLog, NewDelivery, NewEvent, Verification};
+use crate::event_log::{Appended, EventLog, EventStatus, NewDelivery, NewEvent, Verification};
 use crate::job_queue::{JobQueue, NewJob};
-use crate::provider::{Provider, WebhookRequest};
+use crate::provider::{Provider, WebhookRequest, parse_request};
 use crate::store::Store;
 use crate::verify::VerifyError;
 
@@ -384,13 +384,16 @@ impl Receiver {
             };
         }
 
-        let parsed = provider.parse(&view);
+        let parsed = parse_request(provider.as_ref(), &view);
         let mut delivery = self.delivery(route, provider_id, request, received_at);
-        let events = match &parsed {
-            Ok(events) => events
-                .iter()
-                .map(|p| NewEvent::parsed(p.event_type.clone(), p.dedupe_key.clone(), p.event.clone()))
-                .collect(),
+        let events: Vec<NewEvent> = match &parsed {
+            Ok(events) => {
+                let unreadable = events.iter().filter(|p| p.unreadable.is_some()).count();
+                if unreadable > 0 {
+                    tracing::warn!(unreadable, "items of a batch did not parse; stored as failed, the rest goes on");
+                }
+                events.iter().cloned().map(NewEvent::from).collect()
+            }
             Err(error) => {
                 tracing::warn!(%error, "verified body did not parse; stored as failed");
                 delivery.parse_error = Some(error.to_string());
@@ -399,6 +402,7 @@ impl Receiver {
             }
         };
 
+        let pending: Vec<bool> = events.iter().map(|e| e.initial_status() == EventStatus::Pending).collect();
         let appending = async {
             match &inner.store {
                 Some(store) => store.append_and_schedule(delivery, events).await,
@@ -424,11 +428,11 @@ impl Receiver {
         };
 
         let mut inserted = 0u64;
-        for appended in &outcome.events {
+        for (appended, pending) in outcome.events.iter().zip(pending) {
             if let Appended::Inserted(id) = appended {
                 inserted += 1;
-                // The placeholder of an unparsable body waits for an explicit reprocess.
-                if inner.store.is_none() && parsed.is_ok() {
+                // What did not parse (a body, an item) waits for an explicit reprocess.
+                if inner.store.is_none() && pending {
                     let scheduled = within(
                         inner.storage_timeout,
                         inner.scheduler.schedule(NewJob::process_event(*id, received_at)),

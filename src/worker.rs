@@ -32,7 +32,7 @@ use crate::event_log::{
     EventRecord, EventStatus, NewEvent,
 };
 use crate::job_queue::{ClaimedJob, JobKind, JobQueue, JobQueueError, NewJob, Queue};
-use crate::provider::{Provider, WebhookRequest};
+use crate::provider::{Provider, UNPARSED_EVENT_TYPE, WebhookRequest, parse_request};
 use crate::recording::Recordings;
 use crate::retry::RetryPolicy;
 use crate::store::{Store, StoreError};
@@ -605,9 +605,11 @@ impl Worker {
         }
         let started_at = inner.clock.now();
         let clock = std::time::Instant::now();
-        let outcome = match detail.event.event {
-            Some(_) => self.run_handlers(&detail).await.map_err(|error| (error, Retry::Allowed)),
-            None => self.parse_again(&detail).await.map_err(|error| (error, Retry::Pointless)),
+        let unparsed = detail.event.event.is_none() || detail.event.event_type == UNPARSED_EVENT_TYPE;
+        let outcome = if unparsed {
+            self.parse_again(&detail).await.map_err(|error| (error, Retry::Pointless))
+        } else {
+            self.run_handlers(&detail).await.map_err(|error| (error, Retry::Allowed))
         };
         let finished_at = inner.clock.now();
         let provider = detail.event.provider.to_string();
@@ -703,8 +705,10 @@ impl Worker {
         Ok(())
     }
 
-    /// Parses a delivery stored with a parse error again (after an upgrade): on
-    /// success, its events are stored and scheduled, and the placeholder is processed.
+    /// Parses the delivery of what did not parse (a whole body, or one item of a batch)
+    /// again, after an upgrade: the events it now yields are stored (those stored
+    /// before are duplicates) and scheduled, and the placeholder is processed; an item
+    /// that still does not parse fails again with its error.
     async fn parse_again(&self, detail: &EventDetail) -> Result<(), String> {
         let inner = &self.inner;
         let delivery = &detail.delivery;
@@ -714,13 +718,21 @@ impl Worker {
             .ok_or_else(|| format!("provider {} is not registered with the worker", delivery.provider))?;
         let request = delivery.to_request().map_err(|error| format!("stored request is invalid: {error}"))?;
         let view = WebhookRequest::new(&request, delivery.received_at, None);
-        let parsed = provider.parse(&view).map_err(|error| error.to_string())?;
-        let events = parsed.into_iter().map(|p| NewEvent::parsed(p.event_type, p.dedupe_key, p.event)).collect();
+        let parsed = parse_request(provider.as_ref(), &view).map_err(|error| error.to_string())?;
+        if let Some(error) = parsed
+            .iter()
+            .find(|p| p.dedupe_key == detail.event.dedupe_key)
+            .and_then(|still| still.unreadable.clone())
+        {
+            return Err(error);
+        }
+        let events: Vec<NewEvent> = parsed.into_iter().map(NewEvent::from).collect();
+        let pending: Vec<bool> = events.iter().map(|e| e.initial_status() == EventStatus::Pending).collect();
         let appended = inner.storage.append_to_delivery(delivery.id, events).await.map_err(|e| e.to_string())?;
         let now = inner.clock.now();
-        for id in appended.into_iter().filter_map(|a| match a {
-            Appended::Inserted(id) => Some(id),
-            Appended::Duplicate(_) => None,
+        for id in appended.into_iter().zip(pending).filter_map(|(a, pending)| match a {
+            Appended::Inserted(id) if pending => Some(id),
+            _ => None,
         }) {
             // A failure here leaves the event pending; `recover` schedules it later.
             if let Err(error) = inner.scheduler.schedule(NewJob::process_event(id, now)).await {

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{Direction, ProviderError, ProviderId};
+use super::{ContactId, Direction, ProviderError, ProviderId};
 
 /// A normalized call lifecycle event.
 ///
@@ -61,6 +61,15 @@ pub struct CallEvent {
     /// The provider's error, on failed calls.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ProviderError>,
+    /// Who the customer on the call is (the caller of an inbound call, the callee of an
+    /// outbound one), where the provider says: a phone number or a WhatsApp
+    /// business-scoped user id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<ContactId>,
+    /// What callhook noticed while reading the payload and worked around (a duplicate
+    /// key whose last value was used, ...). Empty for a payload read as sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl CallEvent {
@@ -91,6 +100,8 @@ impl CallEvent {
             recording: None,
             analysis: None,
             error: None,
+            customer: None,
+            notes: Vec::new(),
         }
     }
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{ProviderError, ProviderId};
+use super::{ContactId, ProviderError, ProviderId};
 
 /// A normalized messaging event: an inbound message, or a status update of a message
 /// the business sent.
@@ -26,6 +26,10 @@ pub struct MessageEvent {
     /// An inbound message or a status update.
     #[serde(flatten)]
     pub kind: MessageKind,
+    /// What callhook noticed while reading the payload and worked around (a duplicate
+    /// key whose last value was used, ...). Empty for a payload read as sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl MessageEvent {
@@ -39,7 +43,15 @@ impl MessageEvent {
     /// assert!(matches!(event.kind, MessageKind::Status(_)));
     /// ```
     pub fn new(provider: ProviderId, message_id: impl Into<String>, kind: MessageKind) -> Self {
-        Self { provider, message_id: message_id.into(), occurred_at: None, conversation: None, pricing: None, kind }
+        Self {
+            provider,
+            message_id: message_id.into(),
+            occurred_at: None,
+            conversation: None,
+            pricing: None,
+            kind,
+            notes: Vec::new(),
+        }
     }
 }
 
@@ -58,7 +70,9 @@ pub enum MessageKind {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InboundMessage {
-    /// The sender (phone number or WhatsApp id).
+    /// The sender's address as the provider gives it: a phone number or WhatsApp id,
+    /// or (a WhatsApp user who shows a username, not a number) their business-scoped
+    /// user id. [`customer`](Self::customer) says which.
     pub from: String,
     /// The business number it was sent to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -71,6 +85,10 @@ pub struct InboundMessage {
     pub reply_to: Option<String>,
     /// What the message says or carries.
     pub content: MessageContent,
+    /// Who sent it, where the provider says: a phone number or a WhatsApp
+    /// business-scoped user id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<ContactId>,
 }
 
 impl InboundMessage {
@@ -82,7 +100,7 @@ impl InboundMessage {
     /// assert_eq!(message.from, "5511999998888");
     /// ```
     pub fn new(from: impl Into<String>, content: MessageContent) -> Self {
-        Self { from: from.into(), to: None, contact_name: None, reply_to: None, content }
+        Self { from: from.into(), to: None, contact_name: None, reply_to: None, content, customer: None }
     }
 }
 

@@ -128,6 +128,37 @@ impl Event {
         format!("{}-{}", self.provider(), id)
     }
 
+    /// What callhook noticed while reading the payload and worked around (a duplicate
+    /// key whose last value was used, ...).
+    ///
+    /// ```
+    /// use callhook::event::{Event, ProviderId, UnmodeledEvent};
+    /// let mut event = Event::Unmodeled(UnmodeledEvent::new(ProviderId::from_static("acme"), "ping"));
+    /// assert!(event.notes().is_empty());
+    /// event.note("duplicate key");
+    /// assert_eq!(event.notes(), ["duplicate key"]);
+    /// ```
+    pub fn notes(&self) -> &[String] {
+        match self {
+            Event::Call(call) => &call.notes,
+            Event::Message(message) => &message.notes,
+            Event::Unmodeled(other) => &other.notes,
+        }
+    }
+
+    /// Adds a note (see [`notes`](Self::notes)), once.
+    pub fn note(&mut self, note: impl Into<String>) {
+        let notes = match self {
+            Event::Call(call) => &mut call.notes,
+            Event::Message(message) => &mut message.notes,
+            Event::Unmodeled(other) => &mut other.notes,
+        };
+        let note = note.into();
+        if !notes.contains(&note) {
+            notes.push(note);
+        }
+    }
+
     /// When the provider says the event happened, if it says.
     pub fn occurred_at(&self) -> Option<OffsetDateTime> {
         match self {
@@ -148,6 +179,51 @@ pub enum Subject<'a> {
     /// Something else the provider identifies (a template, an account, ...).
     Other(&'a str),
 }
+/// Who a customer is, as the provider identifies them: what a CRM matches a lead on.
+///
+/// ```
+/// use callhook::event::ContactId;
+/// let phone = ContactId::phone("5511999998888");
+/// assert_eq!(phone.phone_number(), Some("5511999998888"));
+/// let hidden = ContactId::BusinessScoped { user_id: "US.13491208655302741918".into(), parent_user_id: None };
+/// assert_eq!(hidden.phone_number(), None);
+/// assert_eq!(serde_json::to_value(&hidden).unwrap()["type"], "business_scoped");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ContactId {
+    /// A phone number, as the provider writes it (WhatsApp: digits without `+`).
+    Phone {
+        /// The number.
+        number: String,
+    },
+    /// A WhatsApp business-scoped user id (BSUID): what Meta sends instead of the phone
+    /// number for users who show a username.
+    BusinessScoped {
+        /// The id (`US.13491208655302741918`), stable for this business.
+        user_id: String,
+        /// The id of the business portfolio's parent, when Meta sends it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        parent_user_id: Option<String>,
+    },
+}
+
+impl ContactId {
+    /// A phone number.
+    pub fn phone(number: impl Into<String>) -> Self {
+        Self::Phone { number: number.into() }
+    }
+
+    /// The phone number, when the provider gave one.
+    pub fn phone_number(&self) -> Option<&str> {
+        match self {
+            Self::Phone { number } => Some(number),
+            Self::BusinessScoped { .. } => None,
+        }
+    }
+}
+
 /// Whether a call or message came in to the business or went out from it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -204,6 +280,10 @@ pub struct UnmodeledEvent {
     /// The provider's data for this event (for a batch item, that item's JSON).
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub data: serde_json::Value,
+    /// What callhook noticed while reading the payload and worked around (a duplicate
+    /// key whose last value was used, ...). Empty for a payload read as sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl UnmodeledEvent {
@@ -215,6 +295,7 @@ impl UnmodeledEvent {
             subject_id: None,
             occurred_at: None,
             data: serde_json::Value::Null,
+            notes: Vec::new(),
         }
     }
 }

@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::{Rfc2822, Rfc3339};
 
 pub(crate) mod borrowed;
+pub(crate) mod duplicate_keys;
 
 /// A value of an open enum that callhook does not know: its string, which only the enum
 /// can read (`as_str`).

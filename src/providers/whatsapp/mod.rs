@@ -37,6 +37,7 @@
 
 pub mod model;
 pub mod normalize;
+mod one_by_one;
 mod registration;
 pub mod signature;
 #[cfg(feature = "testing")]

@@ -196,9 +196,16 @@ pub struct Metadata<'a> {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
 pub struct Contact<'a> {
-    /// The sender's WhatsApp id (digits).
+    /// The sender's WhatsApp id (digits); absent for a user who shows a username
+    /// instead of a number.
     #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub wa_id: Option<Cow<'a, str>>,
+    /// The user's business-scoped id (BSUID, `US.…`).
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    pub user_id: Option<Cow<'a, str>>,
+    /// The BSUID of the user in the business portfolio's parent.
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    pub parent_user_id: Option<Cow<'a, str>>,
     /// The profile.
     #[serde(borrow, default)]
     pub profile: Option<Profile<'a>>,
@@ -254,9 +261,16 @@ open_enum! {
 #[derive(Clone, Debug, Deserialize)]
 #[non_exhaustive]
 pub struct InboundMessage<'a> {
-    /// The sender's WhatsApp id.
-    #[serde(borrow)]
-    pub from: Cow<'a, str>,
+    /// The sender's WhatsApp id (phone digits); absent for a user who shows a username
+    /// instead of a number, who is then known by [`user_id`](Self::user_id).
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    pub from: Option<Cow<'a, str>>,
+    /// The sender's business-scoped user id (BSUID, `US.…`).
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    pub user_id: Option<Cow<'a, str>>,
+    /// The sender's BSUID in the business portfolio's parent.
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    pub parent_user_id: Option<Cow<'a, str>>,
     /// The message id (`wamid.…`).
     #[serde(borrow)]
     pub id: Cow<'a, str>,
@@ -596,6 +610,9 @@ pub struct Status<'a> {
     /// The recipient's WhatsApp id.
     #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub recipient_id: Option<Cow<'a, str>>,
+    /// The recipient's business-scoped user id (BSUID), for a user who shows a username.
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    pub recipient_user_id: Option<Cow<'a, str>>,
     /// The billing conversation.
     #[serde(borrow, default)]
     pub conversation: Option<Conversation<'a>>,
@@ -734,6 +751,10 @@ pub struct Call<'a> {
     /// The callee.
     #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub to: Option<Cow<'a, str>>,
+    /// The WhatsApp user's business-scoped user id (BSUID), for a user who shows a
+    /// username (also in the change's `contacts[]`).
+    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    pub user_id: Option<Cow<'a, str>>,
     /// `connect` or `terminate`.
     #[serde(deserialize_with = "borrowed::open_enum")]
     pub event: CallEventKind,
@@ -822,6 +843,7 @@ mod tests {
     fn escaped_strings_are_decoded_and_plain_ones_borrowed() {
         let raw = br#"{"from":"5511","id":"wamid.X","timestamp":"1764590400","type":"text","text":{"body":"Ol\u00e1 https:\/\/x"}}"#;
         let message: InboundMessage<'_> = serde_json::from_slice(raw).unwrap();
+        assert_eq!(message.from.as_deref(), Some("5511"));
         assert_eq!(message.text.unwrap().body, "Olá https://x");
         assert!(matches!(message.id, Cow::Borrowed(_)));
         assert_eq!(message.timestamp.unwrap().0.unix_timestamp(), 1_764_590_400);

@@ -62,7 +62,7 @@ use super::model::{
     Notification, Status, StatusValue,
 };
 use crate::event::{
-    CallEvent, CallStatus, Conversation, Direction, Event, InboundMessage as Inbound, MediaKind, MediaRef,
+    CallEvent, CallStatus, ContactId, Conversation, Direction, Event, InboundMessage as Inbound, MediaKind, MediaRef,
     MessageContent, MessageEvent, MessageKind, MessageStatus, Pricing, ProviderError, ProviderId, StatusUpdate,
     UnmodeledEvent,
 };
@@ -86,9 +86,18 @@ pub const PROVIDER: ProviderId = ProviderId::from_static("whatsapp");
 /// assert_eq!(events[1].event_type, "statuses.delivered");
 /// ```
 pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
-    // One pass into the models; a change whose event needs its raw JSON (another field,
-    // `errors` about the notification) reads it again from the body, rarely.
-    let mut notification: Notification<'_> = from_json(body)?;
+    match from_json::<Notification<'_>>(body) {
+        Ok(notification) => notification_events(body, notification),
+        // An item callhook cannot read must not cost its batch the other items: read
+        // them one by one (only then, so a readable batch is read in one pass).
+        Err(error) => super::one_by_one::events(body).ok_or(ParseError::Json(error)),
+    }
+}
+
+/// The events of a notification read whole. A change whose event needs its raw JSON
+/// (another field, `errors` about the notification) reads it again from the body,
+/// rarely.
+fn notification_events(body: &[u8], mut notification: Notification<'_>) -> Result<Vec<ParsedEvent>, ParseError> {
     let count = notification
         .entry
         .iter()
@@ -102,15 +111,13 @@ pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
             let value = &mut change.value;
             let field = &*change.field;
             if !matches!(field, "messages" | "calls") {
-                let raw = raw_value(body, &mut raw, e, c)?;
-                let mut event = UnmodeledEvent::new(PROVIDER, field);
-                event.data = serde_json::from_str(raw)?;
-                let key = format!("{field}:{}:{}", entry.id, digest(raw));
-                out.push(ParsedEvent::new(field, key, Event::Unmodeled(event)));
+                out.push(other_field_event(&entry.id, field, raw_value(body, &mut raw, e, c)?)?);
                 continue;
             }
             if !value.is_object {
-                return Err(ParseError::InvalidValue { field: "value", reason: format!("a {field} value is an object") });
+                let raw = raw_value(body, &mut raw, e, c)?;
+                out.push(super::one_by_one::unreadable(field, raw, not_an_object(field)));
+                continue;
             }
             let business = value.metadata.as_ref().map(|m| &*m.display_phone_number);
             let contacts = &value.contacts;
@@ -124,6 +131,19 @@ pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
         }
     }
     Ok(out)
+}
+
+/// The event of a change to a field other than `messages` and `calls`, with its raw
+/// value.
+pub(super) fn other_field_event(entry_id: &str, field: &str, raw: &str) -> Result<ParsedEvent, ParseError> {
+    let mut event = UnmodeledEvent::new(PROVIDER, field);
+    event.data = serde_json::from_str(raw)?;
+    let key = format!("{field}:{entry_id}:{}", digest(raw));
+    Ok(ParsedEvent::new(field, key, Event::Unmodeled(event)))
+}
+
+pub(super) fn not_an_object(field: &str) -> ParseError {
+    ParseError::InvalidValue { field: "value", reason: format!("a {field} value is an object") }
 }
 
 /// The raw JSON of each change's value, for the events that carry it.
@@ -159,7 +179,7 @@ fn digest(raw: &str) -> String {
     hex::encode(Sha256::digest(raw.as_bytes()))
 }
 
-fn errors_event(entry_id: &str, field: &str, raw: &str) -> ParsedEvent {
+pub(super) fn errors_event(entry_id: &str, field: &str, raw: &str) -> ParsedEvent {
     let key = format!("{field}-errors:{entry_id}:{}", digest(raw));
     let mut event = UnmodeledEvent::new(PROVIDER, format!("{field}.errors"));
     event.data = serde_json::from_str(raw).unwrap_or_default();
@@ -194,21 +214,51 @@ fn provider_error(error: &ApiError<'_>) -> ProviderError {
     }
 }
 
-fn contact_name(contacts: &[Contact<'_>], wa_id: Option<&str>) -> Option<String> {
-    let matching = contacts.iter().find(|c| c.wa_id.as_deref().is_some() && c.wa_id.as_deref() == wa_id);
-    let contact = matching.or(if contacts.len() == 1 { contacts.first() } else { None })?;
-    contact.profile.as_ref().and_then(|profile| owned(&profile.name))
+/// The profile `contacts[]` has for the user with this WhatsApp id or BSUID (or the
+/// only one).
+fn find_contact<'c, 'a>(contacts: &'c [Contact<'a>], wa_id: Option<&str>, user_id: Option<&str>) -> Option<&'c Contact<'a>> {
+    let same = |mine: &Option<Cow<'_, str>>, theirs: Option<&str>| mine.is_some() && mine.as_deref() == theirs;
+    let matching = contacts.iter().find(|c| same(&c.wa_id, wa_id) || same(&c.user_id, user_id));
+    matching.or(if contacts.len() == 1 { contacts.first() } else { None })
+}
+
+fn profile_name(contact: Option<&Contact<'_>>) -> Option<String> {
+    contact?.profile.as_ref().and_then(|profile| owned(&profile.name))
+}
+
+/// Who the user is: their number when Meta sends it, else their business-scoped id.
+fn customer(wa_id: Option<&str>, user_id: Option<&str>, parent_user_id: Option<&str>) -> Option<ContactId> {
+    match (wa_id, user_id) {
+        (Some(number), _) => Some(ContactId::phone(number)),
+        (None, Some(user_id)) => Some(ContactId::BusinessScoped {
+            user_id: user_id.to_owned(),
+            parent_user_id: parent_user_id.map(str::to_owned),
+        }),
+        (None, None) => None,
+    }
 }
 
 /// The message's event. Strings serde had to unescape are moved out of the message
 /// rather than copied.
-fn inbound_message(message: &mut InboundMessage<'_>, contacts: &[Contact<'_>], business: Option<&str>) -> ParsedEvent {
+pub(super) fn inbound_message(message: &mut InboundMessage<'_>, contacts: &[Contact<'_>], business: Option<&str>) -> ParsedEvent {
     let event_type = join(["messages.", message.kind.as_str()]);
     let key = join(["message:", &message.id]);
-    let contact_name = contact_name(contacts, Some(&message.from));
-    let mut inbound = Inbound::new(take(&mut message.from), content(message));
+    let contact = find_contact(contacts, message.from.as_deref(), message.user_id.as_deref());
+    let wa_id = message.from.as_deref().or(contact.and_then(|c| c.wa_id.as_deref()));
+    let user_id = message.user_id.as_deref().or(contact.and_then(|c| c.user_id.as_deref()));
+    let parent = message.parent_user_id.as_deref().or(contact.and_then(|c| c.parent_user_id.as_deref()));
+    let customer = customer(wa_id, user_id, parent);
+    let contact_name = profile_name(contact);
+    // The sender's address: their number, else their BSUID (moved out when owned).
+    let address = if message.from.is_some() { None } else { wa_id.or(user_id).map(str::to_owned) };
+    let from = match &mut message.from {
+        Some(from) => take(from),
+        None => address.unwrap_or_default(),
+    };
+    let mut inbound = Inbound::new(from, content(message));
     inbound.to = business.map(str::to_owned);
     inbound.contact_name = contact_name;
+    inbound.customer = customer;
     inbound.reply_to = message.context.as_mut().and_then(|context| take_option(&mut context.id));
     let mut event = MessageEvent::new(PROVIDER, take(&mut message.id), MessageKind::Inbound(inbound));
     event.occurred_at = time(message.timestamp);
@@ -302,12 +352,12 @@ pub fn message_status(status: &StatusValue) -> MessageStatus {
     }
 }
 
-fn status_event(status: &Status<'_>, business: Option<&str>) -> ParsedEvent {
+pub(super) fn status_event(status: &Status<'_>, business: Option<&str>) -> ParsedEvent {
     if status.is_call() {
         return call_status_event(status, business);
     }
     let mut update = StatusUpdate::new(message_status(&status.status));
-    update.recipient = owned(&status.recipient_id);
+    update.recipient = owned(&status.recipient_id).or_else(|| owned(&status.recipient_user_id));
     update.errors = status.errors.iter().map(provider_error).collect();
     let mut event = MessageEvent::new(PROVIDER, &*status.id, MessageKind::Status(update));
     event.occurred_at = time(status.timestamp);
@@ -333,7 +383,8 @@ fn call_status_event(status: &Status<'_>, business: Option<&str>) -> ParsedEvent
     // Call statuses are sent for business-initiated calls only.
     event.direction = Some(Direction::Outbound);
     event.from = business.map(str::to_owned);
-    event.to = owned(&status.recipient_id);
+    event.to = owned(&status.recipient_id).or_else(|| owned(&status.recipient_user_id));
+    event.customer = customer(status.recipient_id.as_deref(), status.recipient_user_id.as_deref(), None);
     event.occurred_at = at;
     event.status = match status.status {
         StatusValue::CallRinging => Some(CallStatus::Ringing),
@@ -353,7 +404,7 @@ fn call_status_event(status: &Status<'_>, business: Option<&str>) -> ParsedEvent
     ParsedEvent::new(join(["call_statuses.", name]), key, Event::Call(event))
 }
 
-fn call_event(call: &Call<'_>, contacts: &[Contact<'_>]) -> ParsedEvent {
+pub(super) fn call_event(call: &Call<'_>, contacts: &[Contact<'_>]) -> ParsedEvent {
     let at = time(call.timestamp);
     let mut event = CallEvent::new(PROVIDER, &*call.id);
     event.direction = call.direction.as_ref().and_then(|d| match d {
@@ -363,7 +414,13 @@ fn call_event(call: &Call<'_>, contacts: &[Contact<'_>]) -> ParsedEvent {
     });
     event.from = owned(&call.from);
     event.to = owned(&call.to);
-    event.contact_name = contact_name(contacts, call.from.as_deref());
+    // The WhatsApp user is the caller of a user-initiated call, the callee otherwise.
+    let user_number = if event.direction == Some(Direction::Outbound) { &call.to } else { &call.from };
+    let contact = find_contact(contacts, user_number.as_deref(), call.user_id.as_deref());
+    let wa_id = user_number.as_deref().or(contact.and_then(|c| c.wa_id.as_deref()));
+    let user_id = call.user_id.as_deref().or(contact.and_then(|c| c.user_id.as_deref()));
+    event.customer = customer(wa_id, user_id, contact.and_then(|c| c.parent_user_id.as_deref()));
+    event.contact_name = profile_name(contact);
     event.occurred_at = at;
     event.error = call.errors.first().map(provider_error);
     match call.event {
@@ -418,8 +475,13 @@ mod tests {
     }
 
     #[test]
-    fn a_messages_value_must_be_an_object() {
-        assert!(events(&change(r#"{"field":"messages","value":[null,null,[],[]]}"#)).is_err());
+    fn a_messages_value_that_is_no_object_is_unparsed_on_its_own() {
+        let body = change(r#"{"field":"messages","value":[null,null,[],[]]},{"field":"messages","value":{"statuses":[{"id":"w","status":"sent"}]}}"#);
+        let parsed = events(&body).unwrap();
+        assert_eq!(parsed.len(), 2, "{parsed:?}");
+        assert_eq!(parsed[0].event_type, crate::provider::UNPARSED_EVENT_TYPE);
+        assert!(parsed[0].unreadable.as_deref().unwrap().contains("object"), "{:?}", parsed[0].unreadable);
+        assert_eq!(parsed[1].event_type, "statuses.sent");
         assert!(events(&change(r#"{"value":{"statuses":[{"id":"w","status":"read","type":"call"}]},"field":"calls"}"#)).is_ok());
     }
 }
