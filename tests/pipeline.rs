@@ -213,6 +213,53 @@ async fn verified_but_unparsable_body_is_kept_as_failed_and_reprocessable_after_
     assert_eq!(call.status, Some(CallStatus::Completed));
 }
 
+/// One item of a batch that cannot be read is stored on its own as failed, with its raw
+/// JSON and error, while the others are handled; reprocessing it re-reads the delivery
+/// (failing again until an upgrade, then handling the item).
+#[tokio::test]
+async fn an_unreadable_item_spoils_nothing_else_of_its_batch_and_is_reprocessable() {
+    let s = setup();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let worker = s.worker().handler(recording_handler(seen.clone())).build();
+
+    let batch = body(&[("e1", "c1", "ringing"), ("e2", "c1", "item-v2:completed"), ("e3", "c2", "busy")]);
+    assert_eq!(s.receiver.handle(signed(batch.clone())).await.status(), 200);
+    assert_eq!(worker.run_due().await.unwrap(), 2, "the two readable items are handled, the other is not retried");
+    let processed = s.storage.list_events(&EventFilter::default().status(EventStatus::Processed)).await.unwrap();
+    assert_eq!(processed.iter().map(|e| e.dedupe_key.as_str()).collect::<Vec<_>>(), ["e3", "e1"]);
+    let failed = s.storage.list_events(&EventFilter::default().status(EventStatus::Failed)).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].event_type, UNPARSED_EVENT_TYPE);
+    assert_eq!(failed[0].last_error.as_deref(), Some("item v2 status"));
+    let Some(callhook::event::Event::Unmodeled(item)) = &failed[0].event else { panic!("{:?}", failed[0].event) };
+    assert_eq!(item.data["status"], "item-v2:completed", "the item's raw JSON is kept");
+    let detail = s.storage.event(failed[0].id).await.unwrap().unwrap();
+    assert_eq!(detail.delivery.parse_error, None, "the delivery itself parsed");
+
+    // Redelivered: nothing new, the unreadable item included.
+    assert_eq!(s.receiver.handle(signed(batch)).await.status(), 200);
+    assert_eq!(all_events(&*s.storage).await.len(), 3);
+
+    // Reprocessing before the upgrade fails again with the item's error.
+    worker.reprocess(failed[0].id).await.unwrap();
+    assert_eq!(worker.run_due().await.unwrap(), 1);
+    let placeholder = s.storage.event(failed[0].id).await.unwrap().unwrap();
+    assert_eq!(placeholder.event.status, EventStatus::Failed);
+    assert_eq!(placeholder.event.last_error.as_deref(), Some("item v2 status"));
+    assert_eq!(all_events(&*s.storage).await.len(), 3, "its siblings are not stored twice");
+
+    s.provider.upgrade();
+    worker.reprocess(failed[0].id).await.unwrap();
+    assert_eq!(worker.run_due().await.unwrap(), 1, "the placeholder re-reads the delivery");
+    assert_eq!(worker.run_due().await.unwrap(), 1, "the item it now yields is handled");
+    assert_eq!(s.storage.event(failed[0].id).await.unwrap().unwrap().event.status, EventStatus::Processed);
+    let item = s.storage.list_events(&EventFilter::default().event_type("call.item-v2:completed")).await.unwrap();
+    assert_eq!((item.len(), item[0].dedupe_key.as_str()), (1, "e2"));
+    assert_eq!(seen.lock().unwrap().len(), 3);
+    let call = s.storage.call_state(&PROVIDER, "c1").await.unwrap().unwrap();
+    assert_eq!(call.status, Some(CallStatus::Completed));
+}
+
 #[tokio::test]
 async fn storage_failure_is_503_and_nothing_is_acknowledged() {
     let storage = Arc::new(SwitchableStorage::default());

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use callhook::Receiver;
 use callhook::event::{
-    CallStatus, Direction, Event, MediaKind, MessageContent, MessageEvent, MessageKind, MessageStatus, ProviderId,
+    CallStatus, ContactId, Direction, Event, MediaKind, MessageContent, MessageEvent, MessageKind, MessageStatus, ProviderId,
 };
-use callhook::event_log::{EventLog, MemoryEventLog};
+use callhook::event_log::{EventLog, EventStatus, MemoryEventLog, UNPARSED_EVENT_TYPE};
 use callhook::job_queue::MemoryJobQueue;
 use callhook::provider::{ParsedEvent, Provider, WebhookRequest};
 use callhook::providers::whatsapp::{WhatsApp, normalize, signature, testing};
@@ -567,5 +567,155 @@ proptest! {
         let body = testing::notification("messages", value);
         let status = runtime.block_on(s.receiver.handle(testing::signed(SECRET, PATH, &body, time::OffsetDateTime::now_utc()))).status();
         prop_assert_eq!(status, 200);
+    }
+}
+
+// Real-world shapes (issue 21): one damaged item, business-scoped ids, numbers and times
+// re-encoded, nulls, repeated keys.
+
+#[test]
+fn a_batch_with_one_damaged_item_still_yields_its_good_items() {
+    let events = parse("batch_one_damaged_item");
+    let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(types, ["messages.text", "messages.order", UNPARSED_EVENT_TYPE, "statuses.read"]);
+    let MessageKind::Inbound(text) = &message(&events[0]).kind else { panic!("not inbound") };
+    assert_eq!(text.content, MessageContent::text("Bom dia! Chegou o pedido?"));
+    assert!(events.iter().filter(|e| e.event_type != UNPARSED_EVENT_TYPE).all(|e| e.unreadable.is_none()));
+
+    let damaged = &events[2];
+    assert!(damaged.unreadable.as_deref().is_some_and(|error| error.contains("invalid type")), "{damaged:?}");
+    let Event::Unmodeled(item) = &damaged.event else { panic!("{damaged:?}") };
+    assert_eq!(item.provider_type, "messages");
+    assert_eq!(item.data["text"]["body"]["rich"], true, "the item's raw JSON is kept");
+    assert!(item.subject_id.as_deref().is_some_and(|id| id.starts_with("wamid.")));
+}
+
+#[tokio::test]
+async fn a_damaged_item_is_stored_failed_beside_its_delivered_siblings() {
+    let s = setup();
+    let body = fixture("batch_one_damaged_item");
+    let response = s.receiver.handle(testing::signed(SECRET, PATH, &body, datetime!(2026-12-01 10:00 UTC))).await;
+    assert_eq!(response.status(), 200);
+    let stored = all_events(&*s.storage).await;
+    assert_eq!(stored.len(), 4);
+    let failed: Vec<_> = stored.iter().filter(|e| e.status == EventStatus::Failed).collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].event_type, UNPARSED_EVENT_TYPE);
+    assert!(failed[0].last_error.is_some());
+    assert!(stored.iter().filter(|e| e.event_type != UNPARSED_EVENT_TYPE).all(|e| e.status == EventStatus::Pending));
+    let detail = s.storage.event(failed[0].id).await.unwrap().unwrap();
+    assert_eq!(detail.delivery.parse_error, None, "the delivery parsed; one item did not");
+}
+
+#[test]
+fn users_known_by_a_business_scoped_id_parse_with_that_identity() {
+    let events = parse("message_text_bsuid");
+    let MessageKind::Inbound(inbound) = &message(&events[0]).kind else { panic!("not inbound") };
+    assert_eq!(inbound.from, "US.13491208655302741918");
+    assert_eq!(
+        inbound.customer,
+        Some(ContactId::BusinessScoped {
+            user_id: "US.13491208655302741918".into(),
+            parent_user_id: Some("US.ENT.11815799212886844830".into()),
+        })
+    );
+    assert_eq!(inbound.contact_name.as_deref(), Some("Marcia"));
+
+    let call = call_of("call_connect_bsuid");
+    assert_eq!((call.from.as_deref(), call.status), (None, Some(CallStatus::Ringing)));
+    assert!(matches!(&call.customer, Some(ContactId::BusinessScoped { user_id, .. }) if user_id == "US.13491208655302741918"));
+    assert_eq!(call.contact_name.as_deref(), Some("Marcia"));
+
+    // A number, when Meta sends one, is the identity.
+    let text = parse("message_text");
+    let MessageKind::Inbound(inbound) = &message(&text[0]).kind else { panic!("not inbound") };
+    assert_eq!(inbound.customer, Some(ContactId::phone("5511987654321")));
+    assert_eq!(call_of("call_connect_user_initiated").customer, Some(ContactId::phone("5511987654321")));
+}
+
+#[test]
+fn nulls_float_and_iso_times_parse() {
+    let events = parse("shapes_nulls_numbers_and_times");
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(events.iter().all(|e| e.unreadable.is_none()), "{events:?}");
+    assert_eq!(message(&events[0]).occurred_at, Some(datetime!(2025-12-01 12:12:20 UTC)));
+    assert_eq!(message(&events[1]).occurred_at, Some(datetime!(2026-12-01 10:12:30 UTC)));
+    let batch = parse("batch_one_damaged_item");
+    let MessageKind::Inbound(order) = &message(&batch[1]).kind else { panic!() };
+    assert_eq!(order.content, MessageContent::Other { provider_type: "order".into() });
+}
+
+#[test]
+fn a_repeated_key_is_read_with_its_last_value_and_noted() {
+    let events = parse("message_duplicate_key");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event_type, "messages.text");
+    assert_eq!(events[0].event.notes().len(), 1, "{:?}", events[0].event);
+}
+
+/// What a WhatsApp payload cannot do without: the envelope, each item's identity and
+/// type, and the members of a content object that are its content.
+const KEEP: &[&str] = &[
+    "/object",
+    "/entry/*/id",
+    "/entry/*/changes/*/field",
+    "/entry/*/changes/*/value/metadata/display_phone_number",
+    "/entry/*/changes/*/value/metadata/phone_number_id",
+    "/entry/*/changes/*/value/messages/*/id",
+    "/entry/*/changes/*/value/messages/*/type",
+    "/entry/*/changes/*/value/messages/*/text/body",
+    "/entry/*/changes/*/value/messages/*/reaction/message_id",
+    "/entry/*/changes/*/value/messages/*/interactive/type",
+    "/entry/*/changes/*/value/messages/*/interactive/button_reply/id",
+    "/entry/*/changes/*/value/messages/*/interactive/list_reply/id",
+    "/entry/*/changes/*/value/messages/*/location/latitude",
+    "/entry/*/changes/*/value/messages/*/location/longitude",
+    "/entry/*/changes/*/value/statuses/*/id",
+    "/entry/*/changes/*/value/statuses/*/status",
+    "/entry/*/changes/*/value/statuses/*/type",
+    "/entry/*/changes/*/value/statuses/*/conversation/id",
+    "/entry/*/changes/*/value/statuses/*/conversation/origin/type",
+    "/entry/*/changes/*/value/calls/*/id",
+    "/entry/*/changes/*/value/calls/*/event",
+];
+
+const RESHAPED_FIXTURES: &[&str] = &[
+    "message_text",
+    "message_image",
+    "message_audio_voice",
+    "message_location",
+    "message_reaction",
+    "message_interactive_button_reply",
+    "message_order",
+    "message_text_reply_forwarded",
+    "message_with_referral",
+    "message_text_bsuid",
+    "status_sent",
+    "status_failed",
+    "statuses_mixed_batch",
+    "call_connect_user_initiated",
+    "call_terminate_completed",
+    "call_terminate_numeric_timestamps",
+    "call_status_accepted",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Optional members removed or `null`, numbers as floats or strings, numeric strings
+    /// as numbers: every item still parses, with the same identity.
+    #[test]
+    fn reshaped_payloads_keep_every_item(
+        (name, (value, reshapes)) in prop::sample::select(RESHAPED_FIXTURES).prop_flat_map(|name| {
+            let value: Value = serde_json::from_str(&fixture(name)).unwrap();
+            (Just(name), support::shapes::reshaped(value, KEEP, 6))
+        })
+    ) {
+        let expected: Vec<String> = parse(name).into_iter().map(|e| e.dedupe_key).collect();
+        let events = normalize::events(value.to_string().as_bytes()).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        let unreadable: Vec<_> = events.iter().filter_map(|e| e.unreadable.as_deref()).collect();
+        prop_assert!(unreadable.is_empty(), "{name} {reshapes:?}: {unreadable:?}");
+        let keys: Vec<String> = events.into_iter().map(|e| e.dedupe_key).collect();
+        prop_assert_eq!(keys, expected, "{} {:?}", name, reshapes);
     }
 }

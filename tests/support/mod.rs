@@ -4,7 +4,9 @@
 //! HMAC-SHA256 of the raw body with a shared secret. Its body is either one event or a
 //! batch: `{"events": [{"id", "call_id", "status", "at"}]}` where `status` is a call
 //! status name; an event whose status is `"v2:..."` only parses once the provider is
-//! "upgraded" (to test reprocessing of unparsable deliveries).
+//! "upgraded" (to test reprocessing of unparsable deliveries), and until then fails the
+//! whole body; one whose status is `"item-v2:..."` likewise, but until then only that
+//! item is unreadable (an unparsed event of its own) and the rest of the batch parses.
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 pub mod shapes;
@@ -83,7 +85,11 @@ impl Provider for TestProvider {
             .events
             .into_iter()
             .map(|wire| {
-                let name = match wire.status.strip_prefix("v2:") {
+                if wire.status.starts_with("item-v2:") && !self.upgraded.load(Ordering::SeqCst) {
+                    let raw = serde_json::json!({ "id": wire.id, "call_id": wire.call_id, "status": wire.status });
+                    return Ok(ParsedEvent::unreadable(PROVIDER, "events", raw, "item v2 status", Some(&wire.id)));
+                }
+                let name = match wire.status.strip_prefix("item-v2:").or(wire.status.strip_prefix("v2:")) {
                     Some(name) if self.upgraded.load(Ordering::SeqCst) => name.to_owned(),
                     Some(_) => {
                         return Err(ParseError::InvalidValue { field: "status", reason: "v2 status".into() });
