@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
-use crate::wire::borrowed;
+use crate::wire::{borrowed, lenient};
 use crate::wire::open_enum;
 
 /// A whole notification: `{"object": "whatsapp_business_account", "entry": [...]}`.
@@ -39,7 +39,7 @@ pub struct Notification<'a> {
     #[serde(borrow)]
     pub object: Cow<'a, str>,
     /// One entry per WhatsApp Business Account.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient::list")]
     pub entry: Vec<Entry<'a>>,
 }
 
@@ -51,7 +51,7 @@ pub struct Entry<'a> {
     #[serde(borrow)]
     pub id: Cow<'a, str>,
     /// What changed.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient::list")]
     pub changes: Vec<Change<'a>>,
 }
 
@@ -108,15 +108,15 @@ struct ValueFields<'a> {
     messaging_product: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     metadata: Option<Metadata<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient::list")]
     contacts: Vec<Contact<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient::list")]
     messages: Vec<InboundMessage<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient::list")]
     statuses: Vec<Status<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient::list")]
     calls: Vec<Call<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient::list")]
     errors: Vec<ApiError<'a>>,
 }
 
@@ -198,7 +198,7 @@ pub struct Metadata<'a> {
 pub struct Contact<'a> {
     /// The sender's WhatsApp id (digits); absent for a user who shows a username
     /// instead of a number.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub wa_id: Option<Cow<'a, str>>,
     /// The user's business-scoped id (BSUID, `US.…`).
     #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
@@ -263,7 +263,7 @@ open_enum! {
 pub struct InboundMessage<'a> {
     /// The sender's WhatsApp id (phone digits); absent for a user who shows a username
     /// instead of a number, who is then known by [`user_id`](Self::user_id).
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub from: Option<Cow<'a, str>>,
     /// The sender's business-scoped user id (BSUID, `US.…`).
     #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
@@ -275,6 +275,7 @@ pub struct InboundMessage<'a> {
     #[serde(borrow)]
     pub id: Cow<'a, str>,
     /// When the user sent it.
+    #[serde(default, deserialize_with = "unix_time")]
     pub timestamp: Option<UnixTime>,
     /// The message type.
     #[serde(rename = "type", deserialize_with = "borrowed::open_enum")]
@@ -286,7 +287,7 @@ pub struct InboundMessage<'a> {
     #[serde(borrow, default)]
     pub referral: Option<Box<Referral<'a>>>,
     /// Errors (on `unsupported` messages).
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient::list")]
     pub errors: Vec<ApiError<'a>>,
     /// `text`.
     #[serde(borrow, default)]
@@ -346,16 +347,16 @@ impl<'a> InboundMessage<'a> {
 #[non_exhaustive]
 pub struct MessageContext<'a> {
     /// The sender of the message replied to.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub from: Option<Cow<'a, str>>,
     /// The id of the message replied to.
     #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub id: Option<Cow<'a, str>>,
     /// Forwarded.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "flag")]
     pub forwarded: bool,
     /// Forwarded more than five times.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "flag")]
     pub frequently_forwarded: bool,
 }
 
@@ -416,10 +417,10 @@ pub struct Media<'a> {
     #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub filename: Option<Cow<'a, str>>,
     /// A voice note (audio).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "flag")]
     pub voice: bool,
     /// Animated (sticker).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "flag")]
     pub animated: bool,
 }
 
@@ -519,13 +520,13 @@ pub struct Reaction<'a> {
 #[non_exhaustive]
 pub struct Order<'a> {
     /// The catalog.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub catalog_id: Option<Cow<'a, str>>,
     /// The text sent with the order.
     #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
     pub text: Option<Cow<'a, str>>,
     /// The products.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient::list")]
     pub product_items: Vec<ProductItem<'a>>,
 }
 
@@ -534,13 +535,13 @@ pub struct Order<'a> {
 #[non_exhaustive]
 pub struct ProductItem<'a> {
     /// The product's id in the catalog.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub product_retailer_id: Option<Cow<'a, str>>,
     /// How many.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::lossy::float")]
     pub quantity: Option<f64>,
     /// The unit price.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::lossy::float")]
     pub item_price: Option<f64>,
     /// The currency.
     #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
@@ -558,10 +559,10 @@ pub struct System<'a> {
     #[serde(borrow, default, rename = "type", deserialize_with = "borrowed::option_str")]
     pub kind: Option<Cow<'a, str>>,
     /// The user's new WhatsApp id.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub new_wa_id: Option<Cow<'a, str>>,
     /// The user's WhatsApp id.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub wa_id: Option<Cow<'a, str>>,
 }
 
@@ -606,9 +607,10 @@ pub struct Status<'a> {
     #[serde(borrow, default, rename = "type", deserialize_with = "borrowed::option_str")]
     pub kind: Option<Cow<'a, str>>,
     /// When the status changed.
+    #[serde(default, deserialize_with = "unix_time")]
     pub timestamp: Option<UnixTime>,
     /// The recipient's WhatsApp id.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub recipient_id: Option<Cow<'a, str>>,
     /// The recipient's business-scoped user id (BSUID), for a user who shows a username.
     #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
@@ -620,7 +622,7 @@ pub struct Status<'a> {
     #[serde(borrow, default)]
     pub pricing: Option<Pricing<'a>>,
     /// Why it failed.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient::list")]
     pub errors: Vec<ApiError<'a>>,
     /// The business's own tracking data, echoed.
     #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
@@ -642,7 +644,7 @@ pub struct Conversation<'a> {
     #[serde(borrow)]
     pub id: Cow<'a, str>,
     /// When the window closes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unix_time")]
     pub expiration_timestamp: Option<UnixTime>,
     /// What opened it.
     #[serde(borrow, default)]
@@ -663,7 +665,7 @@ pub struct ConversationOrigin<'a> {
 #[non_exhaustive]
 pub struct Pricing<'a> {
     /// Whether it is billed (deprecated by Meta).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::lossy::boolean")]
     pub billable: Option<bool>,
     /// `CBP`, `PMP`.
     #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
@@ -681,7 +683,7 @@ pub struct Pricing<'a> {
 #[non_exhaustive]
 pub struct ApiError<'a> {
     /// The error code, e.g. `131026`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::lossy::int")]
     pub code: Option<i64>,
     /// A short title.
     #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
@@ -746,10 +748,10 @@ pub struct Call<'a> {
     #[serde(borrow)]
     pub id: Cow<'a, str>,
     /// The caller.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub from: Option<Cow<'a, str>>,
     /// The callee.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub to: Option<Cow<'a, str>>,
     /// The WhatsApp user's business-scoped user id (BSUID), for a user who shows a
     /// username (also in the change's `contacts[]`).
@@ -759,7 +761,7 @@ pub struct Call<'a> {
     #[serde(deserialize_with = "borrowed::open_enum")]
     pub event: CallEventKind,
     /// When it happened.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unix_time")]
     pub timestamp: Option<UnixTime>,
     /// Who started the call.
     #[serde(default, deserialize_with = "borrowed::option_open_enum")]
@@ -768,19 +770,19 @@ pub struct Call<'a> {
     #[serde(default, deserialize_with = "borrowed::option_open_enum")]
     pub status: Option<CallEndStatus>,
     /// When it connected (`terminate` of a connected call).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unix_time")]
     pub start_time: Option<UnixTime>,
     /// When it ended.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unix_time")]
     pub end_time: Option<UnixTime>,
     /// How long it lasted, in seconds.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::lossy::unsigned")]
     pub duration: Option<u64>,
     /// The SDP offer or answer (`connect`).
     #[serde(borrow, default)]
     pub session: Option<CallSession<'a>>,
     /// Errors.
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "lenient::list")]
     pub errors: Vec<ApiError<'a>>,
     /// The business's own tracking data, echoed.
     #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
@@ -806,33 +808,19 @@ pub struct UnixTime(pub OffsetDateTime);
 
 impl<'de> Deserialize<'de> for UnixTime {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct UnixTimeVisitor;
-
-        impl Visitor<'_> for UnixTimeVisitor {
-            type Value = UnixTime;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("unix seconds, as a string or an integer")
-            }
-
-            fn visit_i64<E: de::Error>(self, secs: i64) -> Result<UnixTime, E> {
-                OffsetDateTime::from_unix_timestamp(secs).map(UnixTime).map_err(E::custom)
-            }
-
-            fn visit_u64<E: de::Error>(self, secs: u64) -> Result<UnixTime, E> {
-                let secs = i64::try_from(secs).map_err(E::custom)?;
-                self.visit_i64(secs)
-            }
-
-            fn visit_str<E: de::Error>(self, value: &str) -> Result<UnixTime, E> {
-                let secs: i64 =
-                    value.trim().parse().map_err(|_| E::invalid_value(de::Unexpected::Str(value), &self))?;
-                self.visit_i64(secs)
-            }
-        }
-
-        deserializer.deserialize_any(UnixTimeVisitor)
+        lenient::timestamp(deserializer)?.map(UnixTime).ok_or_else(|| de::Error::custom("an empty time"))
     }
+}
+
+/// An optional time in any shape ([`lenient::timestamp`]); one that cannot be read is
+/// absent rather than costing its item.
+fn unix_time<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<UnixTime>, D::Error> {
+    Ok(lenient::lossy::timestamp(deserializer)?.map(UnixTime))
+}
+
+/// A flag: `true`/`false` in any shape, anything else false.
+fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    Ok(lenient::lossy::boolean(deserializer)?.unwrap_or(false))
 }
 
 #[cfg(test)]
