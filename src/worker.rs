@@ -719,10 +719,8 @@ impl Worker {
         let request = delivery.to_request().map_err(|error| format!("stored request is invalid: {error}"))?;
         let view = WebhookRequest::new(&request, delivery.received_at, None);
         let parsed = parse_request(provider.as_ref(), &view).map_err(|error| error.to_string())?;
-        if let Some(error) = parsed
-            .iter()
-            .find(|p| p.dedupe_key == detail.event.dedupe_key)
-            .and_then(|still| still.unreadable.clone())
+        if let Some(error) =
+            parsed.iter().find(|p| p.dedupe_key == detail.event.dedupe_key).and_then(|still| still.unreadable.clone())
         {
             return Err(error);
         }

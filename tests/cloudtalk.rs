@@ -5,7 +5,7 @@ mod support;
 use std::sync::Arc;
 
 use callhook::Receiver;
-use callhook::event::{CallStatus, Direction, Event, ProviderId};
+use callhook::event::{CallStatus, ContactId, Direction, Event, ProviderId};
 use callhook::event_log::{EventLog, MemoryEventLog};
 use callhook::job_queue::MemoryJobQueue;
 use callhook::providers::cloudtalk::{CloudTalk, normalize, testing};
@@ -175,5 +175,126 @@ proptest! {
         let body = format!(r#"{{"event":"call.ended","data":{{"id":{},"duration":{duration},"ended_at":{}}}}}"#,
             serde_json::to_string(&id).unwrap(), serde_json::to_string(&time).unwrap());
         let _ = normalize::events(body.as_bytes());
+    }
+}
+
+// Flat Workflow Automation templates (issue 21).
+
+fn parsed_at(name: &str, path: &str) -> Vec<callhook::provider::ParsedEvent> {
+    normalize::events_at(fixture(name).as_bytes(), Some(path)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn call_at(name: &str, path: &str) -> callhook::event::CallEvent {
+    let events = parsed_at(name, path);
+    let Event::Call(call) = &events[0].event else { panic!("{name}: not a call: {events:?}") };
+    call.clone()
+}
+
+#[test]
+fn flat_templates_parse_with_either_id_and_the_event_from_the_path_or_the_fields() {
+    let ended = call_at("flat_call_ended", "/webhooks/cloudtalk/call-ended");
+    assert_eq!((ended.call_id.as_str(), ended.status), ("1002402487", Some(CallStatus::Completed)));
+    assert_eq!((ended.from.as_deref(), ended.to.as_deref()), (Some("+34612345678"), Some("+34910000001")));
+    assert_eq!(ended.customer, Some(ContactId::phone("+34612345678")));
+    assert_eq!(ended.duration_ms, Some(95_000), "talking_time");
+    assert_eq!(ended.contact_name.as_deref(), Some("María Peña"));
+    // The same body at the generic path: `talking_time` says the call ended.
+    let events = parsed_at("flat_call_ended", PATH);
+    assert_eq!((events[0].event_type.as_str(), events[0].dedupe_key.as_str()), ("call.ended", "1002402487:call.ended"));
+
+    // Only a UUID and no hint at all: a call event with its numbers and no status.
+    let events = parsed_at("flat_call_uuid_only", PATH);
+    assert_eq!(events[0].event_type, "call");
+    let Event::Call(update) = &events[0].event else { panic!() };
+    assert_eq!((update.call_id.as_str(), update.status), ("5b0f6a2e-1c1d-4c8e-9a51-2f3e4d5c6b7a", None));
+    assert_eq!(update.from.as_deref(), Some("+34612345678"));
+    let started = call_at("flat_call_uuid_only", "/webhooks/cloudtalk/call-started");
+    assert_eq!(started.status, Some(CallStatus::Ringing));
+
+    let missed = call_at("flat_missed_strings_and_nulls", PATH);
+    assert_eq!((missed.call_id.as_str(), missed.status), ("1002402488", Some(CallStatus::NoAnswer)));
+    assert_eq!((missed.from.as_deref(), missed.to.as_deref()), (Some("+34612345679"), Some("+34910000001")));
+    assert_eq!(missed.contact_name, None);
+
+    let recording = call_at("flat_recording_uploaded", PATH);
+    let ready = recording.recording.expect("a ready recording");
+    assert!(ready.url.as_deref().is_some_and(|url| url.starts_with("https://my.cloudtalk.io/pub/r/")));
+    assert_eq!(parsed_at("flat_recording_uploaded", PATH)[0].event_type, "recording.uploaded");
+}
+
+#[test]
+fn a_damaged_optional_field_costs_only_that_field() {
+    let body = fixture("flat_call_ended").replace(r#""talking_time":95"#, r#""talking_time":{"minutes":1}"#);
+    let events = normalize::events_at(body.as_bytes(), Some("/webhooks/cloudtalk/call-ended")).unwrap();
+    let Event::Call(call) = &events[0].event else { panic!() };
+    assert_eq!((call.status, call.duration_ms), (Some(CallStatus::Completed), None));
+    let body = fixture("call_ended").replace(r#""started_at":"2026-11-28T10:30:00Z""#, r#""started_at":"yesterday""#);
+    let Event::Call(call) = &normalize::events(body.as_bytes()).unwrap()[0].event else { panic!() };
+    assert_eq!((call.started_at, call.duration_ms), (None, Some(120_000)));
+}
+
+#[tokio::test]
+async fn a_test_request_is_acknowledged_and_recorded_as_a_test() {
+    // Mounted as the registration mounts it: a path per trigger besides the generic one.
+    let registration = &callhook::providers::cloudtalk::REGISTRATION;
+    let settings = callhook::providers::registry::Settings::default().with("token", TOKEN);
+    let mount = (registration.mount)(&settings).unwrap();
+    assert!(mount.paths.iter().any(|path| path == "/webhooks/cloudtalk/call-ended"), "{:?}", mount.paths);
+    let storage = Arc::new(MemoryEventLog::new());
+    let mut builder = Receiver::builder().event_log(storage.clone()).job_queue(Arc::new(MemoryJobQueue::new()));
+    for path in &mount.paths {
+        builder = builder.mount(path, mount.provider.clone());
+    }
+    let receiver = builder.build().unwrap();
+    let request = testing::signed(
+        TOKEN,
+        "/webhooks/cloudtalk/call-ended",
+        &fixture("test_request"),
+        datetime!(2026-12-01 10:00 UTC),
+    );
+    assert_eq!(receiver.handle(request).await.status(), 200);
+    let stored = all_events(&*storage).await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].event_type, normalize::TEST_EVENT_TYPE);
+    assert_eq!(stored[0].status, callhook::event_log::EventStatus::Pending, "a test, not a failure");
+
+    let flat = testing::signed(
+        TOKEN,
+        "/webhooks/cloudtalk/call-ended",
+        &fixture("flat_call_ended"),
+        datetime!(2026-12-01 10:00 UTC),
+    );
+    assert_eq!(receiver.handle(flat).await.status(), 200);
+    let call = storage.call_state(&CLOUDTALK, "1002402487").await.unwrap().expect("the flat call is folded");
+    assert_eq!(call.status, Some(CallStatus::Completed));
+}
+
+/// What a CloudTalk body cannot do without: its event name and call ids.
+const KEEP: &[&str] = &["/event", "/data/id", "/call_id", "/call_uuid"];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Optional members removed or `null`, numbers re-encoded: still the same call event.
+    #[test]
+    fn reshaped_bodies_still_give_their_call(
+        (name, (value, reshapes)) in prop::sample::select(&[
+            "call_started", "call_answered", "call_ended", "call_missed", "call_outbound_ended",
+            "call_ended_space_times", "call_ended_extra_fields", "flat_call_ended", "flat_call_uuid_only",
+            "flat_missed_strings_and_nulls", "flat_recording_uploaded",
+        ][..]).prop_flat_map(|name| {
+            let value: serde_json::Value = serde_json::from_str(&fixture(name)).unwrap();
+            (Just(name), support::shapes::reshaped(value, KEEP, 6))
+        })
+    ) {
+        let path = "/webhooks/cloudtalk/call-ended";
+        let expected = parsed_at(name, path).remove(0);
+        let events = normalize::events_at(value.to_string().as_bytes(), Some(path))
+            .map_err(|e| TestCaseError::fail(format!("{name} {reshapes:?}: {e}")))?;
+        prop_assert_eq!(&events[0].event_type, &expected.event_type, "{} {:?}", name, reshapes);
+        let (Event::Call(call), Event::Call(before)) = (&events[0].event, &expected.event) else {
+            return Err(TestCaseError::fail(format!("{name} {reshapes:?}: not a call")));
+        };
+        prop_assert_eq!(&call.call_id, &before.call_id);
     }
 }

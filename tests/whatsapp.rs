@@ -9,7 +9,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use callhook::Receiver;
 use callhook::event::{
-    CallStatus, ContactId, Direction, Event, MediaKind, MessageContent, MessageEvent, MessageKind, MessageStatus, ProviderId,
+    CallStatus, ContactId, Direction, Event, MediaKind, MessageContent, MessageEvent, MessageKind, MessageStatus,
+    ProviderId,
 };
 use callhook::event_log::{EventLog, EventStatus, MemoryEventLog, UNPARSED_EVENT_TYPE};
 use callhook::job_queue::MemoryJobQueue;
@@ -623,7 +624,9 @@ fn users_known_by_a_business_scoped_id_parse_with_that_identity() {
 
     let call = call_of("call_connect_bsuid");
     assert_eq!((call.from.as_deref(), call.status), (None, Some(CallStatus::Ringing)));
-    assert!(matches!(&call.customer, Some(ContactId::BusinessScoped { user_id, .. }) if user_id == "US.13491208655302741918"));
+    assert!(
+        matches!(&call.customer, Some(ContactId::BusinessScoped { user_id, .. }) if user_id == "US.13491208655302741918")
+    );
     assert_eq!(call.contact_name.as_deref(), Some("Marcia"));
 
     // A number, when Meta sends one, is the identity.

@@ -83,7 +83,8 @@ pub(crate) fn string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Optio
 
 /// What [`text`] accepts, checked and dropped (a field the event does not keep).
 pub(crate) fn ignored<'de, D: Deserializer<'de>>(deserializer: D) -> Result<(), D::Error> {
-    deserializer.deserialize_any(ScalarVisitor { read: |_| Ok(Some(())), expecting: "a string or a number", lossy: false })
+    deserializer
+        .deserialize_any(ScalarVisitor { read: |_| Ok(Some(())), expecting: "a string or a number", lossy: false })
         .map(drop)
 }
 
@@ -127,7 +128,11 @@ pub(crate) fn boolean<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Opti
 ///   ISO 8601 forms (`20261201T100000Z`);
 /// - null or an empty string: absent.
 pub(crate) fn timestamp<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<OffsetDateTime>, D::Error> {
-    deserializer.deserialize_any(ScalarVisitor { read: read_timestamp, expecting: "a unix or ISO 8601 time", lossy: false })
+    deserializer.deserialize_any(ScalarVisitor {
+        read: read_timestamp,
+        expecting: "a unix or ISO 8601 time",
+        lossy: false,
+    })
 }
 
 /// A list that may be `null` (read as empty).

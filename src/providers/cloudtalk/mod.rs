@@ -83,6 +83,6 @@ impl Provider for CloudTalk {
     }
 
     fn parse(&self, request: &WebhookRequest<'_>) -> Result<Vec<ParsedEvent>, ParseError> {
-        normalize::events(request.body())
+        normalize::events_at(request.body(), Some(request.path()))
     }
 }

@@ -1,21 +1,37 @@
 //! CloudTalk webhooks to normalized [`CallEvent`]s.
 //!
-//! | `event` | [`CallStatus`] | time (`occurred_at`) |
+//! # Which event
+//!
+//! The body's `event`; else the mount path's last segment (`/webhooks/cloudtalk/call-ended`
+//! is `call.ended`); else what the fields say: a missed `status` is `call.missed`, an
+//! `ended_at`, `duration` or `talking_time` is `call.ended`, a `recording_url` alone is
+//! `recording.uploaded`, an `answered_at` is `call.answered`, a `started_at` is
+//! `call.started`. A call's data that says none of these is a `call` event (numbers,
+//! contact, no status); a body with no call id at all (`id`, `call_id` or `call_uuid`)
+//! is CloudTalk's test request: a `test` event, acknowledged and kept.
+//!
+//! | event | [`CallStatus`] | time (`occurred_at`) |
 //! |---|---|---|
 //! | `call.started` | `Ringing`, or `InProgress` when `status` says `answered`/`in_progress` | `started_at` |
 //! | `call.answered` | `InProgress`, `answered_at` set | `answered_at` (or `started_at`) |
-//! | `call.ended` | `Completed` with the duration; `NoAnswer` when `status` is `missed` | `ended_at` |
+//! | `call.ended` | `Completed` with the duration (`duration`, else `talking_time`); `NoAnswer` when `status` is `missed` | `ended_at` |
 //! | `call.missed` | `NoAnswer` (missed: follow up) | `ended_at` (or `started_at`) |
-//! | anything else | an [`UnmodeledEvent`] with the whole body, about `data.id` | |
+//! | `recording.uploaded`, `call` | none (the recording, numbers, contact) | |
+//! | anything else | an [`UnmodeledEvent`] with the whole body, about the call id | |
 //!
 //! `direction` `inbound`/`outbound` map to the same [`Direction`]; the contact name is
-//! carried; a non-empty `recording_url` is a ready recording. The call's external id
-//! is `cloudtalk-<id>` ([`Event::external_id`]). The dedupe key is `<id>:<event>`.
+//! carried; a non-empty `recording_url` is a ready recording. Numbers are the contract's
+//! `from`/`to`, else a template's `external_number` (the customer) and
+//! `internal_number` (the CloudTalk number) by direction; digits alone get a `+`
+//! (E.164), and the customer's number is the event's [`ContactId`]. The call's external
+//! id is `cloudtalk-<id>` ([`Event::external_id`]). The dedupe key is `<id>:<event>`.
 
 use sha2::{Digest, Sha256};
 
 use super::model::{CallData, EventName, Webhook};
-use crate::event::{CallEvent, CallStatus, Direction, Event, ProviderId, Recording, RecordingStatus, UnmodeledEvent};
+use crate::event::{
+    CallEvent, CallStatus, ContactId, Direction, Event, ProviderId, Recording, RecordingStatus, UnmodeledEvent,
+};
 use crate::provider::{ParseError, ParsedEvent};
 use crate::wire::borrowed::join;
 
@@ -36,25 +52,97 @@ pub const PROVIDER: ProviderId = ProviderId::from_static("cloudtalk");
 /// assert_eq!(events[0].dedupe_key, "771305:call.missed");
 /// ```
 pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
+    events_at(body, None)
+}
+
+/// The events of one webhook body received at `path`: the event is the body's `event`,
+/// else the path's last segment (`/webhooks/cloudtalk/call-ended`), else what the
+/// fields say (see the module docs).
+///
+/// ```
+/// use callhook::event::{CallStatus, Event};
+/// use callhook::providers::cloudtalk::normalize;
+///
+/// let body = br#"{"call_id":1002402487,"internal_number":34910000001,"external_number":"34612345678","talking_time":95}"#;
+/// let events = normalize::events_at(body, Some("/webhooks/cloudtalk/call-ended")).unwrap();
+/// let Event::Call(call) = &events[0].event else { unreachable!() };
+/// assert_eq!((call.call_id.as_str(), call.status), ("1002402487", Some(CallStatus::Completed)));
+/// assert_eq!((call.from.as_deref(), call.to.as_deref()), (Some("+34612345678"), Some("+34910000001")));
+/// assert_eq!(call.duration_ms, Some(95_000));
+/// ```
+pub fn events_at(body: &[u8], path: Option<&str>) -> Result<Vec<ParsedEvent>, ParseError> {
     let webhook = Webhook::parse(body)?;
-    let name = webhook.event.as_str();
-    let data = webhook.data.as_ref();
-    match (data.and_then(|d| d.id.as_deref()), &webhook.event) {
-        (Some(id), event) if !matches!(event, EventName::_Custom(_)) => {
-            let call = call_event(event, id, data.expect("an id comes from data"));
+    let Some(data) = webhook.data.as_ref() else { return Err(ParseError::MissingField("data")) };
+    let event = webhook.event.clone().or_else(|| path.and_then(event_from_path)).or_else(|| event_from_fields(data));
+    let Some(id) = data.call_id() else {
+        // No call at all: CloudTalk's test request, or a template with no call variable.
+        let mut test = UnmodeledEvent::new(PROVIDER, TEST_EVENT_TYPE);
+        test.data = serde_json::from_slice(body)?;
+        let key = format!("{TEST_EVENT_TYPE}:{}", hex::encode(Sha256::digest(body)));
+        return Ok(vec![ParsedEvent::new(TEST_EVENT_TYPE, key, Event::Unmodeled(test))]);
+    };
+    match event {
+        Some(event) if event.is_known() => {
+            let name = event.as_str();
+            let call = call_event(Some(&event), id, data);
             Ok(vec![ParsedEvent::new(name, join([id, ":", name]), Event::Call(call))])
         }
-        (None, event) if !matches!(event, EventName::_Custom(_)) => Err(ParseError::MissingField("data.id")),
-        (id, _) => {
-            let mut event = UnmodeledEvent::new(PROVIDER, name);
-            event.subject_id = id.map(str::to_owned);
-            event.data = serde_json::from_slice(body)?;
-            let key = match id {
-                Some(id) => format!("{id}:{name}"),
-                None => format!("{name}:{}", hex::encode(Sha256::digest(body))),
-            };
-            Ok(vec![ParsedEvent::new(name, key, Event::Unmodeled(event))])
+        None => {
+            // A call's data with nothing saying what happened: its numbers, contact and
+            // agent, no status. The same body redelivered is stored once.
+            let call = call_event(None, id, data);
+            let key = format!("{id}:{CALL_EVENT_TYPE}:{}", &hex::encode(Sha256::digest(body))[..16]);
+            Ok(vec![ParsedEvent::new(CALL_EVENT_TYPE, key, Event::Call(call))])
         }
+        Some(other) => {
+            let name = other.as_str();
+            let mut event = UnmodeledEvent::new(PROVIDER, name);
+            event.subject_id = Some(id.to_owned());
+            event.data = serde_json::from_slice(body)?;
+            Ok(vec![ParsedEvent::new(name, format!("{id}:{name}"), Event::Unmodeled(event))])
+        }
+    }
+}
+
+/// The event type of a body with no call id (CloudTalk's test request).
+pub const TEST_EVENT_TYPE: &str = "test";
+
+/// The event type of a call's data that says nothing of what happened.
+pub const CALL_EVENT_TYPE: &str = "call";
+
+/// The event a mount path names in its last segment (`call-ended`, `call.ended`,
+/// `recording_uploaded`), if it names one.
+fn event_from_path(path: &str) -> Option<EventName> {
+    let segment = path.trim_end_matches('/').rsplit('/').next()?;
+    let name = segment.to_ascii_lowercase().replace(['-', '_'], ".");
+    Some(EventName::from(name.as_str())).filter(EventName::is_known)
+}
+
+/// The event the fields imply, for a body and path that name none.
+fn event_from_fields(data: &CallData<'_>) -> Option<EventName> {
+    let status = data.status.as_deref();
+    if is_any(status, &["missed", "no_answer", "no-answer", "unanswered"]) {
+        Some(EventName::CallMissed)
+    } else if data.ended_at.is_some() || data.duration_secs.is_some() || data.talking_time.is_some() {
+        Some(EventName::CallEnded)
+    } else if data.recording_url.is_some() {
+        Some(EventName::RecordingUploaded)
+    } else if data.answered_at.is_some() {
+        Some(EventName::CallAnswered)
+    } else if data.started_at.is_some() {
+        Some(EventName::CallStarted)
+    } else {
+        None
+    }
+}
+
+/// A number as E.164: digits only (as templates send JSON numbers) get their `+`.
+fn e164(number: &str) -> String {
+    let digits = number.strip_prefix('+').unwrap_or(number);
+    if (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        join(["+", digits])
+    } else {
+        number.to_owned()
     }
 }
 
@@ -63,7 +151,7 @@ fn is_any(value: Option<&str>, names: &[&str]) -> bool {
     value.is_some_and(|value| names.iter().any(|name| name.eq_ignore_ascii_case(value)))
 }
 
-fn call_event(event: &EventName, id: &str, data: &CallData<'_>) -> CallEvent {
+fn call_event(event: Option<&EventName>, id: &str, data: &CallData<'_>) -> CallEvent {
     let owned = |value: &Option<std::borrow::Cow<'_, str>>| value.as_deref().map(str::to_owned);
     let mut out = CallEvent::new(PROVIDER, id);
     let direction = data.direction.as_deref();
@@ -74,13 +162,21 @@ fn call_event(event: &EventName, id: &str, data: &CallData<'_>) -> CallEvent {
     } else {
         None
     };
-    out.from = owned(&data.from);
-    out.to = owned(&data.to);
+    // The contract's `from`/`to`, else a template's CloudTalk and customer numbers.
+    let internal = data.internal_number.as_deref().map(e164);
+    let external = data.external_number.as_deref().map(e164);
+    let outbound = out.direction == Some(Direction::Outbound);
+    let (caller, callee) = if outbound { (internal, external.clone()) } else { (external.clone(), internal) };
+    out.from = data.from.as_deref().map(e164).or(caller);
+    out.to = data.to.as_deref().map(e164).or(callee);
+    let customer = external.or_else(|| if outbound { out.to.clone() } else { out.from.clone() });
+    out.customer = customer.map(ContactId::phone);
     out.contact_name = owned(&data.contact_name);
     out.provider_status = owned(&data.status);
     out.started_at = data.started_at;
     out.answered_at = data.answered_at;
     let status = data.status.as_deref();
+    let Some(event) = event else { return with_recording(out, data) };
     match event {
         EventName::CallStarted => {
             let answered = is_any(status, &["answered", "in_progress", "in-progress"]);
@@ -96,7 +192,7 @@ fn call_event(event: &EventName, id: &str, data: &CallData<'_>) -> CallEvent {
             let missed = is_any(status, &["missed"]);
             out.status = Some(if missed { CallStatus::NoAnswer } else { CallStatus::Completed });
             out.ended_at = data.ended_at;
-            out.duration_ms = data.duration_secs.map(|secs| secs.saturating_mul(1000));
+            out.duration_ms = data.duration_secs.or(data.talking_time).map(|secs| secs.saturating_mul(1000));
             out.occurred_at = data.ended_at;
         }
         EventName::CallMissed => {
@@ -104,8 +200,13 @@ fn call_event(event: &EventName, id: &str, data: &CallData<'_>) -> CallEvent {
             out.ended_at = data.ended_at;
             out.occurred_at = data.ended_at.or(data.started_at);
         }
-        EventName::_Custom(_) => {}
+        EventName::RecordingUploaded | EventName::_Custom(_) => {}
     }
+    with_recording(out, data)
+}
+
+/// `out` with the recording `data` says is ready, if any.
+fn with_recording(mut out: CallEvent, data: &CallData<'_>) -> CallEvent {
     if let Some(url) = &data.recording_url {
         let mut recording = Recording::new(RecordingStatus::Ready);
         recording.url = Some(url.to_string());

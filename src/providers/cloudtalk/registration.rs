@@ -8,6 +8,16 @@ use crate::providers::registry::{Mount, Recordings, Registration, Setting, Setti
 
 const PATH: &str = "/webhooks/cloudtalk";
 
+/// A path per trigger, for templates that do not name their event: the event is the
+/// path's last segment.
+const EVENT_PATHS: [&str; 5] = [
+    "/webhooks/cloudtalk/call-started",
+    "/webhooks/cloudtalk/call-answered",
+    "/webhooks/cloudtalk/call-ended",
+    "/webhooks/cloudtalk/call-missed",
+    "/webhooks/cloudtalk/recording-uploaded",
+];
+
 /// CloudTalk, for code that serves every provider ([`crate::providers::all`]).
 pub static REGISTRATION: Registration = Registration {
     id: normalize::PROVIDER,
@@ -29,7 +39,8 @@ pub static REGISTRATION: Registration = Registration {
 
 fn mount(settings: &Settings) -> Option<Mount> {
     let cloudtalk = CloudTalk::builder().bearer_token(settings.get("token")?.clone()).build();
-    Some(Mount::new(Arc::new(cloudtalk), [PATH]).note("authenticated by Authorization: Bearer, not a signature"))
+    let paths = std::iter::once(PATH).chain(EVENT_PATHS);
+    Some(Mount::new(Arc::new(cloudtalk), paths).note("authenticated by Authorization: Bearer, not a signature"))
 }
 
 #[cfg(feature = "testing")]
