@@ -607,3 +607,62 @@ proptest! {
         prop_assert_eq!(runtime.block_on(all_events(&*s.storage)).len(), 1);
     }
 }
+
+/// What a Twilio callback cannot do without: the ids and statuses that say what it is.
+const REQUIRED: &[&str] = &[
+    "CallSid",
+    "CallStatus",
+    "RecordingSid",
+    "RecordingStatus",
+    "MessageSid",
+    "SmsSid",
+    "MessageStatus",
+    "SmsStatus",
+    "AccountSid",
+    "From",
+    "To",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Optional parameters dropped, emptied, or sent as numbers written as floats or as
+    /// words: the callback still parses into its event, with the same dedupe key
+    /// wherever the key does not depend on a dropped parameter.
+    #[test]
+    fn reshaped_callbacks_still_parse(
+        (endpoint, name, edits) in prop::sample::select(vec![
+            ("call-status", "call_status_completed"), ("call-status", "call_status_busy_sip"),
+            ("call-status", "call_status_ringing"), ("recording-status", "recording_status_completed"),
+            ("recording-status", "recording_status_in_progress"), ("message-status", "message_status_delivered"),
+            ("incoming-message", "incoming_message_whatsapp_location"), ("incoming-message", "incoming_message_whatsapp_media"),
+            ("incoming-call", "incoming_call"),
+        ]).prop_flat_map(|(endpoint, name)| {
+            let n = fixture_params(name).len();
+            (Just(endpoint), Just(name), proptest::collection::vec((0..n, 0u8..4), 0..6))
+        })
+    ) {
+        let mut params = fixture_params(name);
+        let mut done = Vec::new();
+        for (i, edit) in edits {
+            let Some((key, value)) = params.get_mut(i) else { continue };
+            if REQUIRED.contains(&key.as_str()) {
+                continue;
+            }
+            match edit {
+                0 => value.clear(),
+                1 => *value = "not a number or a date".into(),
+                2 if value.parse::<i64>().is_ok() => value.push_str(".0"),
+                3 => *value = "null".into(),
+                _ => continue,
+            }
+            done.push((key.clone(), value.clone()));
+        }
+        let request = testing::signed_form(TOKEN, &url(endpoint), &params);
+        let view = WebhookRequest::new(&request, datetime!(2026-12-01 10:00:00 UTC), Some(BASE));
+        let events = Twilio::new(TOKEN).parse(&view).map_err(|e| TestCaseError::fail(format!("{name} {done:?}: {e}")))?;
+        prop_assert_eq!(events.len(), 1, "{} {:?}", name, done);
+        let expected = parse_fixture(endpoint, name);
+        prop_assert_eq!(events[0].event.external_id(), expected[0].event.external_id(), "{} {:?}", name, done);
+    }
+}

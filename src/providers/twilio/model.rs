@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::FormParams;
 use crate::provider::ParseError;
-use crate::wire::{open_enum, parse_rfc2822};
+use crate::wire::{open_enum, parse_rfc2822, parse_rfc3339, parse_unix_secs};
 
 open_enum! {
     /// `CallStatus` of a voice request.
@@ -449,19 +449,20 @@ fn message_sid<'p>(params: &'p FormParams<'_>) -> Result<&'p str, ParseError> {
     params.non_empty("MessageSid").or(params.non_empty("SmsSid")).ok_or(ParseError::MissingField("MessageSid"))
 }
 
-fn number<T: std::str::FromStr>(params: &FormParams<'_>, key: &'static str) -> Result<Option<T>, ParseError>
-where
-    T::Err: std::fmt::Display,
-{
-    params
-        .non_empty(key)
-        .map(|value| {
-            value
-                .trim()
-                .parse()
-                .map_err(|error: T::Err| ParseError::InvalidValue { field: key, reason: error.to_string() })
-        })
-        .transpose()
+/// An optional number: as written, or a whole number written as a float (`120.0`). One
+/// that cannot be read is absent: it must not cost the callback its call.
+fn number<T: std::str::FromStr>(params: &FormParams<'_>, key: &'static str) -> Result<Option<T>, ParseError> {
+    let Some(value) = params.non_empty(key).map(str::trim) else { return Ok(None) };
+    let whole = || {
+        let float: f64 = value.parse().ok()?;
+        // Whole and within i64: written back without its fraction.
+        (float.fract() == 0.0 && float.abs() < 9.0e18).then(|| (float as i64).to_string())?.parse().ok()
+    };
+    let read = value.parse().ok().or_else(whole);
+    if read.is_none() {
+        tracing::debug!(field = key, "a Twilio parameter that is no number was ignored");
+    }
+    Ok(read)
 }
 
 /// A duration in seconds; Twilio writes `-1` while a recording is still in progress,
@@ -470,16 +471,11 @@ fn seconds(params: &FormParams<'_>, key: &'static str) -> Result<Option<u64>, Pa
     Ok(number::<i64>(params, key)?.and_then(|secs| u64::try_from(secs).ok()))
 }
 
+/// An optional time: RFC 2822 as Twilio writes it, or RFC 3339, or unix seconds. One
+/// that cannot be read is absent.
 fn rfc2822(params: &FormParams<'_>, key: &'static str) -> Result<Option<OffsetDateTime>, ParseError> {
-    params
-        .non_empty(key)
-        .map(|value| {
-            parse_rfc2822(value).ok_or_else(|| ParseError::InvalidValue {
-                field: key,
-                reason: format!("not an RFC 2822 date: {value:?}"),
-            })
-        })
-        .transpose()
+    let Some(value) = params.non_empty(key) else { return Ok(None) };
+    Ok(parse_rfc2822(value).or_else(|| parse_rfc3339(value)).or_else(|| parse_unix_secs(value)))
 }
 
 #[cfg(test)]
@@ -496,17 +492,19 @@ mod tests {
     }
 
     #[test]
-    fn bad_numbers_and_dates_are_typed_errors() {
-        let params = FormParams::parse(b"CallSid=CA1&CallStatus=completed&CallDuration=ten");
-        assert!(matches!(
-            CallStatusCallback::from_params(&params),
-            Err(ParseError::InvalidValue { field: "CallDuration", .. })
-        ));
-        let params = FormParams::parse(b"CallSid=CA1&CallStatus=completed&Timestamp=yesterday");
-        assert!(matches!(
-            CallStatusCallback::from_params(&params),
-            Err(ParseError::InvalidValue { field: "Timestamp", .. })
-        ));
+    fn unreadable_numbers_and_dates_are_absent_and_other_shapes_read() {
+        let params = FormParams::parse(b"CallSid=CA1&CallStatus=completed&CallDuration=ten&Timestamp=yesterday");
+        let callback = CallStatusCallback::from_params(&params).unwrap();
+        assert_eq!((callback.call_duration_secs, callback.timestamp), (None, None));
+        assert_eq!(callback.call.status, CallStatus::Completed, "the rest of the callback is read");
+        let params =
+            FormParams::parse(b"CallSid=CA1&CallStatus=completed&CallDuration=42.0&Timestamp=2026-12-01T10%3A00%3A42Z");
+        let callback = CallStatusCallback::from_params(&params).unwrap();
+        assert_eq!(callback.call_duration_secs, Some(42));
+        assert_eq!(callback.timestamp, Some(time::macros::datetime!(2026-12-01 10:00:42 UTC)));
+        let params = FormParams::parse(b"CallSid=CA1&CallStatus=completed&Timestamp=1796119242&SequenceNumber=3.0");
+        let callback = CallStatusCallback::from_params(&params).unwrap();
+        assert_eq!((callback.timestamp.map(|t| t.unix_timestamp()), callback.sequence_number), (Some(1_796_119_242), Some(3)));
         let params = FormParams::parse(b"CallStatus=completed");
         assert!(matches!(CallStatusCallback::from_params(&params), Err(ParseError::MissingField("CallSid"))));
     }
