@@ -478,8 +478,6 @@ fn read_bool(scalar: Scalar<'_>) -> Result<Option<bool>, ()> {
         Scalar::Bool(v) => Ok(Some(v)),
         Scalar::Int(0) | Scalar::Uint(0) => Ok(Some(false)),
         Scalar::Int(1) | Scalar::Uint(1) => Ok(Some(true)),
-        Scalar::Float(v) if v == 0.0 => Ok(Some(false)),
-        Scalar::Float(v) if v == 1.0 => Ok(Some(true)),
         Scalar::Text("0") => Ok(Some(false)),
         Scalar::Text("1") => Ok(Some(true)),
         Scalar::Text(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
