@@ -298,3 +298,18 @@ proptest! {
         prop_assert_eq!(&call.call_id, &before.call_id);
     }
 }
+
+#[tokio::test]
+async fn a_repeated_key_is_read_with_its_last_value_and_noted_on_the_stored_event() {
+    let (receiver, storage) = setup();
+    let body =
+        fixture("call_ended").replacen(r#""status":"completed""#, r#""status":"completed","status":"missed""#, 1);
+    assert!(body.contains(r#""status":"missed""#));
+    let request = testing::signed(TOKEN, PATH, &body, datetime!(2026-12-01 10:00 UTC));
+    assert_eq!(receiver.handle(request).await.status(), 200);
+    let stored = all_events(&*storage).await;
+    assert_eq!(stored.len(), 1);
+    let Some(Event::Call(call)) = &stored[0].event else { panic!("{:?}", stored[0]) };
+    assert_eq!(call.status, Some(CallStatus::NoAnswer), "the last `status` wins");
+    assert_eq!(stored[0].event.as_ref().unwrap().notes().len(), 1);
+}

@@ -61,7 +61,7 @@ pub struct Webhook<'a> {
     pub event: Option<EventName>,
     /// The call's data: the contract's `data`, or else the body itself (a flat
     /// template).
-    #[serde(borrow, default, deserialize_with = "lenient::lossy::object")]
+    #[serde(borrow, default)]
     pub data: Option<CallData<'a>>,
 }
 
