@@ -60,9 +60,9 @@ pub struct Webhook<'a> {
     #[serde(default, deserialize_with = "event_name")]
     pub event: Option<EventName>,
     /// The call's data: the contract's `data`, or else the body itself (a flat
-    /// template).
+    /// template). Boxed: it is large, and serde moves it several times while reading.
     #[serde(borrow, default)]
-    pub data: Option<CallData<'a>>,
+    pub data: Option<Box<CallData<'a>>>,
 }
 
 impl<'a> Webhook<'a> {
@@ -71,7 +71,7 @@ impl<'a> Webhook<'a> {
     pub fn parse(body: &'a [u8]) -> Result<Self, serde_json::Error> {
         let mut webhook: Webhook<'a> = borrowed::from_json(body)?;
         if webhook.data.is_none() {
-            webhook.data = Some(borrowed::from_json(body)?);
+            webhook.data = Some(Box::new(borrowed::from_json(body)?));
         }
         Ok(webhook)
     }

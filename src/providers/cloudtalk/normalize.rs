@@ -176,7 +176,10 @@ fn call_event(event: Option<&EventName>, id: &str, data: &CallData<'_>) -> CallE
     out.started_at = data.started_at;
     out.answered_at = data.answered_at;
     let status = data.status.as_deref();
-    let Some(event) = event else { return with_recording(out, data) };
+    let Some(event) = event else {
+        add_recording(&mut out, data);
+        return out;
+    };
     match event {
         EventName::CallStarted => {
             let answered = is_any(status, &["answered", "in_progress", "in-progress"]);
@@ -202,15 +205,15 @@ fn call_event(event: Option<&EventName>, id: &str, data: &CallData<'_>) -> CallE
         }
         EventName::RecordingUploaded | EventName::_Custom(_) => {}
     }
-    with_recording(out, data)
+    add_recording(&mut out, data);
+    out
 }
 
-/// `out` with the recording `data` says is ready, if any.
-fn with_recording(mut out: CallEvent, data: &CallData<'_>) -> CallEvent {
+/// The recording `data` says is ready, if any.
+fn add_recording(out: &mut CallEvent, data: &CallData<'_>) {
     if let Some(url) = &data.recording_url {
         let mut recording = Recording::new(RecordingStatus::Ready);
         recording.url = Some(url.to_string());
         out.recording = Some(recording);
     }
-    out
 }
