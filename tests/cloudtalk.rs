@@ -313,3 +313,14 @@ async fn a_repeated_key_is_read_with_its_last_value_and_noted_on_the_stored_even
     assert_eq!(call.status, Some(CallStatus::NoAnswer), "the last `status` wins");
     assert_eq!(stored[0].event.as_ref().unwrap().notes().len(), 1);
 }
+
+#[test]
+fn an_event_name_written_by_hand_is_read() {
+    for written in ["Call Ended", "call_ended", "CALL-ENDED"] {
+        let body = fixture("call_ended").replacen("call.ended", written, 1);
+        let events = normalize::events(body.as_bytes()).unwrap();
+        assert_eq!(events[0].event_type, "call.ended", "{written}");
+    }
+    let tagged = normalize::events(fixture("unknown_event").as_bytes()).unwrap();
+    assert_eq!(tagged[0].event_type, "call.tagged", "an unknown name is kept as sent");
+}

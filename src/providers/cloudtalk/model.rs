@@ -140,8 +140,17 @@ pub struct CallData<'a> {
     pub recording_url: Option<Cow<'a, str>>,
 }
 
+/// The `event`: its text as sent, or else as an admin may have written a known name
+/// (`Call Ended`, `call_ended`, `call-ended` are `call.ended`).
 fn event_name<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<EventName>, D::Error> {
-    Ok(lenient::lossy::text(deserializer)?.map(|name| EventName::from(&*name)))
+    Ok(lenient::lossy::text(deserializer)?.map(|name| {
+        let exact = EventName::from(&*name);
+        if exact.is_known() {
+            return exact;
+        }
+        let written = EventName::from(name.to_ascii_lowercase().replace(['-', '_', ' '], ".").as_str());
+        if written.is_known() { written } else { exact }
+    }))
 }
 
 impl CallData<'_> {
