@@ -75,7 +75,7 @@ pub fn apply(value: &mut Value, pointer: &str, reshape: Reshape) -> bool {
                 (Reshape::Null, _) => Value::Null,
                 (Reshape::Float, Value::Number(n)) if n.is_i64() || n.is_u64() => {
                     // `120.0` in the wire text, as some JSON encoders write whole floats.
-                    match n.as_f64().and_then(|f| serde_json::Number::from_f64(f)) {
+                    match n.as_f64().and_then(serde_json::Number::from_f64) {
                         Some(f) => Value::Number(f),
                         None => return false,
                     }
