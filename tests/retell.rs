@@ -83,6 +83,9 @@ fn fixtures_normalize_as_the_table_says() {
         ("call_analyzed_40_turns", Some(CallStatus::Completed)),
         ("transfer_started", Some(CallStatus::InProgress)),
         ("transfer_bridged", Some(CallStatus::InProgress)),
+        ("call_ended_nulls", Some(CallStatus::Completed)),
+        ("call_ended_float_times", Some(CallStatus::Completed)),
+        ("call_analyzed_iso_times", Some(CallStatus::Completed)),
     ];
     for (name, status) in cases {
         let (parsed, call) = call(name);
@@ -220,6 +223,147 @@ async fn analyzed_before_ended_gives_the_same_final_state() {
     assert_eq!(a.status, Some(CallStatus::Completed));
     assert_eq!(a.analysis.as_ref().unwrap().sentiment, Some(Sentiment::Positive));
     assert_eq!(a.recording.as_ref().unwrap().status, RecordingStatus::Ready);
+}
+
+/// The fixtures of modeled events: each, however reshaped, is still its call event.
+const MODELED: [&str; 17] = [
+    "call_started",
+    "web_call_started",
+    "transcript_updated",
+    "call_ended",
+    "call_ended_voicemail",
+    "call_ended_dial_busy",
+    "call_ended_dial_no_answer",
+    "call_ended_error",
+    "call_ended_unknown_reason",
+    "call_ended_extra_fields",
+    "call_ended_nulls",
+    "call_ended_float_times",
+    "call_analyzed",
+    "call_analyzed_40_turns",
+    "call_analyzed_iso_times",
+    "transfer_started",
+    "transfer_bridged",
+];
+
+/// What a Retell body cannot do without.
+const REQUIRED: [&str; 2] = ["/event", "/call/call_id"];
+
+#[test]
+fn numbers_as_floats_or_strings_and_iso_times_read_as_the_plain_payload() {
+    let (_, plain) = call("call_ended");
+    let (_, floats) = call("call_ended_float_times");
+    assert_eq!(floats, plain, "1764590403117.0, \"42000\" and \"6.476\" read as the numbers they are");
+    let (_, analyzed) = call("call_analyzed");
+    let (_, iso) = call("call_analyzed_iso_times");
+    assert_eq!(iso, analyzed, "ISO 8601 times, \"true\" and 0 read as the unix ms and booleans they stand for");
+    assert_eq!(iso.started_at, Some(datetime!(2025-12-01 12:00:03.117 UTC)));
+
+    let body = fixture("call_ended_float_times");
+    let webhook = callhook::providers::retell::model::Webhook::parse(body.as_bytes());
+    let call = webhook.unwrap().call.unwrap();
+    assert_eq!((call.agent_version, call.duration_ms), (Some(3), Some(42_000)));
+    assert_eq!(call.call_cost.unwrap().combined_cost, Some(6.476));
+}
+
+#[test]
+fn nulls_for_optional_fields_and_lists_are_absent() {
+    let (parsed, ended) = call("call_ended_nulls");
+    let (_, plain) = call("call_ended");
+    assert_eq!(parsed.dedupe_key, "call_7f3a9c2e1b4d:call_ended");
+    assert_eq!((ended.started_at, ended.ended_at, ended.duration_ms), (plain.started_at, plain.ended_at, Some(42_000)));
+    assert_eq!(ended.analysis, plain.analysis, "the transcript text is still there");
+    let body = fixture("call_ended_nulls");
+    let webhook = callhook::providers::retell::model::Webhook::parse(body.as_bytes()).unwrap();
+    let call = webhook.call.unwrap();
+    assert!(call.transcript_object.is_empty() && call.call_analysis.is_none() && call.metadata.is_none());
+    assert!(call.retell_llm_dynamic_variables.is_none() && call.call_cost.is_none() && call.agent_version.is_none());
+}
+
+#[test]
+fn one_damaged_optional_field_drops_that_field_only() {
+    let (_, plain) = call("call_analyzed");
+    let damages: [(&str, serde_json::Value); 12] = [
+        ("duration_ms", serde_json::json!({"weird": true})),
+        ("duration_ms", serde_json::json!("forty-two seconds")),
+        ("start_timestamp", serde_json::json!("not a time")),
+        ("start_timestamp", serde_json::json!([1764590403117u64])),
+        ("end_timestamp", serde_json::json!(true)),
+        ("end_timestamp", serde_json::json!(1e300)),
+        ("agent_version", serde_json::json!("v3")),
+        ("call_analysis", serde_json::json!("pending")),
+        ("call_cost", serde_json::json!(6.476)),
+        ("transcript_object", serde_json::Value::Null),
+        ("metadata", serde_json::Value::Null),
+        ("retell_llm_dynamic_variables", serde_json::Value::Null),
+    ];
+    for (field, damage) in damages {
+        let mut body: serde_json::Value = serde_json::from_str(&fixture("call_analyzed")).unwrap();
+        body["call"][field] = damage.clone();
+        let events = normalize::events(body.to_string().as_bytes()).unwrap_or_else(|e| panic!("{field}: {e}"));
+        let Event::Call(event) = &events[0].event else { panic!("{field} {damage}: not a call") };
+        assert_eq!((event.call_id.as_str(), event.status), ("call_7f3a9c2e1b4d", Some(CallStatus::Completed)));
+        assert_eq!(events[0].dedupe_key, "call_7f3a9c2e1b4d:call_analyzed", "{field}");
+        match field {
+            "duration_ms" => assert_eq!(event.duration_ms, None),
+            "start_timestamp" => assert_eq!((event.started_at, event.answered_at), (None, None)),
+            "end_timestamp" => assert_eq!((event.ended_at, event.occurred_at), (None, plain.started_at)),
+            "call_analysis" => assert_eq!(event.analysis.as_ref().unwrap().summary, None),
+            _ => assert_eq!(event, &plain, "{field}: nothing the event keeps"),
+        }
+        if field != "duration_ms" {
+            assert_eq!(event.duration_ms, plain.duration_ms, "{field}");
+        }
+    }
+    // Damage in a transcript turn or word spoils neither the turn nor the call.
+    let mut body: serde_json::Value = serde_json::from_str(&fixture("call_ended")).unwrap();
+    body["call"]["transcript_object"][0]["words"][0]["start"] = serde_json::json!({"weird": true});
+    body["call"]["transcript_object"][1]["role"] = serde_json::Value::Null;
+    body["call"]["transcript_object"][2]["words"] = serde_json::Value::Null;
+    let text = body.to_string();
+    let webhook = callhook::providers::retell::model::Webhook::parse(text.as_bytes()).unwrap();
+    let turns = webhook.call.unwrap().transcript_object;
+    assert_eq!((turns.len(), turns[0].words[0].start, turns[0].words[0].end), (4, None, Some(0.975)));
+    assert_eq!((&*turns[1].role, turns[2].words.len()), ("", 0));
+}
+
+#[test]
+fn missing_or_unreadable_identity_is_a_parse_error() {
+    for body in [
+        r#"{"call":{"call_id":"call_1"}}"#,
+        r#"{"event":"call_ended","call":{"call_status":"ended"}}"#,
+        r#"{"event":"call_ended","call":{"call_id":{"weird":true}}}"#,
+        r#"{"event":7,"call":{"call_id":"call_1"}}"#,
+        r#"{"event":"call_ended","call":"call_1"}"#,
+    ] {
+        assert!(normalize::events(body.as_bytes()).is_err(), "{body}");
+    }
+}
+
+fn reshaped_fixture()
+-> impl Strategy<Value = (&'static str, serde_json::Value, Vec<(String, support::shapes::Reshape)>)> {
+    (0..MODELED.len()).prop_flat_map(|i| {
+        let name = MODELED[i];
+        let value: serde_json::Value = serde_json::from_str(&fixture(name)).unwrap();
+        support::shapes::reshaped(value, &REQUIRED, 8).prop_map(move |(value, done)| (name, value, done))
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn reshaped_payloads_still_parse_into_their_call_event((name, value, done) in reshaped_fixture()) {
+        let body = value.to_string();
+        let events = normalize::events(body.as_bytes());
+        let events = events.map_err(|e| TestCaseError::fail(format!("{name} {done:?}: {e}")))?;
+        prop_assert_eq!(events.len(), 1);
+        let Event::Call(event) = &events[0].event else {
+            return Err(TestCaseError::fail(format!("{name} {done:?}: not a call event")));
+        };
+        prop_assert_eq!(event.call_id.as_str(), value["call"]["call_id"].as_str().unwrap(), "{} {:?}", name, done);
+        prop_assert_eq!(events[0].event_type.as_str(), value["event"].as_str().unwrap());
+    }
 }
 
 proptest! {

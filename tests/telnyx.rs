@@ -307,6 +307,136 @@ async fn the_registration_mounts_signs_and_its_samples_fold_to_a_completed_call(
     assert_eq!(signed.uri().path(), PATH);
 }
 
+/// Every fixture of a modeled event (not the unknown ones, nor `call.playback.started`).
+fn modeled() -> Vec<String> {
+    let dir = format!("{}/tests/fixtures/telnyx", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter_map(|name| name.strip_suffix(".json").map(str::to_owned))
+        .filter(|name| !matches!(name.as_str(), "signature_vectors" | "unknown_event" | "unknown_event_no_call"))
+        .filter(|name| !matches!(parsed(name).event, Event::Unmodeled(_)))
+        .collect();
+    names.sort();
+    names
+}
+
+/// What a Telnyx body cannot do without: the event type, and the call's leg id or the
+/// message's id (and sender).
+const REQUIRED: [&str; 4] =
+    ["/data/event_type", "/data/payload/call_leg_id", "/data/payload/id", "/data/payload/from/phone_number"];
+
+/// The kind and subject of an event.
+fn subject(event: &Event) -> Option<(&'static str, String)> {
+    match event {
+        Event::Call(call) => Some(("call", call.call_id.clone())),
+        Event::Message(message) => Some(("message", message.message_id.clone())),
+        _ => None,
+    }
+}
+
+#[test]
+fn unix_times_reencoded_numbers_and_single_recipients_read_as_the_plain_payload() {
+    let plain = call("call_recording_saved");
+    let unix = call("call_recording_saved_unix_times");
+    assert_eq!(unix.recording, plain.recording, "unix seconds and unix ms as text give the same recording");
+    let at = unix.occurred_at.unwrap();
+    assert!((at - datetime!(2025-12-01 12:00:48.73351 UTC)).abs() < time::Duration::microseconds(1), "{at}");
+
+    let delivered = parsed("message_finalized_delivered");
+    let reencoded = parsed("message_finalized_reencoded");
+    assert_eq!(reencoded.event, delivered.event, "\"parts\":\"1\", one `to` object, null lists, unix ms");
+    assert_eq!(reencoded.dedupe_key, delivered.dedupe_key);
+    let body = fixture("message_finalized_reencoded");
+    let webhook = callhook::providers::telnyx::model::Webhook::parse(body.as_bytes()).unwrap();
+    assert_eq!(webhook.meta.unwrap().attempt, Some(1));
+    let message = webhook.data.message().unwrap().unwrap();
+    assert_eq!((message.parts, message.sent_at), (Some(1), Some(datetime!(2025-12-01 12:20:00.904 UTC))));
+    assert_eq!(message.received_at, Some(datetime!(2025-12-01 12:20:00.102 UTC)), "no offset: UTC");
+}
+
+#[test]
+fn nulls_for_optional_fields_are_absent() {
+    let plain = call("call_hangup");
+    let nulls = call("call_hangup_nulls");
+    assert_eq!((nulls.call_id.as_str(), nulls.status), (LEG, plain.status));
+    assert_eq!((nulls.from, nulls.to, nulls.started_at), (None, None, None));
+    assert_eq!(nulls.ended_at, plain.ended_at);
+}
+
+#[test]
+fn one_damaged_optional_field_drops_that_field_only() {
+    let plain = call("call_hangup");
+    for (pointer, damage) in [
+        ("/data/occurred_at", serde_json::json!("not a time")),
+        ("/data/payload/start_time", serde_json::json!({"weird": true})),
+        ("/data/payload/hangup_source", serde_json::json!(["caller"])),
+        ("/data/payload/sip_hangup_cause", serde_json::json!({})),
+        ("/data/payload/from", serde_json::json!(true)),
+        ("/data/payload/call_session_id", serde_json::json!(7.5)),
+        ("/meta/attempt", serde_json::json!("soon")),
+        ("/meta/delivered_to", serde_json::json!(false)),
+    ] {
+        let mut body: serde_json::Value = serde_json::from_str(&fixture("call_hangup")).unwrap();
+        *body.pointer_mut(pointer).unwrap() = damage.clone();
+        let events = normalize::events(body.to_string().as_bytes()).unwrap_or_else(|e| panic!("{pointer}: {e}"));
+        let Event::Call(event) = &events[0].event else { panic!("{pointer} {damage}: not a call") };
+        assert_eq!((event.call_id.as_str(), event.status), (LEG, Some(CallStatus::Completed)), "{pointer}");
+        assert_eq!(events[0].dedupe_key, "0c1f5a3e-8d2b-4c6a-9e7f-1a2b3c4d5e04", "{pointer}");
+        match pointer {
+            "/data/occurred_at" => assert_eq!(event.ended_at, None),
+            "/data/payload/start_time" => assert_eq!(event.started_at, None),
+            "/data/payload/from" => assert_eq!(event.from, None),
+            "/data/payload/sip_hangup_cause" | "/data/payload/hangup_source" => {
+                assert_eq!(event.provider_status, plain.provider_status)
+            }
+            _ => assert_eq!(event, &plain, "{pointer}: nothing the event keeps"),
+        }
+    }
+    let mut body: serde_json::Value = serde_json::from_str(&fixture("message_received_mms")).unwrap();
+    body["data"]["payload"]["parts"] = serde_json::json!({"weird": true});
+    body["data"]["payload"]["media"][0]["size"] = serde_json::json!("big");
+    body["data"]["payload"]["received_at"] = serde_json::json!([]);
+    let events = normalize::events(body.to_string().as_bytes()).unwrap();
+    assert_eq!(subject(&events[0].event), subject(&parsed("message_received_mms").event));
+}
+
+#[test]
+fn a_missing_or_unreadable_identity_is_a_parse_error() {
+    for pointer in ["/data/event_type", "/data/payload/call_leg_id"] {
+        let mut body: serde_json::Value = serde_json::from_str(&fixture("call_hangup_nulls")).unwrap();
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        body.pointer_mut(parent).unwrap().as_object_mut().unwrap().remove(key);
+        assert!(normalize::events(body.to_string().as_bytes()).is_err(), "without {pointer}");
+    }
+    let mut body: serde_json::Value = serde_json::from_str(&fixture("message_received")).unwrap();
+    body["data"]["payload"]["id"] = serde_json::json!({"weird": true});
+    assert!(normalize::events(body.to_string().as_bytes()).is_err(), "an unreadable message id");
+    body["data"]["payload"]["id"] = serde_json::Value::Null;
+    assert!(normalize::events(body.to_string().as_bytes()).is_err(), "a null message id");
+}
+
+fn reshaped_fixture() -> impl Strategy<Value = (String, serde_json::Value, Vec<(String, support::shapes::Reshape)>)> {
+    let names = modeled();
+    (0..names.len()).prop_flat_map(move |i| {
+        let name = names[i].clone();
+        let value: serde_json::Value = serde_json::from_str(&fixture(&name)).unwrap();
+        support::shapes::reshaped(value, &REQUIRED, 8).prop_map(move |(value, done)| (name.clone(), value, done))
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn reshaped_payloads_still_parse_into_their_event((name, value, done) in reshaped_fixture()) {
+        let events = normalize::events(value.to_string().as_bytes());
+        let events = events.map_err(|e| TestCaseError::fail(format!("{name} {done:?}: {e}")))?;
+        prop_assert_eq!(events.len(), 1);
+        prop_assert_eq!(subject(&events[0].event), subject(&parsed(&name).event), "{} {:?}", name, done);
+    }
+}
+
 proptest! {
     #[test]
     fn arbitrary_input_never_panics_nor_verifies(

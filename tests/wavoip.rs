@@ -141,6 +141,108 @@ async fn record_ready_before_the_call_events_gives_the_same_state() {
     assert_eq!(states[0].recording.as_ref().unwrap().url.as_deref(), Some("https://storage.wavoip.com/9"));
 }
 
+/// The fixtures of modeled events: each, however reshaped, is still its call event.
+const MODELED: [&str; 12] = [
+    "call_create_active",
+    "call_outgoing",
+    "call_update_ended",
+    "call_update_nulls",
+    "call_update_float_numbers",
+    "record_recording",
+    "record_mixing",
+    "record_ready",
+    "record_disabled",
+    "record_empty",
+    "record_ready_string_id",
+    "record_ready_float_ids",
+];
+
+/// What a `CALL` or `RECORD` body cannot do without.
+const REQUIRED: [&str; 2] = ["/type", "/whatsapp_call_id"];
+
+/// The call id a body's `whatsapp_call_id` stands for (`123456.0` is `123456`).
+fn expected_id(value: &serde_json::Value) -> String {
+    match &value["whatsapp_call_id"] {
+        serde_json::Value::String(id) => id.clone(),
+        id => (id.as_f64().unwrap() as u64).to_string(),
+    }
+}
+
+#[test]
+fn nulls_floats_and_numeric_strings_read_as_the_plain_payload() {
+    let plain = call("call_update_ended");
+    assert_eq!(call("call_update_float_numbers"), plain, "123456.0, \"789\" and \"45\" are the numbers they say");
+    let events = normalize::events(fixture("call_update_float_numbers").as_bytes()).unwrap();
+    assert_eq!(events[0].dedupe_key, "123456:CALL:UPDATE:ENDED");
+    assert_eq!(call("record_ready_float_ids"), call("record_ready"));
+
+    let nulls = call("call_update_nulls");
+    assert_eq!((nulls.call_id.as_str(), nulls.status), ("123456", Some(CallStatus::Completed)));
+    assert_eq!((nulls.direction, nulls.duration_ms, nulls.recording), (None, None, None));
+}
+
+#[test]
+fn one_damaged_optional_field_drops_that_field_only() {
+    let plain = call("call_update_ended");
+    for (field, damage) in [
+        ("duration", serde_json::json!({"weird": true})),
+        ("duration", serde_json::json!("soon")),
+        ("id_session", serde_json::json!([789])),
+        ("direction", serde_json::json!(true)),
+        ("record_status", serde_json::json!({"status": "MIXING"})),
+        ("action", serde_json::json!({})),
+    ] {
+        let mut body: serde_json::Value = serde_json::from_str(&fixture("call_update_ended")).unwrap();
+        body[field] = damage.clone();
+        let events = normalize::events(body.to_string().as_bytes()).unwrap_or_else(|e| panic!("{field}: {e}"));
+        let Event::Call(event) = &events[0].event else { panic!("{field} {damage}: not a call") };
+        assert_eq!((event.call_id.as_str(), event.status), ("123456", Some(CallStatus::Completed)), "{field}");
+        match field {
+            "duration" => assert_eq!(event.duration_ms, None),
+            "direction" => assert_eq!(event.direction, None),
+            "record_status" => assert_eq!(event.recording, None),
+            "action" => assert_eq!(events[0].dedupe_key, "123456:CALL:-:ENDED"),
+            _ => assert_eq!(event, &plain, "{field}: nothing the event keeps"),
+        }
+    }
+}
+
+#[test]
+fn a_missing_or_unreadable_call_id_is_a_parse_error() {
+    for body in [
+        r#"{"type":"CALL","status":"ENDED"}"#,
+        r#"{"type":"RECORD","whatsapp_call_id":null,"record_status":"READY"}"#,
+        r#"{"type":"RECORD","whatsapp_call_id":{"id":1},"record_status":"READY"}"#,
+        r#"{"whatsapp_call_id":1,"record_status":"READY"}"#,
+    ] {
+        assert!(normalize::events(body.as_bytes()).is_err(), "{body}");
+    }
+}
+
+fn reshaped_fixture()
+-> impl Strategy<Value = (&'static str, serde_json::Value, Vec<(String, support::shapes::Reshape)>)> {
+    (0..MODELED.len()).prop_flat_map(|i| {
+        let name = MODELED[i];
+        let value: serde_json::Value = serde_json::from_str(&fixture(name)).unwrap();
+        support::shapes::reshaped(value, &REQUIRED, 6).prop_map(move |(value, done)| (name, value, done))
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn reshaped_payloads_still_parse_into_their_call_event((name, value, done) in reshaped_fixture()) {
+        let events = normalize::events(value.to_string().as_bytes());
+        let events = events.map_err(|e| TestCaseError::fail(format!("{name} {done:?}: {e}")))?;
+        prop_assert_eq!(events.len(), 1);
+        let Event::Call(event) = &events[0].event else {
+            return Err(TestCaseError::fail(format!("{name} {done:?}: not a call event")));
+        };
+        prop_assert_eq!(&event.call_id, &expected_id(&value), "{} {:?}", name, done);
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
     #[test]

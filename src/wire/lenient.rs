@@ -151,6 +151,26 @@ pub(crate) mod lossy {
         deserializer.deserialize_any(LossyText)
     }
 
+    /// A string kept exactly as sent (not trimmed, empty kept), borrowed when it has no
+    /// escapes; a number as its text; anything else absent. For optional text whose
+    /// bytes matter (transcripts, URLs), where [`text`] would trim.
+    pub(crate) fn verbatim<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+        deserializer.deserialize_any(Verbatim)
+    }
+
+    /// [`verbatim`], absent as empty: for a text field that is not optional in the model.
+    pub(crate) fn verbatim_or_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Cow<'de, str>, D::Error> {
+        Ok(verbatim(deserializer)?.unwrap_or_default())
+    }
+
+    /// An optional open enum (`crate::wire::open_enum!`) read from a string (or a
+    /// number's text), borrowed; anything else absent.
+    pub(crate) fn open_enum<'de, D: Deserializer<'de>, T: for<'s> From<&'s str>>(
+        deserializer: D,
+    ) -> Result<Option<T>, D::Error> {
+        Ok(verbatim(deserializer)?.map(|value| T::from(&value)))
+    }
+
     /// [`super::unsigned`], anything else absent.
     pub(crate) fn unsigned<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
         deserializer.deserialize_any(ScalarVisitor { read: read_unsigned, expecting: "a whole number", lossy: true })
@@ -256,6 +276,61 @@ pub(crate) mod lossy {
         }
 
         deserializer.deserialize_any(ListVisitor(std::marker::PhantomData))
+    }
+
+    /// The visitor of [`verbatim`].
+    struct Verbatim;
+
+    impl<'de> Visitor<'de> for Verbatim {
+        type Value = Option<Cow<'de, str>>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string or a number")
+        }
+
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Borrowed(v)))
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_owned())))
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            TextVisitor.visit_i64(v)
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            TextVisitor.visit_u64(v)
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            TextVisitor.visit_f64(v)
+        }
+
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(Verbatim)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            LossyText.visit_seq(seq)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            LossyText.visit_map(map)
+        }
     }
 
     /// [`super::text`] that is absent for what it does not read.
@@ -765,6 +840,24 @@ mod tests {
         );
         // Still JSON: a body that is not is an error whatever the reader.
         assert!(serde_json::from_str::<Lossy<'_>>(r#"{"int":{"weird":}"#).is_err());
+    }
+
+    #[test]
+    fn verbatim_keeps_strings_as_sent_and_numbers_as_text() {
+        #[derive(Deserialize)]
+        struct Text<'a> {
+            #[serde(borrow, default, deserialize_with = "lossy::verbatim")]
+            text: Option<Cow<'a, str>>,
+        }
+        let parse = |json: &'static str| serde_json::from_str::<Text<'static>>(json).unwrap().text;
+        assert!(matches!(parse(r#"{"text":" a "}"#), Some(Cow::Borrowed(" a "))));
+        assert_eq!(parse(r#"{"text":"a\n"}"#).as_deref(), Some("a\n"));
+        assert_eq!(parse(r#"{"text":"a\u00e9"}"#).as_deref(), Some("aé"));
+        assert_eq!(parse(r#"{"text":""}"#).as_deref(), Some(""));
+        assert_eq!(parse(r#"{"text":551140028922}"#).as_deref(), Some("551140028922"));
+        for json in [r#"{"text":null}"#, r#"{"text":true}"#, r#"{"text":{"a":[1]}}"#, r#"{"text":[]}"#, "{}"] {
+            assert_eq!(parse(json), None, "{json}");
+        }
     }
 
     #[test]

@@ -4,14 +4,21 @@
 //! fields callhook does not model (latency, tool calls, new ones) stay available byte
 //! for byte. Strings borrow from the body where they have no escapes. Event names,
 //! statuses and disconnection reasons Retell adds later are kept as they came (`as_str()`, `is_known()` false).
+//!
+//! Optional fields are read leniently (issue 21): `null` for any of them or any list;
+//! numbers as floats (`1764590400000.0`) or strings (`"120000"`); times as unix
+//! milliseconds, seconds or ISO 8601 text. An optional value that still cannot be read
+//! (`"duration_ms": {"weird": true}`) is dropped, not an error: the event keeps
+//! everything else. Optional text is kept as sent, a number as its text. Only `event` and `call.call_id` are required.
 
 use std::borrow::Cow;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use time::OffsetDateTime;
 
-use crate::wire::borrowed;
 use crate::wire::open_enum;
+use crate::wire::{borrowed, lenient};
 
 open_enum! {
     /// The `event` of a webhook.
@@ -201,58 +208,59 @@ pub struct Call<'a> {
     #[serde(borrow)]
     pub call_id: Cow<'a, str>,
     /// `web_call` or `phone_call`.
-    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
+    #[serde(default, deserialize_with = "lenient::lossy::open_enum")]
     pub call_type: Option<CallType>,
     /// The agent.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub agent_id: Option<Cow<'a, str>>,
-    /// The agent's version.
-    #[serde(default)]
+    /// The agent's version (dropped when unreadable).
+    #[serde(default, deserialize_with = "lenient::lossy::int")]
     pub agent_version: Option<i64>,
     /// The call's status.
-    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
+    #[serde(default, deserialize_with = "lenient::lossy::open_enum")]
     pub call_status: Option<CallStatus>,
     /// The caller (phone calls).
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub from_number: Option<Cow<'a, str>>,
     /// The callee (phone calls).
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub to_number: Option<Cow<'a, str>>,
     /// Inbound or outbound (phone calls).
-    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
+    #[serde(default, deserialize_with = "lenient::lossy::open_enum")]
     pub direction: Option<Direction>,
-    /// When it started, unix ms.
-    #[serde(default)]
-    pub start_timestamp: Option<i64>,
-    /// When it ended, unix ms.
-    #[serde(default)]
-    pub end_timestamp: Option<i64>,
-    /// How long it lasted.
-    #[serde(default)]
+    /// When it started: unix ms on the wire (also read as unix seconds or ISO 8601;
+    /// dropped when unreadable).
+    #[serde(default, deserialize_with = "lenient::lossy::timestamp")]
+    pub start_timestamp: Option<OffsetDateTime>,
+    /// When it ended, read as `start_timestamp` is.
+    #[serde(default, deserialize_with = "lenient::lossy::timestamp")]
+    pub end_timestamp: Option<OffsetDateTime>,
+    /// How long it lasted, ms (dropped when unreadable).
+    #[serde(default, deserialize_with = "lenient::lossy::unsigned")]
     pub duration_ms: Option<u64>,
     /// Why it ended.
-    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
+    #[serde(default, deserialize_with = "lenient::lossy::open_enum")]
     pub disconnection_reason: Option<DisconnectionReason>,
     /// The transcript, `Agent:`/`User:` lines.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub transcript: Option<Cow<'a, str>>,
-    /// The transcript as turns.
-    #[serde(borrow, default)]
+    /// The transcript as turns (`null` is none).
+    #[serde(borrow, default, deserialize_with = "lenient::list")]
     pub transcript_object: Vec<Utterance<'a>>,
     /// The recording (mono or mixed).
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub recording_url: Option<Cow<'a, str>>,
     /// The multi-channel recording.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub recording_multi_channel_url: Option<Cow<'a, str>>,
     /// The public call log.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub public_log_url: Option<Cow<'a, str>>,
-    /// Post-call analysis (`call_analyzed`).
-    #[serde(borrow, default)]
+    /// Post-call analysis (`call_analyzed`); dropped when it is not an object.
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::object")]
     pub call_analysis: Option<CallAnalysis<'a>>,
-    /// What the call cost.
-    #[serde(default)]
+    /// What the call cost; dropped when it is not an object.
+    #[serde(default, deserialize_with = "lenient::lossy::object")]
     pub call_cost: Option<CallCost>,
     /// The caller's own metadata, as given when the call was created.
     #[serde(borrow, default)]
@@ -281,14 +289,14 @@ impl<'a> Call<'a> {
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[non_exhaustive]
 pub struct Utterance<'a> {
-    /// `agent` or `user`.
-    #[serde(borrow)]
+    /// `agent` or `user` (empty when missing or `null`).
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim_or_empty")]
     pub role: Cow<'a, str>,
-    /// What was said.
-    #[serde(borrow, default)]
+    /// What was said (empty when missing or `null`).
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim_or_empty")]
     pub content: Cow<'a, str>,
-    /// Word timings.
-    #[serde(borrow, default)]
+    /// Word timings (`null` is none).
+    #[serde(borrow, default, deserialize_with = "lenient::list")]
     pub words: Vec<Word<'a>>,
 }
 
@@ -296,14 +304,14 @@ pub struct Utterance<'a> {
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[non_exhaustive]
 pub struct Word<'a> {
-    /// The word.
-    #[serde(borrow)]
+    /// The word (empty when missing or `null`).
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim_or_empty")]
     pub word: Cow<'a, str>,
-    /// Start, seconds.
-    #[serde(default)]
+    /// Start, seconds (dropped when unreadable).
+    #[serde(default, deserialize_with = "lenient::lossy::float")]
     pub start: Option<f64>,
-    /// End, seconds.
-    #[serde(default)]
+    /// End, seconds (dropped when unreadable).
+    #[serde(default, deserialize_with = "lenient::lossy::float")]
     pub end: Option<f64>,
 }
 
@@ -312,16 +320,16 @@ pub struct Word<'a> {
 #[non_exhaustive]
 pub struct CallAnalysis<'a> {
     /// A summary of the call.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub call_summary: Option<Cow<'a, str>>,
-    /// Whether it reached voicemail.
-    #[serde(default)]
+    /// Whether it reached voicemail (dropped when unreadable).
+    #[serde(default, deserialize_with = "lenient::lossy::boolean")]
     pub in_voicemail: Option<bool>,
     /// The user's sentiment.
-    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
+    #[serde(default, deserialize_with = "lenient::lossy::open_enum")]
     pub user_sentiment: Option<UserSentiment>,
-    /// Whether the agent achieved its goal.
-    #[serde(default)]
+    /// Whether the agent achieved its goal (dropped when unreadable).
+    #[serde(default, deserialize_with = "lenient::lossy::boolean")]
     pub call_successful: Option<bool>,
     /// The agent's custom analysis fields.
     #[serde(borrow, default)]
@@ -332,10 +340,11 @@ pub struct CallAnalysis<'a> {
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[non_exhaustive]
 pub struct CallCost {
-    /// The total, in cents.
-    #[serde(default)]
+    /// The total, in cents (dropped when unreadable).
+    #[serde(default, deserialize_with = "lenient::lossy::float")]
     pub combined_cost: Option<f64>,
-    /// The billed duration.
-    #[serde(default)]
+    /// The billed duration (dropped when unreadable).
+    #[serde(default, deserialize_with = "lenient::lossy::float")]
     pub total_duration_seconds: Option<f64>,
 }
+

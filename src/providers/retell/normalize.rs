@@ -39,7 +39,6 @@ use crate::event::{
 };
 use crate::provider::{ParseError, ParsedEvent};
 use crate::wire::borrowed::{self, from_json, join};
-use crate::wire::from_unix_millis;
 
 /// The provider id of every Retell event.
 pub const PROVIDER: ProviderId = ProviderId::from_static("retell");
@@ -130,8 +129,8 @@ pub fn call_event(event: &EventName, call: &Call<'_>) -> CallEvent {
     });
     out.from = call.from_number.as_deref().map(str::to_owned);
     out.to = call.to_number.as_deref().map(str::to_owned);
-    let started = call.start_timestamp.and_then(from_unix_millis);
-    let ended = call.end_timestamp.and_then(from_unix_millis);
+    let started = call.start_timestamp;
+    let ended = call.end_timestamp;
     out.started_at = started;
     out.duration_ms = call.duration_ms;
     out.ended_at = ended;

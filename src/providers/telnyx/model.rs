@@ -8,20 +8,25 @@
 //! `resources/messages/messages.d.ts`). Every field is optional, unknown fields are
 //! ignored (they stay in the raw payload), strings borrow from the body where they
 //! have no escapes, enum values Telnyx adds later parse as a value that is not
-//! [`is_known`](EventType::is_known), kept verbatim (`as_str()`), and a time that is
-//! not RFC 3339 (nor `YYYY-MM-DD HH:MM:SS.ffffffZ`) reads as absent rather than failing
-//! the whole event.
+//! [`is_known`](EventType::is_known), kept verbatim (`as_str()`).
+//!
+//! Every optional field is read leniently (issue 21): `null` for any field or list,
+//! numbers as floats or strings, text as numbers, times as RFC 3339 (also with a space
+//! for the `T`), other ISO 8601, or unix seconds or milliseconds; a value that still
+//! cannot be read (`"start_time": "yesterday"`, `"parts": {}`) reads as absent rather
+//! than failing the whole event. Only `data.event_type` is required by the model; the
+//! normalizer also needs a call id, or a message id (and the sender, inbound).
 
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use time::OffsetDateTime;
 
 use crate::wire::borrowed::{self, from_json};
-use crate::wire::{lenient, open_enum, parse_rfc3339};
+use crate::wire::{lenient, open_enum};
 
 open_enum! {
     /// `data.event_type`: the events callhook normalizes (every other one parses as an
@@ -246,16 +251,16 @@ impl<'a> Webhook<'a> {
 #[non_exhaustive]
 pub struct Data<'a> {
     /// `event` for events.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub record_type: Option<Cow<'a, str>>,
     /// The event's id (a UUID), the same in every delivery attempt.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub id: Option<Cow<'a, str>>,
     /// What happened.
     #[serde(deserialize_with = "borrowed::open_enum")]
     pub event_type: EventType,
     /// When it happened.
-    #[serde(default, deserialize_with = "time")]
+    #[serde(default, deserialize_with = "lenient::lossy::timestamp")]
     pub occurred_at: Option<OffsetDateTime>,
     /// The event's payload, as received.
     #[serde(borrow, default)]
@@ -294,10 +299,10 @@ impl<'a> Data<'a> {
 #[non_exhaustive]
 pub struct Meta<'a> {
     /// Which delivery attempt this is, from 1.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::lossy::unsigned")]
     pub attempt: Option<u64>,
     /// The URL it was sent to.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub delivered_to: Option<Cow<'a, str>>,
 }
 
@@ -307,65 +312,65 @@ pub struct Meta<'a> {
 #[non_exhaustive]
 pub struct CallPayload<'a> {
     /// The id commands are sent to (`v3:...`).
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub call_control_id: Option<Cow<'a, str>>,
     /// The id of this call leg, the same in every event about it.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub call_leg_id: Option<Cow<'a, str>>,
     /// The id of the session the leg belongs to (an inbound leg and the outbound leg it
     /// was bridged or transferred to share it).
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub call_session_id: Option<Cow<'a, str>>,
     /// The Call Control application (connection) id.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub connection_id: Option<Cow<'a, str>>,
     /// The state given with the last command (base64), echoed back.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub client_state: Option<Cow<'a, str>>,
     /// The number or SIP URI placing the call.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub from: Option<Cow<'a, str>>,
     /// The number or SIP URI called.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub to: Option<Cow<'a, str>>,
     /// The caller's name (`call.initiated`).
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub caller_id_name: Option<Cow<'a, str>>,
     /// Incoming or outgoing (`call.initiated`).
-    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
+    #[serde(default, deserialize_with = "lenient::lossy::open_enum")]
     pub direction: Option<CallDirection>,
     /// `parked`, `bridging`, `answered`, `hangup`, ...
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub state: Option<Cow<'a, str>>,
     /// When the call started.
-    #[serde(default, deserialize_with = "time")]
+    #[serde(default, deserialize_with = "lenient::lossy::timestamp")]
     pub start_time: Option<OffsetDateTime>,
     /// Why it ended (`call.hangup`).
-    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
+    #[serde(default, deserialize_with = "lenient::lossy::open_enum")]
     pub hangup_cause: Option<HangupCause>,
     /// Who ended it (`call.hangup`).
-    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
+    #[serde(default, deserialize_with = "lenient::lossy::open_enum")]
     pub hangup_source: Option<HangupSource>,
     /// The SIP response code that ended it, or `unspecified` (`call.hangup`).
-    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::text")]
     pub sip_hangup_cause: Option<Cow<'a, str>>,
     /// Answering-machine detection's result.
-    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
+    #[serde(default, deserialize_with = "lenient::lossy::open_enum")]
     pub result: Option<MachineDetectionResult>,
     /// The recording's id (`call.recording.saved`).
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub recording_id: Option<Cow<'a, str>>,
     /// Single or dual channel (`call.recording.saved`).
-    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
+    #[serde(default, deserialize_with = "lenient::lossy::open_enum")]
     pub channels: Option<RecordingChannels>,
     /// `mp3` or `wav` (`call.recording.saved`).
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub format: Option<Cow<'a, str>>,
     /// When recording started.
-    #[serde(default, deserialize_with = "time")]
+    #[serde(default, deserialize_with = "lenient::lossy::timestamp")]
     pub recording_started_at: Option<OffsetDateTime>,
     /// When recording ended.
-    #[serde(default, deserialize_with = "time")]
+    #[serde(default, deserialize_with = "lenient::lossy::timestamp")]
     pub recording_ended_at: Option<OffsetDateTime>,
     /// The recording's presigned URLs, valid for 10 minutes.
     #[serde(borrow, default)]
@@ -374,7 +379,7 @@ pub struct CallPayload<'a> {
     #[serde(borrow, default)]
     pub public_recording_urls: Option<RecordingUrls<'a>>,
     /// What went wrong (`call.recording.error`).
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub reason: Option<Cow<'a, str>>,
 }
 
@@ -393,10 +398,10 @@ impl<'a> CallPayload<'a> {
 #[non_exhaustive]
 pub struct RecordingUrls<'a> {
     /// MP3.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub mp3: Option<Cow<'a, str>>,
     /// WAV.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub wav: Option<Cow<'a, str>>,
 }
 
@@ -412,16 +417,16 @@ impl RecordingUrls<'_> {
 #[non_exhaustive]
 pub struct MessagePayload<'a> {
     /// The message's id (a UUID): the same in every event about it.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub id: Option<Cow<'a, str>>,
     /// Inbound or outbound.
-    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
+    #[serde(default, deserialize_with = "lenient::lossy::open_enum")]
     pub direction: Option<MessageDirection>,
     /// SMS, MMS, WhatsApp, RCS.
-    #[serde(default, rename = "type", deserialize_with = "borrowed::option_open_enum")]
+    #[serde(default, rename = "type", deserialize_with = "lenient::lossy::open_enum")]
     pub message_type: Option<MessageType>,
     /// The messaging profile.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub messaging_profile_id: Option<Cow<'a, str>>,
     /// The sender.
     #[serde(borrow, default)]
@@ -434,34 +439,34 @@ pub struct MessagePayload<'a> {
     #[serde(borrow, default, deserialize_with = "parties")]
     pub cc: Vec<Party<'a>>,
     /// The text.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub text: Option<Cow<'a, str>>,
     /// An MMS subject.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub subject: Option<Cow<'a, str>>,
     /// Attachments.
-    #[serde(borrow, default, deserialize_with = "list")]
+    #[serde(borrow, default, deserialize_with = "lenient::list")]
     pub media: Vec<Media<'a>>,
     /// Why delivery failed or is unconfirmed.
-    #[serde(borrow, default, deserialize_with = "list")]
+    #[serde(borrow, default, deserialize_with = "lenient::list")]
     pub errors: Vec<MessagingError<'a>>,
     /// The encoding (`GSM-7`, `UCS-2`).
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub encoding: Option<Cow<'a, str>>,
     /// How many parts it was split into.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "parts")]
     pub parts: Option<u32>,
     /// When Telnyx received the request (outbound) or the message (inbound).
-    #[serde(default, deserialize_with = "time")]
+    #[serde(default, deserialize_with = "lenient::lossy::timestamp")]
     pub received_at: Option<OffsetDateTime>,
     /// When it was sent.
-    #[serde(default, deserialize_with = "time")]
+    #[serde(default, deserialize_with = "lenient::lossy::timestamp")]
     pub sent_at: Option<OffsetDateTime>,
     /// When it reached its final status.
-    #[serde(default, deserialize_with = "time")]
+    #[serde(default, deserialize_with = "lenient::lossy::timestamp")]
     pub completed_at: Option<OffsetDateTime>,
     /// START, STOP, HELP: the keyword an automatic reply answered.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub autoresponse_type: Option<Cow<'a, str>>,
 }
 
@@ -470,19 +475,19 @@ pub struct MessagePayload<'a> {
 #[non_exhaustive]
 pub struct Party<'a> {
     /// The number (+E.164), short code or alphanumeric sender id.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub phone_number: Option<Cow<'a, str>>,
     /// The delivery status to this recipient.
-    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
+    #[serde(default, deserialize_with = "lenient::lossy::open_enum")]
     pub status: Option<DeliveryStatus>,
     /// The carrier.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub carrier: Option<Cow<'a, str>>,
     /// `Wireless`, `Wireline`, `VoIP`, ...
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub line_type: Option<Cow<'a, str>>,
     /// An RCS agent's id.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub agent_id: Option<Cow<'a, str>>,
 }
 
@@ -491,19 +496,19 @@ pub struct Party<'a> {
 #[non_exhaustive]
 pub struct Media<'a> {
     /// Where Telnyx serves it.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub url: Option<Cow<'a, str>>,
     /// Its MIME type.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub content_type: Option<Cow<'a, str>>,
     /// Its SHA-256, as outbound messages name it.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub sha256: Option<Cow<'a, str>>,
     /// Its SHA-256, as inbound messages name it.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub hash_sha256: Option<Cow<'a, str>>,
     /// Its size in bytes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient::lossy::unsigned")]
     pub size: Option<u64>,
 }
 
@@ -512,36 +517,23 @@ pub struct Media<'a> {
 #[non_exhaustive]
 pub struct MessagingError<'a> {
     /// Telnyx's error code (`40008`), a string or a number.
-    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::text")]
     pub code: Option<Cow<'a, str>>,
     /// A short title.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub title: Option<Cow<'a, str>>,
     /// What happened.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::verbatim")]
     pub detail: Option<Cow<'a, str>>,
 }
 
-/// The lenient time every field here is read with: RFC 3339, or with a space for the
-/// `T`; anything else (or null) is absent.
-fn time<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<OffsetDateTime>, D::Error> {
-    let Some(text) = borrowed::option_str(deserializer)? else { return Ok(None) };
-    if let Some(time) = parse_rfc3339(&text) {
-        return Ok(Some(time));
-    }
-    let text = text.trim();
-    Ok(match text.as_bytes().get(10) {
-        Some(b' ') => parse_rfc3339(&format!("{}T{}", &text[..10], &text[11..])),
-        _ => None,
-    })
+/// A part count, dropped when unreadable or out of range.
+fn parts<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+    Ok(lenient::lossy::unsigned(deserializer)?.and_then(|n| u32::try_from(n).ok()))
 }
 
-/// A list that may be `null` (read as empty).
-fn list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Vec<T>, D::Error> {
-    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
-}
-
-/// Parties as a list, one number as a string, or `null`.
+/// Parties as a list, one party object, one number as a string or a JSON number, or
+/// `null`; anything else (a boolean) is none.
 fn parties<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Party<'de>>, D::Error> {
     struct PartiesVisitor;
 
@@ -562,6 +554,26 @@ fn parties<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Party<'de>>
 
         fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
             Ok(vec![Party { phone_number: Some(Cow::Borrowed(v)), ..Party::default() }])
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            Ok(vec![Party::deserialize(de::value::MapAccessDeserializer::new(map))?])
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(vec![Party { phone_number: Some(Cow::Owned(v.to_string())), ..Party::default() }])
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(vec![Party { phone_number: Some(Cow::Owned(v.to_string())), ..Party::default() }])
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(vec![Party { phone_number: Some(Cow::Owned(v.to_string())), ..Party::default() }])
+        }
+
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(Vec::new())
         }
 
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
@@ -601,7 +613,10 @@ mod tests {
         assert!(matches!(one[0].phone_number, Some(Cow::Borrowed(_))));
         assert!(parse(r#"{"to":null}"#).is_empty());
         assert!(parse("{}").is_empty());
-        assert!(serde_json::from_str::<MessagePayload<'_>>(r#"{"to":5}"#).is_err());
+        assert_eq!(parse(r#"{"to":15550001}"#)[0].phone_number.as_deref(), Some("15550001"));
+        assert_eq!(parse(r#"{"to":{"phone_number":"+1555"}}"#)[0].phone_number.as_deref(), Some("+1555"));
+        assert!(parse(r#"{"to":true}"#).is_empty());
+        assert!(serde_json::from_str::<MessagePayload<'_>>(r#"{"to":[5]}"#).is_err());
     }
 
     #[test]
@@ -613,7 +628,10 @@ mod tests {
         assert_eq!(parse(r#"{"start_time":"yesterday"}"#), None);
         assert_eq!(parse(r#"{"start_time":"é"}"#), None);
         assert_eq!(parse(r#"{"start_time":null}"#), None);
-        assert!(serde_json::from_str::<CallPayload<'_>>(r#"{"start_time":5}"#).is_err());
+        assert_eq!(parse(r#"{"start_time":{"weird":true}}"#), None);
+        let half = time::macros::datetime!(2025-12-01 12:00:00.5 UTC);
+        assert_eq!(parse(r#"{"start_time":1764590400.5}"#), Some(half), "unix seconds, as a float");
+        assert_eq!(parse(r#"{"start_time":"1764590400500"}"#), Some(half), "unix ms, as a string");
     }
 
     #[test]

@@ -5,6 +5,11 @@
 //! hand-made tests: both are read, as one string form (`123456`). Fields may be
 //! missing; types, actions and statuses callhook does not know are kept as they came (`as_str()`, `is_known()` false). The
 //! payload itself is kept, byte for byte, in the event log.
+//!
+//! Every field but `type` and `whatsapp_call_id` is optional and read leniently
+//! (issue 21): `null` or empty is absent, numbers may come as floats or strings, and a
+//! value that still cannot be read (an object, a boolean, `"duration": "soon"`) is
+//! dropped rather than failing the event.
 
 use std::borrow::Cow;
 
@@ -67,28 +72,28 @@ pub struct Webhook<'a> {
     #[serde(rename = "type", deserialize_with = "borrowed::open_enum")]
     pub kind: EventType,
     /// `CREATE`, `UPDATE`, ...
-    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::text")]
     pub action: Option<Cow<'a, str>>,
     /// The WhatsApp call's id at WaVoIP.
     #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub whatsapp_call_id: Option<Cow<'a, str>>,
     /// The session (device connection) id.
-    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::text")]
     pub id_session: Option<Cow<'a, str>>,
     /// The call's status (`ACTIVE`, ...), on `CALL` events.
-    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::text")]
     pub status: Option<Cow<'a, str>>,
     /// The call's direction.
-    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
+    #[serde(default, deserialize_with = "lenient::lossy::open_enum")]
     pub direction: Option<CallDirection>,
     /// How long the call has lasted, in seconds.
-    #[serde(default, deserialize_with = "lenient::unsigned")]
+    #[serde(default, deserialize_with = "lenient::lossy::unsigned")]
     pub duration: Option<u64>,
     /// The recording's state.
-    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
+    #[serde(default, deserialize_with = "lenient::lossy::open_enum")]
     pub record_status: Option<RecordStatus>,
     /// Where the recording is, once `READY`.
-    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::text")]
     pub record_url: Option<Cow<'a, str>>,
 }
 
