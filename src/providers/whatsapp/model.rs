@@ -104,7 +104,7 @@ pub struct Value<'a> {
 /// [`Value`]'s keys, read from an object.
 #[derive(Deserialize)]
 struct ValueFields<'a> {
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     messaging_product: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     metadata: Option<Metadata<'a>>,
@@ -201,10 +201,10 @@ pub struct Contact<'a> {
     #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub wa_id: Option<Cow<'a, str>>,
     /// The user's business-scoped id (BSUID, `US.…`).
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub user_id: Option<Cow<'a, str>>,
     /// The BSUID of the user in the business portfolio's parent.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub parent_user_id: Option<Cow<'a, str>>,
     /// The profile.
     #[serde(borrow, default)]
@@ -216,7 +216,7 @@ pub struct Contact<'a> {
 #[non_exhaustive]
 pub struct Profile<'a> {
     /// The profile name.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub name: Option<Cow<'a, str>>,
 }
 
@@ -266,10 +266,10 @@ pub struct InboundMessage<'a> {
     #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub from: Option<Cow<'a, str>>,
     /// The sender's business-scoped user id (BSUID, `US.…`).
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub user_id: Option<Cow<'a, str>>,
     /// The sender's BSUID in the business portfolio's parent.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub parent_user_id: Option<Cow<'a, str>>,
     /// The message id (`wamid.…`).
     #[serde(borrow)]
@@ -350,7 +350,7 @@ pub struct MessageContext<'a> {
     #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub from: Option<Cow<'a, str>>,
     /// The id of the message replied to.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub id: Option<Cow<'a, str>>,
     /// Forwarded.
     #[serde(default, deserialize_with = "flag")]
@@ -365,25 +365,25 @@ pub struct MessageContext<'a> {
 #[non_exhaustive]
 pub struct Referral<'a> {
     /// The ad's or post's URL.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub source_url: Option<Cow<'a, str>>,
     /// The ad's id.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub source_id: Option<Cow<'a, str>>,
     /// `ad` or `post`.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub source_type: Option<Cow<'a, str>>,
     /// The ad's headline.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub headline: Option<Cow<'a, str>>,
     /// The ad's body.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub body: Option<Cow<'a, str>>,
     /// `image` or `video`.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub media_type: Option<Cow<'a, str>>,
     /// The click id for conversion tracking.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub ctwa_clid: Option<Cow<'a, str>>,
 }
 
@@ -402,19 +402,19 @@ pub struct Text<'a> {
 #[non_exhaustive]
 pub struct Media<'a> {
     /// The media id.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub id: Option<Cow<'a, str>>,
     /// The MIME type.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub mime_type: Option<Cow<'a, str>>,
     /// The SHA-256 of the file (base64).
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub sha256: Option<Cow<'a, str>>,
     /// The caption (image, video, document).
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub caption: Option<Cow<'a, str>>,
     /// The file name (document).
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub filename: Option<Cow<'a, str>>,
     /// A voice note (audio).
     #[serde(default, deserialize_with = "flag")]
@@ -433,13 +433,13 @@ pub struct Location<'a> {
     /// Longitude.
     pub longitude: f64,
     /// The place's name.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub name: Option<Cow<'a, str>>,
     /// The place's address.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub address: Option<Cow<'a, str>>,
     /// A URL for the place.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub url: Option<Cow<'a, str>>,
 }
 
@@ -469,10 +469,10 @@ pub struct ReplyOption<'a> {
     #[serde(borrow)]
     pub id: Cow<'a, str>,
     /// The option's title.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub title: Option<Cow<'a, str>>,
     /// The list row's description.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub description: Option<Cow<'a, str>>,
 }
 
@@ -481,13 +481,13 @@ pub struct ReplyOption<'a> {
 #[non_exhaustive]
 pub struct FlowReply<'a> {
     /// The flow's name (`flow`, `address_message`).
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub name: Option<Cow<'a, str>>,
     /// The text shown in the chat.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub body: Option<Cow<'a, str>>,
     /// The flow's response: a JSON document in a string.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub response_json: Option<Cow<'a, str>>,
 }
 
@@ -496,10 +496,10 @@ pub struct FlowReply<'a> {
 #[non_exhaustive]
 pub struct Button<'a> {
     /// The button's payload.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub payload: Option<Cow<'a, str>>,
     /// The button's text.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub text: Option<Cow<'a, str>>,
 }
 
@@ -511,7 +511,7 @@ pub struct Reaction<'a> {
     #[serde(borrow)]
     pub message_id: Cow<'a, str>,
     /// The emoji; absent or empty when the reaction is removed.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub emoji: Option<Cow<'a, str>>,
 }
 
@@ -523,7 +523,7 @@ pub struct Order<'a> {
     #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub catalog_id: Option<Cow<'a, str>>,
     /// The text sent with the order.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub text: Option<Cow<'a, str>>,
     /// The products.
     #[serde(borrow, default, deserialize_with = "lenient::list")]
@@ -544,7 +544,7 @@ pub struct ProductItem<'a> {
     #[serde(default, deserialize_with = "lenient::lossy::float")]
     pub item_price: Option<f64>,
     /// The currency.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub currency: Option<Cow<'a, str>>,
 }
 
@@ -553,10 +553,10 @@ pub struct ProductItem<'a> {
 #[non_exhaustive]
 pub struct System<'a> {
     /// The text describing the change.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub body: Option<Cow<'a, str>>,
     /// `user_changed_number`, ...
-    #[serde(borrow, default, rename = "type", deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, rename = "type", deserialize_with = "lenient::text")]
     pub kind: Option<Cow<'a, str>>,
     /// The user's new WhatsApp id.
     #[serde(borrow, default, deserialize_with = "lenient::text")]
@@ -604,7 +604,7 @@ pub struct Status<'a> {
     #[serde(deserialize_with = "borrowed::open_enum")]
     pub status: StatusValue,
     /// `call` for call statuses; absent (or `message`) for messages.
-    #[serde(borrow, default, rename = "type", deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, rename = "type", deserialize_with = "lenient::text")]
     pub kind: Option<Cow<'a, str>>,
     /// When the status changed.
     #[serde(default, deserialize_with = "unix_time")]
@@ -613,7 +613,7 @@ pub struct Status<'a> {
     #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub recipient_id: Option<Cow<'a, str>>,
     /// The recipient's business-scoped user id (BSUID), for a user who shows a username.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub recipient_user_id: Option<Cow<'a, str>>,
     /// The billing conversation.
     #[serde(borrow, default)]
@@ -625,7 +625,7 @@ pub struct Status<'a> {
     #[serde(borrow, default, deserialize_with = "lenient::list")]
     pub errors: Vec<ApiError<'a>>,
     /// The business's own tracking data, echoed.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub biz_opaque_callback_data: Option<Cow<'a, str>>,
 }
 
@@ -668,13 +668,13 @@ pub struct Pricing<'a> {
     #[serde(default, deserialize_with = "lenient::lossy::boolean")]
     pub billable: Option<bool>,
     /// `CBP`, `PMP`.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub pricing_model: Option<Cow<'a, str>>,
     /// The category.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub category: Option<Cow<'a, str>>,
     /// `regular`, `free_customer_service`, ...
-    #[serde(borrow, default, rename = "type", deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, rename = "type", deserialize_with = "lenient::text")]
     pub kind: Option<Cow<'a, str>>,
 }
 
@@ -686,16 +686,16 @@ pub struct ApiError<'a> {
     #[serde(default, deserialize_with = "lenient::lossy::int")]
     pub code: Option<i64>,
     /// A short title.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub title: Option<Cow<'a, str>>,
     /// The message.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub message: Option<Cow<'a, str>>,
     /// Details.
     #[serde(borrow, default)]
     pub error_data: Option<ErrorData<'a>>,
     /// Where the code is documented.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub href: Option<Cow<'a, str>>,
 }
 
@@ -704,7 +704,7 @@ pub struct ApiError<'a> {
 #[non_exhaustive]
 pub struct ErrorData<'a> {
     /// Details.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub details: Option<Cow<'a, str>>,
 }
 
@@ -755,7 +755,7 @@ pub struct Call<'a> {
     pub to: Option<Cow<'a, str>>,
     /// The WhatsApp user's business-scoped user id (BSUID), for a user who shows a
     /// username (also in the change's `contacts[]`).
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub user_id: Option<Cow<'a, str>>,
     /// `connect` or `terminate`.
     #[serde(deserialize_with = "borrowed::open_enum")]
@@ -785,7 +785,7 @@ pub struct Call<'a> {
     #[serde(borrow, default, deserialize_with = "lenient::list")]
     pub errors: Vec<ApiError<'a>>,
     /// The business's own tracking data, echoed.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub biz_opaque_callback_data: Option<Cow<'a, str>>,
 }
 
@@ -794,10 +794,10 @@ pub struct Call<'a> {
 #[non_exhaustive]
 pub struct CallSession<'a> {
     /// `offer` (user-initiated) or `answer` (business-initiated).
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub sdp_type: Option<Cow<'a, str>>,
     /// The SDP.
-    #[serde(borrow, default, deserialize_with = "borrowed::option_str")]
+    #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub sdp: Option<Cow<'a, str>>,
 }
 

@@ -475,6 +475,13 @@ mod tests {
     }
 
     #[test]
+    fn a_body_with_nothing_to_read_item_by_item_is_an_error_not_an_empty_batch() {
+        for body in [&br#"{"a":{"a":1}}"#[..], br#"{"entry":[]}"#, b"[]"] {
+            assert!(events(body).is_err(), "{}", String::from_utf8_lossy(body));
+        }
+    }
+
+    #[test]
     fn a_messages_value_that_is_no_object_is_unparsed_on_its_own() {
         let body = change(r#"{"field":"messages","value":[null,null,[],[]]},{"field":"messages","value":{"statuses":[{"id":"w","status":"sent"}]}}"#);
         let parsed = events(&body).unwrap();

@@ -76,7 +76,8 @@ pub(super) fn events(body: &[u8]) -> Option<Vec<ParsedEvent>> {
             change_events(entry_id, &change.field, change.value.get(), &mut out);
         }
     }
-    Some(out)
+    // Nothing to read item by item (no entry, no change): the body's own error stands.
+    (!out.is_empty()).then_some(out)
 }
 
 fn change_events(entry_id: &str, field: &str, raw: &str, out: &mut Vec<ParsedEvent>) {
