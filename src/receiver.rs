@@ -28,6 +28,7 @@
 //! | missing, malformed or wrong signature or token; stale timestamp | `401 Unauthorized` | nothing |
 //! | verification not configured (e.g. no public URL for Twilio) | `500 Internal Server Error` | nothing |
 //! | verified but unparsable body | the provider's reply with no events (default `200 OK`, empty) | delivery + failed placeholder event |
+//! | a batch with items that cannot be read | the provider's reply, as for new events | delivery + the readable items' events + a failed `callhook.unparsed` event per unreadable item (its error and raw JSON) |
 //! | new events | the provider's reply (default `200 OK`, empty; Twilio: TwiML) | delivery + events |
 //! | only duplicates | the provider's reply, as for new events | delivery only |
 //! | storage failed | `503 Service Unavailable` | nothing acknowledged; the provider retries |
@@ -44,7 +45,8 @@
 //! `unparsable`, `rejected` or `unavailable` (storage failed or timed out); `callhook_rejected_total{provider, reason}`
 //! (reasons from [`VerifyError::reason`], plus `too_large` and `method`);
 //! `callhook_events_received_total{provider}` and
-//! `callhook_events_duplicate_total{provider}`; `callhook_request_seconds{provider}`.
+//! `callhook_events_duplicate_total{provider}`; `callhook_items_unparsed_total{provider}`
+//! (unreadable items of batches that otherwise parsed); `callhook_request_seconds{provider}`.
 //!
 //! The same outcomes reach any [`Observer`] added with [`ReceiverBuilder::observer`]
 //! (a dashboard's own counters, without a global metrics recorder).
@@ -391,6 +393,8 @@ impl Receiver {
                 let unreadable = events.iter().filter(|p| p.unreadable.is_some()).count();
                 if unreadable > 0 {
                     tracing::warn!(unreadable, "items of a batch did not parse; stored as failed, the rest goes on");
+                    metrics::counter!("callhook_items_unparsed_total", "provider" => label.clone())
+                        .increment(unreadable as u64);
                 }
                 events.iter().cloned().map(NewEvent::from).collect()
             }

@@ -38,6 +38,8 @@ async fn receiver_counts_received_duplicates_and_rejections() {
     let body = body(&[("e1", "c1", "ringing"), ("e2", "c1", "completed")]);
     receiver.handle(signed(body.clone())).await;
     receiver.handle(signed(body.clone())).await;
+    let damaged = support::body(&[("e3", "c2", "ringing"), ("e4", "c2", "item-v2:completed")]);
+    assert_eq!(receiver.handle(signed(damaged)).await.status(), 200);
     let unsigned = http::Request::post(PATH).body(body.clone()).unwrap();
     assert_eq!(receiver.handle(unsigned).await.status(), 401);
     let mut wrong = signed(body);
@@ -58,9 +60,10 @@ async fn receiver_counts_received_duplicates_and_rejections() {
         })
         .collect();
     let p = [("provider", "test")];
-    assert_eq!(counter(&snapshot, "callhook_events_received_total", &p), 2);
+    assert_eq!(counter(&snapshot, "callhook_events_received_total", &p), 4, "the unreadable item is stored too");
+    assert_eq!(counter(&snapshot, "callhook_items_unparsed_total", &p), 1);
     assert_eq!(counter(&snapshot, "callhook_events_duplicate_total", &p), 2);
-    assert_eq!(counter(&snapshot, "callhook_requests_total", &[("outcome", "accepted")]), 1);
+    assert_eq!(counter(&snapshot, "callhook_requests_total", &[("outcome", "accepted")]), 2);
     assert_eq!(counter(&snapshot, "callhook_requests_total", &[("outcome", "duplicate")]), 1);
     assert_eq!(counter(&snapshot, "callhook_rejected_total", &[("reason", "missing_signature")]), 1);
     assert_eq!(counter(&snapshot, "callhook_rejected_total", &[("reason", "bad_signature")]), 1);
