@@ -62,7 +62,10 @@ pub trait Provider: Send + Sync + 'static {
     /// Checks the request's signature or token.
     fn verify(&self, request: &WebhookRequest<'_>) -> Result<(), VerifyError>;
 
-    /// Parses a verified body into normalized events, one per item in a batch.
+    /// Parses a verified body into normalized events, one per item in a batch. An item
+    /// that cannot be read should become a [`ParsedEvent::unreadable`] (kept, failed,
+    /// reprocessable) rather than an error that costs the batch its other items; an
+    /// error is for a body that cannot be read at all.
     fn parse(&self, request: &WebhookRequest<'_>) -> Result<Vec<ParsedEvent>, ParseError>;
 
     /// The reply once the delivery is durably stored (new or duplicate). The default is
