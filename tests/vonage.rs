@@ -401,3 +401,113 @@ proptest! {
         let _ = normalize::events(body.to_string().as_bytes());
     }
 }
+
+// Real-world shapes (issue 21): optional fields removed, `null`, numbers re-encoded or
+// damaged cost only themselves.
+
+/// What a Vonage body cannot do without: what it is (`status`, or the recording's URL,
+/// an input's `dtmf` or `speech`, an error's `reason`), and the conversation it belongs
+/// to (a transfer's is the one it moved to).
+const REQUIRED: [&str; 7] =
+    ["/status", "/conversation_uuid", "/recording_url", "/dtmf", "/speech", "/reason", "/conversation_uuid_to"];
+
+/// Every fixture but the signature vectors.
+fn event_fixtures() -> Vec<String> {
+    let dir = format!("{}/tests/fixtures/vonage", env!("CARGO_MANIFEST_DIR"));
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter_map(|name| name.strip_suffix(".json").map(str::to_owned))
+        .filter(|name| name != "signature_vectors")
+        .collect();
+    names.sort();
+    names
+}
+
+/// The kind, type and subject of an event: what reshaping optional fields must not change.
+fn subject(event: &ParsedEvent) -> (String, Option<String>) {
+    let subject = match &event.event {
+        Event::Call(call) => Some(call.call_id.clone()),
+        Event::Unmodeled(unmodeled) => unmodeled.subject_id.clone(),
+        other => panic!("a Vonage body gave {other:?}"),
+    };
+    (event.event_type.clone(), subject)
+}
+
+#[test]
+fn nulls_for_optional_fields_are_absent() {
+    let (_, plain) = call("completed");
+    let mut body: serde_json::Value = serde_json::from_str(&fixture("completed")).unwrap();
+    for key in ["uuid", "from", "to", "start_time", "end_time", "duration", "rate", "price", "network", "direction"] {
+        body[key] = serde_json::Value::Null;
+    }
+    let events = normalize::events(body.to_string().as_bytes()).unwrap();
+    let Event::Call(nulls) = &events[0].event else { panic!("{events:?}") };
+    assert_eq!((nulls.call_id.as_str(), nulls.status), (CON, plain.status));
+    assert_eq!((&nulls.from, &nulls.to, nulls.started_at, nulls.duration_ms), (&None, &None, None, None));
+    assert_eq!(nulls.ended_at, Some(datetime!(2025-12-01 12:00:43.012 UTC)), "`timestamp` stands in for `end_time`");
+}
+
+#[test]
+fn one_damaged_optional_field_drops_that_field_only() {
+    let (plain_parsed, plain) = call("completed");
+    for (key, damage) in [
+        ("duration", serde_json::json!("forty-two")),
+        ("start_time", serde_json::json!({"weird": true})),
+        ("end_time", serde_json::json!("not a time")),
+        ("from", serde_json::json!(["447700900000"])),
+        ("rate", serde_json::json!({})),
+        ("direction", serde_json::json!(7)),
+        ("disconnected_by", serde_json::json!(false)),
+        ("network", serde_json::json!(1.5)),
+    ] {
+        let mut body: serde_json::Value = serde_json::from_str(&fixture("completed")).unwrap();
+        body[key] = damage.clone();
+        let events = normalize::events(body.to_string().as_bytes()).unwrap_or_else(|e| panic!("{key}: {e}"));
+        let Event::Call(event) = &events[0].event else { panic!("{key} {damage}: not a call") };
+        assert_eq!((event.call_id.as_str(), event.status), (CON, Some(CallStatus::Completed)), "{key}");
+        assert_eq!(events[0].dedupe_key, plain_parsed.dedupe_key, "{key}");
+        match key {
+            "duration" => assert_eq!(event.duration_ms, None),
+            "start_time" => assert_eq!(event.started_at, None),
+            "end_time" => assert_eq!(event.ended_at, Some(datetime!(2025-12-01 12:00:43.012 UTC)), "from `timestamp`"),
+            "from" => assert_eq!(event.from, None),
+            "direction" => assert_eq!(event.direction, None),
+            _ => assert_eq!(event, &plain, "{key}: nothing the event keeps"),
+        }
+    }
+    // The recording keeps its URL when its length cannot be worked out.
+    let mut body: serde_json::Value = serde_json::from_str(&fixture("record")).unwrap();
+    body["size"] = serde_json::json!("big");
+    body["start_time"] = serde_json::json!([]);
+    let events = normalize::events(body.to_string().as_bytes()).unwrap();
+    let Event::Call(event) = &events[0].event else { panic!("{events:?}") };
+    let recording = event.recording.as_ref().unwrap();
+    assert_eq!(recording.status, RecordingStatus::Ready);
+    assert_eq!(recording.duration_secs, None);
+    assert!(recording.url.as_deref().is_some_and(|url| url.starts_with("https://api.nexmo.com/v1/files/")));
+}
+
+fn reshaped_fixture() -> impl Strategy<Value = (String, serde_json::Value, Vec<(String, support::shapes::Reshape)>)> {
+    let names = event_fixtures();
+    (0..names.len()).prop_flat_map(move |i| {
+        let name = names[i].clone();
+        let value: serde_json::Value = serde_json::from_str(&fixture(&name)).unwrap();
+        support::shapes::reshaped(value, &REQUIRED, 8).prop_map(move |(value, done)| (name.clone(), value, done))
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Optional members removed, `null`, or numbers re-encoded: the body still parses
+    /// into the same kind of event about the same conversation.
+    #[test]
+    fn reshaped_payloads_still_parse_into_their_event((name, value, done) in reshaped_fixture()) {
+        let events = normalize::events(value.to_string().as_bytes());
+        let events = events.map_err(|e| TestCaseError::fail(format!("{name} {done:?}: {e}")))?;
+        prop_assert_eq!(events.len(), 1);
+        prop_assert!(events[0].unreadable.is_none(), "{} {:?}", name, done);
+        prop_assert_eq!(subject(&events[0]), subject(&parsed(&name)), "{} {:?}", name, done);
+    }
+}

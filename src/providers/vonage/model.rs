@@ -11,8 +11,12 @@
 //! Vonage writes `duration`, `size`, `rate` and `price` as strings (`"duration": "5"`);
 //! numbers are read too, and empty strings and `null` (the `answered` event's empty
 //! `start_time`, `rate` and `network`) are absent. Times are ISO 8601
-//! (`2020-01-01T12:00:00.000Z`). Statuses, directions and details Vonage adds later
-//! are kept as they came (`as_str()`, `is_known()` false), not an error, and fields
+//! (`2020-01-01T12:00:00.000Z`); unix seconds or milliseconds are read too. A field that
+//! says neither what the event is nor which call it belongs to (everything but
+//! `status`, the ids, `recording_url`, `dtmf`, `speech` and `reason`) is absent when its
+//! value cannot be read (another type, a time that is no time): it costs only itself.
+//! Statuses, directions and details Vonage adds later are kept as they came
+//! (`as_str()`, `is_known()` false), not an error, and fields
 //! callhook does not model stay in the stored body.
 
 use std::borrow::Cow;
@@ -148,49 +152,49 @@ pub struct Webhook<'a> {
     #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub conversation_uuid: Option<Cow<'a, str>>,
     /// The caller.
-    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::text")]
     pub from: Option<Cow<'a, str>>,
     /// The callee.
-    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::text")]
     pub to: Option<Cow<'a, str>>,
     /// Inbound or outbound.
-    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
+    #[serde(default, deserialize_with = "lenient::lossy::open_enum")]
     pub direction: Option<Direction>,
     /// When the event happened.
-    #[serde(default, deserialize_with = "lenient::time")]
+    #[serde(default, deserialize_with = "lenient::lossy::timestamp")]
     pub timestamp: Option<OffsetDateTime>,
     /// When the leg (`completed`) or the recording started.
-    #[serde(default, deserialize_with = "lenient::time")]
+    #[serde(default, deserialize_with = "lenient::lossy::timestamp")]
     pub start_time: Option<OffsetDateTime>,
     /// When the leg (`completed`) or the recording ended.
-    #[serde(default, deserialize_with = "lenient::time")]
+    #[serde(default, deserialize_with = "lenient::lossy::timestamp")]
     pub end_time: Option<OffsetDateTime>,
     /// The leg's length in seconds (`completed`).
-    #[serde(default, deserialize_with = "lenient::unsigned")]
+    #[serde(default, deserialize_with = "lenient::lossy::unsigned")]
     pub duration: Option<u64>,
     /// The price per minute (`completed`), as written (`"0.00450000"`).
-    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::text")]
     pub rate: Option<Cow<'a, str>>,
     /// The leg's total price (`completed`), as written.
-    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::text")]
     pub price: Option<Cow<'a, str>>,
     /// The network used (`completed`, e.g. `GB-FIXED` or a mobile network code).
-    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::text")]
     pub network: Option<Cow<'a, str>>,
     /// Why the leg did not connect.
-    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
+    #[serde(default, deserialize_with = "lenient::lossy::open_enum")]
     pub detail: Option<Detail>,
     /// Who ended the leg (`completed`).
-    #[serde(default, deserialize_with = "borrowed::option_open_enum")]
+    #[serde(default, deserialize_with = "lenient::lossy::open_enum")]
     pub disconnected_by: Option<DisconnectedBy>,
     /// Where to download the recording (recording events).
     #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub recording_url: Option<Cow<'a, str>>,
     /// The recording's id (recording events).
-    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::text")]
     pub recording_uuid: Option<Cow<'a, str>>,
     /// The recording's size in bytes (recording events).
-    #[serde(default, deserialize_with = "lenient::unsigned")]
+    #[serde(default, deserialize_with = "lenient::lossy::unsigned")]
     pub size: Option<u64>,
     /// The keys pressed (`input`): a string, or `{"digits", "timed_out"}`.
     #[serde(borrow, default)]
@@ -199,10 +203,10 @@ pub struct Webhook<'a> {
     #[serde(borrow, default)]
     pub speech: Option<&'a RawValue>,
     /// Machine detection's sub-state (`beep_start`, ...).
-    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::text")]
     pub sub_state: Option<Cow<'a, str>>,
     /// The conversation a transferred leg left.
-    #[serde(borrow, default, deserialize_with = "lenient::text")]
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::text")]
     pub conversation_uuid_from: Option<Cow<'a, str>>,
     /// The conversation a transferred leg joined.
     #[serde(borrow, default, deserialize_with = "lenient::text")]
