@@ -280,7 +280,7 @@ pub enum ParseError {
 pub fn parse_request(provider: &dyn Provider, request: &WebhookRequest<'_>) -> Result<Vec<ParsedEvent>, ParseError> {
     use crate::wire::duplicate_keys;
     match provider.parse(request) {
-        Err(ParseError::Json(error)) if duplicate_keys::is_duplicate_key(&error) => {
+        Err(ParseError::Json(error)) if duplicate_keys::refused_for_a_repeated_key(&error, request.body()) => {
             let Some(body) = duplicate_keys::last_wins(request.body()) else { return Err(ParseError::Json(error)) };
             let mut rebuilt = Request::new(Bytes::from(body));
             *rebuilt.method_mut() = request.method().clone();

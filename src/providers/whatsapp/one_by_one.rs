@@ -119,7 +119,7 @@ fn change_events(entry_id: &str, field: &str, raw: &str, out: &mut Vec<ParsedEve
 fn read(item: &str, raw: &str, event: impl Fn(&str) -> serde_json::Result<ParsedEvent>) -> ParsedEvent {
     match event(raw) {
         Ok(parsed) => parsed,
-        Err(error) if duplicate_keys::is_duplicate_key(&error) => {
+        Err(error) if duplicate_keys::refused_for_a_repeated_key(&error, raw.as_bytes()) => {
             let fixed = duplicate_keys::last_wins(raw.as_bytes()).and_then(|json| String::from_utf8(json).ok());
             match fixed.as_deref().map(&event) {
                 Some(Ok(mut parsed)) => {
