@@ -258,6 +258,14 @@ async fn a_test_request_is_acknowledged_and_recorded_as_a_test() {
     assert_eq!(stored[0].event_type, normalize::TEST_EVENT_TYPE);
     assert_eq!(stored[0].status, callhook::event_log::EventStatus::Pending, "a test, not a failure");
 
+    // A test with an empty template sends nothing at all: a test too.
+    let empty = testing::signed(TOKEN, "/webhooks/cloudtalk/call-ended", "", datetime!(2026-12-01 10:00 UTC));
+    assert_eq!(receiver.handle(empty).await.status(), 200);
+    let stored = all_events(&*storage).await;
+    assert_eq!(stored.len(), 2);
+    assert!(stored.iter().all(|event| event.event_type == normalize::TEST_EVENT_TYPE), "{stored:?}");
+    assert!(stored.iter().all(|event| event.status == callhook::event_log::EventStatus::Pending));
+
     let flat = testing::signed(
         TOKEN,
         "/webhooks/cloudtalk/call-ended",

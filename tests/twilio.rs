@@ -264,6 +264,34 @@ fn recording_status_fixtures() {
 }
 
 #[test]
+fn a_conference_recording_is_the_conference_s() {
+    let events = parse_fixture("recording-status", "recording_status_conference");
+    let call = call(&events);
+    assert_eq!(call.call_id, "CF5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b", "no CallSid: the conference is what was recorded");
+    let recording = call.recording.as_ref().unwrap();
+    assert_eq!((recording.status, recording.duration_secs), (RecordingStatus::Ready, Some(312)));
+    assert!(recording.url.as_deref().unwrap().ends_with("/Recordings/RE4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f"));
+
+    // Neither a call nor a conference: nothing says what was recorded.
+    let params: Vec<(String, String)> =
+        fixture_params("recording_status_conference").into_iter().filter(|(key, _)| key != "ConferenceSid").collect();
+    let request = testing::signed_form(TOKEN, &url("recording-status"), &params);
+    let view = WebhookRequest::new(&request, datetime!(2026-12-01 10:00:00 UTC), Some(BASE));
+    assert!(matches!(Twilio::new(TOKEN).parse(&view), Err(ParseError::MissingField("CallSid"))));
+}
+
+#[test]
+fn a_message_posted_to_the_voice_url_is_still_the_message() {
+    // A number's "A message comes in" set to the voice URL by mistake.
+    let events = parse_fixture("incoming-call", "incoming_message_sms");
+    let Event::Message(message) = &events[0].event else { panic!("{events:?}") };
+    assert_eq!(message.message_id, "SM0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d");
+    assert_eq!(events[0].event_type, "incoming-message");
+    // The path still decides when the request carries the id it names.
+    assert_eq!(parse_fixture("incoming-call", "incoming_call")[0].event_type, "incoming-call");
+}
+
+#[test]
 fn message_status_fixtures() {
     let cases = [
         ("message_status_sent", MessageStatus::Sent),
@@ -611,6 +639,7 @@ proptest! {
 /// What a Twilio callback cannot do without: the ids and statuses that say what it is.
 const REQUIRED: &[&str] = &[
     "CallSid",
+    "ConferenceSid",
     "CallStatus",
     "RecordingSid",
     "RecordingStatus",
@@ -634,7 +663,8 @@ proptest! {
         (endpoint, name, edits) in prop::sample::select(vec![
             ("call-status", "call_status_completed"), ("call-status", "call_status_busy_sip"),
             ("call-status", "call_status_ringing"), ("recording-status", "recording_status_completed"),
-            ("recording-status", "recording_status_in_progress"), ("message-status", "message_status_delivered"),
+            ("recording-status", "recording_status_in_progress"), ("recording-status", "recording_status_conference"),
+            ("message-status", "message_status_delivered"),
             ("incoming-message", "incoming_message_whatsapp_location"), ("incoming-message", "incoming_message_whatsapp_media"),
             ("incoming-call", "incoming_call"),
         ]).prop_flat_map(|(endpoint, name)| {

@@ -213,10 +213,36 @@ fn a_missing_or_unreadable_call_id_is_a_parse_error() {
         r#"{"type":"CALL","status":"ENDED"}"#,
         r#"{"type":"RECORD","whatsapp_call_id":null,"record_status":"READY"}"#,
         r#"{"type":"RECORD","whatsapp_call_id":{"id":1},"record_status":"READY"}"#,
-        r#"{"whatsapp_call_id":1,"record_status":"READY"}"#,
+        r#"{"whatsapp_call_id":1}"#,
     ] {
         assert!(normalize::events(body.as_bytes()).is_err(), "{body}");
     }
+}
+
+#[test]
+fn a_call_with_its_type_repeated_missing_or_a_legacy_id_is_still_the_call() {
+    // WaVoIP's documented call body names `type` twice; the last (`HUMANIZED`) wins, as
+    // in most JSON parsers, and still says "a call".
+    let body = fixture("call_update_repeated_type");
+    let at = time::macros::datetime!(2026-12-01 10:00 UTC);
+    let request = testing::signed(TOKEN, &format!("https://crm.example.com{PATH}"), &body, at);
+    let view = callhook::provider::WebhookRequest::new(&request, at, None);
+    let events = callhook::provider::parse_request(&WaVoip::builder().token(TOKEN).build(), &view).unwrap();
+    let Event::Call(repeated) = &events[0].event else { panic!("{events:?}") };
+    let id = "9F2C41AA07B3E5D1C0FFEE0012345678";
+    assert_eq!((repeated.call_id.as_str(), repeated.status), (id, Some(CallStatus::Completed)));
+    let outbound = (Some(Direction::Outbound), Some(73_000));
+    assert_eq!((repeated.direction, repeated.duration_ms), outbound, "OUTCOMING is outbound");
+    assert_eq!(events[0].event_type, "CALL.UPDATE");
+    assert_eq!(repeated.notes.len(), 1, "the repeated key is noted");
+
+    let no_type = call("call_update_no_type");
+    assert_eq!((no_type.call_id.as_str(), no_type.status), ("123456", Some(CallStatus::NoAnswer)));
+    let legacy = call("call_create_legacy_id");
+    assert_eq!((legacy.call_id.as_str(), legacy.status), ("123456", Some(CallStatus::Ringing)));
+    let record = normalize::events(br#"{"whatsapp_call_id":1,"record_status":"READY","record_url":"https://s/1"}"#);
+    let Event::Call(record) = &record.unwrap()[0].event else { panic!() };
+    assert_eq!(record.recording.as_ref().map(|r| r.status), Some(RecordingStatus::Ready), "no type: a recording");
 }
 
 fn reshaped_fixture()

@@ -637,6 +637,27 @@ fn users_known_by_a_business_scoped_id_parse_with_that_identity() {
 }
 
 #[test]
+fn a_sender_known_only_by_from_user_id_keeps_that_identity() {
+    // A system message has no contacts array; the message itself names the sender.
+    let events = parse("message_system_from_user_id");
+    assert!(events[0].unreadable.is_none(), "{events:?}");
+    let MessageKind::Inbound(inbound) = &message(&events[0]).kind else { panic!("not inbound") };
+    assert_eq!(inbound.from, "US.13491208655302741918");
+    assert!(
+        matches!(&inbound.customer, Some(ContactId::BusinessScoped { user_id, .. }) if user_id == "US.13491208655302741918")
+    );
+}
+
+#[test]
+fn coordinates_sent_as_strings_are_read_as_numbers() {
+    let MessageContent::Location { latitude, longitude, name, .. } = content("message_location_string_coordinates")
+    else {
+        panic!("not a location")
+    };
+    assert_eq!((latitude, longitude, name.as_deref()), (-23.561414, -46.655881, Some("MASP")));
+}
+
+#[test]
 fn nulls_float_and_iso_times_parse() {
     let events = parse("shapes_nulls_numbers_and_times");
     assert_eq!(events.len(), 2, "{events:?}");

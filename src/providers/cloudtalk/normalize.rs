@@ -7,8 +7,8 @@
 //! `ended_at`, `duration` or `talking_time` is `call.ended`, a `recording_url` alone is
 //! `recording.uploaded`, an `answered_at` is `call.answered`, a `started_at` is
 //! `call.started`. A call's data that says none of these is a `call` event (numbers,
-//! contact, no status); a body with no call id at all (`id`, `call_id` or `call_uuid`)
-//! is CloudTalk's test request: a `test` event, acknowledged and kept.
+//! contact, no status); a body with no call id at all (`id`, `call_id` or `call_uuid`),
+//! or an empty body, is CloudTalk's test request: a `test` event, acknowledged and kept.
 //!
 //! | event | [`CallStatus`] | time (`occurred_at`) |
 //! |---|---|---|
@@ -71,15 +71,16 @@ pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
 /// assert_eq!(call.duration_ms, Some(95_000));
 /// ```
 pub fn events_at(body: &[u8], path: Option<&str>) -> Result<Vec<ParsedEvent>, ParseError> {
+    // An empty body (a test with an empty template) is a test request too.
+    if body.trim_ascii().is_empty() {
+        return Ok(vec![test_event(body, serde_json::Value::Null)]);
+    }
     let webhook = Webhook::parse(body)?;
     let Some(data) = webhook.data.as_ref() else { return Err(ParseError::MissingField("data")) };
     let event = webhook.event.clone().or_else(|| path.and_then(event_from_path)).or_else(|| event_from_fields(data));
     let Some(id) = data.call_id() else {
         // No call at all: CloudTalk's test request, or a template with no call variable.
-        let mut test = UnmodeledEvent::new(PROVIDER, TEST_EVENT_TYPE);
-        test.data = serde_json::from_slice(body)?;
-        let key = format!("{TEST_EVENT_TYPE}:{}", hex::encode(Sha256::digest(body)));
-        return Ok(vec![ParsedEvent::new(TEST_EVENT_TYPE, key, Event::Unmodeled(test))]);
+        return Ok(vec![test_event(body, serde_json::from_slice(body)?)]);
     };
     match event {
         Some(event) if event.is_known() => {
@@ -102,6 +103,14 @@ pub fn events_at(body: &[u8], path: Option<&str>) -> Result<Vec<ParsedEvent>, Pa
             Ok(vec![ParsedEvent::new(name, format!("{id}:{name}"), Event::Unmodeled(event))])
         }
     }
+}
+
+/// A body with no call in it, kept as a `test` event.
+fn test_event(body: &[u8], data: serde_json::Value) -> ParsedEvent {
+    let mut test = UnmodeledEvent::new(PROVIDER, TEST_EVENT_TYPE);
+    test.data = data;
+    let key = format!("{TEST_EVENT_TYPE}:{}", hex::encode(Sha256::digest(body)));
+    ParsedEvent::new(TEST_EVENT_TYPE, key, Event::Unmodeled(test))
 }
 
 /// The event type of a body with no call id (CloudTalk's test request).

@@ -147,12 +147,16 @@ impl Endpoint {
     /// `MessageSid` with an outbound `MessageStatus` a message status; another
     /// `MessageSid` an incoming message; a `CallSid` with `CallbackSource`,
     /// `SequenceNumber` or `Timestamp` a call status; another `CallSid` an incoming call.
+    /// The path loses to the parameters only when it names a kind whose id the request
+    /// lacks (an SMS posted to the voice URL is still read as the message it is).
     ///
     /// ```
     /// use callhook::providers::twilio::{Endpoint, FormParams};
     /// let params = FormParams::parse(b"CallSid=CA1&CallStatus=ringing");
     /// assert_eq!(Endpoint::detect("/hooks/call-status", &params), Some(Endpoint::CallStatus));
     /// assert_eq!(Endpoint::detect("/hooks/voice", &params), Some(Endpoint::IncomingCall));
+    /// let sms = FormParams::parse(b"MessageSid=SM1&From=%2B15550001&Body=Hi");
+    /// assert_eq!(Endpoint::detect("/hooks/incoming-call", &sms), Some(Endpoint::IncomingMessage));
     /// ```
     pub fn detect(path: &str, params: &FormParams<'_>) -> Option<Self> {
         let segment = path.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
@@ -165,23 +169,33 @@ impl Endpoint {
         ]
         .into_iter()
         .find(|endpoint| endpoint.path_segment() == segment);
-        if by_path.is_some() {
-            return by_path;
-        }
         let has = |key| params.non_empty(key).is_some();
-        if has("RecordingSid") && has("RecordingStatus") {
-            return Some(Endpoint::RecordingStatus);
+        let by_params = || {
+            if has("RecordingSid") && has("RecordingStatus") {
+                return Some(Endpoint::RecordingStatus);
+            }
+            if has("MessageSid") || has("SmsSid") || has("SmsMessageSid") {
+                let status = params.non_empty("MessageStatus").or(params.non_empty("SmsStatus"));
+                let inbound = matches!(status, None | Some("received" | "receiving"));
+                return Some(if inbound { Endpoint::IncomingMessage } else { Endpoint::MessageStatus });
+            }
+            if has("CallSid") {
+                let callback = has("CallbackSource") || has("SequenceNumber") || has("Timestamp");
+                return Some(if callback { Endpoint::CallStatus } else { Endpoint::IncomingCall });
+            }
+            None
+        };
+        let has_its_id = |endpoint: Endpoint| match endpoint {
+            Endpoint::IncomingCall | Endpoint::CallStatus => has("CallSid"),
+            Endpoint::RecordingStatus => has("RecordingSid"),
+            Endpoint::MessageStatus | Endpoint::IncomingMessage => {
+                has("MessageSid") || has("SmsSid") || has("SmsMessageSid")
+            }
+        };
+        match by_path {
+            Some(endpoint) if has_its_id(endpoint) => Some(endpoint),
+            by_path => by_params().or(by_path),
         }
-        if has("MessageSid") || has("SmsSid") || has("SmsMessageSid") {
-            let status = params.non_empty("MessageStatus").or(params.non_empty("SmsStatus"));
-            let inbound = matches!(status, None | Some("received" | "receiving"));
-            return Some(if inbound { Endpoint::IncomingMessage } else { Endpoint::MessageStatus });
-        }
-        if has("CallSid") {
-            let callback = has("CallbackSource") || has("SequenceNumber") || has("Timestamp");
-            return Some(if callback { Endpoint::CallStatus } else { Endpoint::IncomingCall });
-        }
-        None
     }
 }
 

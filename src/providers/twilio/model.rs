@@ -248,14 +248,22 @@ impl<'p> CallStatusCallback<'p> {
 /// let callback = RecordingStatusCallback::from_params(&params).unwrap();
 /// assert_eq!(callback.status, RecordingStatus::Completed);
 /// assert_eq!(callback.duration_secs, Some(7));
+/// assert_eq!(callback.recorded(), "CA1");
+///
+/// // A conference's recording names the conference, not a call.
+/// let params = FormParams::parse(b"ConferenceSid=CF1&RecordingSid=RE2&RecordingStatus=completed");
+/// let callback = RecordingStatusCallback::from_params(&params).unwrap();
+/// assert_eq!((callback.call_sid, callback.recorded()), (None, "CF1"));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RecordingStatusCallback<'p> {
     /// `AccountSid`.
     pub account_sid: Option<&'p str>,
-    /// `CallSid`: the recorded call.
-    pub call_sid: &'p str,
+    /// `CallSid`: the recorded call; absent for a conference's recording.
+    pub call_sid: Option<&'p str>,
+    /// `ConferenceSid`: the recorded conference (`<Conference record=...>`).
+    pub conference_sid: Option<&'p str>,
     /// `RecordingSid`: `RE` and 32 hex digits.
     pub recording_sid: &'p str,
     /// `RecordingUrl`, without extension (`.mp3` or `.wav` chooses the format).
@@ -279,11 +287,16 @@ pub struct RecordingStatusCallback<'p> {
 }
 
 impl<'p> RecordingStatusCallback<'p> {
-    /// Reads a recording status callback from its parameters.
+    /// Reads a recording status callback from its parameters: it names the recorded
+    /// call (`CallSid`) or conference (`ConferenceSid`), or is refused.
     pub fn from_params(params: &'p FormParams<'p>) -> Result<Self, ParseError> {
+        if params.non_empty("CallSid").is_none() && params.non_empty("ConferenceSid").is_none() {
+            return Err(ParseError::MissingField("CallSid"));
+        }
         Ok(Self {
             account_sid: params.non_empty("AccountSid"),
-            call_sid: required(params, "CallSid")?,
+            call_sid: params.non_empty("CallSid"),
+            conference_sid: params.non_empty("ConferenceSid"),
             recording_sid: required(params, "RecordingSid")?,
             url: params.non_empty("RecordingUrl"),
             status: RecordingStatus::from(required(params, "RecordingStatus")?),
@@ -295,6 +308,11 @@ impl<'p> RecordingStatusCallback<'p> {
             error_code: params.non_empty("ErrorCode").filter(|code| *code != "0"),
             params,
         })
+    }
+
+    /// What was recorded: the call (`CallSid`), or else the conference (`ConferenceSid`).
+    pub fn recorded(&self) -> &'p str {
+        self.call_sid.or(self.conference_sid).unwrap_or_default()
     }
 }
 

@@ -24,7 +24,8 @@
 //!
 //! # Recordings (recording status callback)
 //!
-//! A call event for `CallSid` with no call status and a recording:
+//! A call event for `CallSid` (a conference's recording: its `ConferenceSid`) with no
+//! call status and a recording:
 //!
 //! | `RecordingStatus` | [`RecordingStatus`] |
 //! |---|---|
@@ -168,7 +169,7 @@ pub fn recording_status_callback(callback: &RecordingStatusCallback<'_>) -> Call
     recording.url = callback.url.map(str::to_owned);
     recording.duration_secs = callback.duration_secs;
     recording.error = callback.error_code.map(ProviderError::with_code);
-    let mut event = CallEvent::new(PROVIDER, callback.call_sid);
+    let mut event = CallEvent::new(PROVIDER, callback.recorded());
     event.recording = Some(recording);
     event
 }

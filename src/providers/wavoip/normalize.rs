@@ -4,7 +4,7 @@
 //!
 //! | `status` | [`CallStatus`] |
 //! |---|---|
-//! | `RINGING`, `CALLING`, `OFFER` | `Ringing` |
+//! | `INCOMING_RING`, `OUTGOING_RING`, `OUTGOING_CALLING`, `RINGING`, `CALLING`, `OFFER` | `Ringing` |
 //! | `ACTIVE`, `ACCEPTED`, `IN_PROGRESS` | `InProgress` |
 //! | `ENDED`, `FINISHED`, `COMPLETED`, `TERMINATED` | `Completed` |
 //! | `REJECTED`, `BUSY` | `Busy` |
@@ -13,9 +13,14 @@
 //! | `FAILED`, `ERROR` | `Failed` |
 //! | anything else | none (kept in `provider_status`) |
 //!
-//! Only `ACTIVE` is documented; the others are the names WaVoIP's WhatsApp call states
-//! are likely to take, matched case-insensitively. `INCOMING` is inbound, `OUTGOING`
-//! outbound; `duration` (seconds) becomes `duration_ms`. A `record_status` on a `CALL`
+//! WaVoIP's webhook documentation lists `INCOMING_RING`, `OUTGOING_RING`,
+//! `OUTGOING_CALLING`, `ACTIVE`, `ENDED`, `REJECTED`, `FAILED` and `NOT_ANSWERED` (and
+//! `NONE`, `CONNECTING`, `CONNECTION_LOST`, `HANDLED_REMOTELY`,
+//! `REMOTE_CALL_IN_PROGRESS`, whose meaning it does not give: kept, not mapped); its SDK
+//! adds `RINGING` and `CALLING`; the others are names WhatsApp call states are likely
+//! to take. All are matched case-insensitively. `INCOMING` is inbound, `OUTGOING` and
+//! `OUTCOMING` (the documentation's spelling) outbound; `duration` (seconds) becomes
+//! `duration_ms`. A `record_status` on a `CALL`
 //! event is carried as on `RECORD` events.
 //!
 //! # `RECORD` events: the call's recording
@@ -29,8 +34,11 @@
 //! | `EMPTY_RECORDING` | `Empty` |
 //! | anything else | `Processing` (not final) |
 //!
-//! Other event types become an [`UnmodeledEvent`] about the call id. The dedupe key is
-//! `<call id>:<type>:<action>:<status or record status>`.
+//! What the event is comes from [`Webhook::kind`](super::model::Webhook::kind) (a
+//! repeated `type` ending in `HUMANIZED` or `ROBOTIC` is a `CALL`; a body without
+//! `type` is read from its fields). Other event types become an [`UnmodeledEvent`]
+//! about the call id. The call id is `whatsapp_call_id`, or a legacy `id`. The dedupe
+//! key is `<call id>:<type>:<action>:<status or record status>`.
 
 use std::borrow::Cow;
 
@@ -46,7 +54,10 @@ pub const PROVIDER: ProviderId = ProviderId::from_static("wavoip");
 
 /// The normalized status of a `CALL` event's `status`.
 pub fn call_status(status: &str) -> Option<CallStatus> {
-    const STATUSES: [(&str, CallStatus); 20] = [
+    const STATUSES: [(&str, CallStatus); 23] = [
+        ("INCOMING_RING", CallStatus::Ringing),
+        ("OUTGOING_RING", CallStatus::Ringing),
+        ("OUTGOING_CALLING", CallStatus::Ringing),
         ("RINGING", CallStatus::Ringing),
         ("CALLING", CallStatus::Ringing),
         ("OFFER", CallStatus::Ringing),
@@ -97,46 +108,46 @@ pub fn recording_status(status: &RecordStatus) -> RecordingStatus {
 /// ```
 pub fn events(body: &[u8]) -> Result<Vec<ParsedEvent>, ParseError> {
     let mut webhook = Webhook::parse(body)?;
-    let kind = webhook.kind.as_str();
+    let kind = webhook.kind().ok_or(ParseError::MissingField("type"))?;
     let action = webhook.action.as_deref().unwrap_or("-");
-    let state = match webhook.kind {
+    let state = match kind {
         EventType::Record => webhook.record_status.as_ref().map(RecordStatus::as_str),
         _ => webhook.status.as_deref(),
     };
-    let event_type = join([kind, ".", action]);
-    let Some(call_id) = webhook.whatsapp_call_id.as_deref() else {
-        if matches!(webhook.kind, EventType::_Custom(_)) {
-            let mut event = UnmodeledEvent::new(PROVIDER, kind);
+    let event_type = join([kind.as_str(), ".", action]);
+    let Some(call_id) = webhook.call_id() else {
+        if matches!(kind, EventType::_Custom(_)) {
+            let mut event = UnmodeledEvent::new(PROVIDER, kind.as_str());
             event.data = serde_json::from_slice(body)?;
-            let key = format!("{kind}:{}", hex::encode(Sha256::digest(body)));
+            let key = format!("{}:{}", kind.as_str(), hex::encode(Sha256::digest(body)));
             return Ok(vec![ParsedEvent::new(event_type, key, Event::Unmodeled(event))]);
         }
         return Err(ParseError::MissingField("whatsapp_call_id"));
     };
-    let key = join([call_id, ":", kind, ":", action, ":", state.unwrap_or("-")]);
-    if let EventType::_Custom(_) = webhook.kind {
-        let mut event = UnmodeledEvent::new(PROVIDER, kind);
+    let key = join([call_id, ":", kind.as_str(), ":", action, ":", state.unwrap_or("-")]);
+    if let EventType::_Custom(_) = kind {
+        let mut event = UnmodeledEvent::new(PROVIDER, kind.as_str());
         event.subject_id = Some(call_id.to_owned());
         event.data = serde_json::from_slice(body)?;
         return Ok(vec![ParsedEvent::new(event_type, key, Event::Unmodeled(event))]);
     }
     // A numeric id was made a string while parsing: moved, not copied.
-    let call_id = webhook.whatsapp_call_id.take().map(Cow::into_owned).unwrap_or_default();
+    let call_id = webhook.whatsapp_call_id.take().or(webhook.id.take()).map(Cow::into_owned).unwrap_or_default();
     // Filled in place: a call event is large, and each move of it is a copy.
     let mut events = vec![ParsedEvent::new(event_type, key, Event::Call(CallEvent::new(PROVIDER, call_id)))];
     if let Event::Call(call) = &mut events[0].event {
-        fill_call_event(call, &webhook);
+        fill_call_event(call, &webhook, &kind);
     }
     Ok(events)
 }
 
-fn fill_call_event(out: &mut CallEvent, webhook: &Webhook<'_>) {
-    if webhook.kind == EventType::Call {
+fn fill_call_event(out: &mut CallEvent, webhook: &Webhook<'_>, kind: &EventType) {
+    if *kind == EventType::Call {
         out.status = webhook.status.as_deref().and_then(call_status);
         out.provider_status = webhook.status.as_deref().map(str::to_owned);
         out.direction = webhook.direction.as_ref().and_then(|d| match d {
             CallDirection::Incoming => Some(Direction::Inbound),
-            CallDirection::Outgoing => Some(Direction::Outbound),
+            CallDirection::Outgoing | CallDirection::Outcoming => Some(Direction::Outbound),
             CallDirection::_Custom(_) => None,
         });
         out.duration_ms = webhook.duration.filter(|secs| *secs > 0).map(|secs| secs.saturating_mul(1000));

@@ -268,6 +268,10 @@ pub struct InboundMessage<'a> {
     /// The sender's business-scoped user id (BSUID, `US.…`).
     #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub user_id: Option<Cow<'a, str>>,
+    /// The sender's BSUID under the name some payloads give it beside `from`
+    /// (`from_user_id`); [`user_id`](Self::user_id) is used first.
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::text")]
+    pub from_user_id: Option<Cow<'a, str>>,
     /// The sender's BSUID in the business portfolio's parent.
     #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub parent_user_id: Option<Cow<'a, str>>,
@@ -428,9 +432,11 @@ pub struct Media<'a> {
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[non_exhaustive]
 pub struct Location<'a> {
-    /// Latitude.
+    /// Latitude (a number, or a numeric string).
+    #[serde(deserialize_with = "coordinate")]
     pub latitude: f64,
-    /// Longitude.
+    /// Longitude (a number, or a numeric string).
+    #[serde(deserialize_with = "coordinate")]
     pub longitude: f64,
     /// The place's name.
     #[serde(borrow, default, deserialize_with = "lenient::text")]
@@ -441,6 +447,12 @@ pub struct Location<'a> {
     /// A URL for the place.
     #[serde(borrow, default, deserialize_with = "lenient::text")]
     pub url: Option<Cow<'a, str>>,
+}
+
+/// A coordinate: required (a location is its coordinates), read as
+/// [`lenient::float`] reads a number.
+fn coordinate<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    lenient::float(deserializer)?.ok_or_else(|| serde::de::Error::missing_field("latitude/longitude"))
 }
 
 /// `interactive`: a reply to buttons, a list or a flow.

@@ -243,9 +243,10 @@ fn customer(wa_id: Option<&str>, user_id: Option<&str>, parent_user_id: Option<&
 pub(super) fn inbound_message(message: &mut InboundMessage<'_>, contacts: &[Contact<'_>], business: Option<&str>) -> ParsedEvent {
     let event_type = join(["messages.", message.kind.as_str()]);
     let key = join(["message:", &message.id]);
-    let contact = find_contact(contacts, message.from.as_deref(), message.user_id.as_deref());
+    let own_user_id = message.user_id.as_deref().or(message.from_user_id.as_deref());
+    let contact = find_contact(contacts, message.from.as_deref(), own_user_id);
     let wa_id = message.from.as_deref().or(contact.and_then(|c| c.wa_id.as_deref()));
-    let user_id = message.user_id.as_deref().or(contact.and_then(|c| c.user_id.as_deref()));
+    let user_id = own_user_id.or(contact.and_then(|c| c.user_id.as_deref()));
     let parent = message.parent_user_id.as_deref().or(contact.and_then(|c| c.parent_user_id.as_deref()));
     let customer = customer(wa_id, user_id, parent);
     let contact_name = profile_name(contact);
