@@ -34,11 +34,11 @@ impl<'de> Visitor<'de> for TextVisitor {
     }
 
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Some(v.trim()).filter(|v| !v.is_empty()).map(Cow::Borrowed))
+        Ok(Some(trim(v)).filter(|v| !v.is_empty()).map(Cow::Borrowed))
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(v.trim()).filter(|v| !v.is_empty()).map(|v| Cow::Owned(v.to_owned())))
+        Ok(Some(trim(v)).filter(|v| !v.is_empty()).map(|v| Cow::Owned(v.to_owned())))
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
@@ -68,6 +68,15 @@ impl<'de> Visitor<'de> for TextVisitor {
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(TextVisitor)
     }
+}
+
+/// `v` without leading and trailing whitespace, as [`str::trim`] has it; the common case,
+/// a value that starts and ends with a visible ASCII character, is answered from its two
+/// end bytes instead of by decoding characters from both ends (the lenient readers trim
+/// every string they read).
+fn trim(v: &str) -> &str {
+    let visible = |byte: Option<&u8>| byte.is_some_and(|b| b.is_ascii() && !matches!(b, b' ' | b'\t'..=b'\r'));
+    if visible(v.as_bytes().first()) && visible(v.as_bytes().last()) { v } else { v.trim() }
 }
 
 /// A string, number or null, as optional text borrowed from the input when it has
@@ -460,7 +469,7 @@ impl<'de, T> Visitor<'de> for ScalarVisitor<T> {
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        match v.trim() {
+        match trim(v) {
             "" => Ok(None),
             v => self.convert(Scalar::Text(v)),
         }
@@ -650,6 +659,31 @@ fn iso8601(text: &str) -> Option<OffsetDateTime> {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn trim_agrees_with_the_standard_trim() {
+        let cases = [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\ta\n",
+            "\u{b}x\u{c}",
+            "\u{a0}a",
+            "a\u{85}",
+            "\u{3000}ab\u{2028}",
+            "a b",
+            "\u{1f}a\u{7f}",
+            "é",
+            " é ",
+            "+55 11",
+            "\r\n",
+        ];
+        for case in cases {
+            assert_eq!(trim(case), case.trim(), "{case:?}");
+        }
+    }
 
     #[derive(Deserialize, Debug, PartialEq, Default)]
     #[serde(default)]
