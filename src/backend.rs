@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use crate::event::{Event, Subject};
+use crate::event::{ContactId, Event, MessageKind, Subject};
 use crate::event_log::EventId;
 
 /// A time as the durable stores keep it: unix nanoseconds in an `i64` (exact round
@@ -35,6 +35,31 @@ pub fn event_subject(event: &Event) -> Option<&str> {
     event.subject().map(|subject| match subject {
         Subject::Call(id) | Subject::Message(id) | Subject::Other(id) => id,
     })
+}
+
+/// The customer an event is about, as [`EventFilter::contact`](crate::event_log::EventFilter::contact)
+/// matches it (stores index it): their phone number in E.164, or else the id a provider
+/// knows them by instead (a WhatsApp business-scoped user id).
+///
+/// ```
+/// use callhook::event::{CallEvent, ContactId, Event, ProviderId};
+/// let mut call = CallEvent::new(ProviderId::from_static("x"), "c1");
+/// call.customer = Some(ContactId::phone("+5511987654321"));
+/// assert_eq!(callhook::backend::event_contact(&Event::Call(call)), Some("+5511987654321"));
+/// ```
+pub fn event_contact(event: &Event) -> Option<&str> {
+    let customer = match event {
+        Event::Call(call) => call.customer.as_ref(),
+        Event::Message(message) => match &message.kind {
+            MessageKind::Inbound(inbound) => inbound.customer.as_ref(),
+            _ => None,
+        },
+        Event::Unmodeled(_) => None,
+    }?;
+    match customer {
+        ContactId::Phone { number } => Some(number),
+        ContactId::BusinessScoped { user_id, .. } => Some(user_id),
+    }
 }
 
 /// The event id a search text names, if it is a number.

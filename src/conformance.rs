@@ -71,6 +71,55 @@ pub async fn storage_all<S: EventLog>(new: impl AsyncFn() -> Arc<S>) {
     unparsed_events_are_stored_failed(new().await).await;
     events_can_be_added_to_an_existing_delivery(new().await).await;
     several_events_are_read_at_once(new().await).await;
+    accounts_and_contacts_are_kept_and_filtered(new().await).await;
+}
+
+/// The account a delivery came from and the key that verified it are kept with it and
+/// its events; events are listed and counted by account and by customer (contact).
+pub async fn accounts_and_contacts_are_kept_and_filtered<S: EventLog>(storage: Arc<S>) {
+    use crate::account::{AccountId, KeySlot};
+    use crate::event::ContactId;
+    let customer_call = |call_id: &str, number: &str| {
+        let mut event = CallEvent::new(ACME, call_id);
+        event.customer = Some(ContactId::phone(number));
+        Event::Call(event)
+    };
+    let mut acme = delivery(ACME, T0, "a");
+    acme.account = Some(AccountId::new("brand-a"));
+    acme.key = Some(KeySlot::Next);
+    let first = storage
+        .append(acme, vec![NewEvent::parsed("call", "k1", customer_call("c1", "+5511987654321")), ping(ACME, "k2")])
+        .await
+        .unwrap();
+    let mut unnamed = delivery(ACME, at(1), "b");
+    unnamed.key = Some(KeySlot::Current);
+    storage.append(unnamed, vec![NewEvent::parsed("call", "k3", customer_call("c2", "+14155550100"))]).await.unwrap();
+    let mut other = delivery(OTHER, at(2), "c");
+    other.account = Some(AccountId::new("brand-a"));
+    storage.append(other, vec![NewEvent::parsed("call", "k4", customer_call("c3", "+5511987654321"))]).await.unwrap();
+
+    let detail = storage.event(first.events[0].id()).await.unwrap().unwrap();
+    assert_eq!(detail.event.account, Some(AccountId::new("brand-a")));
+    assert_eq!(
+        (detail.delivery.account.clone(), detail.delivery.key),
+        (Some(AccountId::new("brand-a")), Some(KeySlot::Next))
+    );
+    let skipped = storage.append(delivery(ACME, at(3), "d"), vec![ping(ACME, "k5")]).await.unwrap();
+    let skipped = storage.event(skipped.events[0].id()).await.unwrap().unwrap();
+    assert_eq!((skipped.event.account, skipped.delivery.account, skipped.delivery.key), (None, None, None));
+
+    let keys = |events: Vec<crate::event_log::EventRecord>| -> Vec<String> {
+        events.into_iter().map(|e| e.dedupe_key).collect()
+    };
+    let by_account = storage.list_events(&EventFilter::default().account(AccountId::new("brand-a"))).await.unwrap();
+    assert_eq!(keys(by_account), ["k4", "k2", "k1"], "both providers' events of the account, newest first");
+    let acme_a = EventFilter::default().account(AccountId::new("brand-a")).provider(ACME);
+    assert_eq!(keys(storage.list_events(&acme_a).await.unwrap()), ["k2", "k1"]);
+    assert!(storage.list_events(&EventFilter::default().account(AccountId::new("nobody"))).await.unwrap().is_empty());
+    let by_contact = storage.list_events(&EventFilter::default().contact("+5511987654321")).await.unwrap();
+    assert_eq!(keys(by_contact), ["k4", "k1"], "the customer's events across providers");
+    let counts = storage.event_counts(&EventFilter::default().contact("+14155550100")).await.unwrap();
+    assert_eq!(counts, [EventCount::new(ACME, EventStatus::Pending, 1)]);
 }
 
 /// [`EventLog::events`] gives what [`EventLog::event`] gives for each id, in the order
@@ -569,11 +618,20 @@ pub async fn appends_schedule_their_new_pending_events<S: Store>(store: Arc<S>) 
         store.append_and_schedule(unparsed, vec![NewEvent::unparsed("bad", "expected value")]).await.unwrap();
     assert!(matches!(placeholder.events[0], Appended::Inserted(_)));
 
+    // The account that sent a delivery is kept this way too.
+    let mut from_account = delivery(ACME, at(3), "c");
+    from_account.account = Some(crate::account::AccountId::new("brand-a"));
+    from_account.key = Some(crate::account::KeySlot::Next);
+    let accounted = store.append_and_schedule(from_account, vec![ping(ACME, "k4")]).await.unwrap();
+    let detail = store.event(accounted.events[0].id()).await.unwrap().unwrap();
+    assert_eq!(detail.event.account.as_ref().map(|a| a.as_str()), Some("brand-a"));
+    assert_eq!(detail.delivery.key, Some(crate::account::KeySlot::Next));
+
     let claimed = store.claim_due(Queue::Events, at(10), 10, LEASE).await.unwrap();
     let mut jobs: Vec<_> = claimed.iter().map(|c| (c.job.kind.clone(), c.job.due_at)).collect();
     jobs.sort_by_key(|(_, due)| *due);
     let process = |id: EventId| JobKind::ProcessEvent { event_id: id };
-    assert_eq!(jobs.len(), 3, "one job per inserted pending event: {jobs:?}");
+    assert_eq!(jobs.len(), 4, "one job per inserted pending event: {jobs:?}");
     assert!(jobs.contains(&(process(first.events[0].id()), T0)));
     assert!(jobs.contains(&(process(first.events[1].id()), T0)));
     assert!(jobs.contains(&(process(again.events[1].id()), at(1))));
@@ -648,6 +706,7 @@ macro_rules! event_log_conformance_tests {
             unparsed_events_are_stored_failed,
             events_can_be_added_to_an_existing_delivery,
             several_events_are_read_at_once,
+            accounts_and_contacts_are_kept_and_filtered,
         );
     };
     ($new:expr) => {

@@ -19,6 +19,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::account::{AccountId, KeySlot};
 use crate::event::{Event, ProviderId};
 use crate::state::{CallState, MessageState};
 
@@ -99,6 +100,11 @@ pub struct NewDelivery {
     pub body: Bytes,
     /// How it was authenticated.
     pub verification: Verification,
+    /// The account that sent it (see [`crate::account`]); `None` for a provider's
+    /// unnamed account, or when verification was skipped.
+    pub account: Option<AccountId>,
+    /// Which of the account's keys verified it; `None` when verification was skipped.
+    pub key: Option<KeySlot>,
     /// Why the body could not be parsed, when it could not.
     pub parse_error: Option<String>,
 }
@@ -128,6 +134,8 @@ impl NewDelivery {
             headers: Vec::new(),
             body: body.into(),
             verification: Verification::Verified,
+            account: None,
+            key: None,
             parse_error: None,
         }
     }
@@ -157,6 +165,12 @@ pub struct DeliveryRecord {
     pub body: Bytes,
     /// How it was authenticated.
     pub verification: Verification,
+    /// The account that sent it; `None` for a provider's unnamed account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<AccountId>,
+    /// Which of the account's keys verified it (`None`: verification was skipped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<KeySlot>,
     /// Why the body could not be parsed, when it could not.
     pub parse_error: Option<String>,
 }
@@ -188,6 +202,8 @@ impl DeliveryRecord {
             headers: delivery.headers,
             body: delivery.body,
             verification: delivery.verification,
+            account: delivery.account,
+            key: delivery.key,
             parse_error: delivery.parse_error,
         }
     }
@@ -290,6 +306,10 @@ pub struct EventRecord {
     pub delivery_id: DeliveryId,
     /// Its provider.
     pub provider: ProviderId,
+    /// The account that sent it (its delivery's); `None` for a provider's unnamed
+    /// account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<AccountId>,
     /// The provider's name for its type.
     pub event_type: String,
     /// Its dedupe key.
@@ -341,6 +361,7 @@ impl EventRecord {
             id,
             delivery_id,
             provider,
+            account: None,
             event_type: event_type.into(),
             dedupe_key: dedupe_key.into(),
             event: None,
@@ -360,6 +381,7 @@ impl EventRecord {
             id,
             delivery_id: delivery.id,
             provider: delivery.provider.clone(),
+            account: delivery.account.clone(),
             event_type: event.event_type,
             dedupe_key: event.dedupe_key,
             event: event.event,
@@ -553,6 +575,11 @@ pub struct EventFilter {
     pub until: Option<OffsetDateTime>,
     /// Only events about this call, message or other subject id (exact, any provider).
     pub subject: Option<String>,
+    /// Only events this account sent.
+    pub account: Option<AccountId>,
+    /// Only events about this customer: their phone number in E.164, or the id a provider
+    /// knows them by instead (see [`crate::backend::event_contact`]).
+    pub contact: Option<String>,
     /// Only events whose id is this number, or whose dedupe key or subject id contains
     /// this text (case-sensitive: provider ids are).
     pub search: Option<String>,
@@ -571,6 +598,8 @@ impl Default for EventFilter {
             since: None,
             until: None,
             subject: None,
+            account: None,
+            contact: None,
             search: None,
             before: None,
             limit: 100,
@@ -611,6 +640,31 @@ impl EventFilter {
         self
     }
 
+    /// Only events this account sent.
+    ///
+    /// ```
+    /// use callhook::event_log::EventFilter;
+    /// let filter = EventFilter::default().account("acme".into());
+    /// assert_eq!(filter.account.unwrap().as_str(), "acme");
+    /// ```
+    pub fn account(mut self, account: AccountId) -> Self {
+        self.account = Some(account);
+        self
+    }
+
+    /// Only events about the customer with this phone number (E.164, as events carry
+    /// it) or provider id: a lead's history across providers.
+    ///
+    /// ```
+    /// use callhook::event_log::EventFilter;
+    /// let filter = EventFilter::default().contact("+5511987654321");
+    /// assert_eq!(filter.contact.as_deref(), Some("+5511987654321"));
+    /// ```
+    pub fn contact(mut self, contact: impl Into<String>) -> Self {
+        self.contact = Some(contact.into());
+        self
+    }
+
     /// Only events whose id is `text`, or whose dedupe key or subject id contains it.
     ///
     /// ```
@@ -644,6 +698,11 @@ impl EventFilter {
             && self.since.is_none_or(|t| record.received_at >= t)
             && self.until.is_none_or(|t| record.received_at < t)
             && self.subject.as_deref().is_none_or(|wanted| subject == Some(wanted))
+            && self.account.as_ref().is_none_or(|wanted| record.account.as_ref() == Some(wanted))
+            && self
+                .contact
+                .as_deref()
+                .is_none_or(|wanted| record.event.as_ref().and_then(crate::backend::event_contact) == Some(wanted))
             && self.search.as_deref().is_none_or(|text| {
                 crate::backend::search_id(text) == Some(record.id)
                     || record.dedupe_key.contains(text)

@@ -81,6 +81,7 @@
 #![warn(missing_docs)]
 
 // Models, verifiers and normalization: no runtime, no I/O.
+pub mod account;
 pub mod event;
 pub mod provider;
 pub mod providers;

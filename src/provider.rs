@@ -7,20 +7,22 @@
 //!
 //! ```
 //! use bytes::Bytes;
+//! use callhook::account::{Accounts, Verified};
 //! use callhook::event::{Event, ProviderId, UnmodeledEvent};
 //! use callhook::provider::{ParseError, ParsedEvent, Provider, WebhookRequest};
-//! use callhook::verify::{Secret, VerifyError, matches_any_token};
+//! use callhook::verify::{Secret, VerifyError, which_token};
 //!
 //! /// A provider that authenticates with a shared token header and sends
 //! /// `{"id": "...", "type": "..."}`.
-//! struct Acme { tokens: Vec<Secret> }
+//! struct Acme { accounts: Accounts<Secret> }
 //!
 //! impl Provider for Acme {
 //!     fn id(&self) -> ProviderId { ProviderId::from_static("acme") }
 //!
-//!     fn verify(&self, request: &WebhookRequest<'_>) -> Result<(), VerifyError> {
+//!     fn verify(&self, request: &WebhookRequest<'_>) -> Result<Verified, VerifyError> {
 //!         let token = request.header("x-acme-token").ok_or(VerifyError::MissingToken)?;
-//!         matches_any_token(&self.tokens, token).then_some(()).ok_or(VerifyError::TokenMismatch)
+//!         // Acme's requests name no account: each account's tokens are tried.
+//!         self.accounts.verify(&[], |tokens| which_token(tokens, token).ok_or(VerifyError::TokenMismatch))
 //!     }
 //!
 //!     fn parse(&self, request: &WebhookRequest<'_>) -> Result<Vec<ParsedEvent>, ParseError> {
@@ -37,6 +39,7 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, Method, Request, Response, StatusCode};
 use time::OffsetDateTime;
 
+use crate::account::Verified;
 use crate::event::{Event, ProviderId, UnmodeledEvent};
 use crate::verify::VerifyError;
 
@@ -59,8 +62,10 @@ pub trait Provider: Send + Sync + 'static {
         None
     }
 
-    /// Checks the request's signature or token.
-    fn verify(&self, request: &WebhookRequest<'_>) -> Result<(), VerifyError>;
+    /// Checks the request's signature or token, and says which account sent it and
+    /// which of its keys matched (see [`crate::account`]; a provider without accounts
+    /// answers `Verified::default()`).
+    fn verify(&self, request: &WebhookRequest<'_>) -> Result<Verified, VerifyError>;
 
     /// Parses a verified body into normalized events, one per item in a batch. An item
     /// that cannot be read should become a [`ParsedEvent::unreadable`] (kept, failed,
@@ -259,10 +264,11 @@ pub enum ParseError {
 /// # use callhook::event::{Event, ProviderId, UnmodeledEvent};
 /// # use callhook::provider::{ParseError, ParsedEvent, Provider, WebhookRequest, parse_request};
 /// # use callhook::verify::VerifyError;
+/// # use callhook::account::Verified;
 /// struct Acme;
 /// impl Provider for Acme {
 ///     fn id(&self) -> ProviderId { ProviderId::from_static("acme") }
-///     fn verify(&self, _: &WebhookRequest<'_>) -> Result<(), VerifyError> { Ok(()) }
+///     fn verify(&self, _: &WebhookRequest<'_>) -> Result<Verified, VerifyError> { Ok(Verified::default()) }
 ///     fn parse(&self, request: &WebhookRequest<'_>) -> Result<Vec<ParsedEvent>, ParseError> {
 ///         #[derive(serde::Deserialize)]
 ///         struct Wire { id: String }

@@ -26,6 +26,7 @@
 //! | body (or `Content-Length`) over the limit | `413 Payload Too Large` | nothing |
 //! | handshake | the provider's answer (WhatsApp: `200` with the challenge, `403` on a wrong token) | nothing |
 //! | missing, malformed or wrong signature or token; stale timestamp | `401 Unauthorized` | nothing |
+//! | the request names an account that is not configured, or two accounts ([`crate::account`]) | `401 Unauthorized`, saying so (naming no secret) | nothing |
 //! | verification not configured (e.g. no public URL for Twilio) | `500 Internal Server Error` | nothing |
 //! | verified but unparsable body | the provider's reply with no events (default `200 OK`, empty) | delivery + failed placeholder event |
 //! | a batch with items that cannot be read | the provider's reply, as for new events | delivery + the readable items' events + a failed `callhook.unparsed` event per unreadable item (its error and raw JSON) |
@@ -41,6 +42,9 @@
 //!
 //! # Metrics
 //!
+//! `callhook_verified_total{provider, account, key}` for every verified request (the
+//! account's label, empty for a provider's unnamed account; `key` `current` or `next`:
+//! when `current` stops growing during a rotation, the old secret can go);
 //! `callhook_requests_total{provider, outcome}` with outcome `accepted`, `duplicate`,
 //! `unparsable`, `rejected` or `unavailable` (storage failed or timed out); `callhook_rejected_total{provider, reason}`
 //! (reasons from [`VerifyError::reason`], plus `too_large` and `method`);
@@ -62,6 +66,7 @@ use http::{HeaderValue, Request, Response, StatusCode};
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
+use crate::account::AccountId;
 use crate::clock::{Clock, SystemClock};
 use crate::event::ProviderId;
 use crate::event_log::{Appended, EventLog, EventStatus, NewDelivery, NewEvent, Verification};
@@ -373,21 +378,44 @@ impl Receiver {
             self.report(provider_id, &label, RequestOutcome::Rejected { reason: "method" });
             return text_response(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
         }
-        if route.verification == Verification::Verified
-            && let Err(error) = provider.verify(&view)
-        {
-            self.report(provider_id, &label, RequestOutcome::Rejected { reason: error.reason() });
-            tracing::warn!(%error, "webhook rejected");
-            return match error {
-                VerifyError::NotConfigured(_) => {
-                    text_response(StatusCode::INTERNAL_SERVER_ERROR, "verification not configured")
+        let verified = match route.verification {
+            Verification::Skipped => None,
+            Verification::Verified => match provider.verify(&view) {
+                Ok(verified) => Some(verified),
+                Err(error) => {
+                    self.report(provider_id, &label, RequestOutcome::Rejected { reason: error.reason() });
+                    tracing::warn!(%error, "webhook rejected");
+                    return match error {
+                        VerifyError::NotConfigured(_) => {
+                            text_response(StatusCode::INTERNAL_SERVER_ERROR, "verification not configured")
+                        }
+                        // Says which check failed, never with what.
+                        VerifyError::UnknownAccount => {
+                            text_response(StatusCode::UNAUTHORIZED, "the account this request names is not configured")
+                        }
+                        VerifyError::AccountMismatch => {
+                            text_response(StatusCode::UNAUTHORIZED, "the request names two different accounts")
+                        }
+                        _ => text_response(StatusCode::UNAUTHORIZED, "invalid signature"),
+                    };
                 }
-                _ => text_response(StatusCode::UNAUTHORIZED, "invalid signature"),
-            };
+            },
+        };
+        if let Some(verified) = &verified {
+            let account = verified.account.as_ref().map_or_else(String::new, AccountId::to_string);
+            metrics::counter!(
+                "callhook_verified_total",
+                "provider" => label.clone(), "account" => account, "key" => verified.key.as_str()
+            )
+            .increment(1);
         }
 
         let parsed = parse_request(provider.as_ref(), &view);
         let mut delivery = self.delivery(route, provider_id, request, received_at);
+        if let Some(verified) = verified {
+            delivery.account = verified.account;
+            delivery.key = Some(verified.key);
+        }
         let events: Vec<NewEvent> = match &parsed {
             Ok(events) => {
                 let unreadable = events.iter().filter(|p| p.unreadable.is_some()).count();

@@ -114,6 +114,14 @@ pub enum VerifyError {
     /// The receiver lacks what verification needs (e.g. Twilio's public URL).
     #[error("verification not configured: {0}")]
     NotConfigured(&'static str),
+    /// The request names an account (a Twilio `AccountSid`, a WhatsApp Business Account)
+    /// that no configured account is named by, and no account takes the others' requests
+    /// (see [`crate::account`]).
+    #[error("the request's account is not configured here")]
+    UnknownAccount,
+    /// The request names two different configured accounts.
+    #[error("the request names two different accounts")]
+    AccountMismatch,
 }
 
 impl VerifyError {
@@ -128,6 +136,8 @@ impl VerifyError {
             VerifyError::MissingToken => "missing_token",
             VerifyError::TokenMismatch => "bad_token",
             VerifyError::NotConfigured(_) => "not_configured",
+            VerifyError::UnknownAccount => "unknown_account",
+            VerifyError::AccountMismatch => "account_mismatch",
         }
     }
 }
@@ -174,6 +184,24 @@ pub fn matches_any_token(candidates: &[Secret], presented: &str) -> bool {
         .iter()
         .fold(false, |found, candidate| found | constant_time_eq(candidate.expose().as_bytes(), presented.as_bytes()));
     found && !presented.is_empty()
+}
+
+/// The index of the candidate that equals `presented`, comparing each in constant time
+/// and always trying every candidate; `None` for an empty token.
+///
+/// ```
+/// use callhook::verify::{Secret, which_token};
+/// let tokens = [Secret::new("current"), Secret::new("next")];
+/// assert_eq!(which_token(&tokens, "next"), Some(1));
+/// assert_eq!(which_token(&tokens, "guess"), None);
+/// assert_eq!(which_token(&[Secret::new("")], ""), None);
+/// ```
+pub fn which_token(candidates: &[Secret], presented: &str) -> Option<usize> {
+    let found = candidates.iter().enumerate().fold(None, |found, (index, candidate)| {
+        let equal = constant_time_eq(candidate.expose().as_bytes(), presented.as_bytes());
+        found.or(equal.then_some(index))
+    });
+    found.filter(|_| !presented.is_empty())
 }
 
 /// The token of an `Authorization: Bearer <token>` header value (scheme in any case).

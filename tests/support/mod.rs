@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
 use bytes::Bytes;
+use callhook::account::{KeySlot, Verified};
 use callhook::event::{CallEvent, CallStatus, Event, ProviderId};
 use callhook::event_log::{
     AppendOutcome, Appended, AttemptReport, BoxError, DeliveryId, EventDetail, EventFilter, EventId, EventLog,
@@ -65,18 +66,17 @@ impl Provider for TestProvider {
         PROVIDER
     }
 
-    fn verify(&self, request: &WebhookRequest<'_>) -> Result<(), VerifyError> {
+    fn verify(&self, request: &WebhookRequest<'_>) -> Result<Verified, VerifyError> {
         let header = request.header("x-test-signature").ok_or(VerifyError::MissingHeader("x-test-signature"))?;
         let hex_digest = header
             .strip_prefix("sha256=")
             .ok_or(VerifyError::MalformedHeader { header: "x-test-signature", reason: "no sha256= prefix" })?;
         let presented = hex::decode(hex_digest)
             .map_err(|_| VerifyError::MalformedHeader { header: "x-test-signature", reason: "not hex" })?;
-        let matched = self
-            .secrets
-            .iter()
-            .any(|secret| constant_time_eq(&hmac_sha256(secret.expose().as_bytes(), &[request.body()]), &presented));
-        matched.then_some(()).ok_or(VerifyError::SignatureMismatch)
+        let matched = self.secrets.iter().position(|secret| {
+            constant_time_eq(&hmac_sha256(secret.expose().as_bytes(), &[request.body()]), &presented)
+        });
+        matched.map(|index| Verified::new(None, KeySlot::of_index(index))).ok_or(VerifyError::SignatureMismatch)
     }
 
     fn parse(&self, request: &WebhookRequest<'_>) -> Result<Vec<ParsedEvent>, ParseError> {

@@ -2,6 +2,7 @@
 //! events, headers, states and job kinds are JSON in `TEXT` (not `JSONB`, which
 //! refuses `\u0000` in strings: a payload must never be unstorable).
 
+use callhook::account::{AccountId, KeySlot};
 use callhook::event::{Event, ProviderId};
 use callhook::event_log::{
     Attempt, DeliveryId, DeliveryRecord, EventId, EventRecord, EventStatus, NewDelivery, Verification,
@@ -32,7 +33,7 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T,
 
 /// The columns of `callhook_events`, in the order [`event_record`] reads them.
 pub(crate) const EVENT_COLUMNS: &str = "id, delivery_id, provider, event_type, dedupe_key, event, status, \
-     attempts, last_error, received_at, next_attempt_at, processed_at";
+     attempts, last_error, received_at, next_attempt_at, processed_at, account";
 
 pub(crate) fn event_record(row: &Row) -> Result<EventRecord, DbError> {
     let mut record = EventRecord::new(
@@ -51,12 +52,13 @@ pub(crate) fn event_record(row: &Row) -> Result<EventRecord, DbError> {
     record.last_error = row.try_get(8)?;
     record.next_attempt_at = opt_time(row.try_get(10)?)?;
     record.processed_at = opt_time(row.try_get(11)?)?;
+    record.account = row.try_get::<_, Option<String>>(12)?.map(AccountId::new);
     Ok(record)
 }
 
 /// The columns of `callhook_deliveries`, in the order [`delivery_record`] reads them.
 pub(crate) const DELIVERY_COLUMNS: &str =
-    "id, provider, received_at, method, path, query, headers, body, verification, parse_error";
+    "id, provider, received_at, method, path, query, headers, body, verification, parse_error, account, key_slot";
 
 pub(crate) fn delivery_record(row: &Row) -> Result<DeliveryRecord, DbError> {
     let body: Vec<u8> = row.try_get(7)?;
@@ -73,6 +75,11 @@ pub(crate) fn delivery_record(row: &Row) -> Result<DeliveryRecord, DbError> {
     new.verification = Verification::from_name(&verification)
         .ok_or_else(|| DbError::Corrupt(format!("verification {verification:?}")))?;
     new.parse_error = row.try_get(9)?;
+    new.account = row.try_get::<_, Option<String>>(10)?.map(AccountId::new);
+    new.key = match row.try_get::<_, Option<String>>(11)? {
+        Some(name) => Some(KeySlot::from_name(&name).ok_or_else(|| DbError::Corrupt(format!("key slot {name:?}")))?),
+        None => None,
+    };
     Ok(DeliveryRecord::from_new(DeliveryId(row.try_get(0)?), new))
 }
 

@@ -99,6 +99,20 @@ const MIGRATIONS: &[(i32, &str)] = &[
     CREATE INDEX callhook_jobs_by_queue ON callhook_jobs (queue, visible_at, id);
     ",
     ),
+    (
+        4,
+        // Accounts (which account sent a delivery, with which key) and contacts (the
+        // customer an event is about), each filterable. Rows written before have
+        // neither; the indexes skip them.
+        "
+    ALTER TABLE callhook_deliveries ADD COLUMN account TEXT;
+    ALTER TABLE callhook_deliveries ADD COLUMN key_slot TEXT;
+    ALTER TABLE callhook_events ADD COLUMN account TEXT;
+    ALTER TABLE callhook_events ADD COLUMN contact TEXT;
+    CREATE INDEX callhook_events_by_account ON callhook_events (account, id) WHERE account IS NOT NULL;
+    CREATE INDEX callhook_events_by_contact ON callhook_events (contact, id) WHERE contact IS NOT NULL;
+    ",
+    ),
 ];
 
 /// The newest version this build knows.

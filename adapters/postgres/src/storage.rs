@@ -1,7 +1,8 @@
 //! [`EventLog`] on PostgreSQL.
 
 use async_trait::async_trait;
-use callhook::backend::{event_subject, search_id};
+use callhook::account::{AccountId, KeySlot};
+use callhook::backend::{event_contact, event_subject, search_id};
 use callhook::event::{Event, ProviderId};
 use callhook::event_log::{
     AppendOutcome, Appended, Attempt, AttemptReport, DeliveryId, DeliveryRecord, EventCount, EventDetail, EventFilter,
@@ -23,8 +24,8 @@ async fn insert_delivery(tx: &Transaction<'_>, delivery: &NewDelivery) -> Result
     let statement = tx
         .prepare_cached(
             "INSERT INTO callhook_deliveries
-                 (provider, received_at, method, path, query, headers, body, verification, parse_error)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                 (provider, received_at, method, path, query, headers, body, verification, parse_error, account, key_slot)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .await?;
     let row = tx
@@ -40,6 +41,8 @@ async fn insert_delivery(tx: &Transaction<'_>, delivery: &NewDelivery) -> Result
                 &&delivery.body[..],
                 &delivery.verification.as_str(),
                 &delivery.parse_error,
+                &delivery.account.as_ref().map(AccountId::as_str),
+                &delivery.key.map(KeySlot::as_str),
             ],
         )
         .await?;
@@ -63,8 +66,8 @@ async fn insert_events(
     let insert = tx
         .prepare_cached(
             "INSERT INTO callhook_events (delivery_id, provider, event_type, dedupe_key, event, status, attempts,
-                 last_error, received_at, next_attempt_at, processed_at, subject)
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, NULL, $10)
+                 last_error, received_at, next_attempt_at, processed_at, subject, account, contact)
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, NULL, $10, $11, $12)
              ON CONFLICT (provider, dedupe_key) DO NOTHING RETURNING id",
         )
         .await?;
@@ -89,6 +92,8 @@ async fn insert_events(
                     &nanos(record.received_at),
                     &record.next_attempt_at.map(nanos),
                     &record.event.as_ref().and_then(event_subject),
+                    &record.account.as_ref().map(AccountId::as_str),
+                    &record.event.as_ref().and_then(event_contact),
                 ],
             )
             .await?;
@@ -455,6 +460,12 @@ fn where_clause(filter: &EventFilter) -> (String, Vec<Box<dyn ToSql + Sync + Sen
     }
     if let Some(subject) = &filter.subject {
         push("subject =", Box::new(subject.clone()));
+    }
+    if let Some(account) = &filter.account {
+        push("account =", Box::new(account.as_str().to_owned()));
+    }
+    if let Some(contact) = &filter.contact {
+        push("contact =", Box::new(contact.clone()));
     }
     if let Some(before) = filter.before {
         push("id <", Box::new(before.0));

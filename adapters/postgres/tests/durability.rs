@@ -221,7 +221,7 @@ async fn migrations_run_once_and_a_newer_schema_is_refused() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(applied, 3, "every migration recorded once");
+    assert_eq!(applied, 4, "every migration recorded once");
     client
         .batch_execute(&format!("INSERT INTO {schema}.callhook_schema_migrations (version) VALUES (999)"))
         .await

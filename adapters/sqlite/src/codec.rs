@@ -1,6 +1,7 @@
 //! Rows to records and back. Times are stored as unix nanoseconds (exact round trips),
 //! events, headers and states as JSON text.
 
+use callhook::account::{AccountId, KeySlot};
 use callhook::event::{Event, ProviderId};
 use callhook::event_log::{
     Attempt, DeliveryId, DeliveryRecord, EventId, EventRecord, EventStatus, NewDelivery, Verification,
@@ -31,7 +32,7 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T,
 
 /// The columns of `events`, in the order [`event_record`] reads them.
 pub(crate) const EVENT_COLUMNS: &str = "id, delivery_id, provider, event_type, dedupe_key, event, status, attempts, \
-     last_error, received_at, next_attempt_at, processed_at";
+     last_error, received_at, next_attempt_at, processed_at, account";
 
 pub(crate) fn event_record(row: &Row<'_>) -> Result<EventRecord, DbError> {
     let (mut record, event) = event_record_unparsed(row)?;
@@ -57,12 +58,13 @@ pub(crate) fn event_record_unparsed(row: &Row<'_>) -> Result<(EventRecord, Optio
     record.last_error = row.get(8)?;
     record.next_attempt_at = opt_time(row.get(10)?)?;
     record.processed_at = opt_time(row.get(11)?)?;
+    record.account = row.get::<_, Option<String>>(12)?.map(AccountId::new);
     Ok((record, event))
 }
 
 /// The columns of `deliveries`, in the order [`delivery_record`] reads them.
 pub(crate) const DELIVERY_COLUMNS: &str =
-    "id, provider, received_at, method, path, query, headers, body, verification, parse_error";
+    "id, provider, received_at, method, path, query, headers, body, verification, parse_error, account, key_slot";
 
 pub(crate) fn delivery_record(row: &Row<'_>) -> Result<DeliveryRecord, DbError> {
     let body: Vec<u8> = row.get(7)?;
@@ -75,6 +77,11 @@ pub(crate) fn delivery_record(row: &Row<'_>) -> Result<DeliveryRecord, DbError> 
     new.verification = Verification::from_name(&verification)
         .ok_or_else(|| DbError::Corrupt(format!("verification {verification:?}")))?;
     new.parse_error = row.get(9)?;
+    new.account = row.get::<_, Option<String>>(10)?.map(AccountId::new);
+    new.key = match row.get::<_, Option<String>>(11)? {
+        Some(name) => Some(KeySlot::from_name(&name).ok_or_else(|| DbError::Corrupt(format!("key slot {name:?}")))?),
+        None => None,
+    };
     Ok(DeliveryRecord::from_new(DeliveryId(row.get(0)?), new))
 }
 

@@ -97,6 +97,17 @@ const MIGRATIONS: &[&str] = &[
     );
     INSERT INTO heartbeat (id, beats, at) VALUES (1, 0, 0);
     ",
+    // 5: accounts (which account sent a delivery, with which key) and contacts (the
+    // customer an event is about), each filterable. Rows written before have neither;
+    // the indexes skip them.
+    "
+    ALTER TABLE deliveries ADD COLUMN account TEXT;
+    ALTER TABLE deliveries ADD COLUMN key_slot TEXT;
+    ALTER TABLE events ADD COLUMN account TEXT;
+    ALTER TABLE events ADD COLUMN contact TEXT;
+    CREATE INDEX events_by_account ON events (account, id) WHERE account IS NOT NULL;
+    CREATE INDEX events_by_contact ON events (contact, id) WHERE contact IS NOT NULL;
+    ",
 ];
 
 /// The schema version this build writes.

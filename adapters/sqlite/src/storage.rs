@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use async_trait::async_trait;
-use callhook::backend::{event_subject, search_id};
+use callhook::account::{AccountId, KeySlot};
+use callhook::backend::{event_contact, event_subject, search_id};
 use callhook::event::{Event, ProviderId};
 use callhook::event_log::{
     AppendOutcome, Appended, Attempt, AttemptReport, DeliveryId, DeliveryRecord, EventCount, EventDetail, EventFilter,
@@ -24,6 +25,7 @@ pub(crate) struct EncodedEvent {
     new: NewEvent,
     json: Option<String>,
     subject: Option<String>,
+    contact: Option<String>,
 }
 
 pub(crate) fn encode(events: Vec<NewEvent>) -> Vec<EncodedEvent> {
@@ -32,15 +34,17 @@ pub(crate) fn encode(events: Vec<NewEvent>) -> Vec<EncodedEvent> {
         .map(|new| {
             let json = new.event.as_ref().map(json);
             let subject = new.event.as_ref().and_then(event_subject).map(str::to_owned);
-            EncodedEvent { new, json, subject }
+            let contact = new.event.as_ref().and_then(event_contact).map(str::to_owned);
+            EncodedEvent { new, json, subject, contact }
         })
         .collect()
 }
 
 fn insert_delivery(conn: &Connection, delivery: NewDelivery, headers: &str) -> Result<DeliveryRecord, DbError> {
     conn.prepare_cached(
-        "INSERT INTO deliveries (provider, received_at, method, path, query, headers, body, verification, parse_error)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO deliveries (provider, received_at, method, path, query, headers, body, verification, parse_error,
+             account, key_slot)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         delivery.provider.as_str(),
@@ -52,6 +56,8 @@ fn insert_delivery(conn: &Connection, delivery: NewDelivery, headers: &str) -> R
         &delivery.body[..],
         delivery.verification.as_str(),
         delivery.parse_error,
+        delivery.account.as_ref().map(AccountId::as_str),
+        delivery.key.map(KeySlot::as_str),
     ])?;
     Ok(DeliveryRecord::from_new(DeliveryId(conn.last_insert_rowid()), delivery))
 }
@@ -72,13 +78,13 @@ fn insert_events(
     mut states: States,
 ) -> Result<Vec<Appended>, DbError> {
     let mut appended = Vec::with_capacity(events.len());
-    for EncodedEvent { new, json, subject } in events {
+    for EncodedEvent { new, json, subject, contact } in events {
         let record = EventRecord::from_new(EventId(0), delivery, new);
         let inserted = conn
             .prepare_cached(
                 "INSERT INTO events (delivery_id, provider, event_type, dedupe_key, event, status, attempts,
-                     last_error, received_at, next_attempt_at, processed_at, subject)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, NULL, ?10)
+                     last_error, received_at, next_attempt_at, processed_at, subject, account, contact)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, NULL, ?10, ?11, ?12)
                  ON CONFLICT (provider, dedupe_key) DO NOTHING",
             )?
             .execute(params![
@@ -92,6 +98,8 @@ fn insert_events(
                 nanos(record.received_at),
                 record.next_attempt_at.map(nanos),
                 subject,
+                record.account.as_ref().map(AccountId::as_str),
+                contact,
             ])?;
         if inserted == 1 {
             appended.push(Appended::Inserted(EventId(conn.last_insert_rowid())));
@@ -323,7 +331,8 @@ impl EventLog for SqliteStore {
         let (conditions, values) = where_clause(filter);
         // Left alone, SQLite walks the (provider, status) index for the GROUP BY and
         // reads every row to test the time; a window is far cheaper read by time.
-        let windowed = (filter.since.is_some() || filter.until.is_some()) && filter.subject.is_none();
+        let narrowed = filter.subject.is_some() || filter.account.is_some() || filter.contact.is_some();
+        let windowed = (filter.since.is_some() || filter.until.is_some()) && !narrowed;
         let index = if windowed { " INDEXED BY events_by_received_at" } else { "" };
         let sql = format!(
             "SELECT provider, status, COUNT(*) FROM events{index} WHERE {conditions}
@@ -457,6 +466,12 @@ fn where_clause(filter: &EventFilter) -> (String, Vec<rusqlite::types::Value>) {
     }
     if let Some(subject) = &filter.subject {
         push("subject =", subject.clone().into());
+    }
+    if let Some(account) = &filter.account {
+        push("account =", account.as_str().to_owned().into());
+    }
+    if let Some(contact) = &filter.contact {
+        push("contact =", contact.clone().into());
     }
     if let Some(before) = filter.before {
         push("id <", before.0.into());

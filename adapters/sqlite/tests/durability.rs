@@ -201,12 +201,12 @@ async fn upgrading_from_schema_1_indexes_the_subjects_of_stored_events() {
     let delivery = NewDelivery::new(ACME, "/webhooks/acme", time::OffsetDateTime::now_utc(), "{}");
     store.append(delivery, vec![NewEvent::parsed("call", "CA77:ringing", call)]).await.unwrap();
     drop(store);
-    // Back to exactly schema 1: migrations 2 and 3 only added columns and indexes, 4 the
-    // heartbeat table.
+    // Back to exactly schema 1: migrations 2, 3 and 5 only added columns and indexes, 4
+    // the heartbeat table.
     rusqlite::Connection::open(&db)
         .unwrap()
         .execute_batch(&format!(
-            "{TO_SCHEMA_3} {TO_SCHEMA_2} DROP INDEX events_by_subject; DROP INDEX events_by_provider_status;
+            "{TO_SCHEMA_4} {TO_SCHEMA_3} {TO_SCHEMA_2} DROP INDEX events_by_subject; DROP INDEX events_by_provider_status;
              ALTER TABLE events DROP COLUMN subject; PRAGMA user_version = 1;"
         ))
         .unwrap();
@@ -216,8 +216,13 @@ async fn upgrading_from_schema_1_indexes_the_subjects_of_stored_events() {
     assert_eq!(found.len(), 1, "the stored event's subject was filled in by the migration");
     let version: i64 =
         rusqlite::Connection::open(&db).unwrap().query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
-    assert_eq!(version, 4, "and every later migration applied");
+    assert_eq!(version, 5, "and every later migration applied");
 }
+
+/// Undoes migration 5 (accounts and contacts).
+const TO_SCHEMA_4: &str = "DROP INDEX events_by_account; DROP INDEX events_by_contact;
+    ALTER TABLE events DROP COLUMN account; ALTER TABLE events DROP COLUMN contact;
+    ALTER TABLE deliveries DROP COLUMN account; ALTER TABLE deliveries DROP COLUMN key_slot; PRAGMA user_version = 4;";
 
 /// Undoes migration 4 (the heartbeat table).
 const TO_SCHEMA_3: &str = "DROP TABLE heartbeat; PRAGMA user_version = 3;";
@@ -235,7 +240,7 @@ async fn upgrading_from_schema_2_puts_queued_recording_jobs_in_their_queue() {
     store.schedule(NewJob::fetch_recording(ACME, "CA78", now)).await.unwrap();
     store.schedule(NewJob::process_event(callhook::event_log::EventId(1), now)).await.unwrap();
     drop(store);
-    rusqlite::Connection::open(&db).unwrap().execute_batch(&format!("{TO_SCHEMA_3} {TO_SCHEMA_2}")).unwrap();
+    rusqlite::Connection::open(&db).unwrap().execute_batch(&format!("{TO_SCHEMA_4} {TO_SCHEMA_3} {TO_SCHEMA_2}")).unwrap();
 
     let store = SqliteStore::open(&db).await.unwrap();
     let lease = std::time::Duration::from_secs(60);

@@ -29,36 +29,55 @@ pub mod testing;
 
 pub use registration::REGISTRATION;
 
-use std::sync::Arc;
-
+use crate::account::{Account, Accounts, AccountsBuilder, Verified};
 use crate::event::ProviderId;
 use crate::provider::{ParseError, ParsedEvent, Provider, WebhookRequest};
-use crate::verify::{Secret, VerifyError, bearer_token, matches_any_token};
+use crate::verify::{Secret, VerifyError, bearer_token, which_token};
 
 /// The CloudTalk provider.
 #[derive(Clone, Debug)]
 pub struct CloudTalk {
-    tokens: Arc<[Secret]>,
+    accounts: Accounts<Secret>,
 }
 
 /// Configures a [`CloudTalk`] provider.
 #[derive(Debug, Default)]
 #[must_use]
 pub struct CloudTalkBuilder {
-    tokens: Vec<Secret>,
+    accounts: AccountsBuilder<Secret>,
 }
 
 impl CloudTalkBuilder {
-    /// Adds a token accepted in `Authorization: Bearer <token>`.
+    /// Adds a token accepted in `Authorization: Bearer <token>` (a second one while
+    /// rotating).
     pub fn bearer_token(mut self, token: impl Into<Secret>) -> Self {
-        self.tokens.push(token.into());
+        self.accounts.key(token.into());
+        self
+    }
+
+    /// Adds an account: a CloudTalk company whose webhooks send its own bearer token
+    /// (and, while rotating, the next). CloudTalk's requests name no account, so the
+    /// token that matches says which account sent a request; for an account on a URL of
+    /// its own, mount a provider holding only that account there.
+    ///
+    /// ```
+    /// use callhook::account::Account;
+    /// use callhook::providers::cloudtalk::CloudTalk;
+    /// let cloudtalk = CloudTalk::builder()
+    ///     .account(Account::new("acme", "acme token").next_key("acme token 2"))
+    ///     .account(Account::new("globex", "globex token"))
+    ///     .build();
+    /// # let _ = cloudtalk;
+    /// ```
+    pub fn account(mut self, account: Account<Secret>) -> Self {
+        self.accounts.account(account);
         self
     }
 
     /// The provider. Without a token every request is refused as "verification not
     /// configured" (`500`), unless mounted without verification.
     pub fn build(self) -> CloudTalk {
-        CloudTalk { tokens: self.tokens.into() }
+        CloudTalk { accounts: self.accounts.build() }
     }
 }
 
@@ -74,12 +93,12 @@ impl Provider for CloudTalk {
         normalize::PROVIDER
     }
 
-    fn verify(&self, request: &WebhookRequest<'_>) -> Result<(), VerifyError> {
-        if self.tokens.is_empty() {
+    fn verify(&self, request: &WebhookRequest<'_>) -> Result<Verified, VerifyError> {
+        if self.accounts.is_empty() {
             return Err(VerifyError::NotConfigured("no CloudTalk bearer token configured"));
         }
         let token = request.header("authorization").and_then(bearer_token).ok_or(VerifyError::MissingToken)?;
-        if matches_any_token(&self.tokens, token) { Ok(()) } else { Err(VerifyError::TokenMismatch) }
+        self.accounts.verify(&[], |tokens| which_token(tokens, token).ok_or(VerifyError::TokenMismatch))
     }
 
     fn parse(&self, request: &WebhookRequest<'_>) -> Result<Vec<ParsedEvent>, ParseError> {

@@ -30,10 +30,9 @@ pub mod testing;
 
 pub use registration::REGISTRATION;
 
-use std::sync::Arc;
-
 use time::Duration;
 
+use crate::account::{Account, Accounts, AccountsBuilder, Verified};
 use crate::event::ProviderId;
 use crate::provider::{ParseError, ParsedEvent, Provider, WebhookRequest};
 use crate::verify::{Secret, VerifyError};
@@ -41,7 +40,7 @@ use crate::verify::{Secret, VerifyError};
 /// The Retell provider.
 #[derive(Clone, Debug)]
 pub struct Retell {
-    api_keys: Arc<[Secret]>,
+    accounts: Accounts<Secret>,
     tolerance: Duration,
 }
 
@@ -49,20 +48,42 @@ pub struct Retell {
 #[derive(Debug)]
 #[must_use]
 pub struct RetellBuilder {
-    api_keys: Vec<Secret>,
+    accounts: AccountsBuilder<Secret>,
     tolerance: Duration,
 }
 
 impl RetellBuilder {
-    /// Adds an API key signatures may be made with (several during a rotation). Empty
+    /// Adds an API key signatures may be made with (a second one while rotating). Empty
     /// keys are ignored: an empty HMAC key would accept forgeries.
     pub fn api_key(mut self, key: impl Into<Secret>) -> Self {
         let key = key.into();
         if key.expose().is_empty() {
             tracing::warn!("ignoring an empty Retell API key");
         } else {
-            self.api_keys.push(key);
+            self.accounts.key(key);
         }
+        self
+    }
+
+    /// Adds an account: a Retell workspace, whose webhooks are signed with its API key
+    /// (and, while rotating, the next). Retell's requests name no workspace, so the key
+    /// whose signature matches says which account sent a request. Empty keys are
+    /// ignored.
+    ///
+    /// ```
+    /// use callhook::account::Account;
+    /// use callhook::providers::retell::Retell;
+    /// let retell = Retell::builder()
+    ///     .account(Account::new("brand-a", "key_a").next_key("key_a_2"))
+    ///     .account(Account::new("brand-b", "key_b"))
+    ///     .build();
+    /// # let _ = retell;
+    /// ```
+    pub fn account(mut self, account: Account<Secret>) -> Self {
+        if account.keys().iter().any(|key| key.expose().is_empty()) {
+            tracing::warn!(account = ?account.id(), "ignoring an empty Retell API key");
+        }
+        self.accounts.account(account.retain_keys(|key| !key.expose().is_empty()));
         self
     }
 
@@ -75,14 +96,14 @@ impl RetellBuilder {
     /// The provider. Without an API key every request is refused as "verification not
     /// configured" (`500`), unless mounted without verification.
     pub fn build(self) -> Retell {
-        Retell { api_keys: self.api_keys.into(), tolerance: self.tolerance }
+        Retell { accounts: self.accounts.build(), tolerance: self.tolerance }
     }
 }
 
 impl Retell {
     /// A builder.
     pub fn builder() -> RetellBuilder {
-        RetellBuilder { api_keys: Vec::new(), tolerance: signature::DEFAULT_TOLERANCE }
+        RetellBuilder { accounts: AccountsBuilder::default(), tolerance: signature::DEFAULT_TOLERANCE }
     }
 }
 
@@ -91,14 +112,15 @@ impl Provider for Retell {
         normalize::PROVIDER
     }
 
-    fn verify(&self, request: &WebhookRequest<'_>) -> Result<(), VerifyError> {
-        if self.api_keys.is_empty() {
+    fn verify(&self, request: &WebhookRequest<'_>) -> Result<Verified, VerifyError> {
+        if self.accounts.is_empty() {
             return Err(VerifyError::NotConfigured("no Retell API key configured"));
         }
         let header = request
             .header(signature::SIGNATURE_HEADER)
             .ok_or(VerifyError::MissingHeader(signature::SIGNATURE_HEADER))?;
-        signature::verify(&self.api_keys, header, request.body(), request.received_at(), self.tolerance)
+        let (body, now) = (request.body(), request.received_at());
+        self.accounts.verify(&[], |keys| signature::verify(keys, header, body, now, self.tolerance))
     }
 
     fn parse(&self, request: &WebhookRequest<'_>) -> Result<Vec<ParsedEvent>, ParseError> {

@@ -38,7 +38,8 @@ pub fn sign(api_key: &str, body: &[u8], at: OffsetDateTime) -> String {
     format!("v={millis},d={}", hex::encode(digest))
 }
 
-/// Checks `header` against `body`, the keys, and `now` within `tolerance`.
+/// Checks `header` against `body`, the keys, and `now` within `tolerance`; the index of
+/// the key that signed it.
 ///
 /// ```
 /// use callhook::providers::retell::signature;
@@ -49,7 +50,7 @@ pub fn sign(api_key: &str, body: &[u8], at: OffsetDateTime) -> String {
 /// let header = signature::sign("key_new", b"{}", at);
 /// let keys = [Secret::new("key_old"), Secret::new("key_new")];
 /// let tolerance = signature::DEFAULT_TOLERANCE;
-/// assert_eq!(signature::verify(&keys, &header, b"{}", at + Duration::seconds(30), tolerance), Ok(()));
+/// assert_eq!(signature::verify(&keys, &header, b"{}", at + Duration::seconds(30), tolerance), Ok(1));
 /// assert_eq!(
 ///     signature::verify(&keys, &header, b"{}", at + Duration::minutes(6), tolerance),
 ///     Err(VerifyError::TimestampOutsideTolerance { skew_secs: -360 })
@@ -61,7 +62,7 @@ pub fn verify(
     body: &[u8],
     now: OffsetDateTime,
     tolerance: Duration,
-) -> Result<(), VerifyError> {
+) -> Result<usize, VerifyError> {
     let (millis, digest) = parse_header(header)?;
     let now_millis = now.unix_timestamp_nanos() / 1_000_000;
     let skew = i128::from(millis) - now_millis;
@@ -70,10 +71,9 @@ pub fn verify(
         return Err(VerifyError::TimestampOutsideTolerance { skew_secs });
     }
     let signed = millis.to_string();
-    let matches = keys
-        .iter()
-        .any(|key| constant_time_eq(&hmac_sha256(key.expose().as_bytes(), &[body, signed.as_bytes()]), &digest));
-    if matches { Ok(()) } else { Err(VerifyError::SignatureMismatch) }
+    keys.iter()
+        .position(|key| constant_time_eq(&hmac_sha256(key.expose().as_bytes(), &[body, signed.as_bytes()]), &digest))
+        .ok_or(VerifyError::SignatureMismatch)
 }
 
 fn parse_header(header: &str) -> Result<(u64, [u8; 32]), VerifyError> {
@@ -117,7 +117,7 @@ mod tests {
         let keys = [Secret::new("k")];
         let header = sign("k", b"x", at);
         for offset in [Duration::minutes(5), -Duration::minutes(5)] {
-            assert_eq!(verify(&keys, &header, b"x", at + offset, DEFAULT_TOLERANCE), Ok(()));
+            assert_eq!(verify(&keys, &header, b"x", at + offset, DEFAULT_TOLERANCE), Ok(0));
         }
         let late = at + Duration::minutes(5) + Duration::milliseconds(1);
         assert!(matches!(

@@ -42,11 +42,10 @@ pub mod testing;
 
 pub use registration::{REGISTRATION, TEST_PUBLIC_KEY};
 
-use std::sync::Arc;
-
 use http::HeaderName;
 use time::Duration;
 
+use crate::account::{Account, Accounts, AccountsBuilder, Verified};
 use crate::event::ProviderId;
 use crate::provider::{ParseError, ParsedEvent, Provider, WebhookRequest};
 use crate::verify::VerifyError;
@@ -61,7 +60,7 @@ static KEPT_HEADERS: [HeaderName; 2] = [
 /// The Telnyx provider.
 #[derive(Clone, Debug)]
 pub struct Telnyx {
-    public_keys: Arc<[PublicKey]>,
+    accounts: Accounts<PublicKey>,
     tolerance: Duration,
 }
 
@@ -69,17 +68,36 @@ pub struct Telnyx {
 #[derive(Debug)]
 #[must_use]
 pub struct TelnyxBuilder {
-    public_keys: Vec<PublicKey>,
+    unnamed: Vec<PublicKey>,
+    accounts: AccountsBuilder<PublicKey>,
     tolerance: Duration,
 }
 
 impl TelnyxBuilder {
-    /// Adds a public key signatures may be made with (several during a rotation: a
-    /// request verifies under any of them).
+    /// Adds a public key signatures may be made with (a second one while rotating: a
+    /// request verifies under either).
     pub fn public_key(mut self, key: PublicKey) -> Self {
-        if !self.public_keys.contains(&key) {
-            self.public_keys.push(key);
+        if !self.unnamed.contains(&key) {
+            self.unnamed.push(key);
         }
+        self
+    }
+
+    /// Adds an account: a Telnyx account, whose webhooks are signed with its own key
+    /// pair. Telnyx's requests name no account, so the public key whose signature
+    /// verifies says which account sent a request.
+    ///
+    /// ```
+    /// use callhook::account::Account;
+    /// use callhook::providers::telnyx::{Telnyx, signature::PublicKey};
+    /// let telnyx = Telnyx::builder()
+    ///     .account(Account::new("acme", PublicKey::from_private_key(&[1; 32])))
+    ///     .account(Account::new("globex", PublicKey::from_private_key(&[2; 32])))
+    ///     .build();
+    /// assert_eq!(telnyx.accounts().iter().count(), 2);
+    /// ```
+    pub fn account(mut self, account: Account<PublicKey>) -> Self {
+        self.accounts.account(account);
         self
     }
 
@@ -92,8 +110,11 @@ impl TelnyxBuilder {
 
     /// The provider. Without a public key every request is refused as "verification not
     /// configured" (`500`), unless mounted without verification.
-    pub fn build(self) -> Telnyx {
-        Telnyx { public_keys: self.public_keys.into(), tolerance: self.tolerance }
+    pub fn build(mut self) -> Telnyx {
+        for key in self.unnamed {
+            self.accounts.key(key);
+        }
+        Telnyx { accounts: self.accounts.build(), tolerance: self.tolerance }
     }
 }
 
@@ -104,15 +125,16 @@ impl Telnyx {
     /// use callhook::providers::telnyx::{Telnyx, signature::PublicKey};
     /// let (old, new) = (PublicKey::from_private_key(&[1; 32]), PublicKey::from_private_key(&[2; 32]));
     /// let telnyx = Telnyx::builder().public_key(old).public_key(new).tolerance(time::Duration::minutes(2)).build();
-    /// assert_eq!(telnyx.public_keys(), [old, new]);
+    /// let account = telnyx.accounts().iter().next().unwrap();
+    /// assert_eq!((account.id(), account.keys()), (None, &[old, new][..]));
     /// ```
     pub fn builder() -> TelnyxBuilder {
-        TelnyxBuilder { public_keys: Vec::new(), tolerance: signature::DEFAULT_TOLERANCE }
+        TelnyxBuilder { unnamed: Vec::new(), accounts: AccountsBuilder::default(), tolerance: signature::DEFAULT_TOLERANCE }
     }
 
-    /// The public keys requests are verified with.
-    pub fn public_keys(&self) -> &[PublicKey] {
-        &self.public_keys
+    /// The accounts requests are verified with.
+    pub fn accounts(&self) -> &Accounts<PublicKey> {
+        &self.accounts
     }
 }
 
@@ -121,13 +143,14 @@ impl Provider for Telnyx {
         normalize::PROVIDER
     }
 
-    fn verify(&self, request: &WebhookRequest<'_>) -> Result<(), VerifyError> {
-        if self.public_keys.is_empty() {
+    fn verify(&self, request: &WebhookRequest<'_>) -> Result<Verified, VerifyError> {
+        if self.accounts.is_empty() {
             return Err(VerifyError::NotConfigured("no Telnyx public key configured"));
         }
         let signature = single_header(request, signature::SIGNATURE_HEADER)?;
         let timestamp = single_header(request, signature::TIMESTAMP_HEADER)?;
-        signature::verify(&self.public_keys, signature, timestamp, request.body(), request.received_at(), self.tolerance)
+        let (body, now) = (request.body(), request.received_at());
+        self.accounts.verify(&[], |keys| signature::verify(keys, signature, timestamp, body, now, self.tolerance))
     }
 
     fn parse(&self, request: &WebhookRequest<'_>) -> Result<Vec<ParsedEvent>, ParseError> {

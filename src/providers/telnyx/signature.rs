@@ -172,7 +172,8 @@ pub fn sign(seed: &[u8; 32], timestamp: &str, body: &[u8]) -> String {
 }
 
 /// Checks a request's two headers (`None` when absent) against `body`, the keys, and
-/// `now` within `tolerance`, in the SDK's order (module docs).
+/// `now` within `tolerance`, in the SDK's order (module docs); the index of the key that
+/// signed it.
 ///
 /// ```
 /// use callhook::providers::telnyx::signature::{self, PublicKey};
@@ -185,7 +186,7 @@ pub fn sign(seed: &[u8; 32], timestamp: &str, body: &[u8]) -> String {
 /// let timestamp = at.unix_timestamp().to_string();
 /// let header = signature::sign(&new, &timestamp, b"{}");
 /// let check = |now| signature::verify(&keys, Some(&header), Some(&timestamp), b"{}", now, signature::DEFAULT_TOLERANCE);
-/// assert_eq!(check(at + Duration::seconds(30)), Ok(()));
+/// assert_eq!(check(at + Duration::seconds(30)), Ok(1), "the second key signed it");
 /// assert_eq!(check(at + Duration::minutes(6)), Err(VerifyError::TimestampOutsideTolerance { skew_secs: -360 }));
 /// ```
 pub fn verify(
@@ -195,7 +196,7 @@ pub fn verify(
     body: &[u8],
     now: OffsetDateTime,
     tolerance: Duration,
-) -> Result<(), VerifyError> {
+) -> Result<usize, VerifyError> {
     let signature = signature.filter(|s| !s.is_empty()).ok_or(VerifyError::MissingHeader(SIGNATURE_HEADER))?;
     let timestamp = timestamp.filter(|t| !t.is_empty()).ok_or(VerifyError::MissingHeader(TIMESTAMP_HEADER))?;
     let signed_at = parse_timestamp(timestamp)?;
@@ -206,8 +207,7 @@ pub fn verify(
     }
     let signature = parse_signature(signature)?;
     let message = signed_message(timestamp, body);
-    let matches = keys.iter().any(|key| key.0.verify_strict(&message, &signature).is_ok());
-    if matches { Ok(()) } else { Err(VerifyError::SignatureMismatch) }
+    keys.iter().position(|key| key.0.verify_strict(&message, &signature).is_ok()).ok_or(VerifyError::SignatureMismatch)
 }
 
 /// `timestamp|body`, what Telnyx signs.
@@ -317,8 +317,8 @@ mod tests {
         let ts = at.unix_timestamp().to_string();
         let header = sign(&seed, &ts, b"x");
         let check = |now| verify(&keys, Some(&header), Some(&ts), b"x", now, DEFAULT_TOLERANCE);
-        assert_eq!(check(at + Duration::seconds(300) + Duration::milliseconds(999)), Ok(()));
-        assert_eq!(check(at - Duration::seconds(300)), Ok(()));
+        assert_eq!(check(at + Duration::seconds(300) + Duration::milliseconds(999)), Ok(0));
+        assert_eq!(check(at - Duration::seconds(300)), Ok(0));
         assert_eq!(
             check(at - Duration::seconds(300) - Duration::milliseconds(500)),
             Err(VerifyError::TimestampOutsideTolerance { skew_secs: 301 })

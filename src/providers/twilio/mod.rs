@@ -86,6 +86,7 @@ pub use form::FormParams;
 use model::{CallStatusCallback, IncomingCall, IncomingMessage, MessageStatusCallback, RecordingStatusCallback};
 use twiml::{MessagingResponse, VoiceResponse};
 
+use crate::account::{Account, Accounts, AccountsBuilder, Verified};
 use crate::event::{Event, ProviderId};
 use crate::provider::{ParseError, ParsedEvent, Provider, WebhookRequest};
 use crate::wire::borrowed::join;
@@ -203,7 +204,7 @@ impl Endpoint {
 /// normalization of every endpoint, and the incoming-call reply.
 #[derive(Clone)]
 pub struct Twilio {
-    tokens: Arc<[Secret]>,
+    accounts: Accounts<Secret>,
     incoming_call: Option<Arc<dyn IncomingCallHook>>,
     default_reply: VoiceResponse,
 }
@@ -211,7 +212,7 @@ pub struct Twilio {
 impl fmt::Debug for Twilio {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Twilio")
-            .field("tokens", &self.tokens)
+            .field("accounts", &self.accounts)
             .field("incoming_call_hook", &self.incoming_call.is_some())
             .field("default_reply", &self.default_reply)
             .finish()
@@ -222,7 +223,7 @@ impl fmt::Debug for Twilio {
 #[derive(Default)]
 #[must_use]
 pub struct TwilioBuilder {
-    tokens: Vec<Secret>,
+    accounts: AccountsBuilder<Secret>,
     incoming_call: Option<Arc<dyn IncomingCallHook>>,
     default_reply: Option<VoiceResponse>,
 }
@@ -231,7 +232,28 @@ impl TwilioBuilder {
     /// Adds an auth token that signatures may be made with. Call it twice during a
     /// rotation (primary and secondary): either verifies.
     pub fn auth_token(mut self, token: impl Into<Secret>) -> Self {
-        self.tokens.push(token.into());
+        self.accounts.key(token.into());
+        self
+    }
+
+    /// Adds an account: a Twilio account or subaccount (subaccounts sign with their own
+    /// auth token), named by its `AccountSid`, with its auth token (and, while rotating,
+    /// the secondary one). A request's `AccountSid` parameter chooses the account whose
+    /// tokens verify it: one account's token never authenticates a request that claims
+    /// another's SID. Tokens given with [`auth_token`](Self::auth_token) form an
+    /// unnamed account that verifies the requests of SIDs no account is named by.
+    ///
+    /// ```
+    /// use callhook::account::Account;
+    /// use callhook::providers::twilio::Twilio;
+    /// let twilio = Twilio::builder()
+    ///     .account(Account::new("acme", "acme auth token").named("AC00000000000000000000000000000001"))
+    ///     .account(Account::new("globex", "globex auth token").named("AC00000000000000000000000000000002"))
+    ///     .build();
+    /// # let _ = twilio;
+    /// ```
+    pub fn account(mut self, account: Account<Secret>) -> Self {
+        self.accounts.account(account);
         self
     }
 
@@ -253,7 +275,7 @@ impl TwilioBuilder {
     /// not configured" (`500`), unless mounted without verification.
     pub fn build(self) -> Twilio {
         Twilio {
-            tokens: self.tokens.into(),
+            accounts: self.accounts.build(),
             incoming_call: self.incoming_call,
             default_reply: self.default_reply.unwrap_or_else(|| VoiceResponse::new().reject()),
         }
@@ -308,20 +330,31 @@ impl Provider for Twilio {
         method == Method::POST || method == Method::GET
     }
 
-    fn verify(&self, request: &WebhookRequest<'_>) -> Result<(), VerifyError> {
-        if self.tokens.is_empty() {
+    fn verify(&self, request: &WebhookRequest<'_>) -> Result<Verified, VerifyError> {
+        if self.accounts.is_empty() {
             return Err(VerifyError::NotConfigured("no Twilio auth token configured"));
         }
         let url = request.public_url().ok_or(VerifyError::NotConfigured("the public base URL Twilio calls"))?;
         let header =
             request.header(signature::SIGNATURE_HEADER).ok_or(VerifyError::MissingHeader("X-Twilio-Signature"))?;
+        // Which account the request names: its `AccountSid` (read only when some
+        // account is named by one).
+        let named = self.accounts.any_named();
+        let sid = |params: &FormParams<'_>| params.non_empty("AccountSid").filter(|_| named).map(str::to_owned);
+        let verify = |claim: Option<String>, check: &dyn Fn(&[Secret]) -> Result<usize, VerifyError>| {
+            let claims: Vec<&str> = claim.as_deref().into_iter().collect();
+            self.accounts.verify(&claims, check)
+        };
+        let query = || FormParams::parse(request.query().unwrap_or_default().as_bytes());
         if is_json(request) {
-            signature::verify_with_body(&self.tokens, header, &url, request.body())
+            // The account is in the signed URL's query, if anywhere.
+            verify(sid(&query()), &|tokens| signature::verify_with_body(tokens, header, &url, request.body()))
         } else if request.method() == Method::GET {
             // The parameters are in the signed URL; nothing is appended.
-            signature::verify(&self.tokens, header, &url, &FormParams::default())
+            verify(sid(&query()), &|tokens| signature::verify(tokens, header, &url, &FormParams::default()))
         } else {
-            signature::verify(&self.tokens, header, &url, &FormParams::parse(request.body()))
+            let params = FormParams::parse(request.body());
+            verify(sid(&params), &|tokens| signature::verify(tokens, header, &url, &params))
         }
     }
 

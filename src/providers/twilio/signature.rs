@@ -67,7 +67,8 @@ pub fn body_hash(body: &[u8]) -> String {
     hex::encode(Sha256::digest(body))
 }
 
-/// Checks a form (or GET) request's signature against every configured token.
+/// Checks a form (or GET) request's signature against every configured token; the index
+/// of the token that signed it.
 ///
 /// ```
 /// use callhook::providers::twilio::{FormParams, signature};
@@ -77,20 +78,20 @@ pub fn body_hash(body: &[u8]) -> String {
 /// let url = "https://crm.example.com/webhooks/twilio/incoming-call";
 /// let header = signature::sign("secondary", url, &params);
 /// let tokens = [Secret::new("primary"), Secret::new("secondary")];
-/// assert_eq!(signature::verify(&tokens, &header, url, &params), Ok(()));
+/// assert_eq!(signature::verify(&tokens, &header, url, &params), Ok(1), "the second token signed it");
 /// // The same request as seen over plain HTTP was not what Twilio signed.
 /// let http = "http://crm.example.com/webhooks/twilio/incoming-call";
 /// assert_eq!(signature::verify(&tokens, &header, http, &params), Err(VerifyError::SignatureMismatch));
 /// ```
-pub fn verify(tokens: &[Secret], header: &str, url: &str, params: &FormParams<'_>) -> Result<(), VerifyError> {
+pub fn verify(tokens: &[Secret], header: &str, url: &str, params: &FormParams<'_>) -> Result<usize, VerifyError> {
     let sorted = sorted_params(params);
-    let matches = |candidate: &str| {
-        tokens.iter().any(|token| {
+    let signed_by = |candidate: &str| {
+        tokens.iter().position(|token| {
             let expected = BASE64.encode(mac(token.expose(), candidate, &sorted));
             constant_time_eq(expected.as_bytes(), header.as_bytes())
         })
     };
-    if candidate_urls(url).any(|candidate| matches(&candidate)) { Ok(()) } else { Err(VerifyError::SignatureMismatch) }
+    candidate_urls(url).find_map(|candidate| signed_by(&candidate)).ok_or(VerifyError::SignatureMismatch)
 }
 
 /// Checks a JSON request: the signature over the URL alone, and the body against the
@@ -104,17 +105,17 @@ pub fn verify(tokens: &[Secret], header: &str, url: &str, params: &FormParams<'_
 /// let url = format!("https://crm.example.com/hook?bodySHA256={}", signature::body_hash(body));
 /// let header = signature::sign("token", &url, &FormParams::default());
 /// let tokens = [Secret::new("token")];
-/// assert_eq!(signature::verify_with_body(&tokens, &header, &url, body), Ok(()));
+/// assert_eq!(signature::verify_with_body(&tokens, &header, &url, body), Ok(0));
 /// assert_eq!(
 ///     signature::verify_with_body(&tokens, &header, &url, br#"{"event":"y"}"#),
 ///     Err(VerifyError::BodyHashMismatch)
 /// );
 /// ```
-pub fn verify_with_body(tokens: &[Secret], header: &str, url: &str, body: &[u8]) -> Result<(), VerifyError> {
-    verify(tokens, header, url, &FormParams::default())?;
+pub fn verify_with_body(tokens: &[Secret], header: &str, url: &str, body: &[u8]) -> Result<usize, VerifyError> {
+    let index = verify(tokens, header, url, &FormParams::default())?;
     let presented = query_param(url, BODY_HASH_PARAM).unwrap_or_default();
     if constant_time_eq(body_hash(body).as_bytes(), presented.as_bytes()) {
-        Ok(())
+        Ok(index)
     } else {
         Err(VerifyError::BodyHashMismatch)
     }
@@ -285,7 +286,7 @@ mod tests {
         let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
         assert_eq!(sign("12345", url, &doc_params()), "0/KCTR6DLpKmkAf8muzZqo1nDgQ=");
         let tokens = [Secret::new("12345")];
-        assert_eq!(verify(&tokens, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", url, &doc_params()), Ok(()));
+        assert_eq!(verify(&tokens, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", url, &doc_params()), Ok(0));
         assert_eq!(
             verify(
                 &tokens,
@@ -293,7 +294,7 @@ mod tests {
                 "https://mycompany.com:443/myapp.php?foo=1&bar=2",
                 &doc_params()
             ),
-            Ok(())
+            Ok(0)
         );
         assert_eq!(
             verify(&[Secret::new("54321")], "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", url, &doc_params()),

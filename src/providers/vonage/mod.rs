@@ -45,10 +45,9 @@ pub mod testing;
 
 pub use registration::REGISTRATION;
 
-use std::sync::Arc;
-
 use time::Duration;
 
+use crate::account::{Account, Accounts, AccountsBuilder, Verified};
 use crate::event::ProviderId;
 use crate::provider::{ParseError, ParsedEvent, Provider, WebhookRequest};
 use crate::verify::{Secret, VerifyError};
@@ -56,7 +55,7 @@ use crate::verify::{Secret, VerifyError};
 /// The Vonage provider.
 #[derive(Clone, Debug)]
 pub struct Vonage {
-    secrets: Arc<[Secret]>,
+    accounts: Accounts<Secret>,
     tolerance: Duration,
 }
 
@@ -64,12 +63,12 @@ pub struct Vonage {
 #[derive(Debug)]
 #[must_use]
 pub struct VonageBuilder {
-    secrets: Vec<Secret>,
+    accounts: AccountsBuilder<Secret>,
     tolerance: Duration,
 }
 
 impl VonageBuilder {
-    /// Adds a signature secret tokens may be signed with (several during a rotation).
+    /// Adds a signature secret tokens may be signed with (a second one while rotating).
     /// Empty secrets are ignored: an empty HMAC key would accept forgeries.
     ///
     /// ```
@@ -82,8 +81,30 @@ impl VonageBuilder {
         if secret.expose().is_empty() {
             tracing::warn!("ignoring an empty Vonage signature secret");
         } else {
-            self.secrets.push(secret);
+            self.accounts.key(secret);
         }
+        self
+    }
+
+    /// Adds an account: a Vonage account (or subaccount) with its signature secret (and,
+    /// while rotating, the next), named by its API key and, if you like, its
+    /// applications' ids. A token's `api_key` (or `application_id`) claim chooses the
+    /// account whose secrets verify it. Empty secrets are ignored.
+    ///
+    /// ```
+    /// use callhook::account::Account;
+    /// use callhook::providers::vonage::Vonage;
+    /// let vonage = Vonage::builder()
+    ///     .account(Account::new("acme", "acme secret").named("a1b2c3d4"))
+    ///     .account(Account::new("globex", "globex secret").named("e5f6a7b8"))
+    ///     .build();
+    /// # let _ = vonage;
+    /// ```
+    pub fn account(mut self, account: Account<Secret>) -> Self {
+        if account.keys().iter().any(|secret| secret.expose().is_empty()) {
+            tracing::warn!(account = ?account.id(), "ignoring an empty Vonage signature secret");
+        }
+        self.accounts.account(account.retain_keys(|secret| !secret.expose().is_empty()));
         self
     }
 
@@ -102,14 +123,14 @@ impl VonageBuilder {
     /// The provider. Without a secret every request is refused as "verification not
     /// configured" (`500`), unless mounted without verification.
     pub fn build(self) -> Vonage {
-        Vonage { secrets: self.secrets.into(), tolerance: self.tolerance }
+        Vonage { accounts: self.accounts.build(), tolerance: self.tolerance }
     }
 }
 
 impl Vonage {
     /// A builder.
     pub fn builder() -> VonageBuilder {
-        VonageBuilder { secrets: Vec::new(), tolerance: signature::DEFAULT_TOLERANCE }
+        VonageBuilder { accounts: AccountsBuilder::default(), tolerance: signature::DEFAULT_TOLERANCE }
     }
 }
 
@@ -118,14 +139,19 @@ impl Provider for Vonage {
         normalize::PROVIDER
     }
 
-    fn verify(&self, request: &WebhookRequest<'_>) -> Result<(), VerifyError> {
-        if self.secrets.is_empty() {
+    fn verify(&self, request: &WebhookRequest<'_>) -> Result<Verified, VerifyError> {
+        if self.accounts.is_empty() {
             return Err(VerifyError::NotConfigured("no Vonage signature secret configured"));
         }
         let header = request
             .header(signature::AUTHORIZATION_HEADER)
             .ok_or(VerifyError::MissingHeader(signature::AUTHORIZATION_HEADER))?;
-        signature::verify(&self.secrets, header, request.body(), request.received_at(), self.tolerance).map(|_| ())
+        let names = signature::unverified_account_names(header);
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let (body, now) = (request.body(), request.received_at());
+        self.accounts.verify(&names, |secrets| {
+            signature::verify(secrets, header, body, now, self.tolerance).map(|claims| claims.key_index)
+        })
     }
 
     fn parse(&self, request: &WebhookRequest<'_>) -> Result<Vec<ParsedEvent>, ParseError> {

@@ -82,6 +82,8 @@ pub struct Claims {
     pub api_key: Option<String>,
     /// The application (`application_id`).
     pub application_id: Option<String>,
+    /// Which of the secrets signed the token (their index).
+    pub key_index: usize,
 }
 
 /// The claims as the token carries them: times stay JSON numbers (integers or not, as
@@ -144,13 +146,25 @@ pub fn payload_hash(body: &[u8]) -> String {
 /// assert!(token.starts_with("eyJ") && token.split('.').count() == 3);
 /// ```
 pub fn sign(secret: &str, body: &[u8], at: OffsetDateTime) -> String {
+    sign_as(secret, "a1b2c3d4", body, at)
+}
+
+/// [`sign`], for the account whose API key is `api_key` (the `api_key` claim).
+///
+/// ```
+/// use callhook::providers::vonage::signature;
+/// use time::macros::datetime;
+/// let token = signature::sign_as("secret", "abc123", b"{}", datetime!(2025-12-01 12:00 UTC));
+/// assert_eq!(signature::unverified_account_names(&format!("Bearer {token}"))[0], "abc123");
+/// ```
+pub fn sign_as(secret: &str, api_key: &str, body: &[u8], at: OffsetDateTime) -> String {
     let hash = payload_hash(body);
     let iat = at.unix_timestamp();
     let d = hex::encode(Sha256::digest(format!("{hash}:{iat}")));
     let jti = format!("{}-{}-{}-{}-{}", &d[..8], &d[8..12], &d[12..16], &d[16..20], &d[20..32]);
     let claims = serde_json::json!({
         "iat": iat, "jti": jti, "iss": ISSUER, "payload_hash": hash,
-        "api_key": "a1b2c3d4", "application_id": "aaaaaaaa-bbbb-cccc-dddd-0123456789ab",
+        "api_key": api_key, "application_id": "aaaaaaaa-bbbb-cccc-dddd-0123456789ab",
     });
     let message = [r#"{"alg":"HS256","typ":"JWT"}"#.to_owned(), claims.to_string()]
         .map(|part| URL_SAFE_NO_PAD.encode(part))
@@ -195,7 +209,7 @@ pub fn verify(
     if header.alg != Algorithm::HS256 {
         return Err(malformed("the JWT's algorithm must be HS256"));
     }
-    let wire = authenticate(secrets, token)?;
+    let (key_index, wire) = authenticate(secrets, token)?;
 
     let now_secs = now.unix_timestamp() as f64;
     // As the SDK's jsonwebtoken: expired once `now >= exp`, early while `nbf > now`.
@@ -236,11 +250,40 @@ pub fn verify(
         payload_hash: claimed,
         api_key: wire.api_key,
         application_id: wire.application_id,
+        key_index,
     })
 }
 
-/// The claims of `token` if one of `secrets` signed it (HS256 only).
-fn authenticate(secrets: &[Secret], token: &str) -> Result<WireClaims, VerifyError> {
+/// What the token in `authorization` says of its account (`api_key`, then
+/// `application_id`), read without checking its signature: only to choose which
+/// account's secrets verify it (see [`crate::account`]). Empty for anything that is not
+/// a readable token.
+///
+/// ```
+/// use callhook::providers::vonage::signature;
+/// use time::macros::datetime;
+/// let token = signature::sign_as("s", "abc123", b"{}", datetime!(2025-12-01 12:00 UTC));
+/// let names = signature::unverified_account_names(&format!("Bearer {token}"));
+/// assert_eq!(names, ["abc123", "aaaaaaaa-bbbb-cccc-dddd-0123456789ab"]);
+/// assert!(signature::unverified_account_names("Bearer nonsense").is_empty());
+/// ```
+pub fn unverified_account_names(authorization: &str) -> Vec<String> {
+    #[derive(Deserialize)]
+    struct Names {
+        #[serde(default)]
+        api_key: Option<String>,
+        #[serde(default)]
+        application_id: Option<String>,
+    }
+    let payload = bearer_token(authorization).and_then(|token| token.split('.').nth(1));
+    let names = payload
+        .and_then(|payload| URL_SAFE_NO_PAD.decode(payload).ok())
+        .and_then(|json| serde_json::from_slice::<Names>(&json).ok());
+    names.map(|names| names.api_key.into_iter().chain(names.application_id).collect()).unwrap_or_default()
+}
+
+/// The index of the secret that signed `token` (HS256 only), and its claims.
+fn authenticate(secrets: &[Secret], token: &str) -> Result<(usize, WireClaims), VerifyError> {
     let mut validation = Validation::new(Algorithm::HS256);
     // Claims are checked by `verify` on its own strict types, against the receiver's
     // clock: none of the library's (system-clock) claim checks run.
@@ -249,10 +292,10 @@ fn authenticate(secrets: &[Secret], token: &str) -> Result<WireClaims, VerifyErr
     validation.validate_nbf = false;
     validation.validate_aud = false;
     validation.leeway = 0;
-    for secret in secrets.iter().filter(|secret| !secret.expose().is_empty()) {
+    for (index, secret) in secrets.iter().enumerate().filter(|(_, secret)| !secret.expose().is_empty()) {
         let Ok(key) = DecodingKey::from_secret(secret.expose().as_bytes()) else { continue };
         match jsonwebtoken::decode::<WireClaims>(token, &key, &validation) {
-            Ok(data) => return Ok(data.claims),
+            Ok(data) => return Ok((index, data.claims)),
             Err(error) if matches!(error.kind(), ErrorKind::InvalidSignature) => continue,
             Err(error) => {
                 let reason = match error.kind() {

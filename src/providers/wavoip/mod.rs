@@ -36,11 +36,10 @@ pub mod testing;
 
 pub use registration::REGISTRATION;
 
-use std::sync::Arc;
-
+use crate::account::{Account, Accounts, AccountsBuilder, Verified};
 use crate::event::ProviderId;
 use crate::provider::{ParseError, ParsedEvent, Provider, WebhookRequest};
-use crate::verify::{Secret, VerifyError, bearer_token, matches_any_token};
+use crate::verify::{Secret, VerifyError, bearer_token, which_token};
 
 /// The query parameter that carries the token.
 pub const TOKEN_PARAM: &str = "token";
@@ -48,27 +47,43 @@ pub const TOKEN_PARAM: &str = "token";
 /// The WaVoIP provider.
 #[derive(Clone, Debug)]
 pub struct WaVoip {
-    tokens: Arc<[Secret]>,
+    accounts: Accounts<Secret>,
 }
 
 /// Configures a [`WaVoip`] provider.
 #[derive(Debug, Default)]
 #[must_use]
 pub struct WaVoipBuilder {
-    tokens: Vec<Secret>,
+    accounts: AccountsBuilder<Secret>,
 }
 
 impl WaVoipBuilder {
-    /// Adds an accepted token (several during a rotation).
+    /// Adds an accepted token (a second one while rotating).
     pub fn token(mut self, token: impl Into<Secret>) -> Self {
-        self.tokens.push(token.into());
+        self.accounts.key(token.into());
+        self
+    }
+
+    /// Adds an account: a WaVoIP device (or customer) whose webhook URL carries its own
+    /// token. WaVoIP's requests name no account, so the token that matches says which
+    /// account sent a request; for an account on a URL of its own, mount a provider
+    /// holding only that account there.
+    ///
+    /// ```
+    /// use callhook::account::Account;
+    /// use callhook::providers::wavoip::WaVoip;
+    /// let wavoip = WaVoip::builder().account(Account::new("sao-paulo", "token one")).build();
+    /// # let _ = wavoip;
+    /// ```
+    pub fn account(mut self, account: Account<Secret>) -> Self {
+        self.accounts.account(account);
         self
     }
 
     /// The provider. Without a token every request is refused as "verification not
     /// configured" (`500`), unless mounted without verification.
     pub fn build(self) -> WaVoip {
-        WaVoip { tokens: self.tokens.into() }
+        WaVoip { accounts: self.accounts.build() }
     }
 }
 
@@ -84,8 +99,8 @@ impl Provider for WaVoip {
         normalize::PROVIDER
     }
 
-    fn verify(&self, request: &WebhookRequest<'_>) -> Result<(), VerifyError> {
-        if self.tokens.is_empty() {
+    fn verify(&self, request: &WebhookRequest<'_>) -> Result<Verified, VerifyError> {
+        if self.accounts.is_empty() {
             return Err(VerifyError::NotConfigured("no WaVoIP token configured"));
         }
         let from_query = request.query().and_then(|query| {
@@ -93,7 +108,7 @@ impl Provider for WaVoip {
         });
         let from_header = request.header("authorization").and_then(bearer_token);
         let token = from_query.as_deref().or(from_header).ok_or(VerifyError::MissingToken)?;
-        if matches_any_token(&self.tokens, token) { Ok(()) } else { Err(VerifyError::TokenMismatch) }
+        self.accounts.verify(&[], |tokens| which_token(tokens, token).ok_or(VerifyError::TokenMismatch))
     }
 
     fn parse(&self, request: &WebhookRequest<'_>) -> Result<Vec<ParsedEvent>, ParseError> {

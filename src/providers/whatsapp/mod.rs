@@ -50,7 +50,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Method, Response, StatusCode};
+use serde::Deserialize;
 
+use crate::account::{Account, Accounts, AccountsBuilder, Verified};
 use crate::event::ProviderId;
 use crate::provider::{ParseError, ParsedEvent, Provider, WebhookRequest, empty_response};
 use crate::verify::{Secret, VerifyError, matches_any_token};
@@ -59,7 +61,7 @@ use crate::verify::{Secret, VerifyError, matches_any_token};
 /// or more app secrets, and the notification parser.
 #[derive(Clone, Debug)]
 pub struct WhatsApp {
-    app_secrets: Arc<[Secret]>,
+    accounts: Accounts<Secret>,
     verify_tokens: Arc<[Secret]>,
 }
 
@@ -67,7 +69,7 @@ pub struct WhatsApp {
 #[derive(Debug, Default)]
 #[must_use]
 pub struct WhatsAppBuilder {
-    app_secrets: Vec<Secret>,
+    accounts: AccountsBuilder<Secret>,
     verify_tokens: Vec<Secret>,
 }
 
@@ -75,12 +77,35 @@ impl WhatsAppBuilder {
     /// Adds a Meta app secret signatures may be made with. Add several for an endpoint
     /// shared by several apps, or during a rotation.
     pub fn app_secret(mut self, secret: impl Into<Secret>) -> Self {
-        self.app_secrets.push(secret.into());
+        self.accounts.key(secret.into());
         self
     }
 
-    /// Adds a verify token accepted in the setup handshake. Without one, every
-    /// handshake is refused (`403`).
+    /// Adds an account: a Meta app, with its app secret (and, while rotating, the next),
+    /// named by the WhatsApp Business Account ids and phone number ids it serves. A
+    /// notification naming one of those (its entries' `id`, its changes'
+    /// `metadata.phone_number_id`) is verified with that app's secrets only; one that
+    /// names none is verified with each app's in turn (the one that matches says which
+    /// app sent it). Add the app's verify token with [`verify_token`](Self::verify_token).
+    ///
+    /// ```
+    /// use callhook::account::Account;
+    /// use callhook::providers::whatsapp::WhatsApp;
+    /// let whatsapp = WhatsApp::builder()
+    ///     .account(Account::new("brand-a", "app secret a").named("102290129340398"))
+    ///     .account(Account::new("brand-b", "app secret b").named("106540352242922"))
+    ///     .verify_token("verify a")
+    ///     .verify_token("verify b")
+    ///     .build();
+    /// # let _ = whatsapp;
+    /// ```
+    pub fn account(mut self, account: Account<Secret>) -> Self {
+        self.accounts.account(account);
+        self
+    }
+
+    /// Adds a verify token accepted in the setup handshake (any app's). Without one,
+    /// every handshake is refused (`403`).
     pub fn verify_token(mut self, token: impl Into<Secret>) -> Self {
         self.verify_tokens.push(token.into());
         self
@@ -89,7 +114,7 @@ impl WhatsAppBuilder {
     /// The provider. Without an app secret, every POST is refused as "verification not
     /// configured" (`500`), unless mounted without verification.
     pub fn build(self) -> WhatsApp {
-        WhatsApp { app_secrets: self.app_secrets.into(), verify_tokens: self.verify_tokens.into() }
+        WhatsApp { accounts: self.accounts.build(), verify_tokens: self.verify_tokens.into() }
     }
 }
 
@@ -98,6 +123,49 @@ impl WhatsApp {
     pub fn builder() -> WhatsAppBuilder {
         WhatsAppBuilder::default()
     }
+}
+
+/// The ids a notification names its business by: each entry's WhatsApp Business Account
+/// id and each change's phone number id. Read before the signature is checked, only to
+/// choose which app's secrets check it; a body that does not read names nothing.
+fn named_businesses(body: &[u8]) -> Vec<String> {
+    #[derive(Deserialize)]
+    struct Notification {
+        #[serde(default)]
+        entry: Vec<Entry>,
+    }
+    #[derive(Deserialize)]
+    struct Entry {
+        #[serde(default, deserialize_with = "crate::wire::lenient::string")]
+        id: Option<String>,
+        #[serde(default)]
+        changes: Vec<Change>,
+    }
+    #[derive(Deserialize)]
+    struct Change {
+        #[serde(default)]
+        value: Option<ChangeValue>,
+    }
+    #[derive(Deserialize)]
+    struct ChangeValue {
+        #[serde(default)]
+        metadata: Option<Metadata>,
+    }
+    #[derive(Deserialize)]
+    struct Metadata {
+        #[serde(default, deserialize_with = "crate::wire::lenient::string")]
+        phone_number_id: Option<String>,
+    }
+    let Ok(notification) = serde_json::from_slice::<Notification>(body) else { return Vec::new() };
+    let mut names = Vec::new();
+    for entry in notification.entry {
+        names.extend(entry.id);
+        let phones = entry.changes.into_iter().filter_map(|change| change.value?.metadata?.phone_number_id);
+        names.extend(phones);
+    }
+    names.sort_unstable();
+    names.dedup();
+    names
 }
 
 fn plain(status: StatusCode, text: impl Into<Bytes>) -> Response<Bytes> {
@@ -138,14 +206,19 @@ impl Provider for WhatsApp {
         }
     }
 
-    fn verify(&self, request: &WebhookRequest<'_>) -> Result<(), VerifyError> {
-        if self.app_secrets.is_empty() {
+    fn verify(&self, request: &WebhookRequest<'_>) -> Result<Verified, VerifyError> {
+        if self.accounts.is_empty() {
             return Err(VerifyError::NotConfigured("no WhatsApp app secret configured"));
         }
         let header = request
             .header(signature::SIGNATURE_HEADER)
             .ok_or(VerifyError::MissingHeader(signature::SIGNATURE_HEADER))?;
-        signature::verify(&self.app_secrets, header, request.body())
+        let body = request.body();
+        // Reading which business the body names costs a pass over it: only when an app
+        // is named by one.
+        let names = if self.accounts.any_named() { named_businesses(body) } else { Vec::new() };
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        self.accounts.verify(&names, |secrets| signature::verify(secrets, header, body))
     }
 
     fn parse(&self, request: &WebhookRequest<'_>) -> Result<Vec<ParsedEvent>, ParseError> {

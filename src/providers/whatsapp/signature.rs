@@ -24,7 +24,8 @@ pub fn sign(app_secret: &str, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(hmac_sha256(app_secret.as_bytes(), &[body])))
 }
 
-/// Checks `header` (the `X-Hub-Signature-256` value) against `body` and every secret.
+/// Checks `header` (the `X-Hub-Signature-256` value) against `body` and every secret;
+/// the index of the secret that signed it.
 ///
 /// ```
 /// use callhook::providers::whatsapp::signature;
@@ -33,19 +34,20 @@ pub fn sign(app_secret: &str, body: &[u8]) -> String {
 /// let body = br#"{"text":"Ol\u00e1 https:\/\/example.com"}"#;
 /// let secrets = [Secret::new("app-1"), Secret::new("app-2")];
 /// let header = signature::sign("app-2", body).to_uppercase().replace("SHA256=", "sha256=");
-/// assert_eq!(signature::verify(&secrets, &header, body), Ok(()));
+/// assert_eq!(signature::verify(&secrets, &header, body), Ok(1));
 /// // The same JSON re-serialized is different bytes: it does not verify.
 /// let reserialized = serde_json::to_vec(&serde_json::from_slice::<serde_json::Value>(body).unwrap()).unwrap();
 /// assert_eq!(signature::verify(&secrets, &header, &reserialized), Err(VerifyError::SignatureMismatch));
 /// ```
-pub fn verify(secrets: &[Secret], header: &str, body: &[u8]) -> Result<(), VerifyError> {
+pub fn verify(secrets: &[Secret], header: &str, body: &[u8]) -> Result<usize, VerifyError> {
     let malformed = |reason| VerifyError::MalformedHeader { header: SIGNATURE_HEADER, reason };
     let hex_digest = header.trim().strip_prefix("sha256=").ok_or_else(|| malformed("expected sha256=<hex>"))?;
     let mut presented = [0u8; 32];
     hex::decode_to_slice(hex_digest, &mut presented).map_err(|_| malformed("expected 64 hex digits"))?;
-    let matches =
-        secrets.iter().any(|secret| constant_time_eq(&hmac_sha256(secret.expose().as_bytes(), &[body]), &presented));
-    if matches { Ok(()) } else { Err(VerifyError::SignatureMismatch) }
+    secrets
+        .iter()
+        .position(|secret| constant_time_eq(&hmac_sha256(secret.expose().as_bytes(), &[body]), &presented))
+        .ok_or(VerifyError::SignatureMismatch)
 }
 
 #[cfg(test)]
@@ -60,7 +62,7 @@ mod tests {
         assert!(matches!(verify(&secrets, "sha256=abcd", b"{}"), Err(VerifyError::MalformedHeader { .. })));
         let other = sign("other", b"{}");
         assert_eq!(verify(&secrets, &other, b"{}"), Err(VerifyError::SignatureMismatch));
-        assert_eq!(verify(&secrets, &sign("s", b"{}"), b"{}"), Ok(()));
+        assert_eq!(verify(&secrets, &sign("s", b"{}"), b"{}"), Ok(0));
         assert_eq!(verify(&[], &sign("s", b"{}"), b"{}"), Err(VerifyError::SignatureMismatch));
     }
 }
