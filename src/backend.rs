@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use crate::event::{ContactId, Event, MessageKind, Subject};
+use crate::event::{ContactId, Event, Subject};
 use crate::event_log::EventId;
 
 /// A time as the durable stores keep it: unix nanoseconds in an `i64` (exact round
@@ -50,10 +50,7 @@ pub fn event_subject(event: &Event) -> Option<&str> {
 pub fn event_contact(event: &Event) -> Option<&str> {
     let customer = match event {
         Event::Call(call) => call.customer.as_ref(),
-        Event::Message(message) => match &message.kind {
-            MessageKind::Inbound(inbound) => inbound.customer.as_ref(),
-            _ => None,
-        },
+        Event::Message(message) => message.customer.as_ref(),
         Event::Unmodeled(_) => None,
     }?;
     match customer {

@@ -652,16 +652,19 @@ impl EventFilter {
         self
     }
 
-    /// Only events about the customer with this phone number (E.164, as events carry
-    /// it) or provider id: a lead's history across providers.
+    /// Only events about the customer with this phone number (read as E.164, as events
+    /// carry it) or provider id: a lead's history across providers.
     ///
     /// ```
     /// use callhook::event_log::EventFilter;
-    /// let filter = EventFilter::default().contact("+5511987654321");
+    /// let filter = EventFilter::default().contact("55 11 98765-4321");
     /// assert_eq!(filter.contact.as_deref(), Some("+5511987654321"));
+    /// assert_eq!(EventFilter::default().contact("US.1349").contact.as_deref(), Some("US.1349"));
     /// ```
     pub fn contact(mut self, contact: impl Into<String>) -> Self {
-        self.contact = Some(contact.into());
+        let contact = contact.into();
+        // A number written another way (`5511...`, `+55 11 ...`) is the same number.
+        self.contact = Some(crate::event::phone::e164(&contact).unwrap_or(contact));
         self
     }
 

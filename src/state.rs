@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::event::{
-    CallAnalysis, CallEvent, CallStatus, Conversation, Direction, MessageContent, MessageEvent, MessageKind,
+    CallAnalysis, CallEvent, CallStatus, ContactId, Conversation, Direction, MessageContent, MessageEvent, MessageKind,
     MessageStatus, Pricing, ProviderError, ProviderId, Recording,
 };
 
@@ -66,6 +66,18 @@ pub struct CallState {
     /// The contact's name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_name: Option<String>,
+    /// The customer: a phone number in E.164, or a WhatsApp business-scoped user id. Of
+    /// several (a call's legs), one named by an inbound event wins, then a phone number
+    /// over an id, then the greater, so the fold does not depend on the order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<ContactId>,
+    /// Whether [`customer`](Self::customer) came from an inbound event (the caller of an
+    /// inbound call is the customer; an outbound leg to an agent names the agent).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub customer_from_inbound: bool,
+    /// The business's own number, in E.164.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_number: Option<String>,
     /// When the call started (earliest report).
     #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
     pub started_at: Option<OffsetDateTime>,
@@ -107,6 +119,9 @@ impl CallState {
             from: None,
             to: None,
             contact_name: None,
+            customer: None,
+            customer_from_inbound: false,
+            business_number: None,
             started_at: None,
             answered_at: None,
             ended_at: None,
@@ -147,6 +162,9 @@ impl CallState {
         merge_max(&mut self.from, &event.from);
         merge_max(&mut self.to, &event.to);
         merge_max(&mut self.contact_name, &event.contact_name);
+        let inbound = event.direction == Some(Direction::Inbound);
+        merge_contact((&mut self.customer, &mut self.customer_from_inbound), (&event.customer, inbound));
+        merge_max(&mut self.business_number, &event.business_number);
         merge_min(&mut self.started_at, &event.started_at);
         merge_min(&mut self.answered_at, &event.answered_at);
         merge_max(&mut self.ended_at, &event.ended_at);
@@ -188,6 +206,18 @@ pub struct MessageState {
     /// The sender's profile name (inbound).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_name: Option<String>,
+    /// The customer: a phone number in E.164, or a WhatsApp business-scoped user id. Of
+    /// several (a call's legs), one named by an inbound event wins, then a phone number
+    /// over an id, then the greater, so the fold does not depend on the order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer: Option<ContactId>,
+    /// Whether [`customer`](Self::customer) came from an inbound event (the caller of an
+    /// inbound call is the customer; an outbound leg to an agent names the agent).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub customer_from_inbound: bool,
+    /// The business's own number, in E.164.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_number: Option<String>,
     /// What the message carries (inbound).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<MessageContent>,
@@ -228,6 +258,9 @@ impl MessageState {
             from: None,
             to: None,
             contact_name: None,
+            customer: None,
+            customer_from_inbound: false,
+            business_number: None,
             content: None,
             errors: Vec::new(),
             conversation: None,
@@ -263,6 +296,9 @@ impl MessageState {
         merge_max(&mut self.last_event_at, &event.occurred_at);
         merge_max(&mut self.conversation, &event.conversation);
         merge_max(&mut self.pricing, &event.pricing);
+        let inbound = matches!(event.kind, MessageKind::Inbound(_));
+        merge_contact((&mut self.customer, &mut self.customer_from_inbound), (&event.customer, inbound));
+        merge_max(&mut self.business_number, &event.business_number);
         match &event.kind {
             MessageKind::Inbound(inbound) => {
                 // An inbound message outranks "outbound" inferred from statuses alone.
@@ -303,6 +339,22 @@ impl MessageState {
                 }
             }
         }
+    }
+}
+
+/// Keeps the customer named by an inbound event over one named by an outbound event,
+/// then a phone number over a business-scoped id, then the greater: order-independent.
+fn merge_contact(current: (&mut Option<ContactId>, &mut bool), new: (&Option<ContactId>, bool)) {
+    let (Some(new), new_inbound) = new else { return };
+    let (customer, from_inbound) = current;
+    let rank = |contact: &ContactId, inbound: bool| (inbound, contact.phone_number().is_some());
+    let replace = match customer.as_ref() {
+        None => true,
+        Some(existing) => (rank(new, new_inbound), new) > (rank(existing, *from_inbound), existing),
+    };
+    if replace {
+        *customer = Some(new.clone());
+        *from_inbound = new_inbound;
     }
 }
 
@@ -384,6 +436,35 @@ mod tests {
     use time::macros::datetime;
 
     const P: ProviderId = ProviderId::from_static("test");
+
+    #[test]
+    fn the_customer_of_an_inbound_leg_wins_over_an_agent_leg_in_any_order() {
+        let leg = |direction, customer: &str| {
+            let mut event = CallEvent::new(P, "conversation");
+            event.direction = Some(direction);
+            event.customer = Some(ContactId::phone(customer));
+            event.business_number = Some("+447700900100".into());
+            event
+        };
+        // The caller's inbound leg, and the outbound leg to the agent it was connected to
+        // (whose number is the greater).
+        let (caller, agent) = (leg(Direction::Inbound, "+447700900000"), leg(Direction::Outbound, "+447700900002"));
+        for order in [[&caller, &agent], [&agent, &caller]] {
+            let mut state = CallState::new(P, "conversation");
+            for event in order {
+                state.apply(event);
+            }
+            assert_eq!(state.customer, Some(ContactId::phone("+447700900000")));
+            assert_eq!(state.business_number.as_deref(), Some("+447700900100"));
+        }
+        // A number beats a business-scoped id, whatever came first.
+        let mut state = CallState::new(P, "conversation");
+        let mut hidden = leg(Direction::Inbound, "x");
+        hidden.customer = Some(ContactId::BusinessScoped { user_id: "US.1".into(), parent_user_id: None });
+        state.apply(&leg(Direction::Inbound, "+5511987654321"));
+        state.apply(&hidden);
+        assert_eq!(state.customer, Some(ContactId::phone("+5511987654321")));
+    }
 
     fn call(status: CallStatus) -> CallEvent {
         let mut event = CallEvent::new(P, "c1");

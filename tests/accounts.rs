@@ -307,3 +307,64 @@ async fn reprocessing_never_verifies_again() {
     assert_eq!(detail.attempts.len(), 2, "processed twice, verified once");
     assert_eq!(detail.event.account, Some(AccountId::new("acme")));
 }
+
+/// Accounts configured as settings (what the reference server reads from its config
+/// file): every provider's registration builds a provider whose samples, signed with a
+/// named account's secrets, are stored under that account.
+#[tokio::test]
+async fn every_registration_builds_named_accounts_from_settings() {
+    use callhook::providers::registry::{SampleRun, Settings};
+    for registration in callhook::providers::all() {
+        let settings = Settings::default().account("acme", (registration.test_settings)());
+        let mount = (registration.mount)(&settings).expect("a named account alone mounts the provider");
+        let log = Arc::new(MemoryEventLog::new());
+        let mut builder = Receiver::builder()
+            .public_base_url(ORIGIN)
+            .clock(callhook::clock::ManualClock::new(NOW))
+            .event_log(log.clone())
+            .job_queue(Arc::new(MemoryJobQueue::new()));
+        for path in &mount.paths {
+            builder = builder.mount(path, mount.provider.clone());
+        }
+        let receiver = builder.build().unwrap();
+        let account_settings = (registration.test_settings)();
+        let recording_url = |name: &str| format!("{ORIGIN}/recordings/{name}");
+        let run = SampleRun::new(&account_settings, ORIGIN, "acct", NOW, &recording_url);
+        let samples = (registration.samples)(&run);
+        assert!(!samples.is_empty(), "{}", registration.id);
+        for sample in samples {
+            let response = receiver.handle(sample.request).await;
+            assert!(response.status().is_success(), "{} {}: {}", registration.id, sample.name, text(&response));
+        }
+        let stored = support::all_events(&*log).await;
+        assert!(!stored.is_empty(), "{}", registration.id);
+        for event in stored {
+            assert_eq!(event.account.as_ref().map(AccountId::as_str), Some("acme"), "{}", registration.id);
+        }
+    }
+}
+
+/// The next value of a secret, from the environment (`<VARIABLE>_NEXT`), verifies beside
+/// the current one and is recorded as the next key.
+#[tokio::test]
+async fn a_next_secret_from_the_environment_verifies_and_is_recorded_as_next() {
+    use callhook::providers::registry::Settings;
+    let env = [("CLOUDTALK_WEBHOOK_TOKEN", "old token"), ("CLOUDTALK_WEBHOOK_TOKEN_NEXT", "new token")];
+    let settings = Settings::from_lookup(&cloudtalk::REGISTRATION, |name| {
+        env.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string())
+    });
+    let mount = (cloudtalk::REGISTRATION.mount)(&settings).unwrap();
+    let log = Arc::new(MemoryEventLog::new());
+    let receiver = Receiver::builder()
+        .mount("/webhooks/cloudtalk", mount.provider)
+        .event_log(log.clone())
+        .job_queue(Arc::new(MemoryJobQueue::new()))
+        .build()
+        .unwrap();
+    let s = Setup { receiver, log };
+    for (token, id, key) in [("old token", 1, KeySlot::Current), ("new token", 2, KeySlot::Next)] {
+        let body = cloudtalk::testing::call_event("call.ended", id, NOW);
+        assert_eq!(s.send(cloudtalk::testing::signed(token, "/webhooks/cloudtalk", &body, NOW)).await.status(), 200);
+        assert_eq!(s.last().await, (None, Some(key)));
+    }
+}

@@ -57,6 +57,41 @@ fn fixtures_normalize_as_the_table_says() {
 }
 
 #[test]
+fn numbers_are_e164_customer_and_business() {
+    // Inbound (the contract's from/to): from is the customer, to the CloudTalk number.
+    let inbound = call("call_ended");
+    assert_eq!(inbound.customer, Some(ContactId::phone("+34612345678")));
+    assert_eq!(inbound.business_number.as_deref(), Some("+34987654321"));
+    // Outbound: to is the customer, from the CloudTalk number.
+    let outbound = call("call_outbound_ended");
+    assert_eq!(outbound.customer, Some(ContactId::phone("+34699887766")));
+    assert_eq!(outbound.business_number.as_deref(), Some("+34987654321"));
+    // A template's numbers, sent as JSON numbers or bare digits: external_number is the
+    // customer, internal_number the business, both in E.164.
+    let flat = call_at("flat_call_ended", "/webhooks/cloudtalk/call-ended");
+    assert_eq!(flat.customer, Some(ContactId::phone("+34612345678")));
+    assert_eq!(flat.business_number.as_deref(), Some("+34910000001"));
+    let missed = call_at("flat_missed_strings_and_nulls", PATH);
+    assert_eq!(missed.customer, Some(ContactId::phone("+34612345679")), "digits in a string");
+    assert_eq!(missed.business_number.as_deref(), Some("+34910000001"));
+
+    // A withheld or SIP caller is no customer number; the CloudTalk number stays.
+    for caller in ["anonymous", "sip:1001@pbx.example.es"] {
+        let mut body: serde_json::Value = serde_json::from_str(&fixture("call_missed")).unwrap();
+        body["data"]["from"] = caller.into();
+        let events = normalize::events(body.to_string().as_bytes()).unwrap();
+        let Event::Call(missed) = &events[0].event else { panic!("not a call") };
+        assert_eq!(missed.from.as_deref(), Some(caller), "kept as sent");
+        assert_eq!((&missed.customer, missed.business_number.as_deref()), (&None, Some("+34987654321")), "{caller}");
+        let mut body: serde_json::Value = serde_json::from_str(&fixture("flat_call_ended")).unwrap();
+        body["external_number"] = caller.into();
+        let events = normalize::events_at(body.to_string().as_bytes(), Some(PATH)).unwrap();
+        let Event::Call(flat) = &events[0].event else { panic!("not a call") };
+        assert_eq!((&flat.customer, flat.business_number.as_deref()), (&None, Some("+34910000001")), "{caller}");
+    }
+}
+
+#[test]
 fn ids_as_numbers_or_strings_give_one_call_and_external_id() {
     let started = normalize::events(fixture("call_started").as_bytes()).unwrap();
     let ended = normalize::events(fixture("call_ended").as_bytes()).unwrap();

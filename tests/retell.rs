@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use callhook::Receiver;
 use callhook::clock::TokioClock;
-use callhook::event::{CallStatus, Event, ProviderId, RecordingStatus, Sentiment};
+use callhook::event::{CallStatus, ContactId, Direction, Event, ProviderId, RecordingStatus, Sentiment};
 use callhook::event_log::{EventLog, MemoryEventLog};
 use callhook::job_queue::MemoryJobQueue;
 use callhook::provider::ParsedEvent;
@@ -92,6 +92,35 @@ fn fixtures_normalize_as_the_table_says() {
         assert_eq!(call.status, status, "{name}");
         let wire: serde_json::Value = serde_json::from_str(&fixture(name)).unwrap();
         assert_eq!(parsed.event_type, wire["event"], "{name}");
+    }
+}
+
+#[test]
+fn numbers_are_e164_customer_and_business() {
+    let clinic = Some("+551140028922");
+    // Inbound: from_number is the customer, to_number the agent's number.
+    let (_, inbound) = call("call_started");
+    assert_eq!(inbound.direction, Some(Direction::Inbound));
+    assert_eq!(inbound.customer, Some(ContactId::phone("+5511987654321")));
+    assert_eq!(inbound.business_number.as_deref(), clinic);
+    // Outbound: to_number is the customer.
+    let (_, outbound) = call("call_ended_dial_busy");
+    assert_eq!(outbound.direction, Some(Direction::Outbound));
+    assert_eq!((outbound.from.as_deref(), outbound.to.as_deref()), (clinic, Some("+5521987001122")));
+    assert_eq!(outbound.customer, Some(ContactId::phone("+5521987001122")));
+    assert_eq!(outbound.business_number.as_deref(), clinic);
+
+    // A web call has no numbers and no direction.
+    let (_, web) = call("web_call_started");
+    assert_eq!((&web.customer, &web.business_number), (&None, &None));
+    // A withheld or SIP caller is no customer number; the agent's number stays.
+    for caller in ["anonymous", "sip:caller@sip.example.com"] {
+        let mut body: serde_json::Value = serde_json::from_str(&fixture("call_started")).unwrap();
+        body["call"]["from_number"] = caller.into();
+        let events = normalize::events(body.to_string().as_bytes()).unwrap();
+        let Event::Call(call) = &events[0].event else { panic!("not a call") };
+        assert_eq!(call.from.as_deref(), Some(caller), "kept as sent");
+        assert_eq!((&call.customer, call.business_number.as_deref()), (&None, clinic), "{caller}");
     }
 }
 

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use callhook::Receiver;
 use callhook::clock::TokioClock;
 use callhook::event::{
-    CallEvent, CallStatus, Direction, Event, MessageKind, MessageStatus, ProviderId, RecordingStatus,
+    CallEvent, CallStatus, ContactId, Direction, Event, MessageKind, MessageStatus, ProviderId, RecordingStatus,
 };
 use callhook::event_log::{EventLog, MemoryEventLog};
 use callhook::job_queue::MemoryJobQueue;
@@ -174,6 +174,44 @@ fn message_fixtures_normalize_to_inbound_messages_and_statuses() {
     let Event::Message(message) = parsed("message_finalized_unknown_status").event else { panic!("not a message") };
     let MessageKind::Status(update) = &message.kind else { panic!("not a status") };
     assert!(!update.status.is_known(), "a status Telnyx adds later is kept, not refused: {:?}", update.status);
+}
+
+#[test]
+fn numbers_are_e164_customer_and_business() {
+    let customer = Some(ContactId::phone("+5511999998888"));
+    let business = Some("+553322980007");
+    // call.initiated says the direction: incoming, from is the customer; outgoing, to.
+    let incoming = call("call_initiated");
+    assert_eq!((&incoming.customer, incoming.business_number.as_deref()), (&customer, business));
+    let outgoing = call("call_initiated_outgoing");
+    assert_eq!((outgoing.from.as_deref(), outgoing.to.as_deref()), (business, Some("+5511999998888")));
+    assert_eq!((&outgoing.customer, outgoing.business_number.as_deref()), (&customer, business));
+    // The leg's other events do not say which way it goes: no one is named.
+    for name in ["call_answered", "call_hangup", "call_hangup_busy"] {
+        let call = call(name);
+        assert!(call.from.is_some(), "{name}: the raw numbers are kept");
+        assert_eq!((&call.customer, &call.business_number), (&None, &None), "{name}");
+    }
+
+    // A received message: from is the customer, the first `to` the business; a status
+    // of a sent one: the other way round. WhatsApp's single `to` string reads the same.
+    for name in ["message_received", "message_received_whatsapp", "message_finalized_delivered", "message_sent"] {
+        let Event::Message(message) = parsed(name).event else { panic!("{name}: not a message") };
+        assert_eq!((&message.customer, message.business_number.as_deref()), (&customer, business), "{name}");
+        if let MessageKind::Inbound(inbound) = &message.kind {
+            assert_eq!(inbound.customer, customer, "{name}");
+        }
+    }
+
+    // A SIP or withheld caller is no customer number; the business number stays.
+    for caller in ["sip:alice@example.sip.telnyx.com", "anonymous"] {
+        let mut body: serde_json::Value = serde_json::from_str(&fixture("call_initiated")).unwrap();
+        body["data"]["payload"]["from"] = caller.into();
+        let events = normalize::events(body.to_string().as_bytes()).unwrap();
+        let Event::Call(call) = &events[0].event else { panic!("not a call") };
+        assert_eq!(call.from.as_deref(), Some(caller), "kept as sent");
+        assert_eq!((&call.customer, call.business_number.as_deref()), (&None, business), "{caller}");
+    }
 }
 
 #[test]

@@ -6,7 +6,9 @@ mod support;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use callhook::event::{CallStatus, Direction, Event, MessageContent, MessageKind, MessageStatus, RecordingStatus};
+use callhook::event::{
+    CallStatus, ContactId, Direction, Event, MessageContent, MessageKind, MessageStatus, RecordingStatus,
+};
 use callhook::event_log::{EventLog, MemoryEventLog};
 use callhook::job_queue::MemoryJobQueue;
 use callhook::provider::{ParseError, Provider, WebhookRequest};
@@ -353,6 +355,70 @@ fn incoming_message_fixtures() {
         }
     );
     assert_eq!(inbound.reply_to.as_deref(), Some("SM0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d"));
+}
+
+#[test]
+fn numbers_are_e164_customer_and_business() {
+    let customer = Some(ContactId::phone("+5511987654321"));
+    let business = Some("+14155550100");
+
+    // An inbound call: From is the customer, To the business.
+    let inbound = parse_fixture("incoming-call", "incoming_call");
+    let inbound = call(&inbound);
+    assert_eq!((&inbound.customer, inbound.business_number.as_deref()), (&customer, business));
+    // An outbound-api call: To is the customer, From the business.
+    let outbound = parse_fixture("call-status", "call_status_outbound_api");
+    let outbound = call(&outbound);
+    assert_eq!(outbound.direction, Some(Direction::Outbound));
+    assert_eq!((outbound.from.as_deref(), outbound.to.as_deref()), (Some("+14155550100"), Some("+5511987654321")));
+    assert_eq!((&outbound.customer, outbound.business_number.as_deref()), (&customer, business));
+    // outbound-dial reads the same way: its To is the one called.
+    let dial = parse_fixture("call-status", "call_status_busy_sip");
+    let dial = call(&dial);
+    assert_eq!(dial.customer, Some(ContactId::phone("+14155550100")));
+    assert_eq!(dial.business_number.as_deref(), Some("+5511987654321"));
+    // A recording callback names no one.
+    let recording = parse_fixture("recording-status", "recording_status_completed");
+    assert_eq!((&call(&recording).customer, &call(&recording).business_number), (&None, &None));
+
+    // A withheld caller: `anonymous`, or the digits Twilio used to write for it.
+    let anonymous = parse_fixture("incoming-call", "incoming_call_anonymous");
+    let anonymous = call(&anonymous);
+    assert_eq!(anonymous.from.as_deref(), Some("anonymous"), "the raw value is kept");
+    assert_eq!((&anonymous.customer, anonymous.business_number.as_deref()), (&None, business));
+    for withheld in ["+266696687", "+7378742833", "+86282452253", "+2562533"] {
+        let params: Vec<(String, String)> = fixture_params("incoming_call")
+            .into_iter()
+            .map(|(k, v)| if k == "From" || k == "Caller" { (k, withheld.to_owned()) } else { (k, v) })
+            .collect();
+        let request = testing::signed_form(TOKEN, &url("incoming-call"), &params);
+        let view = WebhookRequest::new(&request, datetime!(2026-12-01 10:00:00 UTC), Some(BASE));
+        let events = Twilio::new(TOKEN).parse(&view).unwrap();
+        assert_eq!(call(&events).customer, None, "{withheld}");
+        assert_eq!(call(&events).business_number.as_deref(), business, "{withheld}");
+    }
+    // A SIP Domain call: neither side is a phone number.
+    let sip = parse_fixture("incoming-call", "incoming_call_sip");
+    let sip = call(&sip);
+    assert_eq!(sip.from.as_deref(), Some("sip:alice@crm.sip.twilio.com"));
+    assert_eq!((&sip.customer, &sip.business_number), (&None, &None));
+
+    // An incoming message: From is the customer (`whatsapp:` dropped), To the business,
+    // on the event and on the inbound message alike.
+    for name in ["incoming_message_sms", "incoming_message_whatsapp_media"] {
+        let events = parse_fixture("incoming-message", name);
+        let message = message(&events);
+        assert_eq!((&message.customer, message.business_number.as_deref()), (&customer, business), "{name}");
+        let MessageKind::Inbound(inbound) = &message.kind else { panic!("{name}: not inbound") };
+        assert_eq!(inbound.customer, customer, "{name}");
+    }
+    let whatsapp = parse_fixture("incoming-message", "incoming_message_whatsapp_button");
+    let MessageKind::Inbound(inbound) = &message(&whatsapp).kind else { panic!("not inbound") };
+    assert_eq!(inbound.from, "whatsapp:+5511987654321", "the raw value is kept");
+    // A status callback: the business sent the message, To is the customer.
+    let status = parse_fixture("message-status", "message_status_delivered");
+    let status = message(&status);
+    assert_eq!((&status.customer, status.business_number.as_deref()), (&customer, business));
 }
 
 // ---------------------------------------------------------------------------------

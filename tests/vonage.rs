@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use callhook::Receiver;
 use callhook::clock::TokioClock;
-use callhook::event::{CallEvent, CallStatus, Direction, Event, ProviderId, RecordingStatus};
+use callhook::event::{CallEvent, CallStatus, ContactId, Direction, Event, ProviderId, RecordingStatus};
 use callhook::event_log::{EventLog, MemoryEventLog};
 use callhook::job_queue::MemoryJobQueue;
 use callhook::provider::ParsedEvent;
@@ -121,6 +121,42 @@ fn fixtures_normalize_as_the_table_says() {
         assert_eq!(call.call_id, wire["conversation_uuid"].as_str().unwrap(), "{name}: the conversation is the call");
         let leg = wire["uuid"].as_str().or(wire["call_uuid"].as_str()).unwrap();
         assert!(parsed.dedupe_key.starts_with(&format!("{leg}:{}:", wire["status"].as_str().unwrap())), "{name}");
+    }
+}
+
+#[test]
+fn numbers_are_e164_customer_and_business() {
+    let business = Some("+447700900001");
+    // The caller's inbound leg: from is the customer, to the Vonage number (digits
+    // without `+` on the wire).
+    for name in ["started", "ringing", "answered", "completed"] {
+        let (_, inbound) = call(name);
+        assert_eq!(inbound.from.as_deref(), Some("447700900000"), "{name}: kept as sent");
+        assert_eq!(inbound.customer, Some(ContactId::phone("+447700900000")), "{name}");
+        assert_eq!(inbound.business_number.as_deref(), business, "{name}");
+    }
+    // An outbound leg: to is the one called, from the Vonage number.
+    for name in ["busy", "unanswered", "failed"] {
+        let (_, outbound) = call(name);
+        assert_eq!(outbound.direction, Some(Direction::Outbound), "{name}");
+        assert_eq!(outbound.customer, Some(ContactId::phone("+447700900002")), "{name}");
+        assert_eq!(outbound.business_number.as_deref(), business, "{name}");
+    }
+
+    // No direction (machine detection, the recording, a WebSocket leg) names no one, and
+    // a URI or a withheld caller is no number.
+    for name in ["human", "record", "disconnected"] {
+        let (_, call) = call(name);
+        assert_eq!((&call.customer, &call.business_number), (&None, &None), "{name}");
+    }
+    for (caller, direction) in [("wss://ws.example.com/socket", "inbound"), ("unknown", "inbound")] {
+        let mut body: serde_json::Value = serde_json::from_str(&fixture("ringing")).unwrap();
+        body["from"] = caller.into();
+        body["direction"] = direction.into();
+        let events = normalize::events(body.to_string().as_bytes()).unwrap();
+        let Event::Call(call) = &events[0].event else { panic!("not a call") };
+        assert_eq!(call.from.as_deref(), Some(caller), "kept as sent");
+        assert_eq!((&call.customer, call.business_number.as_deref()), (&None, business), "{caller}");
     }
 }
 

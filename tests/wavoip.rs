@@ -6,7 +6,7 @@ mod support;
 use std::sync::Arc;
 
 use callhook::Receiver;
-use callhook::event::{CallStatus, Direction, Event, ProviderId, RecordingStatus};
+use callhook::event::{CallStatus, ContactId, Direction, Event, ProviderId, RecordingStatus};
 use callhook::event_log::{EventFilter, EventLog, MemoryEventLog};
 use callhook::job_queue::MemoryJobQueue;
 use callhook::providers::wavoip::{WaVoip, normalize, testing};
@@ -61,6 +61,56 @@ fn call_events_map_status_direction_and_duration() {
     let events = normalize::events(fixture("call_update_ended").as_bytes()).unwrap();
     assert_eq!(events[0].dedupe_key, "123456:CALL:UPDATE:ENDED");
     assert_eq!(events[0].event_type, "CALL.UPDATE");
+}
+
+#[test]
+fn numbers_are_e164_customer_and_business() {
+    // INCOMING: the caller is the customer, the receiver the device's number.
+    let inbound = call("call_incoming_ring");
+    assert_eq!((inbound.status, inbound.direction), (Some(CallStatus::Ringing), Some(Direction::Inbound)));
+    assert_eq!((inbound.from.as_deref(), inbound.to.as_deref()), (Some("5511987650001"), Some("5511912340002")));
+    assert_eq!(inbound.customer, Some(ContactId::phone("+5511987650001")));
+    assert_eq!(inbound.business_number.as_deref(), Some("+5511912340002"));
+    // OUTCOMING: the receiver is the customer. (This body repeats `type`: read as the
+    // provider reads a request, the last value winning.)
+    let body = fixture("call_update_repeated_type");
+    let at = time::macros::datetime!(2026-12-01 10:00 UTC);
+    let request = testing::signed(TOKEN, &format!("https://crm.example.com{PATH}"), &body, at);
+    let view = callhook::provider::WebhookRequest::new(&request, at, None);
+    let events = callhook::provider::parse_request(&WaVoip::builder().token(TOKEN).build(), &view).unwrap();
+    let Event::Call(outbound) = &events[0].event else { panic!("{events:?}") };
+    assert_eq!(outbound.direction, Some(Direction::Outbound));
+    assert_eq!(outbound.customer, Some(ContactId::phone("+5511987650001")));
+    assert_eq!(outbound.business_number.as_deref(), Some("+5511912340002"));
+    // Numbers sent as JSON numbers read as their digits.
+    let body = fixture("call_incoming_ring").replace(r#""caller":"5511987650001""#, r#""caller":5511987650001"#);
+    let events = normalize::events(body.as_bytes()).unwrap();
+    let Event::Call(numeric) = &events[0].event else { panic!("not a call") };
+    assert_eq!(numeric, &inbound);
+
+    // No numbers (null, or an UPDATE without them), no direction, or a caller that is no
+    // number: no customer.
+    let nulls = call("call_update_nulls");
+    assert_eq!((&nulls.from, &nulls.customer, &nulls.business_number), (&None, &None, &None));
+    assert_eq!((call("call_update_ended").customer, call("record_ready").customer), (None, None));
+    let mut body: serde_json::Value = serde_json::from_str(&fixture("call_incoming_ring")).unwrap();
+    body["direction"] = serde_json::Value::Null;
+    let events = normalize::events(body.to_string().as_bytes()).unwrap();
+    let Event::Call(undirected) = &events[0].event else { panic!("not a call") };
+    assert_eq!(undirected.from.as_deref(), Some("5511987650001"));
+    assert_eq!(
+        (&undirected.customer, &undirected.business_number),
+        (&None, &None),
+        "either side could be the customer"
+    );
+    for caller in ["anonymous", "sip:caller@sip.example.com"] {
+        let mut body: serde_json::Value = serde_json::from_str(&fixture("call_incoming_ring")).unwrap();
+        body["caller"] = caller.into();
+        let events = normalize::events(body.to_string().as_bytes()).unwrap();
+        let Event::Call(hidden) = &events[0].event else { panic!("not a call") };
+        assert_eq!(hidden.from.as_deref(), Some(caller), "kept as sent");
+        assert_eq!((&hidden.customer, hidden.business_number.as_deref()), (&None, Some("+5511912340002")), "{caller}");
+    }
 }
 
 #[test]
@@ -142,8 +192,9 @@ async fn record_ready_before_the_call_events_gives_the_same_state() {
 }
 
 /// The fixtures of modeled events: each, however reshaped, is still its call event.
-const MODELED: [&str; 12] = [
+const MODELED: [&str; 13] = [
     "call_create_active",
+    "call_incoming_ring",
     "call_outgoing",
     "call_update_ended",
     "call_update_nulls",
@@ -191,6 +242,8 @@ fn one_damaged_optional_field_drops_that_field_only() {
         ("direction", serde_json::json!(true)),
         ("record_status", serde_json::json!({"status": "MIXING"})),
         ("action", serde_json::json!({})),
+        ("caller", serde_json::json!({"phone": "5511987650001"})),
+        ("receiver", serde_json::json!(["5511912340002"])),
     ] {
         let mut body: serde_json::Value = serde_json::from_str(&fixture("call_update_ended")).unwrap();
         body[field] = damage.clone();

@@ -629,11 +629,54 @@ fn users_known_by_a_business_scoped_id_parse_with_that_identity() {
     );
     assert_eq!(call.contact_name.as_deref(), Some("Marcia"));
 
-    // A number, when Meta sends one, is the identity.
+    // A number, when Meta sends one, is the identity (in E.164).
     let text = parse("message_text");
     let MessageKind::Inbound(inbound) = &message(&text[0]).kind else { panic!("not inbound") };
-    assert_eq!(inbound.customer, Some(ContactId::phone("5511987654321")));
-    assert_eq!(call_of("call_connect_user_initiated").customer, Some(ContactId::phone("5511987654321")));
+    assert_eq!(inbound.customer, Some(ContactId::phone("+5511987654321")));
+    assert_eq!(call_of("call_connect_user_initiated").customer, Some(ContactId::phone("+5511987654321")));
+}
+
+#[test]
+fn numbers_are_e164_customer_and_business() {
+    let business = Some("+15550783881");
+
+    // An inbound message: the sender's wa_id and the business's display number.
+    let text = parse("message_text");
+    let text = message(&text[0]);
+    assert_eq!(text.customer, Some(ContactId::phone("+5511987654321")));
+    assert_eq!(text.business_number.as_deref(), business);
+    let MessageKind::Inbound(inbound) = &text.kind else { panic!("not inbound") };
+    assert_eq!((inbound.from.as_str(), inbound.to.as_deref()), ("5511987654321", Some("15550783881")), "raw, as sent");
+    assert_eq!(inbound.customer, text.customer);
+    // A status of a sent message: the recipient.
+    let delivered = parse("status_delivered");
+    let delivered = message(&delivered[0]);
+    assert_eq!(delivered.customer, Some(ContactId::phone("+5511987654321")));
+    assert_eq!(delivered.business_number.as_deref(), business);
+
+    // Calls: the user is the caller of a user-initiated call, the callee of a
+    // business-initiated one; the business is the display number either way.
+    for (name, customer) in [
+        ("call_connect_user_initiated", "+5511987654321"),
+        ("call_terminate_failed", "+5521998877665"),
+        ("call_connect_business_initiated", "+5511976543210"),
+        ("call_status_accepted", "+5511976543210"),
+    ] {
+        let call = call_of(name);
+        assert_eq!(call.customer, Some(ContactId::phone(customer)), "{name}");
+        assert_eq!(call.business_number.as_deref(), business, "{name}");
+    }
+    assert_eq!(call_of("call_connect_business_initiated").direction, Some(Direction::Outbound));
+
+    // A user who shows a username: no number, their business-scoped id.
+    let bsuid = parse("message_text_bsuid");
+    let bsuid = message(&bsuid[0]);
+    assert!(matches!(bsuid.customer, Some(ContactId::BusinessScoped { .. })), "{:?}", bsuid.customer);
+    assert_eq!(bsuid.customer.as_ref().and_then(ContactId::phone_number), None);
+    assert_eq!(bsuid.business_number.as_deref(), business);
+    let call = call_of("call_connect_bsuid");
+    assert_eq!(call.customer.as_ref().and_then(ContactId::phone_number), None);
+    assert_eq!(call.business_number.as_deref(), business);
 }
 
 #[test]

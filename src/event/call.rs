@@ -25,10 +25,12 @@ pub struct CallEvent {
     /// Whether the call came in or went out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direction: Option<Direction>,
-    /// The caller.
+    /// The caller, as the provider wrote it (a number, a SIP URI, `anonymous`, ...);
+    /// [`customer`](Self::customer) and [`business_number`](Self::business_number) have
+    /// the numbers in E.164.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
-    /// The callee.
+    /// The callee, as the provider wrote it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
     /// The contact's name, when the provider knows it.
@@ -62,10 +64,15 @@ pub struct CallEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ProviderError>,
     /// Who the customer on the call is (the caller of an inbound call, the callee of an
-    /// outbound one), where the provider says: a phone number or a WhatsApp
-    /// business-scoped user id.
+    /// outbound one), where the provider says: a phone number in E.164 or a WhatsApp
+    /// business-scoped user id. `None` when the direction is not known or the
+    /// customer's side is no phone number (a SIP URI, a withheld caller id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<ContactId>,
+    /// The business's own number on the call (the callee of an inbound call, the caller
+    /// of an outbound one) in E.164, where the provider says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_number: Option<String>,
     /// What callhook noticed while reading the payload and worked around (a duplicate
     /// key whose last value was used, ...). Empty for a payload read as sent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -101,8 +108,36 @@ impl CallEvent {
             analysis: None,
             error: None,
             customer: None,
+            business_number: None,
             notes: Vec::new(),
         }
+    }
+
+    /// Sets [`customer`](Self::customer) and [`business_number`](Self::business_number)
+    /// from [`from`](Self::from) and [`to`](Self::to) by [`direction`](Self::direction):
+    /// the caller of an inbound call is the customer and the callee the business, the
+    /// other way round for an outbound call. Each side is read with
+    /// [`phone::e164`](super::phone::e164), so a SIP URI or a withheld caller gives
+    /// `None`. Without a direction nothing is set: either side could be the customer.
+    ///
+    /// ```
+    /// use callhook::event::{CallEvent, ContactId, Direction, ProviderId};
+    /// let mut call = CallEvent::new(ProviderId::from_static("acme"), "c1");
+    /// call.direction = Some(Direction::Outbound);
+    /// call.from = Some("+1 415 555 0100".into());
+    /// call.to = Some("5511987654321".into());
+    /// call.fill_numbers_from_direction();
+    /// assert_eq!(call.customer, Some(ContactId::phone("+5511987654321")));
+    /// assert_eq!(call.business_number.as_deref(), Some("+14155550100"));
+    /// ```
+    pub fn fill_numbers_from_direction(&mut self) {
+        let (customer, business) = match self.direction {
+            Some(Direction::Inbound) => (&self.from, &self.to),
+            Some(Direction::Outbound) => (&self.to, &self.from),
+            None => return,
+        };
+        self.business_number = business.as_deref().and_then(super::phone::e164);
+        self.customer = customer.as_deref().and_then(ContactId::from_phone);
     }
 }
 

@@ -7,7 +7,12 @@ use super::{ContactId, ProviderError, ProviderId};
 
 /// A normalized messaging event: an inbound message, or a status update of a message
 /// the business sent.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// In JSON the event is one object: its own fields, then the [`kind`](Self::kind)'s
+/// (`"type": "inbound"` or `"status"` and theirs), then `customer`, `business_number`
+/// and `notes`. An inbound message's [`InboundMessage::customer`] is the event's
+/// [`customer`](Self::customer), written once.
+#[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MessageEvent {
     /// The provider that reported the message.
@@ -15,25 +20,29 @@ pub struct MessageEvent {
     /// The provider's message id (WhatsApp `wamid`, Twilio `MessageSid`).
     pub message_id: String,
     /// When this event happened, per the provider.
-    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
     pub occurred_at: Option<OffsetDateTime>,
     /// The conversation (billing window) the message belongs to, where given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversation: Option<Conversation>,
     /// Pricing information, where given.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<Pricing>,
     /// An inbound message or a status update.
-    #[serde(flatten)]
     pub kind: MessageKind,
+    /// Who the customer is (the sender of an inbound message, the recipient of a status
+    /// update's message), where the provider says: a phone number in E.164 or a WhatsApp
+    /// business-scoped user id. `None` when the customer's address is no phone number
+    /// (an alphanumeric sender id, a short code).
+    pub customer: Option<ContactId>,
+    /// The business's own number (the recipient of an inbound message, the sender of a
+    /// status update's message) in E.164, where the provider says.
+    pub business_number: Option<String>,
     /// What callhook noticed while reading the payload and worked around (a duplicate
     /// key whose last value was used, ...). Empty for a payload read as sent.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
 
 impl MessageEvent {
-    /// A message event with nothing but its identity and kind.
+    /// A message event with nothing but its identity and kind; an inbound message's
+    /// [`customer`](InboundMessage::customer) becomes the event's too.
     ///
     /// ```
     /// use callhook::event::*;
@@ -43,6 +52,10 @@ impl MessageEvent {
     /// assert!(matches!(event.kind, MessageKind::Status(_)));
     /// ```
     pub fn new(provider: ProviderId, message_id: impl Into<String>, kind: MessageKind) -> Self {
+        let customer = match &kind {
+            MessageKind::Inbound(inbound) => inbound.customer.clone(),
+            MessageKind::Status(_) => None,
+        };
         Self {
             provider,
             message_id: message_id.into(),
@@ -50,8 +63,115 @@ impl MessageEvent {
             conversation: None,
             pricing: None,
             kind,
+            customer,
+            business_number: None,
             notes: Vec::new(),
         }
+    }
+
+    /// Sets the [`customer`](Self::customer), and an inbound message's
+    /// [`InboundMessage::customer`] with it.
+    ///
+    /// ```
+    /// use callhook::event::*;
+    /// let inbound = InboundMessage::new("5511999998888", MessageContent::text("Olá"));
+    /// let mut event = MessageEvent::new(ProviderId::from_static("whatsapp"), "wamid.A2", MessageKind::Inbound(inbound));
+    /// event.set_customer(ContactId::from_phone("5511999998888"));
+    /// let MessageKind::Inbound(inbound) = &event.kind else { unreachable!() };
+    /// assert_eq!(inbound.customer, event.customer);
+    /// assert_eq!(event.customer.unwrap().phone_number(), Some("+5511999998888"));
+    /// ```
+    pub fn set_customer(&mut self, customer: Option<ContactId>) {
+        if let MessageKind::Inbound(inbound) = &mut self.kind {
+            inbound.customer.clone_from(&customer);
+        }
+        self.customer = customer;
+    }
+}
+
+/// [`MessageEvent`]'s JSON form, borrowed to write it.
+#[derive(Serialize)]
+struct MessageEventOut<'a> {
+    provider: &'a ProviderId,
+    message_id: &'a str,
+    #[serde(with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    occurred_at: Option<OffsetDateTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    conversation: Option<&'a Conversation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pricing: Option<&'a Pricing>,
+    #[serde(flatten)]
+    kind: &'a MessageKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer: Option<&'a ContactId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    business_number: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
+}
+
+impl Serialize for MessageEvent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // One `customer` key: the event's, else (an event built field by field) the
+        // inbound message's. The inbound message does not write its own.
+        let inbound = match &self.kind {
+            MessageKind::Inbound(inbound) => inbound.customer.as_ref(),
+            MessageKind::Status(_) => None,
+        };
+        MessageEventOut {
+            provider: &self.provider,
+            message_id: &self.message_id,
+            occurred_at: self.occurred_at,
+            conversation: self.conversation.as_ref(),
+            pricing: self.pricing.as_ref(),
+            kind: &self.kind,
+            customer: self.customer.as_ref().or(inbound),
+            business_number: self.business_number.as_deref(),
+            notes: &self.notes,
+        }
+        .serialize(serializer)
+    }
+}
+
+/// [`MessageEvent`]'s JSON form, read. Events stored before `customer` and
+/// `business_number` were the event's read too: an inbound message's `customer` was
+/// written at the same place.
+#[derive(Deserialize)]
+struct MessageEventIn {
+    provider: ProviderId,
+    message_id: String,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    occurred_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    conversation: Option<Conversation>,
+    #[serde(default)]
+    pricing: Option<Pricing>,
+    #[serde(flatten)]
+    kind: MessageKind,
+    #[serde(default)]
+    customer: Option<ContactId>,
+    #[serde(default)]
+    business_number: Option<String>,
+    #[serde(default)]
+    notes: Vec<String>,
+}
+
+impl<'de> Deserialize<'de> for MessageEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let stored = MessageEventIn::deserialize(deserializer)?;
+        let mut event = MessageEvent {
+            provider: stored.provider,
+            message_id: stored.message_id,
+            occurred_at: stored.occurred_at,
+            conversation: stored.conversation,
+            pricing: stored.pricing,
+            kind: stored.kind,
+            customer: None,
+            business_number: stored.business_number,
+            notes: stored.notes,
+        };
+        event.set_customer(stored.customer);
+        Ok(event)
     }
 }
 
@@ -74,7 +194,8 @@ pub struct InboundMessage {
     /// or (a WhatsApp user who shows a username, not a number) their business-scoped
     /// user id. [`customer`](Self::customer) says which.
     pub from: String,
-    /// The business number it was sent to.
+    /// The business number it was sent to, as the provider wrote it
+    /// ([`MessageEvent::business_number`] has it in E.164).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
     /// The sender's profile name, when the provider gives it.
@@ -85,9 +206,11 @@ pub struct InboundMessage {
     pub reply_to: Option<String>,
     /// What the message says or carries.
     pub content: MessageContent,
-    /// Who sent it, where the provider says: a phone number or a WhatsApp
-    /// business-scoped user id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Who sent it, where the provider says: a phone number in E.164 or a WhatsApp
+    /// business-scoped user id. The same as the event's
+    /// [`MessageEvent::customer`] (set both with [`MessageEvent::set_customer`]); in
+    /// JSON it is the event's `customer`, written once.
+    #[serde(skip)]
     pub customer: Option<ContactId>,
 }
 
@@ -227,7 +350,8 @@ pub enum MediaKind {
 pub struct StatusUpdate {
     /// The new status.
     pub status: MessageStatus,
-    /// The recipient of the message.
+    /// The recipient of the message, as the provider wrote it
+    /// ([`MessageEvent::customer`] has it in E.164).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient: Option<String>,
     /// The provider's errors, on failed messages.

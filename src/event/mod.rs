@@ -6,6 +6,13 @@
 //! Anything callhook does not model yet becomes an [`UnmodeledEvent`] that keeps the
 //! provider and the provider's own type string, so nothing is ever dropped.
 //!
+//! Every call and message event names its two sides where the provider says: the
+//! customer (a [`ContactId`]: a phone number in E.164, or a WhatsApp business-scoped
+//! user id) and the business's own number (`business_number`, E.164), told apart by
+//! the direction, so a CRM matches a lead by phone number across providers. [`phone`]
+//! has the rules that turn each provider's way of writing a number into E.164; `from`
+//! and `to` keep the provider's values as sent.
+//!
 //! The serde JSON form of these types is stable: it is what storage keeps and what the
 //! JSON API shows. Times are RFC 3339 strings, enums are `snake_case` strings, absent
 //! values are omitted.
@@ -30,6 +37,7 @@ use time::OffsetDateTime;
 
 mod call;
 mod message;
+pub mod phone;
 
 pub use call::{CallAnalysis, CallEvent, CallStatus, Recording, RecordingStatus, Sentiment, StoredRecording};
 pub use message::{
@@ -179,23 +187,33 @@ pub enum Subject<'a> {
     /// Something else the provider identifies (a template, an account, ...).
     Other(&'a str),
 }
-/// Who a customer is, as the provider identifies them: what a CRM matches a lead on.
+/// Who a customer is: what a CRM matches a lead on, the same across providers.
+///
+/// A phone number is in E.164 (`+5511999998888`) whichever way the provider wrote it
+/// (WhatsApp's `wa_id` `5511999998888`, Twilio's `whatsapp:+5511999998888`, CloudTalk's
+/// bare digits): see [`phone::e164`]. A WhatsApp user who shows a username instead of
+/// their number is known by their business-scoped user id (BSUID).
 ///
 /// ```
 /// use callhook::event::ContactId;
-/// let phone = ContactId::phone("5511999998888");
-/// assert_eq!(phone.phone_number(), Some("5511999998888"));
+/// let phone = ContactId::from_phone("whatsapp:+55 11 99999-8888").unwrap();
+/// assert_eq!(phone, ContactId::phone("+5511999998888"));
+/// assert_eq!(phone.phone_number(), Some("+5511999998888"));
+/// assert_eq!(ContactId::from_phone("5511999998888"), Some(phone));
+/// assert_eq!(ContactId::from_phone("sip:alice@pbx.example.com"), None);
 /// let hidden = ContactId::BusinessScoped { user_id: "US.13491208655302741918".into(), parent_user_id: None };
 /// assert_eq!(hidden.phone_number(), None);
 /// assert_eq!(serde_json::to_value(&hidden).unwrap()["type"], "business_scoped");
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ContactId {
-    /// A phone number, as the provider writes it (WhatsApp: digits without `+`).
+    /// A phone number in E.164: `+` and 8 to 15 digits (see [`phone::e164`]). Events
+    /// stored before callhook normalized numbers keep the number as the provider wrote
+    /// it (WhatsApp: digits without `+`).
     Phone {
-        /// The number.
+        /// The number, `+5511999998888`.
         number: String,
     },
     /// A WhatsApp business-scoped user id (BSUID): what Meta sends instead of the phone
@@ -210,9 +228,22 @@ pub enum ContactId {
 }
 
 impl ContactId {
-    /// A phone number.
+    /// A phone number, kept as given: pass it in E.164 (`+5511999998888`), or use
+    /// [`from_phone`](Self::from_phone) to normalize a provider's value.
     pub fn phone(number: impl Into<String>) -> Self {
         Self::Phone { number: number.into() }
+    }
+
+    /// A phone number from a provider's value, in E.164 ([`phone::e164`]); `None` for
+    /// anything that is no phone number (a SIP URI, `anonymous`, a client name, ...).
+    ///
+    /// ```
+    /// use callhook::event::ContactId;
+    /// assert_eq!(ContactId::from_phone("0034 612 345 678"), Some(ContactId::phone("+34612345678")));
+    /// assert_eq!(ContactId::from_phone("anonymous"), None);
+    /// ```
+    pub fn from_phone(raw: &str) -> Option<Self> {
+        phone::e164(raw).map(|number| Self::Phone { number })
     }
 
     /// The phone number, when the provider gave one.
@@ -344,6 +375,79 @@ mod tests {
         let json = serde_json::to_string(&event).unwrap();
         assert!(json.contains(r#""status":"warning""#), "{json}");
         assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), event);
+    }
+
+    #[test]
+    fn events_stored_before_the_contact_numbers_still_read() {
+        // A call as stored before `business_number` (and with a number as WhatsApp wrote
+        // it, before numbers were E.164): read as it was, the new field absent.
+        let old = r#"{"kind":"call","provider":"whatsapp","call_id":"wacid.1","direction":"inbound","from":"5511987654321","customer":{"type":"phone","number":"5511987654321"}}"#;
+        let Event::Call(call) = serde_json::from_str::<Event>(old).unwrap() else { panic!("not a call") };
+        assert_eq!(call.customer, Some(ContactId::phone("5511987654321")));
+        assert_eq!(call.business_number, None);
+        assert_eq!(serde_json::to_string(&Event::Call(call)).unwrap(), old, "written back the same");
+
+        // An inbound message as stored before the event had `customer`: the inbound
+        // message's `customer` was written at the same place, and is now both.
+        let old = r#"{"kind":"message","provider":"whatsapp","message_id":"wamid.1","type":"inbound","from":"5511987654321","to":"15550783881","content":{"content_type":"text","body":"Olá"},"customer":{"type":"phone","number":"5511987654321"}}"#;
+        let Event::Message(message) = serde_json::from_str::<Event>(old).unwrap() else { panic!("not a message") };
+        let customer = Some(ContactId::phone("5511987654321"));
+        assert_eq!((&message.customer, &message.business_number), (&customer, &None));
+        let MessageKind::Inbound(inbound) = &message.kind else { panic!("not inbound") };
+        assert_eq!(inbound.customer, customer);
+        assert_eq!(serde_json::to_string(&Event::Message(message)).unwrap(), old, "written back the same");
+
+        // A status update as stored before: no customer, no business number.
+        let old = r#"{"kind":"message","provider":"whatsapp","message_id":"wamid.2","type":"status","status":"read","recipient":"5511987654321"}"#;
+        let Event::Message(status) = serde_json::from_str::<Event>(old).unwrap() else { panic!("not a message") };
+        assert_eq!((&status.customer, &status.business_number), (&None, &None));
+        assert_eq!(serde_json::to_string(&Event::Message(status)).unwrap(), old);
+    }
+
+    #[test]
+    fn contact_numbers_round_trip_and_customer_is_written_once() {
+        let mut call = CallEvent::new(ProviderId::from_static("twilio"), "CA1");
+        call.direction = Some(Direction::Inbound);
+        call.from = Some("+5511987654321".into());
+        call.to = Some("+14155550100".into());
+        call.fill_numbers_from_direction();
+        let json = serde_json::to_value(Event::Call(call.clone())).unwrap();
+        assert_eq!(json["customer"], serde_json::json!({"type": "phone", "number": "+5511987654321"}));
+        assert_eq!(json["business_number"], "+14155550100");
+        assert_eq!(serde_json::from_value::<Event>(json).unwrap(), Event::Call(call));
+
+        let inbound = InboundMessage::new("whatsapp:+5511987654321", MessageContent::text("Oi"));
+        let mut message = MessageEvent::new(ProviderId::from_static("twilio"), "SM1", MessageKind::Inbound(inbound));
+        message.set_customer(ContactId::from_phone("whatsapp:+5511987654321"));
+        message.business_number = Some("+14155550100".into());
+        let json = serde_json::to_string(&Event::Message(message.clone())).unwrap();
+        assert_eq!(json.matches(r#""customer""#).count(), 1, "{json}");
+        assert!(
+            json.ends_with(
+                r#""customer":{"type":"phone","number":"+5511987654321"},"business_number":"+14155550100"}"#
+            ),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), Event::Message(message.clone()));
+
+        // Set on the inbound message alone (an event built field by field), it is still
+        // written, and read back into both.
+        let MessageKind::Inbound(inbound) = &mut message.kind else { unreachable!() };
+        let customer = inbound.customer.clone();
+        message.customer = None;
+        let back: MessageEvent = serde_json::from_str(&serde_json::to_string(&message).unwrap()).unwrap();
+        assert_eq!(back.customer, customer);
+
+        let mut status = MessageEvent::new(
+            ProviderId::from_static("twilio"),
+            "SM2",
+            MessageKind::Status(StatusUpdate::new(MessageStatus::Delivered)),
+        );
+        status.customer = ContactId::from_phone("+5511987654321");
+        status.business_number = Some("+14155550100".into());
+        let json = serde_json::to_value(&status).unwrap();
+        assert_eq!(json["customer"]["number"], "+5511987654321");
+        assert_eq!(serde_json::from_value::<MessageEvent>(json).unwrap(), status);
     }
 
     #[test]

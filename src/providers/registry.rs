@@ -27,6 +27,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::account::{Account, AccountId};
 use crate::event::ProviderId;
 use crate::provider::Provider;
 use crate::state::CallState;
@@ -101,22 +102,102 @@ impl Setting {
 
 /// A provider's setting values, by key. Every value is a [`Secret`]: settings are
 /// mostly secrets, and none is ever printed.
+///
+/// The values are those of the provider's unnamed account; [`account`](Self::account)
+/// adds named accounts (see [`crate::account`]), each with settings of its own. A
+/// secret being rotated has a second value, its next one
+/// ([`with_next`](Self::with_next); in the environment, the variable's name with
+/// `_NEXT`, e.g. `TWILIO_AUTH_TOKEN_NEXT`): both verify.
 #[derive(Clone, Debug, Default)]
 pub struct Settings {
     values: HashMap<&'static str, Secret>,
+    next: HashMap<&'static str, Secret>,
+    accounts: Vec<(AccountId, Settings)>,
 }
 
 impl Settings {
     /// The values of `registration`'s settings that `lookup` finds by environment
-    /// variable name; blank values count as absent.
+    /// variable name (and their next values, by the name with `_NEXT`); blank values
+    /// count as absent.
     pub fn from_lookup(registration: &Registration, lookup: impl Fn(&str) -> Option<String>) -> Self {
         let mut settings = Self::default();
+        let found = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         for setting in registration.settings {
-            if let Some(value) = lookup(setting.env).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+            if let Some(value) = found(setting.env) {
                 settings.values.insert(setting.key, Secret::new(value));
+            }
+            if let Some(value) = found(&format!("{}_NEXT", setting.env)) {
+                settings.next.insert(setting.key, Secret::new(value));
             }
         }
         settings
+    }
+
+    /// Sets the next value of `key`: the secret being rotated in, accepted beside the
+    /// current one.
+    ///
+    /// ```
+    /// use callhook::providers::registry::Settings;
+    /// let settings = Settings::default().with("token", "old").with_next("token", "new");
+    /// let keys = settings.keys("token");
+    /// assert_eq!(keys.iter().map(|s| s.expose()).collect::<Vec<_>>(), ["old", "new"]);
+    /// ```
+    pub fn with_next(mut self, key: &'static str, value: impl Into<Secret>) -> Self {
+        self.next.insert(key, value.into());
+        self
+    }
+
+    /// The current value of `key` and, while it is rotated, the next (current first;
+    /// empty when neither is set).
+    pub fn keys(&self, key: &str) -> Vec<Secret> {
+        self.values.get(key).into_iter().chain(self.next.get(key)).cloned().collect()
+    }
+
+    /// Adds a named account with its own settings (a builder, for tests and code).
+    ///
+    /// ```
+    /// use callhook::providers::registry::Settings;
+    /// let settings = Settings::default()
+    ///     .account("acme", Settings::default().with("token", "acme token"))
+    ///     .account("globex", Settings::default().with("token", "globex token"));
+    /// let labels: Vec<String> = settings.accounts().map(|(id, _)| id.map(|id| id.to_string()).unwrap_or_default()).collect();
+    /// assert_eq!(labels, ["acme", "globex"], "no unnamed account: it has no value");
+    /// ```
+    pub fn account(mut self, id: impl Into<AccountId>, settings: Settings) -> Self {
+        self.accounts.push((id.into(), settings));
+        self
+    }
+
+    /// Every account with its settings: the unnamed one (`None`, if any of its settings
+    /// is set), then the named ones in the order added.
+    pub fn accounts(&self) -> impl Iterator<Item = (Option<&AccountId>, &Settings)> {
+        let unnamed = (!self.values.is_empty() || !self.next.is_empty()).then_some((None, self));
+        unnamed.into_iter().chain(self.accounts.iter().map(|(id, settings)| (Some(id), settings)))
+    }
+
+    /// The [`Account`] of each account that has a value for `key`: its values of `key`
+    /// as its keys, named by its value of `name` when given (Twilio's `account_sid`).
+    /// What most registrations build their provider from.
+    pub fn accounts_by<K>(
+        &self,
+        key: &str,
+        name: Option<&str>,
+        key_of: impl Fn(Secret) -> Option<K>,
+    ) -> Vec<Account<K>> {
+        let mut out = Vec::new();
+        for (id, settings) in self.accounts() {
+            let keys: Vec<K> = settings.keys(key).into_iter().filter_map(&key_of).collect();
+            if keys.is_empty() {
+                continue;
+            }
+            let mut account = Account::with_keys(id.cloned(), keys);
+            // The unnamed account takes every request no named account claims.
+            if let (Some(_), Some(name)) = (id, name.and_then(|name| settings.get(name))) {
+                account = account.named(name.expose());
+            }
+            out.push(account);
+        }
+        out
     }
 
     /// Sets `key` (a builder, for tests and code).
@@ -136,9 +217,9 @@ impl Settings {
         self.values.get(key)
     }
 
-    /// Whether no setting has a value.
+    /// Whether no setting has a value, in any account.
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.values.is_empty() && self.next.is_empty() && self.accounts.iter().all(|(_, settings)| settings.is_empty())
     }
 }
 

@@ -240,7 +240,10 @@ async fn upgrading_from_schema_2_puts_queued_recording_jobs_in_their_queue() {
     store.schedule(NewJob::fetch_recording(ACME, "CA78", now)).await.unwrap();
     store.schedule(NewJob::process_event(callhook::event_log::EventId(1), now)).await.unwrap();
     drop(store);
-    rusqlite::Connection::open(&db).unwrap().execute_batch(&format!("{TO_SCHEMA_4} {TO_SCHEMA_3} {TO_SCHEMA_2}")).unwrap();
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch(&format!("{TO_SCHEMA_4} {TO_SCHEMA_3} {TO_SCHEMA_2}"))
+        .unwrap();
 
     let store = SqliteStore::open(&db).await.unwrap();
     let lease = std::time::Duration::from_secs(60);

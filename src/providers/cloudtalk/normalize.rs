@@ -20,15 +20,30 @@
 //! | anything else | an [`UnmodeledEvent`] with the whole body, about the call id | |
 //!
 //! `direction` `inbound`/`outbound` map to the same [`Direction`]; the contact name is
-//! carried; a non-empty `recording_url` is a ready recording. Numbers are the contract's
-//! `from`/`to`, else a template's `external_number` (the customer) and
-//! `internal_number` (the CloudTalk number) by direction; digits alone get a `+`
-//! (E.164), and the customer's number is the event's [`ContactId`]. The call's external
-//! id is `cloudtalk-<id>` ([`Event::external_id`]). The dedupe key is `<id>:<event>`.
+//! carried; a non-empty `recording_url` is a ready recording. The call's external id is
+//! `cloudtalk-<id>` ([`Event::external_id`]). The dedupe key is `<id>:<event>`.
+//!
+//! # Numbers
+//!
+//! CloudTalk sends numbers as `+E.164`, as bare digits or as JSON numbers
+//! (`34612345678`); every one that reads as a phone number is written in E.164
+//! ([`e164`]: `+34612345678`), anything else as sent.
+//!
+//! | field | first | else, outbound (`direction` `outbound`/`outgoing`) | else, inbound or no direction |
+//! |---|---|---|---|
+//! | `from` | the contract's `from` | `internal_number` | `external_number` |
+//! | `to` | the contract's `to` | `external_number` | `internal_number` |
+//! | customer ([`ContactId`]) | `external_number` | `to` | `from` |
+//! | business number | `internal_number` | `from` | `to` |
+//!
+//! A call without a direction is taken as inbound (a CloudTalk template names the
+//! customer's number `external_number` whatever the direction). A customer's number
+//! that is no phone number (`anonymous`, a SIP URI) gives no customer.
 
 use sha2::{Digest, Sha256};
 
 use super::model::{CallData, EventName, Webhook};
+use crate::event::phone::e164;
 use crate::event::{
     CallEvent, CallStatus, ContactId, Direction, Event, ProviderId, Recording, RecordingStatus, UnmodeledEvent,
 };
@@ -145,14 +160,10 @@ fn event_from_fields(data: &CallData<'_>) -> Option<EventName> {
     }
 }
 
-/// A number as E.164: digits only (as templates send JSON numbers) get their `+`.
-fn e164(number: &str) -> String {
-    let digits = number.strip_prefix('+').unwrap_or(number);
-    if (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
-        join(["+", digits])
-    } else {
-        number.to_owned()
-    }
+/// A number in E.164 when it reads as one (templates send JSON numbers, digits without
+/// `+`), else as sent.
+fn number(raw: &str) -> String {
+    e164(raw).unwrap_or_else(|| raw.to_owned())
 }
 
 /// Whether `value` is one of `names`, ignoring ASCII case.
@@ -172,14 +183,15 @@ fn call_event(event: Option<&EventName>, id: &str, data: &CallData<'_>) -> CallE
         None
     };
     // The contract's `from`/`to`, else a template's CloudTalk and customer numbers.
-    let internal = data.internal_number.as_deref().map(e164);
-    let external = data.external_number.as_deref().map(e164);
+    let internal = data.internal_number.as_deref();
+    let external = data.external_number.as_deref();
     let outbound = out.direction == Some(Direction::Outbound);
-    let (caller, callee) = if outbound { (internal, external.clone()) } else { (external.clone(), internal) };
-    out.from = data.from.as_deref().map(e164).or(caller);
-    out.to = data.to.as_deref().map(e164).or(callee);
-    let customer = external.or_else(|| if outbound { out.to.clone() } else { out.from.clone() });
-    out.customer = customer.map(ContactId::phone);
+    let (caller, callee) = if outbound { (internal, external) } else { (external, internal) };
+    out.from = data.from.as_deref().or(caller).map(number);
+    out.to = data.to.as_deref().or(callee).map(number);
+    let (customer, business) = if outbound { (&out.to, &out.from) } else { (&out.from, &out.to) };
+    out.customer = external.or(customer.as_deref()).and_then(ContactId::from_phone);
+    out.business_number = internal.or(business.as_deref()).and_then(e164);
     out.contact_name = owned(&data.contact_name);
     out.provider_status = owned(&data.status);
     out.started_at = data.started_at;

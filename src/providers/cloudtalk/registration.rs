@@ -38,7 +38,11 @@ pub static REGISTRATION: Registration = Registration {
 };
 
 fn mount(settings: &Settings) -> Option<Mount> {
-    let cloudtalk = CloudTalk::builder().bearer_token(settings.get("token")?.clone()).build();
+    let accounts = settings.accounts_by("token", None, Some);
+    if accounts.is_empty() {
+        return None;
+    }
+    let cloudtalk = accounts.into_iter().fold(CloudTalk::builder(), |builder, account| builder.account(account)).build();
     let paths = std::iter::once(PATH).chain(EVENT_PATHS);
     Some(Mount::new(Arc::new(cloudtalk), paths).note("authenticated by Authorization: Bearer, not a signature"))
 }

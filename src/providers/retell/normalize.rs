@@ -24,6 +24,20 @@
 //! | `user_hangup`, `agent_hangup`, `call_transfer`, `voicemail_reached`, `ivr_reached`, `inactivity`, `max_duration_reached`, `scam_detected`, `transfer_bridged`, `transfer_cancelled`, `manual_stopped`, `call_take_over` | `Completed` |
 //! | any reason Retell adds later | `Completed`, the raw reason kept in `provider_status` |
 //!
+//! # Numbers
+//!
+//! `from` and `to` are `from_number` and `to_number` as sent. By `direction`, the
+//! customer ([`ContactId`](crate::event::ContactId)) and the business number are them
+//! in E.164 ([`e164`](crate::event::phone::e164)):
+//!
+//! | `direction` | customer | business number |
+//! |---|---|---|
+//! | `inbound` | `from_number` | `to_number` (the agent's number) |
+//! | `outbound` | `to_number` | `from_number` (the agent's number) |
+//! | none (a web call), another value | none | none |
+//!
+//! A number that is no phone number (a SIP URI, `anonymous`) gives none.
+//!
 //! A `recording_url` makes the recording `Ready`. The dedupe key is
 //! `<call_id>:<event>`; `transcript_updated`, sent many times per call, adds the
 //! body's SHA-256 so each update is kept.
@@ -129,6 +143,7 @@ pub fn call_event(event: &EventName, call: &Call<'_>) -> CallEvent {
     });
     out.from = call.from_number.as_deref().map(str::to_owned);
     out.to = call.to_number.as_deref().map(str::to_owned);
+    out.fill_numbers_from_direction();
     let started = call.start_timestamp;
     let ended = call.end_timestamp;
     out.started_at = started;

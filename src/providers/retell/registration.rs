@@ -24,7 +24,11 @@ pub static REGISTRATION: Registration = Registration {
 };
 
 fn mount(settings: &Settings) -> Option<Mount> {
-    let retell = Retell::builder().api_key(settings.get("api_key")?.clone()).build();
+    let accounts = settings.accounts_by("api_key", None, Some);
+    if accounts.is_empty() {
+        return None;
+    }
+    let retell = accounts.into_iter().fold(Retell::builder(), |builder, account| builder.account(account)).build();
     Some(Mount::new(Arc::new(retell), [PATH]))
 }
 

@@ -75,6 +75,26 @@
 //! | `sending_failed`, `delivery_failed`, `expired` | `Failed` |
 //! | `delivery_unconfirmed`, anything else | the value verbatim, not [`is_known`](MessageStatus::is_known) (ranks below every known status, so a `sent` already seen stays) |
 //! | none | by the event: `message.sent` `Sent`, `message.read` `Read`, `message.finalized` `finalized` (unknown) |
+//!
+//! # Numbers
+//!
+//! `from`, `to`, the inbound message's `from`/`to` and the status update's `recipient`
+//! keep Telnyx's values as sent. The customer ([`ContactId`]) and the business number
+//! are those values in E.164 ([`e164`]), by direction:
+//!
+//! | event | customer | business number |
+//! |---|---|---|
+//! | call event with `direction` `incoming` (`call.initiated`) | `from` | `to` |
+//! | call event with `direction` `outgoing` (`call.initiated`) | `to` | `from` |
+//! | call event without `direction` (every other `call.*`) | none | none |
+//! | `message.received` | `from.phone_number` | the first `to[].phone_number` |
+//! | `message.sent`, `message.finalized`, `message.read` | the first `to[].phone_number` | `from.phone_number` |
+//!
+//! Only `call.initiated` says which way a call goes, so only it names the customer (a
+//! call leg's `from` is the customer on an incoming leg and the business on an outgoing
+//! one); the leg's other events carry none, which says nothing new. A SIP URI
+//! (`sip:...`), a withheld caller (`anonymous`), a short code or an alphanumeric sender
+//! id gives none.
 
 use sha2::{Digest, Sha256};
 
@@ -82,10 +102,11 @@ use super::model::{
     CallDirection, CallPayload, Data, DeliveryStatus, EventType, HangupCause, MachineDetectionResult,
     MessagePayload, MessagingError, Webhook,
 };
+use crate::event::phone::e164;
 use crate::event::{
-    CallAnalysis, CallEvent, CallStatus, Direction, Event, InboundMessage, MediaKind, MediaRef, MessageContent,
-    MessageEvent, MessageKind, MessageStatus, ProviderError, ProviderId, Recording, RecordingStatus, StatusUpdate,
-    UnmodeledEvent,
+    CallAnalysis, CallEvent, CallStatus, ContactId, Direction, Event, InboundMessage, MediaKind, MediaRef,
+    MessageContent, MessageEvent, MessageKind, MessageStatus, ProviderError, ProviderId, Recording, RecordingStatus,
+    StatusUpdate, UnmodeledEvent,
 };
 use crate::provider::{ParseError, ParsedEvent};
 
@@ -188,6 +209,7 @@ pub fn call_event(data: &Data<'_>, payload: &CallPayload<'_>) -> Result<CallEven
         CallDirection::Outgoing => Some(Direction::Outbound),
         CallDirection::_Custom(_) => None,
     });
+    out.fill_numbers_from_direction();
     out.provider_status = Some(data.event_type.as_str().to_owned());
     match &data.event_type {
         EventType::CallInitiated => {
@@ -269,13 +291,17 @@ fn recording(payload: &CallPayload<'_>) -> Recording {
 pub fn message_event(data: &Data<'_>, payload: &MessagePayload<'_>) -> Result<MessageEvent, ParseError> {
     let message_id = payload.id.as_deref().filter(|id| !id.is_empty()).ok_or(ParseError::MissingField("data.payload.id"))?;
     let first_to = payload.to.iter().find_map(|to| to.phone_number.as_deref()).map(str::to_owned);
+    let sender = payload.from.as_ref().and_then(|from| from.phone_number.as_deref());
+    // The customer sent a received message; the business sent the others.
+    let (customer, business) = match data.event_type {
+        EventType::MessageReceived => (sender, first_to.as_deref()),
+        _ => (first_to.as_deref(), sender),
+    };
+    let customer = customer.and_then(ContactId::from_phone);
+    let business_number = business.and_then(e164);
     let kind = match data.event_type {
         EventType::MessageReceived => {
-            let from = payload
-                .from
-                .as_ref()
-                .and_then(|from| from.phone_number.as_deref())
-                .ok_or(ParseError::MissingField("data.payload.from.phone_number"))?;
+            let from = sender.ok_or(ParseError::MissingField("data.payload.from.phone_number"))?;
             let mut inbound = InboundMessage::new(from, content(payload));
             inbound.to = first_to;
             MessageKind::Inbound(inbound)
@@ -298,6 +324,8 @@ pub fn message_event(data: &Data<'_>, payload: &MessagePayload<'_>) -> Result<Me
         }
     };
     let mut event = MessageEvent::new(PROVIDER, message_id, kind);
+    event.set_customer(customer);
+    event.business_number = business_number;
     event.occurred_at = data.occurred_at.or(match data.event_type {
         EventType::MessageReceived => payload.received_at,
         _ => payload.completed_at.or(payload.sent_at),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::signature::PublicKey;
 use super::{Telnyx, normalize};
+use crate::account::Account;
 use crate::providers::registry::{Mount, Recordings, Registration, Setting, Settings};
 
 const PATH: &str = "/webhooks/telnyx";
@@ -35,7 +36,7 @@ pub const TEST_PUBLIC_KEY: &str = "rs9U5CR5Y1hy6hFzaFxul1U7ALN5mAWaOG3D+K7Erpc="
 /// assert_eq!(mount.paths, ["/webhooks/telnyx"]);
 /// assert!(mount.notes[0].contains("published test key"));
 /// let bad = (REGISTRATION.mount)(&Settings::default().with("public_key", "not-a-key")).unwrap();
-/// assert!(bad.notes[0].contains("every request is refused"));
+/// assert!(bad.notes[0].contains("its requests are refused"));
 /// assert!((REGISTRATION.mount)(&Settings::default()).is_none());
 /// ```
 pub static REGISTRATION: Registration = Registration {
@@ -62,25 +63,38 @@ fn public_keys(setting: &str) -> Result<Vec<PublicKey>, super::signature::Invali
 }
 
 fn mount(settings: &Settings) -> Option<Mount> {
-    let setting = settings.get("public_key")?;
     let mut telnyx = Telnyx::builder();
     let mut notes = Vec::new();
-    match public_keys(setting.expose()) {
-        Ok(keys) if keys.is_empty() => notes.push("TELNYX_PUBLIC_KEY holds no key: every request is refused (500)".into()),
-        Ok(keys) => {
-            if keys.iter().any(|key| key.to_base64() == TEST_PUBLIC_KEY) {
-                notes.push(
-                    "TELNYX_PUBLIC_KEY is callhook's published test key: anyone can sign requests it accepts; use it only for tests"
-                        .to_owned(),
-                );
-            }
-            for key in keys {
-                telnyx = telnyx.public_key(key);
+    let mut configured = false;
+    for (id, account) in settings.accounts() {
+        let values = account.keys("public_key");
+        if values.is_empty() {
+            continue;
+        }
+        configured = true;
+        let named = id.map(|id| format!(" (account {id})")).unwrap_or_default();
+        let mut keys = Vec::new();
+        for value in values {
+            match public_keys(value.expose()) {
+                Ok(parsed) => keys.extend(parsed),
+                Err(error) => notes.push(format!(
+                    "TELNYX_PUBLIC_KEY{named} is not a Telnyx public key ({error}): its requests are refused until it is fixed"
+                )),
             }
         }
-        Err(error) => notes.push(format!(
-            "TELNYX_PUBLIC_KEY is not a Telnyx public key ({error}): every request is refused (500) until it is fixed"
-        )),
+        if keys.iter().any(|key| key.to_base64() == TEST_PUBLIC_KEY) {
+            notes.push(format!(
+                "TELNYX_PUBLIC_KEY{named} is callhook's published test key: anyone can sign requests it accepts; use it only for tests"
+            ));
+        }
+        if keys.is_empty() {
+            notes.push(format!("TELNYX_PUBLIC_KEY{named} holds no key: its requests are refused"));
+            continue;
+        }
+        telnyx = telnyx.account(Account::with_keys(id.cloned(), keys));
+    }
+    if !configured {
+        return None;
     }
     let mount = Mount::new(Arc::new(telnyx.build()), [PATH]);
     Some(notes.into_iter().fold(mount, |mount, note| mount.note(note)))

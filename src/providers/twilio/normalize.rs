@@ -51,6 +51,26 @@
 //! when `NumMedia > 0` (with `Body` as caption), a location when `Latitude` and
 //! `Longitude` are present, a button reply when `ButtonPayload` or `ButtonText` is,
 //! and text otherwise.
+//!
+//! # Numbers
+//!
+//! `from`, `to`, the inbound message's `from`/`to` and the status update's `recipient`
+//! keep Twilio's values as sent. The customer ([`ContactId`]) and the business number
+//! are those values in E.164 ([`e164`]: `whatsapp:` and `tel:` prefixes dropped), by
+//! direction:
+//!
+//! | request | customer | business number |
+//! |---|---|---|
+//! | call, `Direction` `inbound` | `From` | `To` |
+//! | call, `outbound-api`, `outbound-dial` (any `outbound-*`) | `To` | `From` |
+//! | call, no or another `Direction` | none | none |
+//! | recording status callback | none (no numbers) | none |
+//! | incoming message | `From` (else `WaId`) | `To` |
+//! | message status callback | `To` | `From` |
+//!
+//! A side that is no phone number gives none: a SIP URI (`sip:...`), a Twilio Client
+//! identity (`client:...`), a withheld caller (`anonymous`, or the digits Twilio used to
+//! write for one, `+266696687`, ...), an alphanumeric sender id or short code.
 
 use time::OffsetDateTime;
 
@@ -58,9 +78,10 @@ use super::model::{
     self, CallDirection, CallStatusCallback, IncomingCall, IncomingMessage, MessageStatusCallback,
     RecordingStatusCallback, VoiceCall,
 };
+use crate::event::phone::e164;
 use crate::event::{
-    CallEvent, CallStatus, Direction, InboundMessage, MediaKind, MediaRef, MessageContent, MessageEvent, MessageKind,
-    MessageStatus, ProviderError, ProviderId, Recording, RecordingStatus, StatusUpdate,
+    CallEvent, CallStatus, ContactId, Direction, InboundMessage, MediaKind, MediaRef, MessageContent, MessageEvent,
+    MessageKind, MessageStatus, ProviderError, ProviderId, Recording, RecordingStatus, StatusUpdate,
 };
 
 /// The provider id of every Twilio event.
@@ -112,6 +133,7 @@ fn call_event(call: &VoiceCall<'_>, at: Option<OffsetDateTime>) -> CallEvent {
     event.direction = call.direction.as_ref().and_then(direction);
     event.from = call.from.map(str::to_owned);
     event.to = call.to.map(str::to_owned);
+    event.fill_numbers_from_direction();
     event.contact_name = call.caller_name.map(str::to_owned);
     event.occurred_at = at;
     match event.status {
@@ -179,7 +201,11 @@ pub fn message_status_callback(callback: &MessageStatusCallback<'_>) -> MessageE
     let mut update = StatusUpdate::new(message_status(&callback.status));
     update.recipient = callback.to.map(str::to_owned);
     update.errors = callback.error_code.map(ProviderError::with_code).into_iter().collect();
-    MessageEvent::new(PROVIDER, callback.message_sid, MessageKind::Status(update))
+    let mut event = MessageEvent::new(PROVIDER, callback.message_sid, MessageKind::Status(update));
+    // The business sent the message: `To` is the customer.
+    event.customer = callback.to.and_then(ContactId::from_phone);
+    event.business_number = callback.from.and_then(e164);
+    event
 }
 
 /// An incoming message as an inbound message event, at `received_at`.
@@ -213,6 +239,8 @@ pub fn incoming_message(message: &IncomingMessage<'_>, received_at: OffsetDateTi
     inbound.contact_name = message.profile_name.map(str::to_owned);
     inbound.reply_to = message.replied_message_sid.map(str::to_owned);
     let mut event = MessageEvent::new(PROVIDER, message.message_sid, MessageKind::Inbound(inbound));
+    event.set_customer(ContactId::from_phone(message.from).or_else(|| message.wa_id.and_then(ContactId::from_phone)));
+    event.business_number = message.to.and_then(e164);
     event.occurred_at = Some(received_at);
     event
 }

@@ -27,7 +27,7 @@ pub static REGISTRATION: Registration = Registration {
         Setting::optional(
             "account_sid",
             "TWILIO_ACCOUNT_SID",
-            "the account SID recordings are fetched with (else the one in each recording URL)",
+            "the account SID: recordings are fetched with it (else the one in each recording URL), and a named account is chosen by it",
         ),
     ],
     mount,
@@ -41,7 +41,12 @@ pub static REGISTRATION: Registration = Registration {
 };
 
 fn mount(settings: &Settings) -> Option<Mount> {
-    let twilio = Arc::new(Twilio::new(settings.get("auth_token")?.clone()));
+    // A named account is chosen by its account SID; the unnamed one takes the others.
+    let accounts = settings.accounts_by("auth_token", Some("account_sid"), Some);
+    if accounts.is_empty() {
+        return None;
+    }
+    let twilio = Arc::new(accounts.into_iter().fold(Twilio::builder(), |builder, account| builder.account(account)).build());
     Some(Mount::new(twilio, ENDPOINTS.map(|endpoint| format!("/webhooks/twilio/{}", endpoint.path_segment()))))
 }
 

@@ -32,6 +32,24 @@
 //! `timestamp`. The event type is `status`, `record` for recordings, `error` for
 //! errors.
 //!
+//! # Numbers
+//!
+//! `from` and `to` are the leg's, as Vonage writes them (digits without `+`,
+//! `447700900000`; a WebSocket or SIP leg's URI). By the leg's `direction`, the customer
+//! ([`ContactId`](crate::event::ContactId)) and the business number (the Vonage number)
+//! are them in E.164 ([`e164`](crate::event::phone::e164): `+447700900000`):
+//!
+//! | leg `direction` | customer | business number |
+//! |---|---|---|
+//! | `inbound` | `from` | `to` |
+//! | `outbound` | `to` | `from` |
+//! | none (machine detection, recording, `disconnected`), another value | none | none |
+//!
+//! A URI (`wss://...`, `sip:...`) or `unknown` gives none. The customer is the leg's
+//! other party: on an outbound leg that an inbound call's NCCO `connect`s to an agent,
+//! that is the agent's number. The conversation's caller is the customer its inbound
+//! leg names.
+//!
 //! # Dedupe keys
 //!
 //! `<uuid>:<status>:<timestamp in RFC 3339>` for status, machine detection, `input` and
@@ -149,6 +167,7 @@ fn base(webhook: &Webhook<'_>, call_id: &str) -> CallEvent {
     });
     out.from = webhook.from.as_deref().map(str::to_owned);
     out.to = webhook.to.as_deref().map(str::to_owned);
+    out.fill_numbers_from_direction();
     out.occurred_at = webhook.timestamp;
     out.provider_status = webhook.status.as_ref().map(|status| status.as_str().to_owned());
     out

@@ -30,6 +30,11 @@ pub static REGISTRATION: Registration = Registration {
         "signature_secret",
         "VONAGE_SIGNATURE_SECRET",
         "the account's signature secret, which signs the Voice API's webhook JWTs",
+    ),
+    Setting::optional(
+        "api_key",
+        "VONAGE_API_KEY",
+        "the account's API key: a named account is chosen by the api_key its tokens carry",
     )],
     mount,
     recordings: Recordings::public(&["api.nexmo.com", "*.nexmo.com", "*.vonage.com"]),
@@ -42,7 +47,11 @@ pub static REGISTRATION: Registration = Registration {
 };
 
 fn mount(settings: &Settings) -> Option<Mount> {
-    let vonage = Vonage::builder().signature_secret(settings.get("signature_secret")?.clone()).build();
+    let accounts = settings.accounts_by("signature_secret", Some("api_key"), Some);
+    if accounts.is_empty() {
+        return None;
+    }
+    let vonage = accounts.into_iter().fold(Vonage::builder(), |builder, account| builder.account(account)).build();
     Some(Mount::new(Arc::new(vonage), [PATH]).note(
         "recording downloads from Vonage fail (401): they need a JWT signed with the application's private key, which callhook does not send yet",
     ))

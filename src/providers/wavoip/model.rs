@@ -75,6 +75,11 @@ open_enum! {
 /// assert_eq!(webhook.kind(), Some(EventType::Record));
 /// assert_eq!(webhook.call_id(), Some("123456"));
 /// assert_eq!(webhook.record_status, Some(RecordStatus::Ready));
+///
+/// let body = br#"{"type":"CALL","whatsapp_call_id":1,"caller":"5511987650001","receiver":5511912340002}"#;
+/// let webhook = Webhook::parse(body).unwrap();
+/// assert_eq!(webhook.caller.as_deref(), Some("5511987650001"));
+/// assert_eq!(webhook.receiver.as_deref(), Some("5511912340002"));
 /// ```
 #[derive(Clone, Debug, Deserialize)]
 #[non_exhaustive]
@@ -95,6 +100,13 @@ pub struct Webhook<'a> {
     /// The session (device connection) id.
     #[serde(borrow, default, deserialize_with = "lenient::lossy::text")]
     pub id_session: Option<Cow<'a, str>>,
+    /// Who placed the call, on `CALL` events: a phone number, digits usually without
+    /// `+` (`5511987650001`), a JSON number read as its digits.
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::text")]
+    pub caller: Option<Cow<'a, str>>,
+    /// Who was called, on `CALL` events, written as [`caller`](Self::caller) is.
+    #[serde(borrow, default, deserialize_with = "lenient::lossy::text")]
+    pub receiver: Option<Cow<'a, str>>,
     /// The call's status (`ACTIVE`, ...), on `CALL` events.
     #[serde(borrow, default, deserialize_with = "lenient::lossy::text")]
     pub status: Option<Cow<'a, str>>,

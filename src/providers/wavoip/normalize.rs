@@ -23,6 +23,21 @@
 //! `duration_ms`. A `record_status` on a `CALL`
 //! event is carried as on `RECORD` events.
 //!
+//! # Numbers
+//!
+//! `from` is the `CALL` event's `caller` and `to` its `receiver`, as sent (digits,
+//! usually without `+`). By `direction`, the customer ([`ContactId`](crate::event::ContactId))
+//! and the business number (the device's WhatsApp number) are them in E.164
+//! ([`e164`](crate::event::phone::e164): `5511987650001` is `+5511987650001`):
+//!
+//! | `direction` | customer | business number |
+//! |---|---|---|
+//! | `INCOMING` | `caller` | `receiver` |
+//! | `OUTGOING`, `OUTCOMING` | `receiver` | `caller` |
+//! | none (an `UPDATE` may omit it), another value | none | none |
+//!
+//! `RECORD` events carry no numbers.
+//!
 //! # `RECORD` events: the call's recording
 //!
 //! | `record_status` | [`RecordingStatus`] |
@@ -151,6 +166,9 @@ fn fill_call_event(out: &mut CallEvent, webhook: &Webhook<'_>, kind: &EventType)
             CallDirection::_Custom(_) => None,
         });
         out.duration_ms = webhook.duration.filter(|secs| *secs > 0).map(|secs| secs.saturating_mul(1000));
+        out.from = webhook.caller.as_deref().map(str::to_owned);
+        out.to = webhook.receiver.as_deref().map(str::to_owned);
+        out.fill_numbers_from_direction();
     }
     if let Some(status) = &webhook.record_status {
         let mut recording = Recording::new(recording_status(status));

@@ -25,7 +25,11 @@ pub static REGISTRATION: Registration = Registration {
 };
 
 fn mount(settings: &Settings) -> Option<Mount> {
-    let wavoip = WaVoip::builder().token(settings.get("token")?.clone()).build();
+    let accounts = settings.accounts_by("token", None, Some);
+    if accounts.is_empty() {
+        return None;
+    }
+    let wavoip = accounts.into_iter().fold(WaVoip::builder(), |builder, account| builder.account(account)).build();
     Some(Mount::new(Arc::new(wavoip), [PATH]).note("authenticated by ?token= in the URL, not a signature"))
 }
 

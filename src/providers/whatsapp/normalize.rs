@@ -51,6 +51,22 @@
 //! | status `REJECTED` | `Busy` | `ended_at` |
 //!
 //! `USER_INITIATED` is inbound, `BUSINESS_INITIATED` outbound.
+//!
+//! # Numbers
+//!
+//! `from`, `to` and `recipient` keep Meta's values as sent (digits without `+`). The
+//! customer ([`ContactId`]) is the WhatsApp user's `wa_id` in E.164 ([`e164`]:
+//! `5511987654321` is `+5511987654321`), or their business-scoped user id (BSUID) when
+//! Meta sends no number; the business number is the change's
+//! `metadata.display_phone_number` in E.164:
+//!
+//! | item | customer | business number |
+//! |---|---|---|
+//! | `messages[]` | `from` (else the `contacts[]` profile's `wa_id`), else the BSUID (`user_id`, `from_user_id`, the profile's) | `display_phone_number` |
+//! | `statuses[]` of a message | `recipient_id`, else `recipient_user_id` | `display_phone_number` |
+//! | `statuses[]` of a call | `recipient_id`, else `recipient_user_id` | `display_phone_number` |
+//! | `calls[]`, `USER_INITIATED` | `from` (else the profile's `wa_id`), else the BSUID | `display_phone_number`, else `to` |
+//! | `calls[]`, `BUSINESS_INITIATED` | `to` (else the profile's `wa_id`), else the BSUID | `display_phone_number`, else `from` |
 
 use std::borrow::Cow;
 
@@ -61,6 +77,7 @@ use super::model::{
     ApiError, Call, CallDirection, CallEndStatus, CallEventKind, Contact, InboundMessage, Media, MessageType,
     Notification, Status, StatusValue,
 };
+use crate::event::phone::e164;
 use crate::event::{
     CallEvent, CallStatus, ContactId, Conversation, Direction, Event, InboundMessage as Inbound, MediaKind, MediaRef,
     MessageContent, MessageEvent, MessageKind, MessageStatus, Pricing, ProviderError, ProviderId, StatusUpdate,
@@ -122,7 +139,7 @@ fn notification_events(body: &[u8], mut notification: Notification<'_>) -> Resul
             let business = value.metadata.as_ref().map(|m| &*m.display_phone_number);
             let contacts = &value.contacts;
             out.extend(value.messages.iter_mut().map(|message| inbound_message(message, contacts, business)));
-            out.extend(value.calls.iter().map(|call| call_event(call, contacts)));
+            out.extend(value.calls.iter().map(|call| call_event(call, contacts, business)));
             out.extend(value.statuses.iter().map(|status| status_event(status, business)));
             if !value.errors.is_empty() {
                 let raw = raw_value(body, &mut raw, e, c)?;
@@ -226,16 +243,15 @@ fn profile_name(contact: Option<&Contact<'_>>) -> Option<String> {
     contact?.profile.as_ref().and_then(|profile| owned(&profile.name))
 }
 
-/// Who the user is: their number when Meta sends it, else their business-scoped id.
+/// Who the user is: their number in E.164 when Meta sends one, else their
+/// business-scoped id.
 fn customer(wa_id: Option<&str>, user_id: Option<&str>, parent_user_id: Option<&str>) -> Option<ContactId> {
-    match (wa_id, user_id) {
-        (Some(number), _) => Some(ContactId::phone(number)),
-        (None, Some(user_id)) => Some(ContactId::BusinessScoped {
+    wa_id.and_then(ContactId::from_phone).or_else(|| {
+        user_id.map(|user_id| ContactId::BusinessScoped {
             user_id: user_id.to_owned(),
             parent_user_id: parent_user_id.map(str::to_owned),
-        }),
-        (None, None) => None,
-    }
+        })
+    })
 }
 
 /// The message's event. Strings serde had to unescape are moved out of the message
@@ -262,6 +278,7 @@ pub(super) fn inbound_message(message: &mut InboundMessage<'_>, contacts: &[Cont
     inbound.customer = customer;
     inbound.reply_to = message.context.as_mut().and_then(|context| take_option(&mut context.id));
     let mut event = MessageEvent::new(PROVIDER, take(&mut message.id), MessageKind::Inbound(inbound));
+    event.business_number = business.and_then(e164);
     event.occurred_at = time(message.timestamp);
     ParsedEvent::new(event_type, key, Event::Message(event))
 }
@@ -361,6 +378,8 @@ pub(super) fn status_event(status: &Status<'_>, business: Option<&str>) -> Parse
     update.recipient = owned(&status.recipient_id).or_else(|| owned(&status.recipient_user_id));
     update.errors = status.errors.iter().map(provider_error).collect();
     let mut event = MessageEvent::new(PROVIDER, &*status.id, MessageKind::Status(update));
+    event.customer = customer(status.recipient_id.as_deref(), status.recipient_user_id.as_deref(), None);
+    event.business_number = business.and_then(e164);
     event.occurred_at = time(status.timestamp);
     event.conversation = status.conversation.as_ref().map(|c| {
         let mut conversation = Conversation::new(&*c.id);
@@ -386,6 +405,7 @@ fn call_status_event(status: &Status<'_>, business: Option<&str>) -> ParsedEvent
     event.from = business.map(str::to_owned);
     event.to = owned(&status.recipient_id).or_else(|| owned(&status.recipient_user_id));
     event.customer = customer(status.recipient_id.as_deref(), status.recipient_user_id.as_deref(), None);
+    event.business_number = business.and_then(e164);
     event.occurred_at = at;
     event.status = match status.status {
         StatusValue::CallRinging => Some(CallStatus::Ringing),
@@ -405,7 +425,7 @@ fn call_status_event(status: &Status<'_>, business: Option<&str>) -> ParsedEvent
     ParsedEvent::new(join(["call_statuses.", name]), key, Event::Call(event))
 }
 
-pub(super) fn call_event(call: &Call<'_>, contacts: &[Contact<'_>]) -> ParsedEvent {
+pub(super) fn call_event(call: &Call<'_>, contacts: &[Contact<'_>], business: Option<&str>) -> ParsedEvent {
     let at = time(call.timestamp);
     let mut event = CallEvent::new(PROVIDER, &*call.id);
     event.direction = call.direction.as_ref().and_then(|d| match d {
@@ -416,11 +436,13 @@ pub(super) fn call_event(call: &Call<'_>, contacts: &[Contact<'_>]) -> ParsedEve
     event.from = owned(&call.from);
     event.to = owned(&call.to);
     // The WhatsApp user is the caller of a user-initiated call, the callee otherwise.
-    let user_number = if event.direction == Some(Direction::Outbound) { &call.to } else { &call.from };
+    let outbound = event.direction == Some(Direction::Outbound);
+    let (user_number, business_number) = if outbound { (&call.to, &call.from) } else { (&call.from, &call.to) };
     let contact = find_contact(contacts, user_number.as_deref(), call.user_id.as_deref());
     let wa_id = user_number.as_deref().or(contact.and_then(|c| c.wa_id.as_deref()));
     let user_id = call.user_id.as_deref().or(contact.and_then(|c| c.user_id.as_deref()));
     event.customer = customer(wa_id, user_id, contact.and_then(|c| c.parent_user_id.as_deref()));
+    event.business_number = business.and_then(e164).or_else(|| business_number.as_deref().and_then(e164));
     event.contact_name = profile_name(contact);
     event.occurred_at = at;
     event.error = call.errors.first().map(provider_error);

@@ -104,7 +104,9 @@ fn change_events(entry_id: &str, field: &str, raw: &str, out: &mut Vec<ParsedEve
         }));
     }
     for raw in items.calls.unwrap_or_default() {
-        out.push(read("calls", raw.get(), |json| Ok(call_event(&serde_json::from_str::<Call<'_>>(json)?, &contacts))));
+        out.push(read("calls", raw.get(), |json| {
+            Ok(call_event(&serde_json::from_str::<Call<'_>>(json)?, &contacts, business))
+        }));
     }
     for raw in items.statuses.unwrap_or_default() {
         out.push(read("statuses", raw.get(), |json| Ok(status_event(&serde_json::from_str::<Status<'_>>(json)?, business))));

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::{WhatsApp, normalize};
+use crate::account::Account;
 use crate::providers::registry::{Mount, Recordings, Registration, Setting, Settings};
 
 const PATH: &str = "/webhooks/whatsapp";
@@ -15,6 +16,11 @@ pub static REGISTRATION: Registration = Registration {
     settings: &[
         Setting::required("app_secret", "WHATSAPP_APP_SECRET", "the Meta app's secret, which signs every notification"),
         Setting::optional("verify_token", "WHATSAPP_VERIFY_TOKEN", "the token Meta's setup handshake must present"),
+        Setting::optional(
+            "business_ids",
+            "WHATSAPP_BUSINESS_IDS",
+            "the WhatsApp Business Account and phone number ids a named app serves, comma-separated: its notifications are verified with its secret only",
+        ),
     ],
     mount,
     recordings: Recordings::NONE,
@@ -27,15 +33,37 @@ pub static REGISTRATION: Registration = Registration {
 };
 
 fn mount(settings: &Settings) -> Option<Mount> {
-    let mut whatsapp = WhatsApp::builder().app_secret(settings.get("app_secret")?.clone());
-    let verify_token = settings.get("verify_token");
-    if let Some(token) = verify_token {
-        whatsapp = whatsapp.verify_token(token.clone());
+    let mut whatsapp = WhatsApp::builder();
+    let mut apps = 0;
+    let mut verify_tokens = 0;
+    for (id, app) in settings.accounts() {
+        let mut account = Account::with_keys(id.cloned(), app.keys("app_secret"));
+        if account.keys().is_empty() {
+            continue;
+        }
+        // A named app is chosen by the businesses it serves; the unnamed one takes the
+        // notifications of businesses no app names.
+        if id.is_some() {
+            let ids = app.get("business_ids").map(|ids| ids.expose().to_owned()).unwrap_or_default();
+            for business in ids.split(',').map(str::trim).filter(|id| !id.is_empty()) {
+                account = account.named(business);
+            }
+        }
+        whatsapp = whatsapp.account(account);
+        apps += 1;
+        for token in app.keys("verify_token") {
+            whatsapp = whatsapp.verify_token(token);
+            verify_tokens += 1;
+        }
+    }
+    if apps == 0 {
+        return None;
     }
     let mount = Mount::new(Arc::new(whatsapp.build()), [PATH]);
-    Some(match verify_token {
-        Some(_) => mount,
-        None => mount.note("WHATSAPP_VERIFY_TOKEN is not set: the setup handshake will be refused"),
+    Some(if verify_tokens > 0 {
+        mount
+    } else {
+        mount.note("WHATSAPP_VERIFY_TOKEN is not set: the setup handshake will be refused")
     })
 }
 
