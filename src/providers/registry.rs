@@ -147,6 +147,28 @@ impl Settings {
         self
     }
 
+    /// These settings, with `other`'s values (and next values) where these have none,
+    /// and `other`'s named accounts after these'.
+    ///
+    /// ```
+    /// use callhook::providers::registry::Settings;
+    /// let env = Settings::default().with("token", "from the environment");
+    /// let file = Settings::default().with("token", "from a file").with("user", "u");
+    /// let merged = env.or(file);
+    /// assert_eq!(merged.get("token").unwrap().expose(), "from the environment");
+    /// assert_eq!(merged.get("user").unwrap().expose(), "u");
+    /// ```
+    pub fn or(mut self, other: Settings) -> Self {
+        for (key, value) in other.values {
+            self.values.entry(key).or_insert(value);
+        }
+        for (key, value) in other.next {
+            self.next.entry(key).or_insert(value);
+        }
+        self.accounts.extend(other.accounts);
+        self
+    }
+
     /// The current value of `key` and, while it is rotated, the next (current first;
     /// empty when neither is set).
     pub fn keys(&self, key: &str) -> Vec<Secret> {

@@ -84,7 +84,7 @@ function looksLikeJson(text) {
 
 // ---------- filters ----------
 
-const FILTER_FIELDS = ["provider", "type", "status", "since", "until", "q"];
+const FILTER_FIELDS = ["provider", "account", "number", "type", "status", "since", "until", "q"];
 
 function readFilters() {
   const filters = {};
@@ -118,8 +118,26 @@ function query(params) {
 
 // Whether a live update belongs on the first page of the current filters (the server
 // applies the same rules).
+// The digits of a phone number, for comparing two spellings of it.
+function digits(text) {
+  return String(text || "").replace(/\D/g, "");
+}
+
+// The customer an event is about: their number, or the id a provider knows them by.
+function customerOf(event) {
+  const customer = (event.event || {}).customer;
+  if (!customer) return "";
+  return customer.number || customer.user_id || "";
+}
+
 function matchesFilters(event, filters) {
   if (filters.provider && event.provider !== filters.provider) return false;
+  if (filters.account && event.account !== filters.account) return false;
+  if (filters.number) {
+    const customer = customerOf(event);
+    const sameNumber = digits(filters.number) !== "" && digits(filters.number) === digits(customer);
+    if (customer !== filters.number && !sameNumber) return false;
+  }
   if (filters.type && event.event_type !== filters.type) return false;
   if (filters.status && event.status !== filters.status) return false;
   if (filters.since && new Date(event.received_at) < new Date(filters.since)) return false;
@@ -146,6 +164,7 @@ function eventRow(event) {
     el("td", {}, el("a", { href: `#/event/${event.id}` }, String(event.id))),
     el("td", {}, when(event.received_at)),
     el("td", {}, event.provider),
+    el("td", { class: "account-cell" }, event.account || ""),
     el("td", {}, event.event_type),
     el("td", {}, subject),
     el("td", { class: "status-cell" }, statusBadge(event.status)),
@@ -285,7 +304,11 @@ async function showEvent(id) {
   const facts = $("e-facts");
   facts.replaceChildren();
   fact(facts, "Provider", event.provider);
+  fact(facts, "Account", event.account);
   fact(facts, "Type", event.event_type);
+  const customer = customerOf(event);
+  fact(facts, "Customer", customer ? el("a", { href: `#/?number=${encodeURIComponent(customer)}` }, customer) : null);
+  fact(facts, "Our number", (event.event || {}).business_number);
   fact(facts, "Subject", event.subject ? el("a", { href: `#/subject/${encodeURIComponent(event.subject)}` }, event.subject) : null);
   fact(facts, "Dedupe key", event.dedupe_key);
   fact(facts, "Received", when(event.received_at));
@@ -293,7 +316,9 @@ async function showEvent(id) {
   fact(facts, "Next attempt", when(event.next_attempt_at));
   fact(facts, "Last error", event.last_error ? el("span", { class: "error" }, event.last_error) : null);
   fact(facts, "Delivery", `#${delivery.id}: ${delivery.method} ${delivery.path}${delivery.query ? "?" + delivery.query : ""}`);
-  fact(facts, "Verification", delivery.verification === "verified" ? "signature verified" : "verification SKIPPED (insecure mount)");
+  fact(facts, "Verification", delivery.verification === "verified"
+    ? `signature verified${delivery.key ? ` with the account's ${delivery.key} key` : ""}`
+    : "verification SKIPPED (insecure mount)");
   fact(facts, "Parse error", delivery.parse_error);
   $("e-event").textContent = event.event && Object.keys(event.event).length ? JSON.stringify(event.event, null, 2) : "(not parsed)";
   const bytes = atob(delivery.body_base64).length;

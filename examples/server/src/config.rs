@@ -1,11 +1,44 @@
-//! The server's configuration, from environment variables (names in the README).
+//! The server's configuration, from environment variables (names in the README) and,
+//! for several accounts per provider, a TOML file (`CALLHOOK_CONFIG`).
+//!
+//! # Accounts
+//!
+//! Each provider's environment variables (`TWILIO_AUTH_TOKEN`, ...) configure its
+//! unnamed account; `<VARIABLE>_NEXT` is a secret's next value during a rotation. Named
+//! accounts come from the file:
+//!
+//! ```toml
+//! [providers.whatsapp]            # the unnamed account's settings (the environment wins)
+//! verify_token = "..."
+//!
+//! [[accounts]]
+//! provider = "twilio"             # a provider id
+//! name = "acme"                   # the label stored with its events
+//! auth_token = "..."              # the provider's settings, by key (see `--help`)
+//! auth_token_next = "..."         # a secret's next value, during a rotation
+//! account_sid = "AC..."           # what names the account in Twilio's requests
+//!
+//! [[accounts]]
+//! provider = "cloudtalk"
+//! name = "sao-paulo"
+//! token = "..."
+//! own_path = true                 # its own URL: /webhooks/cloudtalk/sao-paulo
+//! ```
+//!
+//! or from the environment: `CALLHOOK_ACCOUNTS=twilio:acme,cloudtalk:sao-paulo`, each
+//! account's settings in the provider's variables with the label appended in capitals
+//! (`TWILIO_AUTH_TOKEN_ACME`, `TWILIO_AUTH_TOKEN_ACME_NEXT`, `CLOUDTALK_WEBHOOK_TOKEN_SAO_PAULO`).
+//! Adding an account is a configuration change, never a code change.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use callhook::account::AccountId;
 use callhook::providers::{self, Registration, registry::Settings};
 use callhook::verify::Secret;
+use serde::Deserialize;
 
 /// Where the event log and job queue live.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,8 +61,12 @@ pub struct Config {
     /// `CALLHOOK_ADMIN_TOKEN`: the admin API's bearer token; unset, the API is off.
     pub admin_token: Option<Secret>,
     /// Every provider compiled in, with the settings found for it (its secrets:
-    /// `TWILIO_AUTH_TOKEN`, `WHATSAPP_APP_SECRET`, ...; see each [`Registration`]).
+    /// `TWILIO_AUTH_TOKEN`, `WHATSAPP_APP_SECRET`, ...; see each [`Registration`]) and
+    /// its named accounts that share its paths.
     pub providers: Vec<(&'static Registration, Settings)>,
+    /// Named accounts on URLs of their own (`own_path = true`): each is mounted alone,
+    /// at its provider's paths with its label after `/webhooks/<provider>`.
+    pub own_path_accounts: Vec<(&'static Registration, AccountId, Settings)>,
     /// `CALLHOOK_TRUST_FORWARDED_HEADERS=true`: rebuild URLs from `X-Forwarded-*`.
     pub trust_forwarded_headers: bool,
     /// `CALLHOOK_RECORDINGS_DIR`, default `./recordings`.
@@ -67,14 +104,54 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// default, well under providers' own webhook timeouts.
 pub const DEFAULT_STORAGE_TIMEOUT: Duration = callhook::receiver::DEFAULT_STORAGE_TIMEOUT;
 
+/// The config file: providers' unnamed accounts and named accounts.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    providers: BTreeMap<String, BTreeMap<String, String>>,
+    #[serde(default)]
+    accounts: Vec<FileAccount>,
+}
+
+/// One `[[accounts]]` table.
+#[derive(Debug, Deserialize)]
+struct FileAccount {
+    provider: String,
+    name: String,
+    #[serde(default)]
+    own_path: bool,
+    /// The provider's settings, by key (`_next` for a secret's next value).
+    #[serde(flatten)]
+    settings: BTreeMap<String, String>,
+}
+
 impl Config {
-    /// Reads the process environment.
+    /// Reads the process environment, and the file `CALLHOOK_CONFIG` names.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// Reads variables through `lookup` (tests pass a map).
+    /// Reads variables through `lookup` (tests pass a map), and the file
+    /// `CALLHOOK_CONFIG` names.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let file = match lookup("CALLHOOK_CONFIG").map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+            Some(path) => Some(
+                std::fs::read_to_string(&path)
+                    .map_err(|error| ConfigError { name: "CALLHOOK_CONFIG", reason: format!("{path}: {error}") })?,
+            ),
+            None => None,
+        };
+        Self::from_parts(lookup, file.as_deref())
+    }
+
+    /// Reads variables through `lookup` and the config file's text, if any.
+    pub fn from_parts(lookup: impl Fn(&str) -> Option<String>, file: Option<&str>) -> Result<Self, ConfigError> {
+        let file: File = match file {
+            Some(text) => toml::from_str(text)
+                .map_err(|error| ConfigError { name: "CALLHOOK_CONFIG", reason: error.to_string() })?,
+            None => File::default(),
+        };
         let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let secret = |name: &str| get(name).map(Secret::new);
         let listen = match get("CALLHOOK_LISTEN") {
@@ -97,7 +174,7 @@ impl Config {
                 .map(Duration::from_secs_f64)
                 .ok_or_else(|| ConfigError { name, reason: format!("a positive number of seconds, not {value:?}") }),
         };
-        Ok(Self {
+        Self {
             header_timeout: seconds("CALLHOOK_HEADER_TIMEOUT", DEFAULT_TIMEOUT)?,
             body_timeout: seconds("CALLHOOK_BODY_TIMEOUT", DEFAULT_TIMEOUT)?,
             storage_timeout: seconds("CALLHOOK_STORAGE_TIMEOUT", DEFAULT_STORAGE_TIMEOUT)?,
@@ -105,17 +182,81 @@ impl Config {
             database,
             public_url: get("CALLHOOK_PUBLIC_URL").map(|url| url.trim_end_matches('/').to_owned()),
             admin_token: secret("CALLHOOK_ADMIN_TOKEN"),
-            providers: providers::all()
-                .iter()
-                .map(|registration| (*registration, Settings::from_lookup(registration, &lookup)))
-                .collect(),
+            providers: Vec::new(),
+            own_path_accounts: Vec::new(),
             trust_forwarded_headers: get("CALLHOOK_TRUST_FORWARDED_HEADERS").is_some_and(|v| v == "true" || v == "1"),
             recordings_dir: PathBuf::from(get("CALLHOOK_RECORDINGS_DIR").unwrap_or_else(|| "recordings".into())),
             recording_hosts: get("CALLHOOK_RECORDING_HOSTS")
                 .map(|hosts| hosts.split(',').map(str::trim).filter(|h| !h.is_empty()).map(str::to_owned).collect())
                 .unwrap_or_default(),
             alert_webhook_url: secret("CALLHOOK_ALERT_WEBHOOK_URL"),
-        })
+        }
+        .with_accounts(&lookup, file)
+    }
+
+    /// Every provider's settings: its unnamed account from the environment (then the
+    /// file's `[providers.<id>]`), its named accounts from the file and from
+    /// `CALLHOOK_ACCOUNTS`.
+    fn with_accounts(mut self, lookup: &impl Fn(&str) -> Option<String>, file: File) -> Result<Self, ConfigError> {
+        let invalid = |reason: String| ConfigError { name: "CALLHOOK_CONFIG", reason };
+        let mut named: Vec<(&'static Registration, AccountId, bool, Settings)> = Vec::new();
+        for account in file.accounts {
+            let registration = find(&account.provider).ok_or_else(|| {
+                invalid(format!("account {:?}: no provider {:?} in this build", account.name, account.provider))
+            })?;
+            let label = account.name.trim();
+            if label.is_empty() || named.iter().any(|(r, id, ..)| r.id == registration.id && id.as_str() == label) {
+                return Err(invalid(format!(
+                    "{} account {label:?}: the name is empty or used twice",
+                    account.provider
+                )));
+            }
+            let settings = from_table(registration, &account.settings).map_err(invalid)?;
+            named.push((registration, AccountId::new(label), account.own_path, settings));
+        }
+        if let Some(list) = lookup("CALLHOOK_ACCOUNTS") {
+            for entry in list.split(',').map(str::trim).filter(|entry| !entry.is_empty()) {
+                let bad = |reason: String| ConfigError { name: "CALLHOOK_ACCOUNTS", reason };
+                let (provider, label) =
+                    entry.split_once(':').ok_or_else(|| bad(format!("{entry:?}: expected provider:name")))?;
+                let registration =
+                    find(provider).ok_or_else(|| bad(format!("no provider {provider:?} in this build")))?;
+                // Each setting's variable with the label appended: TWILIO_AUTH_TOKEN_ACME.
+                let suffix: String = label
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+                    .collect();
+                let settings = Settings::from_lookup(registration, |name| match name.strip_suffix("_NEXT") {
+                    Some(base) => lookup(&format!("{base}_{suffix}_NEXT")),
+                    None => lookup(&format!("{name}_{suffix}")),
+                });
+                if settings.is_empty() {
+                    return Err(bad(format!(
+                        "{entry}: none of its variables (e.g. {}_{suffix}) is set",
+                        registration.settings[0].env
+                    )));
+                }
+                named.push((registration, AccountId::new(label.trim()), false, settings));
+            }
+        }
+        for registration in providers::all() {
+            let mut settings = Settings::from_lookup(registration, lookup);
+            if let Some(table) = file.providers.get(registration.id.as_str()) {
+                let from_file = from_table(registration, table).map_err(invalid)?;
+                settings = settings.or(from_file);
+            }
+            for (_, id, _, account) in named.iter().filter(|(r, _, own, _)| r.id == registration.id && !own) {
+                settings = settings.account(id.clone(), account.clone());
+            }
+            self.providers.push((registration, settings));
+        }
+        for (registration, id, _, settings) in named.into_iter().filter(|(_, _, own, _)| *own) {
+            self.own_path_accounts.push((registration, id, settings));
+        }
+        if let Some(unknown) = file.providers.keys().find(|id| find(id).is_none()) {
+            return Err(invalid(format!("[providers.{unknown}]: no such provider in this build")));
+        }
+        Ok(self)
     }
 
     /// The origin providers call, as signatures are checked against it: the configured
@@ -125,10 +266,46 @@ impl Config {
         self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen))
     }
 
+    /// The named accounts configured, `provider:name` (for the start-up report).
+    pub fn account_labels(&self) -> Vec<String> {
+        let shared = self.providers.iter().flat_map(|(registration, settings)| {
+            settings.accounts().filter_map(move |(id, _)| id.map(|id| format!("{}:{id}", registration.id)))
+        });
+        let own =
+            self.own_path_accounts.iter().map(|(registration, id, _)| format!("{}:{id} (own path)", registration.id));
+        shared.chain(own).collect()
+    }
+
     /// The settings found for provider `id`, if it is compiled in.
     pub fn settings(&self, id: &str) -> Option<&Settings> {
         self.providers.iter().find(|(registration, _)| registration.id.as_str() == id).map(|(_, settings)| settings)
     }
+}
+
+fn find(id: &str) -> Option<&'static Registration> {
+    providers::all().iter().copied().find(|registration| registration.id.as_str() == id)
+}
+
+/// A table of settings by key (`<key>_next`: the key's next value) as `registration`'s
+/// settings; an unknown key is an error, so a typo is not a silently missing secret.
+fn from_table(registration: &Registration, table: &BTreeMap<String, String>) -> Result<Settings, String> {
+    let mut settings = Settings::default();
+    for (key, value) in table {
+        let value = value.trim();
+        let (base, next) = match key.strip_suffix("_next") {
+            Some(base) => (base, true),
+            None => (key.as_str(), false),
+        };
+        let setting = registration.settings.iter().find(|setting| setting.key == base).ok_or_else(|| {
+            let known: Vec<_> = registration.settings.iter().map(|setting| setting.key).collect();
+            format!("{}: no setting {key:?} (it has {})", registration.id, known.join(", "))
+        })?;
+        if value.is_empty() {
+            continue;
+        }
+        settings = if next { settings.with_next(setting.key, value) } else { settings.with(setting.key, value) };
+    }
+    Ok(settings)
 }
 
 #[cfg(test)]
@@ -159,5 +336,66 @@ mod tests {
             let error = Config::from_lookup(|n| (n == "CALLHOOK_HEADER_TIMEOUT").then(|| bad.to_owned())).unwrap_err();
             assert_eq!(error.name, "CALLHOOK_HEADER_TIMEOUT");
         }
+    }
+
+    #[test]
+    fn accounts_come_from_the_file_and_the_environment() {
+        let file = r#"
+            [providers.whatsapp]
+            app_secret = "from the file"
+            verify_token = "verify"
+
+            [[accounts]]
+            provider = "twilio"
+            name = "acme"
+            auth_token = "a"
+            auth_token_next = "a2"
+            account_sid = "AC1"
+
+            [[accounts]]
+            provider = "cloudtalk"
+            name = "sp"
+            token = "t"
+            own_path = true
+        "#;
+        let env = [
+            ("WHATSAPP_APP_SECRET", "from the environment"),
+            ("CALLHOOK_ACCOUNTS", "twilio:globex-br"),
+            ("TWILIO_AUTH_TOKEN_GLOBEX_BR", "g"),
+        ];
+        let lookup = |name: &str| env.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string());
+        let config = Config::from_parts(lookup, Some(file)).unwrap();
+        let whatsapp = config.settings("whatsapp").unwrap();
+        assert_eq!(whatsapp.get("app_secret").unwrap().expose(), "from the environment", "the environment wins");
+        assert_eq!(whatsapp.get("verify_token").unwrap().expose(), "verify", "the file fills what it leaves unset");
+        let twilio = config.settings("twilio").unwrap();
+        let accounts: Vec<(String, usize)> = twilio
+            .accounts()
+            .map(|(id, settings)| (id.unwrap().to_string(), settings.keys("auth_token").len()))
+            .collect();
+        assert_eq!(accounts, [("acme".to_owned(), 2), ("globex-br".to_owned(), 1)]);
+        assert_eq!(config.own_path_accounts.len(), 1);
+        assert_eq!(config.own_path_accounts[0].1.as_str(), "sp");
+        assert_eq!(config.account_labels(), ["twilio:acme", "twilio:globex-br", "cloudtalk:sp (own path)"]);
+    }
+
+    #[test]
+    fn a_mistake_in_the_file_is_an_error_that_says_where() {
+        let error = |file: &str| Config::from_parts(|_| None, Some(file)).unwrap_err().reason;
+        let unknown_key = error("[[accounts]]\nprovider = \"twilio\"\nname = \"a\"\nauth_tokn = \"s3cret\"");
+        assert!(
+            unknown_key.contains("no setting \"auth_tokn\"") && unknown_key.contains("auth_token"),
+            "{unknown_key}"
+        );
+        assert!(!unknown_key.contains("s3cret"), "a value is never repeated: {unknown_key}");
+        let unknown_provider = error("[[accounts]]\nprovider = \"nope\"\nname = \"a\"");
+        assert!(unknown_provider.contains("no provider \"nope\""), "{unknown_provider}");
+        let twice =
+            "[[accounts]]\nprovider = \"twilio\"\nname = \"a\"\n[[accounts]]\nprovider = \"twilio\"\nname = \"a\"";
+        assert!(error(twice).contains("used twice"));
+        assert!(error("[providers.nope]\nx = \"1\"").contains("nope"));
+        assert!(!error("not toml at all").is_empty());
+        let ghost = Config::from_parts(|name| (name == "CALLHOOK_ACCOUNTS").then(|| "twilio:ghost".to_owned()), None);
+        assert_eq!(ghost.unwrap_err().name, "CALLHOOK_ACCOUNTS", "an account with no variable set");
     }
 }

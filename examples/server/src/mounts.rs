@@ -1,8 +1,10 @@
-//! Which providers the server mounts, at the reference paths, from the secrets set.
+//! Which providers the server mounts, at the reference paths, from the secrets set
+//! (named accounts with their provider, or on URLs of their own).
 //! A provider without its secret is not mounted (its path answers 404), and the
 //! start-up report says so: the server never accepts unverified requests.
 
 use callhook::Receiver;
+use callhook::providers::registry::Settings;
 use callhook::receiver::ReceiverBuilder;
 
 use crate::config::Config;
@@ -42,5 +44,48 @@ pub fn builder(config: &Config) -> (ReceiverBuilder, Vec<String>) {
             }
         }
     }
+    for (registration, account, settings) in &config.own_path_accounts {
+        let id = registration.id.as_str();
+        // Alone in its provider: only its own secrets verify requests at its paths.
+        let alone = Settings::default().account(account.clone(), settings.clone());
+        match (registration.mount)(&alone) {
+            Some(mount) => {
+                let paths: Vec<String> = mount.paths.iter().map(|path| own_path(id, account.as_str(), path)).collect();
+                for path in &paths {
+                    builder = builder.mount(path.clone(), mount.provider.clone());
+                }
+                report.push(format!("{id} account {account}: mounted at {}", paths.join(", ")));
+            }
+            None => report.push(format!("{id} account {account}: NOT mounted (its secret is not set)")),
+        }
+    }
+    let accounts = config.account_labels();
+    if !accounts.is_empty() {
+        report.push(format!("named accounts: {}", accounts.join(", ")));
+    }
     (builder, report)
+}
+
+/// `path` (one of the provider's paths) for an account on URLs of its own: its label
+/// after `/webhooks/<provider>` (`/webhooks/cloudtalk/call-ended` for `acme` is
+/// `/webhooks/cloudtalk/acme/call-ended`).
+fn own_path(provider: &str, account: &str, path: &str) -> String {
+    let prefix = format!("/webhooks/{provider}");
+    match path.strip_prefix(&prefix) {
+        Some(rest) => format!("{prefix}/{account}{rest}"),
+        None => format!("{}/{account}", path.trim_end_matches('/')),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_own_path_puts_the_account_after_the_provider() {
+        assert_eq!(super::own_path("cloudtalk", "acme", "/webhooks/cloudtalk"), "/webhooks/cloudtalk/acme");
+        assert_eq!(
+            super::own_path("cloudtalk", "acme", "/webhooks/cloudtalk/call-ended"),
+            "/webhooks/cloudtalk/acme/call-ended"
+        );
+        assert_eq!(super::own_path("x", "acme", "/hooks/x"), "/hooks/x/acme");
+    }
 }

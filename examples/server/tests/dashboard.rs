@@ -191,7 +191,7 @@ async fn the_dashboard_in_a_real_browser() {
         .wait_for(
             "only failed rows",
             "const rows = [...document.querySelectorAll('#events tbody tr[data-id]')];
-             return rows.length > 0 && rows.every(r => r.cells[5].textContent === 'failed');",
+             return rows.length > 0 && rows.every(r => r.cells[6].textContent === 'failed');",
         )
         .await;
     let failed_providers = texts(&browser, &column(2)).await;
@@ -267,12 +267,27 @@ async fn the_dashboard_in_a_real_browser() {
         )
         .await;
 
+    // A customer's events, by their number in any spelling: the samples' Twilio caller
+    // (an incoming call and message), and none of the other samples' customers.
+    browser.goto(&format!("{base}/dashboard#/")).await;
+    browser.run("document.getElementById('f-number').value = '55 11 98765-4321';", json!([])).await;
+    browser.click(&browser.find("#apply").await).await;
+    let providers = browser
+        .wait_for(
+            "the customer's events",
+            "const rows = [...document.querySelectorAll('#events tbody tr[data-id]')];
+             return location.hash.includes('number=') && rows.length > 0 && rows.map(r => r.cells[4].textContent);",
+        )
+        .await;
+    let types: Vec<&str> = providers.as_array().unwrap().iter().filter_map(|p| p.as_str()).collect();
+    assert_eq!(types, ["incoming-message", "incoming-call"], "{types:?}");
+
     // Both actions are in the event log.
     browser.goto(&format!("{base}/dashboard#/?provider=callhook")).await;
     browser
         .wait_for("the recorded actions", "return document.querySelectorAll('#events tbody tr[data-id]').length === 2;")
         .await;
-    let actions = texts(&browser, &column(3)).await;
+    let actions = texts(&browser, &column(4)).await;
     assert_eq!(actions, ["callhook.admin.reprocess_matching", "callhook.admin.reprocess"]);
 
     // A Twilio call's timeline: its events in provider order and the folded state.
@@ -280,7 +295,7 @@ async fn the_dashboard_in_a_real_browser() {
     let subject = browser
         .wait_for(
             "a Twilio call",
-            "const a = [...document.querySelectorAll('#events tbody tr[data-id] td:nth-child(5) a')]
+            "const a = [...document.querySelectorAll('#events tbody tr[data-id] td:nth-child(6) a')]
                  .find(a => a.textContent.startsWith('CA'));
              return a && a.textContent;",
         )

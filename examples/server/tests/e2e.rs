@@ -563,3 +563,107 @@ async fn health_fails_while_storage_cannot_take_writes() {
     assert!(reason.contains("database file was deleted or moved away while open"), "{reason}");
     assert_eq!(get("/livez").await.0, 200);
 }
+
+/// Accounts from a config file and the environment, over real HTTP: each request is
+/// stored under its account and filterable by account and by the customer's number; a
+/// request signed for one account but naming another is refused with a 401 naming no
+/// secret; an account on its own path is verified with its own token only; and the
+/// rotation key is reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_from_the_config_file_and_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("callhook.toml");
+    std::fs::write(
+        &file,
+        r#"
+        [[accounts]]
+        provider = "twilio"
+        name = "acme"
+        auth_token = "acme-token"
+        auth_token_next = "acme-token-2"
+        account_sid = "AC0000000000000000000000000000000a"
+
+        [[accounts]]
+        provider = "cloudtalk"
+        name = "sao-paulo"
+        token = "sp-token"
+        own_path = true
+        "#,
+    )
+    .unwrap();
+    let path = file.display().to_string();
+    let mut server = start(&[
+        ("CALLHOOK_CONFIG", &path),
+        ("CALLHOOK_ACCOUNTS", "twilio:globex"),
+        ("TWILIO_AUTH_TOKEN_GLOBEX", "globex-token"),
+        ("TWILIO_ACCOUNT_SID_GLOBEX", "AC0000000000000000000000000000000b"),
+        ("CLOUDTALK_WEBHOOK_TOKEN", "main-cloudtalk-token"),
+        ("CALLHOOK_ADMIN_TOKEN", ADMIN),
+        ("RUST_LOG", "warn"),
+    ])
+    .await;
+    let base = server.base.clone();
+    let url = format!("{base}/webhooks/twilio/call-status");
+    let status = |sid: &str, call: &str, from: &str| {
+        let mut params = twilio::testing::call_status(call, "ringing", 1, time::OffsetDateTime::now_utc());
+        for (key, value) in &mut params {
+            match key.as_str() {
+                "AccountSid" => *value = sid.to_owned(),
+                "Direction" => *value = "inbound".to_owned(),
+                "From" => *value = from.to_owned(),
+                _ => {}
+            }
+        }
+        params
+    };
+    let (acme, globex) = ("AC0000000000000000000000000000000a", "AC0000000000000000000000000000000b");
+    let sent = [
+        twilio::testing::signed_form("acme-token", &url, &status(acme, "CA1", "+5511987654321")),
+        twilio::testing::signed_form("acme-token-2", &url, &status(acme, "CA2", "+5511900000000")),
+        twilio::testing::signed_form("globex-token", &url, &status(globex, "CA3", "+5511987654321")),
+    ];
+    for request in sent {
+        assert_eq!(send(&base, request).await.status(), 200);
+    }
+    // Acme's token on a request naming Globex.
+    let forged = send(&base, twilio::testing::signed_form("acme-token", &url, &status(globex, "CA4", "+1"))).await;
+    assert_eq!(forged.status(), 401);
+    let text = forged.text().await.unwrap();
+    assert!(!text.contains("acme-token") && !text.contains("globex-token"), "{text}");
+
+    // CloudTalk: the account on its own path takes only its own token there.
+    let body = callhook::providers::cloudtalk::testing::call_event("call.ended", 7, time::OffsetDateTime::now_utc());
+    let own = |token: &str| {
+        callhook::providers::cloudtalk::testing::signed(
+            token,
+            "/webhooks/cloudtalk/sao-paulo",
+            &body,
+            time::OffsetDateTime::now_utc(),
+        )
+    };
+    assert_eq!(send(&base, own("main-cloudtalk-token")).await.status(), 401);
+    assert_eq!(send(&base, own("sp-token")).await.status(), 200);
+
+    let keys = |page: &Value| -> Vec<String> {
+        page["events"].as_array().unwrap().iter().map(|e| e["dedupe_key"].as_str().unwrap().to_owned()).collect()
+    };
+    let (status, page) = admin_get(&base, "/api/events?account=acme").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(keys(&page).len(), 2, "{page}");
+    assert!(page["events"].as_array().unwrap().iter().all(|e| e["account"] == "acme"));
+    let (_, page) = admin_get(&base, "/api/events?account=sao-paulo").await;
+    assert_eq!(page["events"].as_array().unwrap().len(), 1, "{page}");
+    // The customer's number in any spelling finds their calls in both Twilio accounts.
+    let (_, page) = admin_get(&base, "/api/events?number=55%2011%2098765-4321").await;
+    let accounts: Vec<&str> =
+        page["events"].as_array().unwrap().iter().map(|e| e["account"].as_str().unwrap()).collect();
+    assert_eq!(accounts, ["globex", "acme"], "{page}");
+    // The key that verified each delivery.
+    let (_, page) = admin_get(&base, "/api/events?account=acme").await;
+    let newest = page["events"][0]["id"].as_i64().unwrap();
+    let (_, detail) = admin_get(&base, &format!("/api/events/{newest}")).await;
+    assert_eq!(detail["delivery"]["key"], "next", "{detail}");
+
+    server.stop.take().unwrap().send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), &mut server.server).await.expect("stops").unwrap().unwrap();
+}

@@ -19,6 +19,9 @@ pub struct EventSummary {
     id: i64,
     delivery_id: i64,
     provider: String,
+    /// The account that sent it (absent: the provider's unnamed account).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<String>,
     /// The provider's own event type.
     event_type: String,
     dedupe_key: String,
@@ -43,6 +46,7 @@ impl From<&EventRecord> for EventSummary {
             id: record.id.0,
             delivery_id: record.delivery_id.0,
             provider: record.provider.to_string(),
+            account: record.account.as_ref().map(ToString::to_string),
             event_type: record.event_type.clone(),
             dedupe_key: record.dedupe_key.clone(),
             subject: record.event.as_ref().and_then(event_subject).map(str::to_owned),
@@ -82,6 +86,11 @@ pub struct EventQuery {
     until: Option<String>,
     /// Only events about this call, message or other id (exact).
     subject: Option<String>,
+    /// Only events this account sent (its label).
+    account: Option<String>,
+    /// Only events about this customer: a phone number (any spelling; read as E.164) or
+    /// a WhatsApp business-scoped id.
+    number: Option<String>,
     /// Free text: the event id, or part of a dedupe key or subject id.
     q: Option<String>,
     /// Only ids below this (the previous page's `next_before`).
@@ -111,6 +120,12 @@ impl EventQuery {
         }
         if let Some(subject) = given(&self.subject) {
             filter = filter.subject(subject);
+        }
+        if let Some(account) = given(&self.account) {
+            filter = filter.account(account.as_str().into());
+        }
+        if let Some(number) = given(&self.number) {
+            filter = filter.contact(number);
         }
         if let Some(text) = given(&self.q) {
             filter = filter.search(text);
@@ -181,6 +196,10 @@ pub struct DeliveryView {
     headers: Vec<(String, String)>,
     /// `verified` or `skipped`.
     verification: String,
+    /// Which of the account's keys verified it: `current` or `next` (absent when
+    /// verification was skipped).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
     parse_error: Option<String>,
     /// The body exactly as received, base64.
     body_base64: String,
@@ -217,6 +236,7 @@ impl From<EventDetail> for EventDetails {
                 query: delivery.query.clone(),
                 headers: delivery.headers.clone(),
                 verification: delivery.verification.as_str().to_owned(),
+                key: delivery.key.map(|key| key.as_str().to_owned()),
                 parse_error: delivery.parse_error.clone(),
                 body_base64: base64::engine::general_purpose::STANDARD.encode(&delivery.body),
                 body_text: std::str::from_utf8(&delivery.body).ok().map(str::to_owned),
