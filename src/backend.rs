@@ -59,6 +59,25 @@ pub fn event_contact(event: &Event) -> Option<&str> {
     }
 }
 
+/// The ids of the other calls an event links to (see
+/// [`CallEvent::links`](crate::event::CallEvent::links)): what
+/// [`EventFilter::links_to`](crate::event_log::EventFilter::links_to) matches; stores
+/// index them.
+///
+/// ```
+/// use callhook::event::{CallEvent, CallLink, Event, LinkVia, ProviderId};
+/// let mut leg = CallEvent::new(ProviderId::from_static("twilio"), "CA2");
+/// leg.links.push(CallLink::new(ProviderId::from_static("retell"), "call_1", LinkVia::SipUri));
+/// assert_eq!(callhook::backend::event_links(&Event::Call(leg)).collect::<Vec<_>>(), ["call_1"]);
+/// ```
+pub fn event_links(event: &Event) -> impl Iterator<Item = &str> {
+    let links = match event {
+        Event::Call(call) => call.links.as_slice(),
+        _ => &[],
+    };
+    links.iter().map(|link| link.call_id.as_str())
+}
+
 /// The event id a search text names, if it is a number.
 ///
 /// ```

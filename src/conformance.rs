@@ -72,6 +72,47 @@ pub async fn storage_all<S: EventLog>(new: impl AsyncFn() -> Arc<S>) {
     events_can_be_added_to_an_existing_delivery(new().await).await;
     several_events_are_read_at_once(new().await).await;
     accounts_and_contacts_are_kept_and_filtered(new().await).await;
+    events_are_found_by_the_calls_they_link_to(new().await).await;
+}
+
+/// Events are found by the other calls they link to ([`EventFilter::links_to`]), and
+/// a call's folded state keeps its links.
+pub async fn events_are_found_by_the_calls_they_link_to<S: EventLog>(storage: Arc<S>) {
+    use crate::event::{CallLink, LinkVia};
+    let leg = |call_id: &str, links: Vec<CallLink>| {
+        let mut event = CallEvent::new(ACME, call_id);
+        event.links = links;
+        Event::Call(event)
+    };
+    let retell = CallLink::new(OTHER, "call_1", LinkVia::SipUri);
+    let parent = CallLink::new(ACME, "CA-parent", LinkVia::ParentCall);
+    storage
+        .append(
+            delivery(ACME, T0, "a"),
+            vec![NewEvent::parsed("leg", "k1", leg("CA-child", vec![parent.clone(), retell.clone()]))],
+        )
+        .await
+        .unwrap();
+    storage
+        .append(delivery(ACME, at(1), "b"), vec![NewEvent::parsed("parent", "k2", leg("CA-parent", vec![]))])
+        .await
+        .unwrap();
+    let mut other = CallEvent::new(OTHER, "call_1");
+    other.links.push(CallLink::new(ACME, "CA-parent", LinkVia::TelephonyIdentifier));
+    storage.append(delivery(OTHER, at(2), "c"), vec![NewEvent::parsed("ai", "k3", Event::Call(other))]).await.unwrap();
+
+    let keys = |events: Vec<crate::event_log::EventRecord>| -> Vec<String> {
+        events.into_iter().map(|e| e.dedupe_key).collect()
+    };
+    let to_parent = storage.list_events(&EventFilter::default().links_to("CA-parent")).await.unwrap();
+    assert_eq!(keys(to_parent), ["k3", "k1"], "the child leg and the other provider's call name the parent");
+    let to_retell = storage.list_events(&EventFilter::default().links_to("call_1")).await.unwrap();
+    assert_eq!(keys(to_retell), ["k1"]);
+    assert!(storage.list_events(&EventFilter::default().links_to("CA-child")).await.unwrap().is_empty());
+    let counted = storage.event_counts(&EventFilter::default().links_to("CA-parent").provider(OTHER)).await.unwrap();
+    assert_eq!(counted, [EventCount::new(OTHER, EventStatus::Pending, 1)]);
+    let state = storage.call_state(&ACME, "CA-child").await.unwrap().unwrap();
+    assert_eq!(state.links, [parent, retell]);
 }
 
 /// The account a delivery came from and the key that verified it are kept with it and
@@ -707,6 +748,7 @@ macro_rules! event_log_conformance_tests {
             events_can_be_added_to_an_existing_delivery,
             several_events_are_read_at_once,
             accounts_and_contacts_are_kept_and_filtered,
+            events_are_found_by_the_calls_they_link_to,
         );
     };
     ($new:expr) => {

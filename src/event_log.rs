@@ -575,6 +575,9 @@ pub struct EventFilter {
     pub until: Option<OffsetDateTime>,
     /// Only events about this call, message or other subject id (exact, any provider).
     pub subject: Option<String>,
+    /// Only events that link to this call id (another leg or provider's view of the
+    /// same conversation; see [`crate::event::CallEvent::links`]).
+    pub links_to: Option<String>,
     /// Only events this account sent.
     pub account: Option<AccountId>,
     /// Only events about this customer: their phone number in E.164, or the id a provider
@@ -598,6 +601,7 @@ impl Default for EventFilter {
             since: None,
             until: None,
             subject: None,
+            links_to: None,
             account: None,
             contact: None,
             search: None,
@@ -637,6 +641,19 @@ impl EventFilter {
     /// timeline, a message's status history).
     pub fn subject(mut self, id: impl Into<String>) -> Self {
         self.subject = Some(id.into());
+        self
+    }
+
+    /// Only events that link to the call `id` (a Twilio leg that dialed a Retell call,
+    /// a Retell call naming the Twilio call it came in on): with
+    /// [`subject`](Self::subject), what joins one conversation across providers.
+    ///
+    /// ```
+    /// use callhook::event_log::EventFilter;
+    /// assert_eq!(EventFilter::default().links_to("call_1").links_to.as_deref(), Some("call_1"));
+    /// ```
+    pub fn links_to(mut self, id: impl Into<String>) -> Self {
+        self.links_to = Some(id.into());
         self
     }
 
@@ -701,6 +718,9 @@ impl EventFilter {
             && self.since.is_none_or(|t| record.received_at >= t)
             && self.until.is_none_or(|t| record.received_at < t)
             && self.subject.as_deref().is_none_or(|wanted| subject == Some(wanted))
+            && self.links_to.as_deref().is_none_or(|wanted| {
+                record.event.as_ref().is_some_and(|event| crate::backend::event_links(event).any(|id| id == wanted))
+            })
             && self.account.as_ref().is_none_or(|wanted| record.account.as_ref() == Some(wanted))
             && self
                 .contact

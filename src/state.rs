@@ -36,8 +36,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::event::{
-    CallAnalysis, CallEvent, CallStatus, ContactId, Conversation, Direction, MessageContent, MessageEvent, MessageKind,
-    MessageStatus, Pricing, ProviderError, ProviderId, Recording,
+    CallAnalysis, CallEvent, CallLink, CallStatus, ContactId, Conversation, Direction, MessageContent, MessageEvent,
+    MessageKind, MessageStatus, Pricing, ProviderError, ProviderId, Recording,
 };
 
 /// The folded state of one call.
@@ -78,6 +78,9 @@ pub struct CallState {
     /// The business's own number, in E.164.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_number: Option<String>,
+    /// Every other call any event named as part of this conversation (sorted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<CallLink>,
     /// When the call started (earliest report).
     #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
     pub started_at: Option<OffsetDateTime>,
@@ -122,6 +125,7 @@ impl CallState {
             customer: None,
             customer_from_inbound: false,
             business_number: None,
+            links: Vec::new(),
             started_at: None,
             answered_at: None,
             ended_at: None,
@@ -165,6 +169,11 @@ impl CallState {
         let inbound = event.direction == Some(Direction::Inbound);
         merge_contact((&mut self.customer, &mut self.customer_from_inbound), (&event.customer, inbound));
         merge_max(&mut self.business_number, &event.business_number);
+        for link in &event.links {
+            if let Err(at) = self.links.binary_search(link) {
+                self.links.insert(at, link.clone());
+            }
+        }
         merge_min(&mut self.started_at, &event.started_at);
         merge_min(&mut self.answered_at, &event.answered_at);
         merge_max(&mut self.ended_at, &event.ended_at);

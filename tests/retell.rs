@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use callhook::Receiver;
 use callhook::clock::TokioClock;
-use callhook::event::{CallStatus, ContactId, Direction, Event, ProviderId, RecordingStatus, Sentiment};
+use callhook::event::{CallStatus, ContactId, Direction, Event, LinkVia, ProviderId, RecordingStatus, Sentiment};
 use callhook::event_log::{EventLog, MemoryEventLog};
 use callhook::job_queue::MemoryJobQueue;
 use callhook::provider::ParsedEvent;
@@ -408,4 +408,29 @@ proptest! {
     fn arbitrary_well_formed_headers_never_panic(v in "[vV]=[0-9]{0,25}", d in "[dD]=[0-9a-fA-F]{0,70}") {
         let _ = signature::verify(&[Secret::new(KEY)], &format!("{v},{d}"), b"{}", NOW, signature::DEFAULT_TOLERANCE);
     }
+}
+
+#[test]
+fn a_call_on_a_twilio_number_links_the_twilio_call() {
+    let events = callhook::providers::retell::normalize::events(fixture("call_started").as_bytes()).unwrap();
+    let Event::Call(call) = &events[0].event else { panic!("{events:?}") };
+    let links: Vec<(&str, &str, LinkVia)> =
+        call.links.iter().map(|link| (link.provider.as_str(), link.call_id.as_str(), link.via)).collect();
+    assert_eq!(links, [("twilio", "CA4f8adbf4da65819114e6ed6f4afdf2ee", LinkVia::TelephonyIdentifier)]);
+
+    // Set by the caller when registering a call dialed from Twilio, without Retell's own.
+    let mut body: serde_json::Value = serde_json::from_str(&fixture("call_started")).unwrap();
+    body["call"]["telephony_identifier"] = serde_json::Value::Null;
+    body["call"]["metadata"] = serde_json::json!({"twilio_call_sid": "CA00000000000000000000000000000042"});
+    let events = callhook::providers::retell::normalize::events(body.to_string().as_bytes()).unwrap();
+    let Event::Call(call) = &events[0].event else { panic!("{events:?}") };
+    assert_eq!(call.links.len(), 1);
+    assert_eq!(
+        (call.links[0].call_id.as_str(), call.links[0].via),
+        ("CA00000000000000000000000000000042", LinkVia::Metadata)
+    );
+    // A web call names none.
+    let events = callhook::providers::retell::normalize::events(fixture("web_call_started").as_bytes()).unwrap();
+    let Event::Call(call) = &events[0].event else { panic!("{events:?}") };
+    assert!(call.links.is_empty());
 }

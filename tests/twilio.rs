@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use callhook::event::{
-    CallStatus, ContactId, Direction, Event, MessageContent, MessageKind, MessageStatus, RecordingStatus,
+    CallStatus, ContactId, Direction, Event, LinkVia, MessageContent, MessageKind, MessageStatus, RecordingStatus,
 };
 use callhook::event_log::{EventLog, MemoryEventLog};
 use callhook::job_queue::MemoryJobQueue;
@@ -761,4 +761,24 @@ proptest! {
         let expected = parse_fixture(endpoint, name);
         prop_assert_eq!(events[0].event.external_id(), expected[0].event.external_id(), "{} {:?}", name, done);
     }
+}
+
+#[test]
+fn a_leg_dialed_to_retell_links_its_parent_and_the_retell_call() {
+    let events = parse_fixture("call-status", "call_status_dial_sip_retell");
+    let leg = call(&events);
+    assert_eq!(leg.call_id, "CA1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f");
+    let links: Vec<(&str, &str, LinkVia)> =
+        leg.links.iter().map(|link| (link.provider.as_str(), link.call_id.as_str(), link.via)).collect();
+    assert_eq!(
+        links,
+        [
+            ("twilio", "CA9b1e2d3c4f5a6b7c8d9e0f1a2b3c4d5e", LinkVia::ParentCall),
+            ("retell", "call_7f3a9c2e1b4d", LinkVia::SipUri),
+        ]
+    );
+    // A plain call names no other call; a SIP URI that is no Retell call links nothing.
+    assert!(call(&parse_fixture("call-status", "call_status_completed")).links.is_empty());
+    let sip = call(&parse_fixture("incoming-call", "incoming_call_sip")).clone();
+    assert!(sip.links.iter().all(|link| link.via != LinkVia::SipUri), "{:?}", sip.links);
 }

@@ -73,10 +73,59 @@ pub struct CallEvent {
     /// of an outbound one) in E.164, where the provider says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub business_number: Option<String>,
+    /// Other calls this one is part of one conversation with, where the payload says
+    /// (a Twilio leg's parent call and the Retell call it dialed, the Twilio call a
+    /// Retell call came in on). A timeline joins them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<CallLink>,
     /// What callhook noticed while reading the payload and worked around (a duplicate
     /// key whose last value was used, ...). Empty for a payload read as sent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+}
+
+/// Another call a call is linked to: the same conversation seen by another leg or
+/// another provider.
+///
+/// ```
+/// use callhook::event::{CallLink, LinkVia, ProviderId};
+/// let link = CallLink::new(ProviderId::from_static("retell"), "call_a1b2", LinkVia::SipUri);
+/// assert_eq!(serde_json::to_value(&link).unwrap()["via"], "sip_uri");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct CallLink {
+    /// The other call's provider.
+    pub provider: ProviderId,
+    /// The other call's id at that provider.
+    pub call_id: String,
+    /// How the payload names it.
+    pub via: LinkVia,
+}
+
+impl CallLink {
+    /// A link to `call_id` at `provider`, found `via`.
+    pub fn new(provider: ProviderId, call_id: impl Into<String>, via: LinkVia) -> Self {
+        Self { provider, call_id: call_id.into(), via }
+    }
+}
+
+/// How a payload names a linked call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum LinkVia {
+    /// The call is a leg of this parent call (Twilio's `ParentCallSid`).
+    ParentCall,
+    /// The call was dialed to a SIP URI naming this call (Twilio `<Dial><Sip>` to
+    /// `sip:{call_id}@sip.retellai.com`).
+    SipUri,
+    /// The provider names the telephony call it came in on (Retell's
+    /// `telephony_identifier.twilio_call_sid`).
+    TelephonyIdentifier,
+    /// The caller put the other call's id in the call's metadata (Retell's
+    /// `metadata.twilio_call_sid`).
+    Metadata,
 }
 
 impl CallEvent {
@@ -109,6 +158,7 @@ impl CallEvent {
             error: None,
             customer: None,
             business_number: None,
+            links: Vec::new(),
             notes: Vec::new(),
         }
     }

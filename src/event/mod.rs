@@ -39,7 +39,9 @@ mod call;
 mod message;
 pub mod phone;
 
-pub use call::{CallAnalysis, CallEvent, CallStatus, Recording, RecordingStatus, Sentiment, StoredRecording};
+pub use call::{
+    CallAnalysis, CallEvent, CallLink, CallStatus, LinkVia, Recording, RecordingStatus, Sentiment, StoredRecording,
+};
 pub use message::{
     Conversation, InboundMessage, MediaKind, MediaRef, MessageContent, MessageEvent, MessageKind, MessageStatus,
     Pricing, StatusUpdate,

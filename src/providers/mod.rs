@@ -57,3 +57,22 @@ providers! {
 pub fn find(id: &crate::event::ProviderId) -> Option<&'static Registration> {
     all().iter().copied().find(|registration| registration.id == *id)
 }
+
+/// The call a SIP URI dials, and its provider, if a provider compiled in says the URI is
+/// one of its calls (see [`Registration::call_at_sip_uri`]): `sip:` or `sips:`, the user
+/// and host read, parameters and port ignored.
+///
+/// ```
+/// assert!(callhook::providers::call_dialed_at("sip:agent@pbx.example.com").is_none());
+/// assert!(callhook::providers::call_dialed_at("+14155550100").is_none());
+/// ```
+pub fn call_dialed_at(uri: &str) -> Option<(crate::event::ProviderId, String)> {
+    let rest = uri.trim().strip_prefix("sip:").or_else(|| uri.trim().strip_prefix("sips:"))?;
+    let address = rest.split([';', '?', '>']).next()?;
+    let (user, host) = address.split_once('@')?;
+    let host = host.split(':').next()?;
+    all().iter().find_map(|registration| {
+        let call = (registration.call_at_sip_uri?)(user, host)?;
+        Some((registration.id.clone(), call))
+    })
+}

@@ -49,6 +49,11 @@ pub struct Registration {
     pub mount: fn(&Settings) -> Option<Mount>,
     /// Where its recordings may be fetched from, and how.
     pub recordings: Recordings,
+    /// The id of this provider's call that a SIP URI dials, if it is one of this
+    /// provider's (Retell: `sip:{call_id}@sip.retellai.com`), given the URI's user and
+    /// host: how another provider's leg that dialed it is linked to it (see
+    /// [`super::call_dialed_at`]).
+    pub call_at_sip_uri: Option<fn(user: &str, host: &str) -> Option<String>>,
     /// Settings for tests (feature `testing`): every setting set, and whatever else
     /// [`sign`](Self::sign) needs (a provider that signs with a private key keeps a
     /// test key here).

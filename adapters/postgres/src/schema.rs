@@ -101,9 +101,9 @@ const MIGRATIONS: &[(i32, &str)] = &[
     ),
     (
         4,
-        // Accounts (which account sent a delivery, with which key) and contacts (the
-        // customer an event is about), each filterable. Rows written before have
-        // neither; the indexes skip them.
+        // Accounts (which account sent a delivery, with which key), contacts (the
+        // customer an event is about) and links (the other calls an event names), each
+        // filterable. Rows written before have none; the indexes skip them.
         "
     ALTER TABLE callhook_deliveries ADD COLUMN account TEXT;
     ALTER TABLE callhook_deliveries ADD COLUMN key_slot TEXT;
@@ -111,6 +111,11 @@ const MIGRATIONS: &[(i32, &str)] = &[
     ALTER TABLE callhook_events ADD COLUMN contact TEXT;
     CREATE INDEX callhook_events_by_account ON callhook_events (account, id) WHERE account IS NOT NULL;
     CREATE INDEX callhook_events_by_contact ON callhook_events (contact, id) WHERE contact IS NOT NULL;
+    CREATE TABLE callhook_event_links (
+        linked TEXT NOT NULL,
+        event_id BIGINT NOT NULL REFERENCES callhook_events (id),
+        PRIMARY KEY (linked, event_id)
+    );
     ",
     ),
 ];

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use callhook::account::{AccountId, KeySlot};
-use callhook::backend::{event_contact, event_subject, search_id};
+use callhook::backend::{event_contact, event_links, event_subject, search_id};
 use callhook::event::{Event, ProviderId};
 use callhook::event_log::{
     AppendOutcome, Appended, Attempt, AttemptReport, DeliveryId, DeliveryRecord, EventCount, EventDetail, EventFilter,
@@ -72,6 +72,9 @@ async fn insert_events(
         )
         .await?;
     let existing = tx.prepare_cached("SELECT id FROM callhook_events WHERE provider = $1 AND dedupe_key = $2").await?;
+    let link = tx
+        .prepare_cached("INSERT INTO callhook_event_links (linked, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .await?;
     let mut order: Vec<usize> = (0..events.len()).collect();
     order.sort_by(|a, b| events[*a].dedupe_key.cmp(&events[*b].dedupe_key));
     let mut appended = vec![None; events.len()];
@@ -99,8 +102,14 @@ async fn insert_events(
             .await?;
         appended[index] = Some(match row {
             Some(row) => {
+                let id: i64 = row.try_get(0)?;
+                if let Some(event) = &record.event {
+                    for linked in event_links(event) {
+                        tx.execute(&link, &[&linked, &id]).await?;
+                    }
+                }
                 folds.extend(record.event);
-                Appended::Inserted(EventId(row.try_get(0)?))
+                Appended::Inserted(EventId(id))
             }
             None => {
                 let row = tx.query_one(&existing, &[&record.provider.as_str(), &record.dedupe_key]).await?;
@@ -475,6 +484,13 @@ fn where_clause(filter: &EventFilter) -> (String, Vec<Box<dyn ToSql + Sync + Sen
         let n = values.len();
         let by_id = search_id(text).map(|id| format!("id = {} OR ", id.0)).unwrap_or_default();
         sql.push_str(&format!(" AND ({by_id}strpos(dedupe_key, ${n}) > 0 OR strpos(subject, ${n}) > 0)"));
+    }
+    if let Some(linked) = &filter.links_to {
+        values.push(Box::new(linked.clone()));
+        sql.push_str(&format!(
+            " AND id IN (SELECT event_id FROM callhook_event_links WHERE linked = ${})",
+            values.len()
+        ));
     }
     (sql, values)
 }

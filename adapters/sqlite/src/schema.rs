@@ -97,9 +97,9 @@ const MIGRATIONS: &[&str] = &[
     );
     INSERT INTO heartbeat (id, beats, at) VALUES (1, 0, 0);
     ",
-    // 5: accounts (which account sent a delivery, with which key) and contacts (the
-    // customer an event is about), each filterable. Rows written before have neither;
-    // the indexes skip them.
+    // 5: accounts (which account sent a delivery, with which key), contacts (the
+    // customer an event is about) and links (the other calls an event names), each
+    // filterable. Rows written before have none; the indexes skip them.
     "
     ALTER TABLE deliveries ADD COLUMN account TEXT;
     ALTER TABLE deliveries ADD COLUMN key_slot TEXT;
@@ -107,6 +107,11 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE events ADD COLUMN contact TEXT;
     CREATE INDEX events_by_account ON events (account, id) WHERE account IS NOT NULL;
     CREATE INDEX events_by_contact ON events (contact, id) WHERE contact IS NOT NULL;
+    CREATE TABLE event_links (
+        linked TEXT NOT NULL,
+        event_id INTEGER NOT NULL REFERENCES events (id),
+        PRIMARY KEY (linked, event_id)
+    ) WITHOUT ROWID;
     ",
 ];
 

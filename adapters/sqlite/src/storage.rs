@@ -5,7 +5,7 @@ use std::collections::hash_map::Entry;
 
 use async_trait::async_trait;
 use callhook::account::{AccountId, KeySlot};
-use callhook::backend::{event_contact, event_subject, search_id};
+use callhook::backend::{event_contact, event_links, event_subject, search_id};
 use callhook::event::{Event, ProviderId};
 use callhook::event_log::{
     AppendOutcome, Appended, Attempt, AttemptReport, DeliveryId, DeliveryRecord, EventCount, EventDetail, EventFilter,
@@ -102,7 +102,14 @@ fn insert_events(
                 contact,
             ])?;
         if inserted == 1 {
-            appended.push(Appended::Inserted(EventId(conn.last_insert_rowid())));
+            let id = conn.last_insert_rowid();
+            if let Some(event) = &record.event {
+                for linked in event_links(event) {
+                    conn.prepare_cached("INSERT OR IGNORE INTO event_links (linked, event_id) VALUES (?1, ?2)")?
+                        .execute(params![linked, id])?;
+                }
+            }
+            appended.push(Appended::Inserted(EventId(id)));
             if let Some(event) = &record.event {
                 states.apply(event);
             }
@@ -331,7 +338,10 @@ impl EventLog for SqliteStore {
         let (conditions, values) = where_clause(filter);
         // Left alone, SQLite walks the (provider, status) index for the GROUP BY and
         // reads every row to test the time; a window is far cheaper read by time.
-        let narrowed = filter.subject.is_some() || filter.account.is_some() || filter.contact.is_some();
+        let narrowed = filter.subject.is_some()
+            || filter.links_to.is_some()
+            || filter.account.is_some()
+            || filter.contact.is_some();
         let windowed = (filter.since.is_some() || filter.until.is_some()) && !narrowed;
         let index = if windowed { " INDEXED BY events_by_received_at" } else { "" };
         let sql = format!(
@@ -481,6 +491,10 @@ fn where_clause(filter: &EventFilter) -> (String, Vec<rusqlite::types::Value>) {
         let n = values.len();
         let by_id = search_id(text).map(|id| format!("id = {} OR ", id.0)).unwrap_or_default();
         sql.push_str(&format!(" AND ({by_id}instr(dedupe_key, ?{n}) > 0 OR instr(subject, ?{n}) > 0)"));
+    }
+    if let Some(linked) = &filter.links_to {
+        values.push(linked.clone().into());
+        sql.push_str(&format!(" AND id IN (SELECT event_id FROM event_links WHERE linked = ?{})", values.len()));
     }
     (sql, values)
 }

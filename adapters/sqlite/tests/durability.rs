@@ -220,7 +220,7 @@ async fn upgrading_from_schema_1_indexes_the_subjects_of_stored_events() {
 }
 
 /// Undoes migration 5 (accounts and contacts).
-const TO_SCHEMA_4: &str = "DROP INDEX events_by_account; DROP INDEX events_by_contact;
+const TO_SCHEMA_4: &str = "DROP TABLE event_links; DROP INDEX events_by_account; DROP INDEX events_by_contact;
     ALTER TABLE events DROP COLUMN account; ALTER TABLE events DROP COLUMN contact;
     ALTER TABLE deliveries DROP COLUMN account; ALTER TABLE deliveries DROP COLUMN key_slot; PRAGMA user_version = 4;";
 

@@ -372,8 +372,14 @@ async function showSubject(id) {
   const states = $("s-states");
   try {
     const timeline = await api(`/api/timeline/${encodeURIComponent(id)}`);
+    const others = (timeline.conversation || []).filter((other) => other !== id);
     $("s-note").textContent = `${timeline.events.length} event(s), in the order the providers say they happened` +
-      (timeline.truncated ? " (the first 1000 shown)" : "");
+      (others.length ? `, joined with ${others.join(", ")}` : "") +
+      (timeline.truncated ? " (not everything shown)" : "");
+    $("s-links").replaceChildren(...(timeline.links || []).map((link) => el("li", {},
+      `${link.provider} ${link.call_id} → ${link.linked_provider} `,
+      el("a", { href: `#/subject/${encodeURIComponent(link.linked_call_id)}` }, link.linked_call_id),
+      ` (${String(link.via).replaceAll("_", " ")}${link.via === "number_and_time" ? ": a guess" : ""})`)));
     body.replaceChildren(...timeline.events.map((event) =>
       el("tr", { onclick: () => { window.location.hash = `#/event/${event.id}`; } },
         el("td", {}, when(event.event && event.event.occurred_at) || "—"),
@@ -385,7 +391,8 @@ async function showSubject(id) {
     const blocks = [...timeline.calls.map((c) => ["call", c]), ...timeline.messages.map((m) => ["message", m])].map(([kind, s]) => {
       const recording = s.state.recording;
       return el("div", {},
-        el("h4", {}, `${s.provider} ${kind}: ${s.state.status || "status unknown"}`),
+        el("h4", {}, `${s.provider} ${kind} ${s.call_id || s.message_id || ""}: ${s.state.status || "status unknown"}`),
+        s.state.analysis && s.state.analysis.summary ? el("p", {}, `Analysis: ${s.state.analysis.summary}`) : "",
         recording ? el("p", {}, `Recording: ${recording.status || "?"}${recording.stored ? ` · stored at ${recording.stored.location}` : ""}`) : "",
         el("pre", {}, JSON.stringify(s.state, null, 2)));
     });

@@ -304,7 +304,8 @@ async fn the_dashboard_in_a_real_browser() {
     let states = browser
         .wait_for("the timeline", "return document.querySelectorAll('#s-events tbody tr').length > 1 && document.getElementById('s-states').textContent;")
         .await;
-    assert!(states.as_str().unwrap().contains("twilio call: completed"), "{states}");
+    let call = subject.as_str().unwrap();
+    assert!(states.as_str().unwrap().contains(&format!("twilio call {call}: completed")), "{states}");
 
     // The main page, for the README and as a test artifact.
     browser.goto(&format!("{base}/dashboard#/")).await;

@@ -667,3 +667,114 @@ async fn accounts_from_the_config_file_and_the_environment() {
     server.stop.take().unwrap().send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(10), &mut server.server).await.expect("stops").unwrap().unwrap();
 }
+
+/// One conversation across providers over real HTTP: Twilio answers a call and dials
+/// Retell's SIP URI; Retell reports the AI call. The timeline of either call id shows
+/// both providers' events, the recording and the analysis; calls no payload links are
+/// joined by the customer's number and time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_conversation_across_twilio_and_retell() {
+    let mut server = start(&[
+        ("TWILIO_AUTH_TOKEN", "twilio-secret"),
+        ("RETELL_API_KEY", "key_retell"),
+        ("CALLHOOK_ADMIN_TOKEN", ADMIN),
+        ("RUST_LOG", "warn"),
+    ])
+    .await;
+    let base = server.base.clone();
+    let now = time::OffsetDateTime::now_utc();
+    let twilio_url = |endpoint: &str| format!("{base}/webhooks/twilio/{endpoint}");
+    let with = |mut params: Vec<(String, String)>, changes: &[(&str, &str)]| {
+        for (key, value) in changes {
+            match params.iter_mut().find(|(k, _)| k == key) {
+                Some((_, v)) => *v = (*value).to_owned(),
+                None => params.push(((*key).to_owned(), (*value).to_owned())),
+            }
+        }
+        params
+    };
+    let retell = |event: &str, call_id: &str, changes: serde_json::Value| {
+        let mut body: Value =
+            serde_json::from_str(&callhook::providers::retell::testing::call_event(event, call_id, "user_hangup", now))
+                .unwrap();
+        for (key, value) in changes.as_object().unwrap() {
+            body["call"][key] = value.clone();
+        }
+        callhook::providers::retell::testing::signed(
+            "key_retell",
+            "/webhooks/retell/call-events",
+            &body.to_string(),
+            now,
+        )
+    };
+
+    // The caller's call, answered; the leg Twilio dialed to Retell (its parent, and the
+    // Retell call in its SIP URI); the Retell call itself, which names no Twilio call.
+    let (parent, leg, ai) = ("CA00000000000000000000000000000p01", "CA00000000000000000000000000000c01", "call_conv01");
+    let incoming = twilio::testing::incoming_call(parent, "+5511987654321", "+14155550100");
+    assert_eq!(
+        send(&base, twilio::testing::signed_form("twilio-secret", &twilio_url("incoming-call"), &incoming))
+            .await
+            .status(),
+        200
+    );
+    let dialed = with(
+        twilio::testing::call_status(leg, "completed", 3, now),
+        &[("ParentCallSid", parent), ("Direction", "outbound-dial"), ("To", &format!("sip:{ai}@sip.retellai.com"))],
+    );
+    assert_eq!(
+        send(&base, twilio::testing::signed_form("twilio-secret", &twilio_url("call-status"), &dialed)).await.status(),
+        200
+    );
+    for event in ["call_started", "call_ended", "call_analyzed"] {
+        let request = retell(event, ai, json!({"from_number": "+5511987654321", "to_number": "+14155550100"}));
+        assert_eq!(send(&base, request).await.status(), 200, "{event}");
+    }
+
+    for asked in [parent, ai] {
+        let (status, timeline) = admin_get(&base, &format!("/api/timeline/{asked}")).await;
+        assert_eq!(status, 200, "{timeline}");
+        let mut conversation: Vec<&str> =
+            timeline["conversation"].as_array().unwrap().iter().map(|id| id.as_str().unwrap()).collect();
+        conversation.sort_unstable();
+        assert_eq!(conversation, [leg, parent, ai], "{asked}: {timeline}");
+        let providers: std::collections::BTreeSet<&str> =
+            timeline["events"].as_array().unwrap().iter().map(|e| e["provider"].as_str().unwrap()).collect();
+        assert_eq!(providers.into_iter().collect::<Vec<_>>(), ["retell", "twilio"]);
+        let types: std::collections::BTreeSet<&str> =
+            timeline["events"].as_array().unwrap().iter().map(|e| e["event_type"].as_str().unwrap()).collect();
+        for expected in ["incoming-call", "call-status.completed", "call_started", "call_ended", "call_analyzed"] {
+            assert!(types.contains(expected), "{asked}: {expected} in {types:?}");
+        }
+        let vias: Vec<&str> =
+            timeline["links"].as_array().unwrap().iter().map(|l| l["via"].as_str().unwrap()).collect();
+        assert!(vias.contains(&"sip_uri") && vias.contains(&"parent_call"), "{vias:?}");
+        let retell_call = timeline["calls"].as_array().unwrap().iter().find(|c| c["provider"] == "retell").unwrap();
+        assert_eq!(retell_call["state"]["analysis"]["summary"], "The caller said hi.", "{retell_call}");
+        assert!(retell_call["state"]["recording"]["url"].as_str().unwrap().ends_with(".wav"));
+    }
+
+    // No payload links these two: the same customer on both within the window.
+    let (alone, guessed) = ("CA00000000000000000000000000000p02", "call_conv02");
+    let incoming = twilio::testing::incoming_call(alone, "+5511900000002", "+14155550100");
+    assert_eq!(
+        send(&base, twilio::testing::signed_form("twilio-secret", &twilio_url("incoming-call"), &incoming))
+            .await
+            .status(),
+        200
+    );
+    let request =
+        retell("call_started", guessed, json!({"from_number": "+5511900000002", "to_number": "+14155550100"}));
+    assert_eq!(send(&base, request).await.status(), 200);
+    let (_, timeline) = admin_get(&base, &format!("/api/timeline/{alone}")).await;
+    let conversation: Vec<&str> =
+        timeline["conversation"].as_array().unwrap().iter().map(|id| id.as_str().unwrap()).collect();
+    assert_eq!(conversation, [alone, guessed], "{timeline}");
+    assert_eq!(timeline["links"][0]["via"], "number_and_time", "{timeline}");
+    // Another customer's call at the same time is not joined.
+    let (_, timeline) = admin_get(&base, &format!("/api/timeline/{parent}")).await;
+    assert!(!timeline["conversation"].as_array().unwrap().iter().any(|id| id == guessed || id == alone));
+
+    server.stop.take().unwrap().send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), &mut server.server).await.expect("stops").unwrap().unwrap();
+}

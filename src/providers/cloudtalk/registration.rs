@@ -29,6 +29,7 @@ pub static REGISTRATION: Registration = Registration {
     )],
     mount,
     recordings: Recordings::public(&["*.cloudtalk.io"]),
+    call_at_sip_uri: None,
     #[cfg(feature = "testing")]
     test_settings,
     #[cfg(feature = "testing")]

@@ -48,8 +48,8 @@ use serde::Deserialize;
 
 use super::model::{self, Call, DisconnectionReason as Reason, EventName, UserSentiment};
 use crate::event::{
-    CallAnalysis, CallEvent, CallStatus, Direction, Event, ProviderError, ProviderId, Recording, RecordingStatus,
-    Sentiment, UnmodeledEvent,
+    CallAnalysis, CallEvent, CallLink, CallStatus, Direction, Event, ProviderError, ProviderId, Recording, RecordingStatus,
+    LinkVia, Sentiment, UnmodeledEvent,
 };
 use crate::provider::{ParseError, ParsedEvent};
 use crate::wire::borrowed::{self, from_json, join};
@@ -185,7 +185,33 @@ pub fn call_event(event: &EventName, call: &Call<'_>) -> CallEvent {
         out.recording = Some(recording);
     }
     out.analysis = analysis(call);
+    out.links = links(call);
     out
+}
+
+/// The telephony call a Retell call came in on: Retell's `telephony_identifier`
+/// (`{"twilio_call_sid": "CA..."}` for calls on Twilio numbers), or the caller's
+/// `metadata.twilio_call_sid` (set when registering a call dialed from Twilio).
+fn links(call: &Call<'_>) -> Vec<CallLink> {
+    #[derive(serde::Deserialize)]
+    struct TwilioSid<'a> {
+        #[serde(borrow, default, deserialize_with = "crate::wire::lenient::lossy::text")]
+        twilio_call_sid: Option<std::borrow::Cow<'a, str>>,
+    }
+    const TWILIO: ProviderId = ProviderId::from_static("twilio");
+    let sid = |raw: Option<&serde_json::value::RawValue>| {
+        raw.and_then(|raw| serde_json::from_str::<TwilioSid<'_>>(raw.get()).ok())
+            .and_then(|ids| ids.twilio_call_sid)
+            .map(std::borrow::Cow::into_owned)
+    };
+    let mut links = Vec::new();
+    if let Some(sid) = sid(call.telephony_identifier) {
+        links.push(CallLink::new(TWILIO, sid, LinkVia::TelephonyIdentifier));
+    }
+    if let Some(sid) = sid(call.metadata).filter(|sid| links.iter().all(|link| link.call_id != *sid)) {
+        links.push(CallLink::new(TWILIO, sid, LinkVia::Metadata));
+    }
+    links
 }
 
 fn analysis(call: &Call<'_>) -> Option<CallAnalysis> {

@@ -15,6 +15,7 @@ pub static REGISTRATION: Registration = Registration {
     settings: &[Setting::required("api_key", "RETELL_API_KEY", "the API key with webhook permission that signs webhooks")],
     mount,
     recordings: Recordings::public(&["*.retellai.com", "dxc03zgurdly9.cloudfront.net"]),
+    call_at_sip_uri: Some(call_at_sip_uri),
     #[cfg(feature = "testing")]
     test_settings,
     #[cfg(feature = "testing")]
@@ -22,6 +23,23 @@ pub static REGISTRATION: Registration = Registration {
     #[cfg(feature = "testing")]
     samples: samples::samples,
 };
+
+/// The Retell call a SIP URI dials: Retell's "dial to SIP URI" integration registers a
+/// call, then dials `sip:{call_id}@sip.retellai.com` (older accounts:
+/// `sip:{call_id}@5t4n6j0wnrl.sip.livekit.cloud`). Retell's call ids start with `call_`;
+/// any other user (a phone number, on an elastic SIP trunk) names no call.
+///
+/// ```
+/// use callhook::providers::call_dialed_at;
+/// let (provider, call) = call_dialed_at("sip:call_a1b2c3@sip.retellai.com;transport=tcp").unwrap();
+/// assert_eq!((provider.as_str(), call.as_str()), ("retell", "call_a1b2c3"));
+/// assert!(call_dialed_at("sip:+14155550100@sip.retellai.com").is_none());
+/// ```
+fn call_at_sip_uri(user: &str, host: &str) -> Option<String> {
+    let host = host.to_ascii_lowercase();
+    let retell = host == "sip.retellai.com" || host.ends_with(".sip.livekit.cloud");
+    (retell && user.starts_with("call_") && user.len() > 5).then(|| user.to_owned())
+}
 
 fn mount(settings: &Settings) -> Option<Mount> {
     let accounts = settings.accounts_by("api_key", None, Some);

@@ -49,6 +49,7 @@ pub static REGISTRATION: Registration = Registration {
     )],
     mount,
     recordings: Recordings::public(&["s3.amazonaws.com", "*.s3.amazonaws.com", "s3.eu-central-1.amazonaws.com"]),
+    call_at_sip_uri: None,
     #[cfg(feature = "testing")]
     test_settings,
     #[cfg(feature = "testing")]

@@ -80,8 +80,8 @@ use super::model::{
 };
 use crate::event::phone::e164;
 use crate::event::{
-    CallEvent, CallStatus, ContactId, Direction, InboundMessage, MediaKind, MediaRef, MessageContent, MessageEvent,
-    MessageKind, MessageStatus, ProviderError, ProviderId, Recording, RecordingStatus, StatusUpdate,
+    CallEvent, CallLink, CallStatus, ContactId, Direction, InboundMessage, MediaKind, MediaRef, MessageContent, MessageEvent,
+    LinkVia, MessageKind, MessageStatus, ProviderError, ProviderId, Recording, RecordingStatus, StatusUpdate,
 };
 
 /// The provider id of every Twilio event.
@@ -135,6 +135,14 @@ fn call_event(call: &VoiceCall<'_>, at: Option<OffsetDateTime>) -> CallEvent {
     event.to = call.to.map(str::to_owned);
     event.fill_numbers_from_direction();
     event.contact_name = call.caller_name.map(str::to_owned);
+    // A child leg names its parent; a leg dialed to another provider's SIP URI names
+    // that provider's call (Twilio answering with `<Dial><Sip>` to Retell).
+    if let Some(parent) = call.parent_call_sid {
+        event.links.push(CallLink::new(PROVIDER, parent, LinkVia::ParentCall));
+    }
+    if let Some((provider, dialed)) = call.to.and_then(crate::providers::call_dialed_at) {
+        event.links.push(CallLink::new(provider, dialed, LinkVia::SipUri));
+    }
     event.occurred_at = at;
     match event.status {
         Some(CallStatus::Initiated | CallStatus::Ringing) => event.started_at = at,

@@ -32,6 +32,7 @@ pub static REGISTRATION: Registration = Registration {
     ],
     mount,
     recordings: Recordings { hosts: &["api.twilio.com", "*.twilio.com"], locate: None, access, credentials },
+    call_at_sip_uri: None,
     #[cfg(feature = "testing")]
     test_settings,
     #[cfg(feature = "testing")]

@@ -38,6 +38,7 @@ pub static REGISTRATION: Registration = Registration {
     )],
     mount,
     recordings: Recordings::public(&["api.nexmo.com", "*.nexmo.com", "*.vonage.com"]),
+    call_at_sip_uri: None,
     #[cfg(feature = "testing")]
     test_settings,
     #[cfg(feature = "testing")]

@@ -16,6 +16,7 @@ pub static REGISTRATION: Registration = Registration {
     settings: &[Setting::required("token", "WAVOIP_WEBHOOK_TOKEN", "the token in the webhook URL (?token=)")],
     mount,
     recordings: Recordings { locate: Some(locate), ..Recordings::public(&["storage.wavoip.com", "*.wavoip.com"]) },
+    call_at_sip_uri: None,
     #[cfg(feature = "testing")]
     test_settings,
     #[cfg(feature = "testing")]

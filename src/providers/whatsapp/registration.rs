@@ -24,6 +24,7 @@ pub static REGISTRATION: Registration = Registration {
     ],
     mount,
     recordings: Recordings::NONE,
+    call_at_sip_uri: None,
     #[cfg(feature = "testing")]
     test_settings,
     #[cfg(feature = "testing")]
