@@ -368,3 +368,21 @@ async fn a_next_secret_from_the_environment_verifies_and_is_recorded_as_next() {
         assert_eq!(s.last().await, (None, Some(key)));
     }
 }
+
+/// A named Twilio account's recordings are downloaded with its own auth token, chosen by
+/// the account SID in the recording's URL.
+#[test]
+fn a_subaccount_s_recordings_are_fetched_with_its_own_token() {
+    use callhook::providers::registry::Settings;
+    let settings = Settings::default()
+        .with("auth_token", "main token")
+        .with("account_sid", "AC000000000000000000000000000000aa")
+        .account("sub", Settings::default().with("auth_token", "sub token").with("account_sid", SID_B));
+    let recordings = &twilio::REGISTRATION.recordings;
+    let credentials = (recordings.credentials)(&settings).unwrap();
+    let url = |sid: &str| format!("https://api.twilio.com/2010-04-01/Accounts/{sid}/Recordings/RE1");
+    let sub = (recordings.access)(&url(SID_B), Some(&credentials));
+    assert_eq!(sub.basic_auth, Some((SID_B.to_owned(), "sub token".to_owned())));
+    let main = (recordings.access)(&url("AC000000000000000000000000000000aa"), Some(&credentials));
+    assert_eq!(main.basic_auth.unwrap().1, "main token");
+}

@@ -314,12 +314,22 @@ pub struct RecordingCredentials {
     pub user: Option<String>,
     /// The secret (Twilio: the auth token).
     pub secret: Secret,
+    /// Other accounts' credentials, by the user their recordings' URLs name (Twilio:
+    /// each named account's SID and auth token): a provider's `access` picks the one a
+    /// URL names, else uses [`user`](Self::user) and [`secret`](Self::secret).
+    pub accounts: Vec<(String, Secret)>,
 }
 
 impl RecordingCredentials {
     /// Credentials with `secret`, the user to be found by the provider.
     pub fn new(secret: impl Into<Secret>) -> Self {
-        Self { user: None, secret: secret.into() }
+        Self { user: None, secret: secret.into(), accounts: Vec::new() }
+    }
+
+    /// The same with another account's credentials (its user, as its URLs name it).
+    pub fn account(mut self, user: impl Into<String>, secret: impl Into<Secret>) -> Self {
+        self.accounts.push((user.into(), secret.into()));
+        self
     }
 
     /// The same with `user`.

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::{Endpoint, Twilio, normalize};
+use crate::verify::Secret;
 use crate::providers::registry::{
     Mount, RecordingAccess, RecordingCredentials, Recordings, Registration, Setting, Settings,
 };
@@ -51,12 +52,28 @@ fn mount(settings: &Settings) -> Option<Mount> {
     Some(Mount::new(twilio, ENDPOINTS.map(|endpoint| format!("/webhooks/twilio/{}", endpoint.path_segment()))))
 }
 
+/// The first account's auth token (and SID: the unnamed account's, else the first named
+/// one's), and every account's by its SID: a subaccount's recordings are fetched with
+/// its own token.
 fn credentials(settings: &Settings) -> Option<RecordingCredentials> {
-    let credentials = RecordingCredentials::new(settings.get("auth_token")?.clone());
-    Some(match settings.get("account_sid") {
-        Some(sid) => credentials.user(sid.expose()),
-        None => credentials,
-    })
+    let accounts: Vec<(Option<String>, Secret)> = settings
+        .accounts()
+        .filter_map(|(_, account)| {
+            let sid = account.get("account_sid").map(|sid| sid.expose().to_owned());
+            Some((sid, account.get("auth_token")?.clone()))
+        })
+        .collect();
+    let (sid, token) = accounts.first()?;
+    let mut credentials = RecordingCredentials::new(token.clone());
+    if let Some(sid) = sid {
+        credentials = credentials.user(sid.clone());
+    }
+    for (sid, token) in &accounts {
+        if let Some(sid) = sid {
+            credentials = credentials.account(sid.clone(), token.clone());
+        }
+    }
+    Some(credentials)
 }
 
 /// Twilio's recording URLs have no extension and pick the format by suffix: MP3 is asked
@@ -70,6 +87,11 @@ fn credentials(settings: &Settings) -> Option<RecordingCredentials> {
 /// let access = (REGISTRATION.recordings.access)(url, Some(&RecordingCredentials::new("token")));
 /// assert_eq!(access.url, format!("{url}.mp3"));
 /// assert_eq!(access.basic_auth, Some(("AC123".to_owned(), "token".to_owned())));
+/// // A subaccount's recording is fetched with its own token.
+/// let both = RecordingCredentials::new("token").account("AC456", "sub token");
+/// let sub = "https://api.twilio.com/2010-04-01/Accounts/AC456/Recordings/RE2";
+/// let access = (REGISTRATION.recordings.access)(sub, Some(&both));
+/// assert_eq!(access.basic_auth, Some(("AC456".to_owned(), "sub token".to_owned())));
 /// ```
 fn access(url: &str, credentials: Option<&RecordingCredentials>) -> RecordingAccess {
     let path = url.split(['?', '#']).next().unwrap_or(url);
@@ -87,7 +109,14 @@ fn access(url: &str, credentials: Option<&RecordingCredentials>) -> RecordingAcc
         segments.find(|s| *s == "Accounts").and_then(|_| segments.next()).map(str::to_owned)
     };
     let basic_auth = credentials.and_then(|credentials| {
-        let user = credentials.user.clone().or_else(account_in_url)?;
+        // A named account's recording, by the SID in its URL.
+        let url_account = account_in_url();
+        if let Some((sid, token)) =
+            credentials.accounts.iter().find(|(sid, _)| url_account.as_deref() == Some(sid.as_str()))
+        {
+            return Some((sid.clone(), token.expose().to_owned()));
+        }
+        let user = credentials.user.clone().or(url_account)?;
         Some((user, credentials.secret.expose().to_owned()))
     });
     let mut access = RecordingAccess::plain(&url, None);
