@@ -20,7 +20,19 @@
 //!
 //! So a signature valid for account A never authenticates a request that claims to be
 //! account B: B's keys are the only ones tried. A request whose parts name two
-//! different accounts is refused ([`VerifyError::AccountMismatch`]).
+//! different accounts is refused ([`VerifyError::AccountMismatch`]): one business must
+//! not be configured under two accounts. Providers that read the account from the body
+//! before verifying it read it as permissively as their parsers read the events, so a
+//! body cannot name one account to the check and another to the event log.
+//!
+//! An account's events are its own: the receiver prefixes their dedupe keys with its
+//! label ([`NewEvent::sent_by`](crate::event_log::NewEvent::sent_by)), so an account
+//! that sends another's event ids first cannot make the other's events duplicates.
+//! Folded call and message states are per provider and call id: two accounts reporting
+//! the same call id fold into one state. The providers' ids are unique across their
+//! accounts (Twilio SIDs, WhatsApp message ids, UUIDs), but with a shared token
+//! (CloudTalk, WaVoIP) an account's holder could report another's call ids; the events
+//! stay apart, the states do not.
 //!
 //! # Rotation
 //!
@@ -57,7 +69,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::verify::VerifyError;
+use crate::verify::{Secret, VerifyError};
 
 /// The label of one account of a provider (`acme`, `brand-b`): chosen by whoever
 /// configures callhook, stored with every event the account sends, and filterable in the
@@ -109,6 +121,12 @@ impl fmt::Display for AccountId {
 
 impl From<&str> for AccountId {
     fn from(label: &str) -> Self {
+        Self::new(label)
+    }
+}
+
+impl From<String> for AccountId {
+    fn from(label: String) -> Self {
         Self::new(label)
     }
 }
@@ -173,31 +191,46 @@ impl Verified {
 pub struct Account<K> {
     id: Option<AccountId>,
     keys: Vec<K>,
+    /// Whether the first key is the next one (the current key was removed first).
+    next_only: bool,
     names: Vec<String>,
 }
 
 impl<K> Account<K> {
     /// An account labelled `id`, verified with `key`.
     pub fn new(id: impl Into<AccountId>, key: impl Into<K>) -> Self {
-        Self { id: Some(id.into()), keys: vec![key.into()], names: Vec::new() }
+        Self { id: Some(id.into()), keys: vec![key.into()], next_only: false, names: Vec::new() }
     }
 
     /// The provider's unnamed account (what a provider configured without accounts
     /// has): its events carry no account label.
     pub fn unnamed(keys: Vec<K>) -> Self {
-        Self { id: None, keys, names: Vec::new() }
+        Self { id: None, keys, next_only: false, names: Vec::new() }
     }
 
     /// An account with any number of keys (the first current, the others next); the
     /// label is optional.
     pub fn with_keys(id: Option<AccountId>, keys: Vec<K>) -> Self {
-        Self { id, keys, names: Vec::new() }
+        Self { id, keys, next_only: false, names: Vec::new() }
     }
 
     /// Adds the key being rotated in: both verify until the old one is removed.
     pub fn next_key(mut self, key: impl Into<K>) -> Self {
         self.keys.push(key.into());
         self
+    }
+
+    /// Marks its keys as the next ones: an account whose current key was removed before
+    /// its next one became current (`_NEXT` set alone). Its matches are recorded as
+    /// [`KeySlot::Next`], so the rotation's metric stays right.
+    pub fn only_next_keys(mut self) -> Self {
+        self.next_only = true;
+        self
+    }
+
+    /// The slot of its key at `index`.
+    pub fn slot(&self, index: usize) -> KeySlot {
+        KeySlot::of_index(index + usize::from(self.next_only))
     }
 
     /// Adds a name the provider calls this account by in its requests (a Twilio
@@ -234,7 +267,7 @@ impl<K> Account<K> {
     /// it can verify with).
     pub fn map_keys<L, E>(self, convert: impl FnMut(K) -> Result<L, E>) -> Result<Account<L>, E> {
         let keys = self.keys.into_iter().map(convert).collect::<Result<_, E>>()?;
-        Ok(Account { id: self.id, keys, names: self.names })
+        Ok(Account { id: self.id, keys, next_only: self.next_only, names: self.names })
     }
 }
 
@@ -267,13 +300,51 @@ impl<K> Default for Accounts<K> {
     }
 }
 
-impl<K> Accounts<K> {
-    /// The accounts, in the order their keys are tried. Accounts with no key are left
-    /// out.
-    pub fn new(accounts: Vec<Account<K>>) -> Self {
-        Self { accounts: accounts.into_iter().filter(|account| !account.keys.is_empty()).collect() }
+/// A key an account verifies with. A key that would verify what anyone can forge (an
+/// empty HMAC secret) is not usable and is left out, with a warning.
+pub trait Key {
+    /// Whether it can verify a request safely.
+    fn usable(&self) -> bool {
+        true
     }
+}
 
+impl Key for Secret {
+    fn usable(&self) -> bool {
+        !self.expose().is_empty()
+    }
+}
+
+impl Key for &str {
+    fn usable(&self) -> bool {
+        !self.is_empty()
+    }
+}
+
+impl<K: Key> Accounts<K> {
+    /// The accounts, in the order their keys are tried. Unusable keys (empty secrets) are
+    /// left out, and then accounts with no key.
+    ///
+    /// ```
+    /// use callhook::account::{Account, Accounts};
+    /// use callhook::verify::Secret;
+    /// let accounts: Accounts<Secret> = Accounts::new(vec![Account::new("acme", ""), Account::new("b", "k")]);
+    /// assert_eq!(accounts.iter().count(), 1, "an empty secret would accept forgeries");
+    /// ```
+    pub fn new(accounts: Vec<Account<K>>) -> Self {
+        let accounts = accounts.into_iter().filter_map(|account| {
+            let before = account.keys.len();
+            let account = account.retain_keys(Key::usable);
+            if account.keys.len() < before {
+                tracing::warn!(account = ?account.id, "ignoring an empty key: it would accept forgeries");
+            }
+            (!account.keys.is_empty()).then_some(account)
+        });
+        Self { accounts: accounts.collect() }
+    }
+}
+
+impl<K> Accounts<K> {
     /// Whether there is no account (every request is then refused as not configured).
     pub fn is_empty(&self) -> bool {
         self.accounts.is_empty()
@@ -318,7 +389,7 @@ impl<K> Accounts<K> {
         let mut mismatch = VerifyError::SignatureMismatch;
         for account in candidates {
             match check(&account.keys) {
-                Ok(index) => return Ok(Verified::new(account.id.clone(), KeySlot::of_index(index))),
+                Ok(index) => return Ok(Verified::new(account.id.clone(), account.slot(index))),
                 Err(error @ (VerifyError::SignatureMismatch | VerifyError::TokenMismatch)) => mismatch = error,
                 Err(error) => return Err(error),
             }
@@ -354,7 +425,10 @@ impl<K> AccountsBuilder<K> {
 
     /// The accounts: the labelled ones in the order added, then the unnamed one (which,
     /// being named by nothing, also takes requests that name an account not configured).
-    pub fn build(self) -> Accounts<K> {
+    pub fn build(self) -> Accounts<K>
+    where
+        K: Key,
+    {
         let mut accounts = self.named;
         if !self.unnamed.is_empty() {
             accounts.push(Account::unnamed(self.unnamed));

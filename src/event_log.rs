@@ -224,6 +224,24 @@ pub struct NewEvent {
 }
 
 impl NewEvent {
+    /// The same event as `account` sent it: its dedupe key prefixed with the account's
+    /// label (`acme/CA1:completed`), so that one account's events never count as
+    /// another's duplicates (an account could otherwise send another's ids first and have
+    /// its real events dropped). The unnamed account's keys stay as they are.
+    ///
+    /// ```
+    /// use callhook::event_log::NewEvent;
+    /// let event = NewEvent::unparsed("k1", "bad body");
+    /// assert_eq!(event.clone().sent_by(Some(&"acme".into())).dedupe_key, "acme/k1");
+    /// assert_eq!(event.sent_by(None).dedupe_key, "k1");
+    /// ```
+    pub fn sent_by(mut self, account: Option<&AccountId>) -> Self {
+        if let Some(account) = account {
+            self.dedupe_key = format!("{account}/{}", self.dedupe_key);
+        }
+        self
+    }
+
     /// A parsed event, stored as pending.
     pub fn parsed(event_type: impl Into<String>, dedupe_key: impl Into<String>, event: Event) -> Self {
         Self { event_type: event_type.into(), dedupe_key: dedupe_key.into(), event: Some(event), error: None }

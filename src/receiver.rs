@@ -416,6 +416,7 @@ impl Receiver {
             delivery.account = verified.account;
             delivery.key = Some(verified.key);
         }
+        let account = delivery.account.clone();
         let events: Vec<NewEvent> = match &parsed {
             Ok(events) => {
                 let unreadable = events.iter().filter(|p| p.unreadable.is_some()).count();
@@ -424,13 +425,13 @@ impl Receiver {
                     metrics::counter!("callhook_items_unparsed_total", "provider" => label.clone())
                         .increment(unreadable as u64);
                 }
-                events.iter().cloned().map(NewEvent::from).collect()
+                events.iter().cloned().map(|event| NewEvent::from(event).sent_by(account.as_ref())).collect()
             }
             Err(error) => {
                 tracing::warn!(%error, "verified body did not parse; stored as failed");
                 delivery.parse_error = Some(error.to_string());
                 let key = format!("unparsed:{}", hex::encode(Sha256::digest(request.body())));
-                vec![NewEvent::unparsed(key, error.to_string())]
+                vec![NewEvent::unparsed(key, error.to_string()).sent_by(account.as_ref())]
             }
         };
 

@@ -719,12 +719,23 @@ impl Worker {
         let request = delivery.to_request().map_err(|error| format!("stored request is invalid: {error}"))?;
         let view = WebhookRequest::new(&request, delivery.received_at, None);
         let parsed = parse_request(provider.as_ref(), &view).map_err(|error| error.to_string())?;
-        if let Some(error) =
-            parsed.iter().find(|p| p.dedupe_key == detail.event.dedupe_key).and_then(|still| still.unreadable.clone())
+        // Keyed as the receiver keyed them: by the account that sent the delivery.
+        let account = delivery.account.as_ref();
+        let events: Vec<(NewEvent, Option<String>)> = parsed
+            .into_iter()
+            .map(|parsed| {
+                let unreadable = parsed.unreadable.clone();
+                (NewEvent::from(parsed).sent_by(account), unreadable)
+            })
+            .collect();
+        if let Some(error) = events
+            .iter()
+            .find(|(event, _)| event.dedupe_key == detail.event.dedupe_key)
+            .and_then(|(_, still)| still.clone())
         {
             return Err(error);
         }
-        let events: Vec<NewEvent> = parsed.into_iter().map(NewEvent::from).collect();
+        let events: Vec<NewEvent> = events.into_iter().map(|(event, _)| event).collect();
         let pending: Vec<bool> = events.iter().map(|e| e.initial_status() == EventStatus::Pending).collect();
         let appended = inner.storage.append_to_delivery(delivery.id, events).await.map_err(|e| e.to_string())?;
         let now = inner.clock.now();

@@ -386,3 +386,158 @@ fn a_subaccount_s_recordings_are_fetched_with_its_own_token() {
     let main = (recordings.access)(&url("AC000000000000000000000000000000aa"), Some(&credentials));
     assert_eq!(main.basic_auth.unwrap().1, "main token");
 }
+
+/// Review of issue 20, finding 1: a notification whose shape the account reader could not
+/// read fell back to trying every app; it must still be verified with the app of the
+/// business it names.
+#[tokio::test]
+async fn a_whatsapp_body_in_an_odd_shape_is_still_verified_with_its_business_app() {
+    let whatsapp = whatsapp::WhatsApp::builder()
+        .account(Account::new("brand-a", "secret-a").named("WABA-A"))
+        .account(Account::new("brand-b", "secret-b").named("WABA-B").named("PHONE-B"))
+        .build();
+    let s = setup("/webhooks/whatsapp", whatsapp);
+    let message = serde_json::json!({"from": "5511987654321", "id": "wamid.odd", "timestamp": "1764590400",
+        "type": "text", "text": {"body": "oi"}});
+    let odd_shapes = [
+        // `changes` null beside a second entry that names B.
+        serde_json::json!({"object": "whatsapp_business_account", "entry": [
+            {"id": "WABA-X", "changes": null},
+            {"id": "WABA-B", "changes": [{"field": "messages", "value": {"messages": [message.clone()]}}]}]}),
+        // `metadata` a string, the entry id a number-like text elsewhere.
+        serde_json::json!({"object": "whatsapp_business_account", "entry": [
+            {"id": "WABA-B", "changes": [{"field": "messages", "value": {"metadata": "odd", "messages": [message.clone()]}}]}]}),
+        // The business named only by a change's phone number id, the entry's id a number.
+        serde_json::json!({"object": "whatsapp_business_account", "entry": [
+            {"id": 12345, "changes": [{"field": "messages", "value": {"metadata": {"phone_number_id": "PHONE-B"}, "messages": [message]}}]}]}),
+    ];
+    for body in odd_shapes {
+        let body = body.to_string();
+        let forged = whatsapp::testing::signed("secret-a", "/webhooks/whatsapp", &body, NOW);
+        assert_refused(&s.send(forged).await, &["secret-a", "secret-b"]);
+        let genuine = whatsapp::testing::signed("secret-b", "/webhooks/whatsapp", &body, NOW);
+        assert_eq!(s.send(genuine).await.status(), 200, "{body}");
+        assert_eq!(s.last().await.0.as_deref(), Some("brand-b"));
+    }
+}
+
+/// Review finding 2: an account cannot have another account's events dropped as
+/// duplicates by sending their ids first: dedupe keys are the account's own.
+#[tokio::test]
+async fn one_account_never_makes_another_s_events_duplicates() {
+    let cloudtalk = cloudtalk::CloudTalk::builder()
+        .account(Account::new("acme", "ct-a"))
+        .account(Account::new("globex", "ct-b"))
+        .build();
+    let s = setup("/webhooks/cloudtalk", cloudtalk);
+    let body = cloudtalk::testing::call_event("call.ended", 77, NOW);
+    for token in ["ct-a", "ct-b", "ct-a"] {
+        assert_eq!(s.send(cloudtalk::testing::signed(token, "/webhooks/cloudtalk", &body, NOW)).await.status(), 200);
+    }
+    let stored = support::all_events(&*s.log).await;
+    let mut keys: Vec<(String, String)> = stored
+        .iter()
+        .map(|e| (e.account.as_ref().map(|a| a.to_string()).unwrap_or_default(), e.dedupe_key.clone()))
+        .collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            ("acme".to_owned(), "acme/77:call.ended".to_owned()),
+            ("globex".to_owned(), "globex/77:call.ended".to_owned())
+        ],
+        "each account's event once; the repeat is a duplicate of its own"
+    );
+}
+
+/// Review finding 3: the unnamed account's own SID names it, so another account's token
+/// never verifies a request claiming that SID.
+#[tokio::test]
+async fn the_unnamed_account_is_named_by_its_own_sid() {
+    use callhook::providers::registry::Settings;
+    let settings = Settings::default()
+        .with("auth_token", "main-token")
+        .with("account_sid", SID_A)
+        .account("tenant", Settings::default().with("auth_token", "tenant-token"));
+    let mount = (twilio::REGISTRATION.mount)(&settings).unwrap();
+    let log = Arc::new(MemoryEventLog::new());
+    let receiver = Receiver::builder()
+        .public_base_url(ORIGIN)
+        .mount("/webhooks/twilio/call-status", mount.provider)
+        .event_log(log.clone())
+        .job_queue(Arc::new(MemoryJobQueue::new()))
+        .build()
+        .unwrap();
+    let s = Setup { receiver, log };
+    let url = format!("{ORIGIN}/webhooks/twilio/call-status");
+    let claiming_main = twilio::testing::signed_form("tenant-token", &url, &twilio_status(SID_A, "CA1"));
+    assert_refused(&s.send(claiming_main).await, &["tenant-token", "main-token"]);
+    let main = twilio::testing::signed_form("main-token", &url, &twilio_status(SID_A, "CA2"));
+    assert_eq!(s.send(main).await.status(), 200);
+    assert_eq!(s.last().await, (None, Some(KeySlot::Current)));
+    // The tenant, named by no SID, takes the SIDs no one is named by.
+    let tenant = twilio::testing::signed_form("tenant-token", &url, &twilio_status(SID_B, "CA3"));
+    assert_eq!(s.send(tenant).await.status(), 200);
+    assert_eq!(s.last().await, (Some("tenant".into()), Some(KeySlot::Current)));
+}
+
+/// Review finding 8: a secret given only as the next one is counted as the next key.
+#[tokio::test]
+async fn a_secret_given_only_as_next_is_recorded_as_next() {
+    use callhook::providers::registry::Settings;
+    let settings = Settings::default().with_next("token", "only-next");
+    let mount = (cloudtalk::REGISTRATION.mount)(&settings).unwrap();
+    let log = Arc::new(MemoryEventLog::new());
+    let receiver = Receiver::builder()
+        .mount("/webhooks/cloudtalk", mount.provider)
+        .event_log(log.clone())
+        .job_queue(Arc::new(MemoryJobQueue::new()))
+        .build()
+        .unwrap();
+    let s = Setup { receiver, log };
+    let body = cloudtalk::testing::call_event("call.ended", 1, NOW);
+    assert_eq!(s.send(cloudtalk::testing::signed("only-next", "/webhooks/cloudtalk", &body, NOW)).await.status(), 200);
+    assert_eq!(s.last().await, (None, Some(KeySlot::Next)));
+}
+
+/// Twilio's account comes from the signed URL's query on GET and JSON requests; Vonage's
+/// also from the token's `application_id`.
+#[tokio::test]
+async fn twilio_get_and_json_requests_and_vonage_applications_name_their_account() {
+    let twilio = twilio::Twilio::builder()
+        .account(Account::new("acme", "token-a").named(SID_A))
+        .account(Account::new("globex", "token-b").named(SID_B))
+        .build();
+    let s = setup("/webhooks/twilio/call-status", twilio);
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(twilio_status(SID_B, "CA9").iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .finish();
+    let url = format!("{ORIGIN}/webhooks/twilio/call-status?{query}");
+    let get = |token: &str| {
+        let signature = twilio::signature::sign(token, &url, &twilio::FormParams::default());
+        Request::get(format!("/webhooks/twilio/call-status?{query}"))
+            .header("x-twilio-signature", signature)
+            .body(Bytes::new())
+            .unwrap()
+    };
+    assert_refused(&s.send(get("token-a")).await, &["token-a"]);
+    assert_eq!(s.send(get("token-b")).await.status(), 200);
+    assert_eq!(s.last().await.0.as_deref(), Some("globex"));
+    let json_url = format!("{ORIGIN}/webhooks/twilio/call-status?AccountSid={SID_A}");
+    let forged = twilio::testing::signed_json("token-b", &json_url, br#"{"CallSid":"CA10"}"#);
+    assert_refused(&s.send(forged).await, &["token-b"]);
+
+    let vonage = vonage::Vonage::builder()
+        .account(Account::new("app-team", "secret-app").named("aaaaaaaa-bbbb-cccc-dddd-0123456789ab"))
+        .build();
+    let s = setup("/webhooks/vonage/events", vonage);
+    let body = vonage::testing::call_event("started", "CON-9", "leg-9", NOW);
+    let token = vonage::signature::sign_as("secret-app", "some-other-key", body.as_bytes(), NOW);
+    let request = Request::post("/webhooks/vonage/events")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Bytes::from(body))
+        .unwrap();
+    assert_eq!(s.send(request).await.status(), 200, "named by the token's application_id");
+    assert_eq!(s.last().await.0.as_deref(), Some("app-team"));
+}

@@ -33,6 +33,14 @@ async fn receiver_counts_received_duplicates_and_rejections() {
         .event_log(Arc::new(MemoryEventLog::new()))
         .job_queue(Arc::new(MemoryJobQueue::new()))
         .mount(PATH, TestProvider::new())
+        .mount(
+            "/webhooks/cloudtalk",
+            Arc::new(
+                callhook::providers::cloudtalk::CloudTalk::builder()
+                    .account(callhook::account::Account::new("acme", "old token").next_key("new token"))
+                    .build(),
+            ),
+        )
         .build()
         .unwrap();
     let body = body(&[("e1", "c1", "ringing"), ("e2", "c1", "completed")]);
@@ -45,6 +53,12 @@ async fn receiver_counts_received_duplicates_and_rejections() {
     let mut wrong = signed(body);
     *wrong.body_mut() = Bytes::from_static(b"{}");
     assert_eq!(receiver.handle(wrong).await.status(), 401);
+
+    // An account mid-rotation: the provider signs with the next token now.
+    let at = time::macros::datetime!(2026-12-01 10:00 UTC);
+    let call = callhook::providers::cloudtalk::testing::call_event("call.ended", 7, at);
+    let rotated = callhook::providers::cloudtalk::testing::signed("new token", "/webhooks/cloudtalk", &call, at);
+    assert_eq!(receiver.handle(rotated).await.status(), 200);
 
     let snapshot: Vec<_> = snapshotter
         .snapshot()
@@ -63,8 +77,13 @@ async fn receiver_counts_received_duplicates_and_rejections() {
     assert_eq!(counter(&snapshot, "callhook_events_received_total", &p), 4, "the unreadable item is stored too");
     assert_eq!(counter(&snapshot, "callhook_items_unparsed_total", &p), 1);
     assert_eq!(counter(&snapshot, "callhook_events_duplicate_total", &p), 2);
-    assert_eq!(counter(&snapshot, "callhook_requests_total", &[("outcome", "accepted")]), 2);
-    assert_eq!(counter(&snapshot, "callhook_requests_total", &[("outcome", "duplicate")]), 1);
+    assert_eq!(counter(&snapshot, "callhook_requests_total", &[("provider", "test"), ("outcome", "accepted")]), 2);
+    assert_eq!(counter(&snapshot, "callhook_requests_total", &[("provider", "test"), ("outcome", "duplicate")]), 1);
     assert_eq!(counter(&snapshot, "callhook_rejected_total", &[("reason", "missing_signature")]), 1);
     assert_eq!(counter(&snapshot, "callhook_rejected_total", &[("reason", "bad_signature")]), 1);
+    // Which account and key verified each request: what tells a rotation is over.
+    let verified = |labels: &[(&str, &str)]| counter(&snapshot, "callhook_verified_total", labels);
+    assert_eq!(verified(&[("provider", "test"), ("account", ""), ("key", "current")]), 3);
+    assert_eq!(verified(&[("provider", "cloudtalk"), ("account", "acme"), ("key", "next")]), 1);
+    assert_eq!(verified(&[("provider", "cloudtalk"), ("key", "current")]), 0);
 }

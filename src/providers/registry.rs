@@ -153,7 +153,9 @@ impl Settings {
     }
 
     /// These settings, with `other`'s values (and next values) where these have none,
-    /// and `other`'s named accounts after these'.
+    /// and `other`'s named accounts after these'. A secret these settings set is theirs
+    /// alone: `other`'s next value of it is dropped too (an overridden secret's old
+    /// rotation must not verify).
     ///
     /// ```
     /// use callhook::providers::registry::Settings;
@@ -168,7 +170,9 @@ impl Settings {
             self.values.entry(key).or_insert(value);
         }
         for (key, value) in other.next {
-            self.next.entry(key).or_insert(value);
+            if !self.values.contains_key(key) {
+                self.next.entry(key).or_insert(value);
+            }
         }
         self.accounts.extend(other.accounts);
         self
@@ -203,8 +207,9 @@ impl Settings {
     }
 
     /// The [`Account`] of each account that has a value for `key`: its values of `key`
-    /// as its keys, named by its value of `name` when given (Twilio's `account_sid`).
-    /// What most registrations build their provider from.
+    /// as its keys, named by its value of `name` when it has one (Twilio's
+    /// `account_sid`; an account without one takes the requests of every name no account
+    /// has). What most registrations build their provider from.
     pub fn accounts_by<K>(
         &self,
         key: &str,
@@ -218,8 +223,10 @@ impl Settings {
                 continue;
             }
             let mut account = Account::with_keys(id.cloned(), keys);
-            // The unnamed account takes every request no named account claims.
-            if let (Some(_), Some(name)) = (id, name.and_then(|name| settings.get(name))) {
+            if settings.get(key).is_none() {
+                account = account.only_next_keys();
+            }
+            if let Some(name) = name.and_then(|name| settings.get(name)) {
                 account = account.named(name.expose());
             }
             out.push(account);

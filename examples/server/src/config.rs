@@ -104,8 +104,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// default, well under providers' own webhook timeouts.
 pub const DEFAULT_STORAGE_TIMEOUT: Duration = callhook::receiver::DEFAULT_STORAGE_TIMEOUT;
 
-/// The config file: providers' unnamed accounts and named accounts.
-#[derive(Debug, Default, Deserialize)]
+/// The config file: providers' unnamed accounts and named accounts. Not `Debug`: its
+/// values are secrets, held as plain strings until they become settings.
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     #[serde(default)]
@@ -115,7 +116,7 @@ struct File {
 }
 
 /// One `[[accounts]]` table.
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 struct FileAccount {
     provider: String,
     name: String,
@@ -149,7 +150,7 @@ impl Config {
     pub fn from_parts(lookup: impl Fn(&str) -> Option<String>, file: Option<&str>) -> Result<Self, ConfigError> {
         let file: File = match file {
             Some(text) => toml::from_str(text)
-                .map_err(|error| ConfigError { name: "CALLHOOK_CONFIG", reason: error.to_string() })?,
+                .map_err(|error| ConfigError { name: "CALLHOOK_CONFIG", reason: toml_error(text, &error) })?,
             None => File::default(),
         };
         let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
@@ -205,20 +206,21 @@ impl Config {
                 invalid(format!("account {:?}: no provider {:?} in this build", account.name, account.provider))
             })?;
             let label = account.name.trim();
-            if label.is_empty() || named.iter().any(|(r, id, ..)| r.id == registration.id && id.as_str() == label) {
-                return Err(invalid(format!(
-                    "{} account {label:?}: the name is empty or used twice",
-                    account.provider
-                )));
+            check_label(label).map_err(invalid)?;
+            if named.iter().any(|(r, id, ..)| r.id == registration.id && id.as_str() == label) {
+                return Err(invalid(format!("{} account {label:?}: the name is used twice", account.provider)));
             }
             let settings = from_table(registration, &account.settings).map_err(invalid)?;
             named.push((registration, AccountId::new(label), account.own_path, settings));
         }
         if let Some(list) = lookup("CALLHOOK_ACCOUNTS") {
+            let mut suffixes: Vec<(&'static str, String)> = Vec::new();
             for entry in list.split(',').map(str::trim).filter(|entry| !entry.is_empty()) {
                 let bad = |reason: String| ConfigError { name: "CALLHOOK_ACCOUNTS", reason };
                 let (provider, label) =
                     entry.split_once(':').ok_or_else(|| bad(format!("{entry:?}: expected provider:name")))?;
+                let (provider, label) = (provider.trim(), label.trim());
+                check_label(label).map_err(bad)?;
                 let registration =
                     find(provider).ok_or_else(|| bad(format!("no provider {provider:?} in this build")))?;
                 // Each setting's variable with the label appended: TWILIO_AUTH_TOKEN_ACME.
@@ -226,6 +228,10 @@ impl Config {
                     .chars()
                     .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
                     .collect();
+                if suffixes.iter().any(|(id, taken)| *id == registration.id.as_str() && *taken == suffix) {
+                    return Err(bad(format!("{entry}: another {provider} account's variables end in _{suffix} too")));
+                }
+                suffixes.push((registration.id.as_str(), suffix.clone()));
                 let settings = Settings::from_lookup(registration, |name| match name.strip_suffix("_NEXT") {
                     Some(base) => lookup(&format!("{base}_{suffix}_NEXT")),
                     None => lookup(&format!("{name}_{suffix}")),
@@ -236,7 +242,14 @@ impl Config {
                         registration.settings[0].env
                     )));
                 }
-                named.push((registration, AccountId::new(label.trim()), false, settings));
+                // The environment's account replaces the file's of the same name, whole:
+                // a secret revoked in the environment must not verify from the file.
+                let own_path = named
+                    .iter()
+                    .find(|(r, id, ..)| r.id == registration.id && id.as_str() == label)
+                    .is_some_and(|(_, _, own, _)| *own);
+                named.retain(|(r, id, ..)| !(r.id == registration.id && id.as_str() == label));
+                named.push((registration, AccountId::new(label), own_path, settings));
             }
         }
         for registration in providers::all() {
@@ -280,6 +293,29 @@ impl Config {
     pub fn settings(&self, id: &str) -> Option<&Settings> {
         self.providers.iter().find(|(registration, _)| registration.id.as_str() == id).map(|(_, settings)| settings)
     }
+}
+
+/// An account's name, as stored with its events and put in its own paths: letters,
+/// digits, `.`, `_` and `-`, starting with a letter or digit, at most 64 characters.
+fn check_label(label: &str) -> Result<(), String> {
+    let valid = !label.is_empty()
+        && label.len() <= 64
+        && label.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && label.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if valid {
+        Ok(())
+    } else {
+        Err(format!("account name {label:?}: letters, digits, '.', '_' and '-' only (at most 64)"))
+    }
+}
+
+/// Where a config file is wrong, without quoting it: its values are secrets.
+fn toml_error(text: &str, error: &toml::de::Error) -> String {
+    let Some(span) = error.span() else { return "not a valid config file (TOML)".into() };
+    let before = text.get(..span.start).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |last| last.chars().count()) + 1;
+    format!("line {line}, column {column}: not valid here (the value is not shown: it may be a secret)")
 }
 
 fn find(id: &str) -> Option<&'static Registration> {
@@ -397,5 +433,58 @@ mod tests {
         assert!(!error("not toml at all").is_empty());
         let ghost = Config::from_parts(|name| (name == "CALLHOOK_ACCOUNTS").then(|| "twilio:ghost".to_owned()), None);
         assert_eq!(ghost.unwrap_err().name, "CALLHOOK_ACCOUNTS", "an account with no variable set");
+    }
+
+    #[test]
+    fn the_environment_replaces_what_the_file_says_of_a_secret_or_an_account() {
+        let file = r#"
+            [providers.cloudtalk]
+            token = "revoked"
+            token_next = "revoked too"
+
+            [[accounts]]
+            provider = "twilio"
+            name = "acme"
+            auth_token = "file token"
+            auth_token_next = "file next"
+            own_path = true
+        "#;
+        let env = [
+            ("CLOUDTALK_WEBHOOK_TOKEN", "current"),
+            ("CALLHOOK_ACCOUNTS", " twilio : acme "),
+            ("TWILIO_AUTH_TOKEN_ACME", "env token"),
+        ];
+        let lookup = |name: &str| env.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string());
+        let config = Config::from_parts(lookup, Some(file)).unwrap();
+        let tokens: Vec<String> =
+            config.settings("cloudtalk").unwrap().keys("token").iter().map(|s| s.expose().to_owned()).collect();
+        assert_eq!(tokens, ["current"], "an overridden secret's old rotation does not verify");
+        let (_, id, acme) = &config.own_path_accounts[0];
+        assert_eq!(config.own_path_accounts.len(), 1);
+        assert_eq!(id.as_str(), "acme");
+        let keys: Vec<String> = acme.keys("auth_token").iter().map(|s| s.expose().to_owned()).collect();
+        assert_eq!(keys, ["env token"], "the environment's account replaces the file's, whole");
+    }
+
+    #[test]
+    fn config_errors_never_quote_a_value_and_names_are_checked() {
+        let error = |file: &str| Config::from_parts(|_| None, Some(file)).unwrap_err().reason;
+        let broken = error("[[accounts]]\nprovider = \"twilio\"\nname = \"a\"\nauth_token = \"s3cret-value\" oops");
+        assert!(!broken.contains("s3cret-value") && broken.contains("line 4"), "{broken}");
+        let typed = error("[[accounts]]\nprovider = \"twilio\"\nname = \"a\"\nauth_token = [\"s3cret-value\"]");
+        assert!(!typed.contains("s3cret-value"), "{typed}");
+        assert!(error("[[accounts]]\nprovider = \"twilio\"\nname = \"a/b\"\nauth_token = \"t\"").contains("a/b"));
+        let env = |value: &'static str| {
+            move |name: &str| match name {
+                "CALLHOOK_ACCOUNTS" => Some(value.to_owned()),
+                name if name.starts_with("TWILIO_AUTH_TOKEN") => Some("t".to_owned()),
+                _ => None,
+            }
+        };
+        assert_eq!(
+            Config::from_parts(env("twilio:acme-br,twilio:acme_br"), None).unwrap_err().name,
+            "CALLHOOK_ACCOUNTS"
+        );
+        assert_eq!(Config::from_parts(env("twilio:../x"), None).unwrap_err().name, "CALLHOOK_ACCOUNTS");
     }
 }

@@ -101,7 +101,11 @@ pub fn recordings(config: &Config) -> Result<Recordings, String> {
         fetcher = fetcher.allow_insecure_host(host.clone());
     }
     for (registration, settings) in &config.providers {
-        if let Some(credentials) = (registration.recordings.credentials)(settings) {
+        // Accounts on paths of their own download their recordings with their own
+        // credentials too.
+        let own = config.own_path_accounts.iter().filter(|(own, ..)| own.id == registration.id);
+        let settings = own.fold(settings.clone(), |all, (_, id, account)| all.account(id.clone(), account.clone()));
+        if let Some(credentials) = (registration.recordings.credentials)(&settings) {
             fetcher = fetcher.credentials(registration.id.clone(), credentials);
         }
     }

@@ -55,6 +55,7 @@ pub fn builder(config: &Config) -> (ReceiverBuilder, Vec<String>) {
                     builder = builder.mount(path.clone(), mount.provider.clone());
                 }
                 report.push(format!("{id} account {account}: mounted at {}", paths.join(", ")));
+                report.extend(mount.notes.iter().map(|note| format!("{id} account {account}: {note}")));
             }
             None => report.push(format!("{id} account {account}: NOT mounted (its secret is not set)")),
         }

@@ -276,7 +276,9 @@ async fn the_dashboard_in_a_real_browser() {
         .wait_for(
             "the customer's events",
             "const rows = [...document.querySelectorAll('#events tbody tr[data-id]')];
-             return location.hash.includes('number=') && rows.length > 0 && rows.map(r => r.cells[4].textContent);",
+             const types = rows.map(r => r.cells[4].textContent);
+             // The filtered page, not the one before it.
+             return rows.length > 0 && types.every(t => t.startsWith('incoming-')) && types;",
         )
         .await;
     let types: Vec<&str> = providers.as_array().unwrap().iter().filter_map(|p| p.as_str()).collect();

@@ -92,7 +92,9 @@ fn mount(settings: &Settings) -> Option<Mount> {
             notes.push(format!("TELNYX_PUBLIC_KEY{named} holds no key: its requests are refused"));
             continue;
         }
-        telnyx = telnyx.account(Account::with_keys(id.cloned(), keys));
+        let only_next = account.get("public_key").is_none();
+        let keys = Account::with_keys(id.cloned(), keys);
+        telnyx = telnyx.account(if only_next { keys.only_next_keys() } else { keys });
     }
     if !configured {
         return None;

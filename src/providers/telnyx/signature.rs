@@ -240,6 +240,9 @@ fn parse_signature(signature: &str) -> Result<Signature, VerifyError> {
     Ok(Signature::from_bytes(&bytes))
 }
 
+/// An Ed25519 public key verifies safely (weak keys are refused when it is built).
+impl crate::account::Key for PublicKey {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

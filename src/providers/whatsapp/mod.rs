@@ -50,7 +50,6 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http::{HeaderValue, Method, Response, StatusCode};
-use serde::Deserialize;
 
 use crate::account::{Account, Accounts, AccountsBuilder, Verified};
 use crate::event::ProviderId;
@@ -127,41 +126,32 @@ impl WhatsApp {
 
 /// The ids a notification names its business by: each entry's WhatsApp Business Account
 /// id and each change's phone number id. Read before the signature is checked, only to
-/// choose which app's secrets check it; a body that does not read names nothing.
+/// choose which app's secrets check it, and as permissively as anything that could
+/// later read the body into events (any JSON shape; ids as strings or numbers; a
+/// repeated key's last value, as serde_json's `Value` keeps it): a body whose events
+/// name a business must name it here too, or another app's secret could verify it.
 fn named_businesses(body: &[u8]) -> Vec<String> {
-    #[derive(Deserialize)]
-    struct Notification {
-        #[serde(default)]
-        entry: Vec<Entry>,
+    use serde_json::Value;
+    let Ok(notification) = serde_json::from_slice::<Value>(body) else { return Vec::new() };
+    let id = |value: Option<&Value>| match value {
+        Some(Value::String(text)) => Some(text.trim().to_owned()).filter(|text| !text.is_empty()),
+        Some(Value::Number(number)) => Some(number.to_string()),
+        _ => None,
+    };
+    // A list, or one object where a list belongs.
+    fn as_list(value: Option<&serde_json::Value>) -> &[serde_json::Value] {
+        match value {
+            Some(Value::Array(items)) => items,
+            Some(item @ Value::Object(_)) => std::slice::from_ref(item),
+            _ => &[],
+        }
     }
-    #[derive(Deserialize)]
-    struct Entry {
-        #[serde(default, deserialize_with = "crate::wire::lenient::string")]
-        id: Option<String>,
-        #[serde(default)]
-        changes: Vec<Change>,
-    }
-    #[derive(Deserialize)]
-    struct Change {
-        #[serde(default)]
-        value: Option<ChangeValue>,
-    }
-    #[derive(Deserialize)]
-    struct ChangeValue {
-        #[serde(default)]
-        metadata: Option<Metadata>,
-    }
-    #[derive(Deserialize)]
-    struct Metadata {
-        #[serde(default, deserialize_with = "crate::wire::lenient::string")]
-        phone_number_id: Option<String>,
-    }
-    let Ok(notification) = serde_json::from_slice::<Notification>(body) else { return Vec::new() };
     let mut names = Vec::new();
-    for entry in notification.entry {
-        names.extend(entry.id);
-        let phones = entry.changes.into_iter().filter_map(|change| change.value?.metadata?.phone_number_id);
-        names.extend(phones);
+    for entry in as_list(notification.get("entry")) {
+        names.extend(id(entry.get("id")));
+        for change in as_list(entry.get("changes")) {
+            names.extend(id(change.pointer("/value/metadata/phone_number_id")));
+        }
     }
     names.sort_unstable();
     names.dedup();

@@ -42,13 +42,14 @@ fn mount(settings: &Settings) -> Option<Mount> {
         if account.keys().is_empty() {
             continue;
         }
-        // A named app is chosen by the businesses it serves; the unnamed one takes the
+        if app.get("app_secret").is_none() {
+            account = account.only_next_keys();
+        }
+        // An app is chosen by the businesses it serves; one that names none takes the
         // notifications of businesses no app names.
-        if id.is_some() {
-            let ids = app.get("business_ids").map(|ids| ids.expose().to_owned()).unwrap_or_default();
-            for business in ids.split(',').map(str::trim).filter(|id| !id.is_empty()) {
-                account = account.named(business);
-            }
+        let ids = app.get("business_ids").map(|ids| ids.expose().to_owned()).unwrap_or_default();
+        for business in ids.split(',').map(str::trim).filter(|id| !id.is_empty()) {
+            account = account.named(business);
         }
         whatsapp = whatsapp.account(account);
         apps += 1;
