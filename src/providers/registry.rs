@@ -209,7 +209,8 @@ impl Settings {
     /// The [`Account`] of each account that has a value for `key`: its values of `key`
     /// as its keys, named by its value of `name` when it has one (Twilio's
     /// `account_sid`; an account without one takes the requests of every name no account
-    /// has). What most registrations build their provider from.
+    /// has). The unnamed account is named only when named accounts are configured too:
+    /// alone, it takes every request. What most registrations build their provider from.
     pub fn accounts_by<K>(
         &self,
         key: &str,
@@ -226,7 +227,11 @@ impl Settings {
             if settings.get(key).is_none() {
                 account = account.only_next_keys();
             }
-            if let Some(name) = name.and_then(|name| settings.get(name)) {
+            // The unnamed account alone takes every request, as before accounts existed;
+            // beside named ones it is named by its own name too, so no other account's
+            // key verifies a request that names it.
+            let named = id.is_some() || !self.accounts.is_empty();
+            if let Some(name) = name.and_then(|name| settings.get(name)).filter(|_| named) {
                 account = account.named(name.expose());
             }
             out.push(account);

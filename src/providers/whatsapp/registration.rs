@@ -47,7 +47,9 @@ fn mount(settings: &Settings) -> Option<Mount> {
         }
         // An app is chosen by the businesses it serves; one that names none takes the
         // notifications of businesses no app names.
-        let ids = app.get("business_ids").map(|ids| ids.expose().to_owned()).unwrap_or_default();
+        // Alone, the unnamed app takes every notification, as before accounts existed.
+        let alone = id.is_none() && settings.accounts().count() == 1;
+        let ids = app.get("business_ids").filter(|_| !alone).map(|ids| ids.expose().to_owned()).unwrap_or_default();
         for business in ids.split(',').map(str::trim).filter(|id| !id.is_empty()) {
             account = account.named(business);
         }
