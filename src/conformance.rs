@@ -641,8 +641,61 @@ pub async fn concurrent_claimers_never_share_an_attempt<S: JobQueue>(scheduler: 
 /// Every check of the [`Store`] contract (storage and scheduler in one transaction).
 pub async fn store_all<S: Store>(new: impl AsyncFn() -> Arc<S>) {
     appends_schedule_their_new_pending_events(new().await).await;
+    concurrent_appends_and_schedules_keep_every_key_once(new().await).await;
     attempts_end_their_claims(new().await).await;
+    concurrent_finishes_end_each_claim(new().await).await;
+    appends_lease_their_first_jobs_to_the_caller(new().await).await;
     attempts_are_recorded_when_the_lease_was_lost(new().await).await;
+}
+
+/// Many appends at once, with keys in common (a store may write them together): each
+/// key is inserted once and the others are its duplicates, each inserted event has its
+/// one job, and the folded state has every call's events.
+pub async fn concurrent_appends_and_schedules_keep_every_key_once<S: Store>(store: Arc<S>) {
+    let mut tasks = Vec::new();
+    for n in 0..32u8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            // Each append: its own key, a key shared by every fourth, and a call status.
+            let events = vec![
+                ping(ACME, &format!("own-{n}")),
+                ping(ACME, &format!("shared-{}", n / 4)),
+                NewEvent::parsed("call", format!("call-{n}"), call(ACME, &format!("c{}", n % 8), CallStatus::Ringing)),
+            ];
+            store.append_and_schedule(delivery(ACME, at(i64::from(n)), vec![n]), events).await.unwrap()
+        }));
+    }
+    let mut inserted = Vec::new();
+    let mut shared: std::collections::HashMap<String, Vec<Appended>> = std::collections::HashMap::new();
+    for (n, task) in tasks.into_iter().enumerate() {
+        let outcome = task.await.unwrap();
+        assert!(matches!(outcome.events[0], Appended::Inserted(_)), "{outcome:?}");
+        assert!(matches!(outcome.events[2], Appended::Inserted(_)), "{outcome:?}");
+        inserted.extend([outcome.events[0].id(), outcome.events[2].id()]);
+        shared.entry(format!("shared-{}", n / 4)).or_default().push(outcome.events[1]);
+    }
+    for (key, appended) in &shared {
+        let first = appended.iter().filter(|a| matches!(a, Appended::Inserted(_))).count();
+        assert_eq!(first, 1, "{key}: {appended:?}");
+        let ids: HashSet<EventId> = appended.iter().map(|a| a.id()).collect();
+        assert_eq!(ids.len(), 1, "{key}: the duplicates are of the inserted one");
+        inserted.push(appended[0].id());
+    }
+    let claimed = store.claim_due(Queue::Events, at(100), 1000, LEASE).await.unwrap();
+    let mut jobs: Vec<EventId> = claimed
+        .iter()
+        .filter_map(|claim| match claim.job.kind {
+            JobKind::ProcessEvent { event_id } => Some(event_id),
+            _ => None,
+        })
+        .collect();
+    jobs.sort();
+    inserted.sort();
+    assert_eq!(jobs, inserted, "one job per inserted event");
+    for n in 0..8 {
+        let state = store.call_state(&ACME, &format!("c{n}")).await.unwrap();
+        assert_eq!(state.and_then(|state| state.status), Some(CallStatus::Ringing), "c{n}");
+    }
 }
 
 /// Each inserted pending event gets its processing job, due when the delivery was
@@ -710,6 +763,87 @@ pub async fn attempts_end_their_claims<S: Store>(store: Arc<S>) {
     let detail = store.event(id).await.unwrap().unwrap();
     assert_eq!(detail.attempts.len(), 3);
     assert_eq!(detail.event, record);
+}
+
+/// [`Store::append_and_lease`]: the first new jobs come back claimed for the caller and
+/// hidden from claims until their lease runs out; the others are scheduled; a duplicate
+/// leases nothing. (A store that leases none, the default, passes too.)
+pub async fn appends_lease_their_first_jobs_to_the_caller<S: Store>(store: Arc<S>) {
+    use crate::store::LeaseRequest;
+    let events = vec![ping(ACME, "k1"), ping(ACME, "k2"), ping(ACME, "k3")];
+    let (outcome, claims) =
+        store.append_and_lease(delivery(ACME, T0, "a"), events, LeaseRequest::new(2, at(60))).await.unwrap();
+    let ids: Vec<EventId> = outcome.events.iter().map(|a| a.id()).collect();
+    let leased: Vec<EventId> = claims
+        .iter()
+        .map(|claim| match claim.job.kind {
+            JobKind::ProcessEvent { event_id } => event_id,
+            _ => panic!("{claim:?}"),
+        })
+        .collect();
+    if leased.is_empty() {
+        // A store without leases: every job is claimable.
+        assert_eq!(store.claim_due(Queue::Events, at(1), 10, LEASE).await.unwrap().len(), 3);
+        return;
+    }
+    assert_eq!(leased, ids[..2], "the first two new jobs, claimed for the caller");
+    assert!(claims.iter().all(|claim| claim.leased_until == at(60)));
+    let others = store.claim_due(Queue::Events, at(1), 10, LEASE).await.unwrap();
+    assert_eq!(others.len(), 1, "the leased jobs are hidden");
+    assert_eq!(others[0].job.kind, JobKind::ProcessEvent { event_id: ids[2] });
+    let done = AttemptReport::new(at(2), at(3), AttemptResult::Processed);
+    store.finish_attempt(&claims[0], ids[0], done.clone()).await.unwrap();
+    store.finish_attempt(&others[0], ids[2], done).await.unwrap();
+    // The caller never finished the second: claimed again once its lease ran out.
+    assert!(store.claim_due(Queue::Events, at(59), 10, LEASE).await.unwrap().is_empty());
+    let again = store.claim_due(Queue::Events, at(60), 10, LEASE).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].job.kind, JobKind::ProcessEvent { event_id: ids[1] });
+    let (duplicate, none) = store
+        .append_and_lease(delivery(ACME, at(61), "b"), vec![ping(ACME, "k1")], LeaseRequest::new(1, at(120)))
+        .await
+        .unwrap();
+    assert!(matches!(duplicate.events[0], Appended::Duplicate(_)) && none.is_empty());
+}
+
+/// Many attempts finished at once (a store may write them together): each recorded on
+/// its event and its job ended as its result says.
+pub async fn concurrent_finishes_end_each_claim<S: Store>(store: Arc<S>) {
+    let events = (0..40).map(|n| ping(ACME, &format!("k{n}"))).collect();
+    let outcome = store.append_and_schedule(delivery(ACME, T0, "a"), events).await.unwrap();
+    let claims = store.claim_due(Queue::Events, T0, 100, LEASE).await.unwrap();
+    assert_eq!(claims.len(), 40);
+    let mut tasks = Vec::new();
+    for claim in claims {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let JobKind::ProcessEvent { event_id } = claim.job.kind else { unreachable!() };
+            // Every third is retried, the others processed.
+            let result = if event_id.0 % 3 == 0 {
+                AttemptResult::Retry { error: "later".into(), next_attempt_at: at(60) }
+            } else {
+                AttemptResult::Processed
+            };
+            let record =
+                store.finish_attempt(&claim, event_id, AttemptReport::new(at(1), at(2), result)).await.unwrap();
+            (event_id, record)
+        }));
+    }
+    let mut retried = 0;
+    for task in tasks {
+        let (id, record) = task.await.unwrap();
+        assert_eq!(record.id, id);
+        assert_eq!(record.attempts, 1);
+        let expected = if id.0 % 3 == 0 { EventStatus::Pending } else { EventStatus::Processed };
+        assert_eq!(record.status, expected, "{id}");
+        retried += usize::from(id.0 % 3 == 0);
+        let detail = store.event(id).await.unwrap().unwrap();
+        assert_eq!((detail.event, detail.attempts.len()), (record, 1));
+    }
+    let again = store.claim_due(Queue::Events, at(60), 100, LEASE).await.unwrap();
+    assert_eq!(again.len(), retried, "only the retried jobs are due again");
+    assert!(again.iter().all(|claim| claim.job.failed_attempts == 1));
+    assert_eq!(outcome.events.len(), 40);
 }
 
 /// A claim whose lease ran out and was claimed again: its attempt is still recorded
@@ -784,7 +918,10 @@ macro_rules! store_conformance_tests {
     (optional $new:expr) => {
         $crate::__conformance_tests!(optional $new, store:
             appends_schedule_their_new_pending_events,
+            concurrent_appends_and_schedules_keep_every_key_once,
             attempts_end_their_claims,
+            concurrent_finishes_end_each_claim,
+            appends_lease_their_first_jobs_to_the_caller,
             attempts_are_recorded_when_the_lease_was_lost,
         );
     };

@@ -102,6 +102,8 @@ pub mod conformance;
 #[cfg(feature = "runtime")]
 pub mod event_log;
 #[cfg(feature = "runtime")]
+pub mod handoff;
+#[cfg(feature = "runtime")]
 pub mod job_queue;
 #[cfg(feature = "runtime")]
 pub mod receiver;

@@ -69,10 +69,14 @@ use tracing::Instrument;
 use crate::account::AccountId;
 use crate::clock::{Clock, SystemClock};
 use crate::event::ProviderId;
-use crate::event_log::{Appended, EventLog, EventStatus, NewDelivery, NewEvent, Verification};
-use crate::job_queue::{JobQueue, NewJob};
+use crate::event_log::{
+    AppendOutcome, Appended, DeliveryRecord, EventDetail, EventId, EventLog, EventRecord, EventStatus, NewDelivery,
+    NewEvent, Verification,
+};
+use crate::handoff::{HandedOff, Handoff};
+use crate::job_queue::{JobKind, JobQueue, NewJob};
 use crate::provider::{Provider, WebhookRequest, parse_request};
-use crate::store::Store;
+use crate::store::{LeaseRequest, Store};
 use crate::verify::VerifyError;
 
 mod outcome;
@@ -114,6 +118,8 @@ struct Inner {
     scheduler: Arc<dyn JobQueue>,
     /// The storage again when it is also the scheduler: appends schedule in the same step.
     store: Option<Arc<dyn Store>>,
+    /// Where fresh events go straight to the local worker (with a store).
+    handoff: Option<Handoff>,
     clock: Arc<dyn Clock>,
     body_limit: usize,
     storage_timeout: Duration,
@@ -154,6 +160,7 @@ pub struct ReceiverBuilder {
     storage: Option<Arc<dyn EventLog>>,
     scheduler: Option<Arc<dyn JobQueue>>,
     store: Option<Arc<dyn Store>>,
+    handoff: Option<Handoff>,
     clock: Option<Arc<dyn Clock>>,
     body_limit: Option<usize>,
     storage_timeout: Option<Duration>,
@@ -206,6 +213,14 @@ impl ReceiverBuilder {
         self.storage = Some(store.clone());
         self.scheduler = Some(store.clone());
         self.store = Some(store);
+        self
+    }
+
+    /// Hands the jobs of fresh events straight to the local worker, leased in the
+    /// append's transaction, instead of leaving them for a claim (with a
+    /// [`store`](Self::store) only; see [`crate::handoff`]).
+    pub fn handoff(mut self, handoff: Handoff) -> Self {
+        self.handoff = Some(handoff);
         self
     }
 
@@ -282,6 +297,7 @@ impl ReceiverBuilder {
         Ok(Receiver {
             inner: Arc::new(Inner {
                 routes,
+                handoff: self.handoff.filter(|_| self.store.is_some()),
                 store: self.store,
                 storage,
                 scheduler,
@@ -293,6 +309,52 @@ impl ReceiverBuilder {
             }),
         })
     }
+}
+
+/// Appends with a store and hands the jobs of as many new events as the worker has room
+/// for straight to it, leased in the append's transaction.
+async fn hand_off(
+    store: &dyn Store,
+    handoff: &Handoff,
+    delivery: NewDelivery,
+    events: Vec<NewEvent>,
+    candidates: usize,
+    received_at: time::OffsetDateTime,
+) -> Result<AppendOutcome, crate::event_log::EventLogError> {
+    let mut permits = Vec::with_capacity(candidates);
+    while permits.len() < candidates {
+        match handoff.sender.try_reserve() {
+            Ok(permit) => permits.push(permit),
+            Err(_) => break,
+        }
+    }
+    if permits.is_empty() {
+        return store.append_and_schedule(delivery, events).await;
+    }
+    let (kept_delivery, kept_events) = (delivery.clone(), events.clone());
+    let lease = LeaseRequest::new(permits.len(), received_at + handoff.lease);
+    let (outcome, claims) = store.append_and_lease(delivery, events, lease).await?;
+    if claims.is_empty() {
+        return Ok(outcome);
+    }
+    let stored = DeliveryRecord::from_new(outcome.delivery_id, kept_delivery);
+    let mut by_id: HashMap<EventId, NewEvent> = outcome
+        .events
+        .iter()
+        .zip(kept_events)
+        .filter_map(|(appended, event)| match appended {
+            Appended::Inserted(id) => Some((*id, event)),
+            Appended::Duplicate(_) => None,
+        })
+        .collect();
+    for (claim, permit) in claims.into_iter().zip(permits) {
+        let JobKind::ProcessEvent { event_id } = claim.job.kind else { continue };
+        // A leased job this process cannot describe is claimed again after its lease.
+        let Some(event) = by_id.remove(&event_id) else { continue };
+        let record = EventRecord::from_new(event_id, &stored, event);
+        permit.send(HandedOff { claim, detail: EventDetail::new(record, stored.clone(), Vec::new()) });
+    }
+    Ok(outcome)
 }
 
 fn validate_public_base_url(url: &str) -> Result<(), BuildError> {
@@ -437,9 +499,13 @@ impl Receiver {
 
         let pending: Vec<bool> = events.iter().map(|e| e.initial_status() == EventStatus::Pending).collect();
         let appending = async {
-            match &inner.store {
-                Some(store) => store.append_and_schedule(delivery, events).await,
-                None => inner.storage.append(delivery, events).await,
+            match (&inner.store, &inner.handoff) {
+                (Some(store), Some(handoff)) => {
+                    let candidates = pending.iter().filter(|pending| **pending).count();
+                    hand_off(store.as_ref(), handoff, delivery, events, candidates, received_at).await
+                }
+                (Some(store), None) => store.append_and_schedule(delivery, events).await,
+                (None, _) => inner.storage.append(delivery, events).await,
             }
         };
         let outcome = match within(inner.storage_timeout, appending).await {

@@ -40,6 +40,23 @@ pub trait Store: EventLog + JobQueue {
         events: Vec<NewEvent>,
     ) -> Result<AppendOutcome, EventLogError>;
 
+    /// [`append_and_schedule`](Self::append_and_schedule), with the jobs of up to
+    /// `lease.count` of the inserted pending events (the first ones) claimed for the
+    /// caller in the same transaction, leased until `lease.until`: the caller runs them
+    /// from memory (see [`crate::handoff`]) instead of another write claiming them. Other
+    /// workers skip leased jobs until the lease runs out, so a crash before they run
+    /// loses nothing: they are claimed again then. The default leases none (every job
+    /// is scheduled for a claim).
+    async fn append_and_lease(
+        &self,
+        delivery: NewDelivery,
+        events: Vec<NewEvent>,
+        lease: LeaseRequest,
+    ) -> Result<(AppendOutcome, Vec<ClaimedJob>), EventLogError> {
+        let _ = lease;
+        Ok((self.append_and_schedule(delivery, events).await?, Vec::new()))
+    }
+
     /// [`EventLog::record_attempt`] of `report` on event `id` and, in the same
     /// transaction, the end of `claim` that the report's result calls for:
     /// [`JobQueue::complete`] when processed, [`JobQueue::retry`] at the next attempt's
@@ -54,6 +71,24 @@ pub trait Store: EventLog + JobQueue {
         id: EventId,
         report: AttemptReport,
     ) -> Result<EventRecord, StoreError>;
+}
+
+/// How many of an append's new jobs to claim for the caller, and until when
+/// ([`Store::append_and_lease`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LeaseRequest {
+    /// At most this many jobs.
+    pub count: usize,
+    /// The lease runs until then.
+    pub until: time::OffsetDateTime,
+}
+
+impl LeaseRequest {
+    /// Up to `count` jobs leased until `until`.
+    pub fn new(count: usize, until: time::OffsetDateTime) -> Self {
+        Self { count, until }
+    }
 }
 
 /// Why a [`Store`] operation failed.

@@ -31,6 +31,7 @@ use crate::event_log::{
     Appended, AttemptReport, AttemptResult, BoxError, EventDetail, EventFilter, EventId, EventLog, EventLogError,
     EventRecord, EventStatus, NewEvent,
 };
+use crate::handoff::{HandedOff, HandedOffJobs};
 use crate::job_queue::{ClaimedJob, JobKind, JobQueue, JobQueueError, NewJob, Queue};
 use crate::provider::{Provider, UNPARSED_EVENT_TYPE, WebhookRequest, parse_request};
 use crate::recording::Recordings;
@@ -144,6 +145,7 @@ struct Inner {
     updates: broadcast::Sender<EventUpdate>,
     concurrency: usize,
     recording_concurrency: usize,
+    outcome_writes: usize,
     lease: Duration,
     handler_timeout: Duration,
     idle_poll: Duration,
@@ -153,6 +155,9 @@ struct Inner {
     /// Set when this worker schedules a recording job: [`Worker::run`] claims the
     /// recordings queue at its next turn instead of waiting for the idle poll.
     recordings_scheduled: AtomicBool,
+    /// Jobs the receiver leased to this process and handed over with their events
+    /// (taken by [`Worker::run`] while it runs).
+    handed_off: tokio::sync::Mutex<Option<HandedOffJobs>>,
 }
 
 /// Configures a [`Worker`].
@@ -167,15 +172,25 @@ pub struct WorkerBuilder {
     clock: Arc<dyn Clock>,
     concurrency: usize,
     recording_concurrency: usize,
+    outcome_writes: usize,
     lease: Duration,
     handler_timeout: Duration,
     idle_poll: Duration,
     recover_every: Option<Duration>,
     shutdown_grace: Duration,
     recordings: Option<Recordings>,
+    handed_off: Option<HandedOffJobs>,
 }
 
 impl WorkerBuilder {
+    /// Runs the jobs the receiver hands over with their events (see
+    /// [`crate::handoff`]) besides the ones it claims: fresh events cost no claim and
+    /// no read.
+    pub fn handed_off(mut self, jobs: HandedOffJobs) -> Self {
+        self.handed_off = Some(jobs);
+        self
+    }
+
     /// Adds a handler. Handlers run in the order added; the first error ends the
     /// attempt.
     pub fn handler(mut self, handler: impl Handler) -> Self {
@@ -211,6 +226,24 @@ impl WorkerBuilder {
     /// How many events are processed at once (default 8).
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// How many processed events may wait at once for their outcome to be written
+    /// (default 1024), beside the [`concurrency`](Self::concurrency) running handlers.
+    ///
+    /// An event's handlers hold one of the concurrency's slots; the write of its outcome
+    /// waits for the store's next group commit and holds none, so a busy store's commit
+    /// time does not cap processing at the concurrency per commit. The job stays leased
+    /// until the write is done.
+    ///
+    /// ```no_run
+    /// # fn run(store: std::sync::Arc<dyn callhook::Store>) {
+    /// let worker = callhook::Worker::builder_with_store(store).concurrency(16).outcome_writes(256).build();
+    /// # let _ = worker; }
+    /// ```
+    pub fn outcome_writes(mut self, writes: usize) -> Self {
+        self.outcome_writes = writes.max(1);
         self
     }
 
@@ -285,6 +318,7 @@ impl WorkerBuilder {
                 updates,
                 concurrency: self.concurrency,
                 recording_concurrency: self.recording_concurrency,
+                outcome_writes: self.outcome_writes,
                 lease: self.lease,
                 handler_timeout: self.handler_timeout,
                 idle_poll: self.idle_poll,
@@ -292,6 +326,7 @@ impl WorkerBuilder {
                 shutdown_grace: self.shutdown_grace,
                 recordings: self.recordings,
                 recordings_scheduled: AtomicBool::new(false),
+                handed_off: tokio::sync::Mutex::new(self.handed_off),
             }),
         }
     }
@@ -311,12 +346,14 @@ impl Worker {
             clock: Arc::new(SystemClock),
             concurrency: 8,
             recording_concurrency: 4,
+            outcome_writes: 1024,
             lease: Duration::from_secs(300),
             handler_timeout: Duration::from_secs(60),
             idle_poll: Duration::from_secs(1),
             recover_every: Some(Duration::from_secs(60)),
             shutdown_grace: Duration::from_secs(10),
             recordings: None,
+            handed_off: None,
         }
     }
 
@@ -375,7 +412,7 @@ impl Worker {
     /// completion. Returns how many ran.
     pub async fn run_due(&self) -> Result<usize, WorkerError> {
         let now = self.inner.clock.now();
-        let mut running = Running::new();
+        let mut running = Running::new(self.inner.outcome_writes);
         let mut count = 0;
         for (queue, slots, lease) in self.pools() {
             let claimed = self.inner.scheduler.claim_due(queue, now, slots, lease).await?;
@@ -405,10 +442,15 @@ impl Worker {
     /// otherwise once per idle poll.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
-        let mut running = Running::new();
+        let mut running = Running::new(self.inner.outcome_writes);
         let mut last_recovery = self.inner.clock.now();
         // When each queue may be claimed next (absent: at once).
         let mut next_claim: HashMap<Queue, tokio::time::Instant> = HashMap::new();
+        // Jobs handed over by the receiver, while this loop runs.
+        let mut handed = self.inner.handed_off.lock().await.take();
+        // With fresh events handed over, the events queue holds only retries, jobs left
+        // behind and the overflow: claimed at this pace once a claim finds it short.
+        let claim_pace = self.inner.idle_poll.min(Duration::from_millis(50));
         loop {
             tokio::select! {
                 biased;
@@ -435,9 +477,12 @@ impl Worker {
                 match self.inner.scheduler.claim_due(queue, self.inner.clock.now(), free, lease).await {
                     Ok(claimed) => {
                         // A queue drained of due jobs is looked at again after the idle
-                        // poll (events at once: their jobs come with every webhook).
+                        // poll (events at once: their jobs come with every webhook; or,
+                        // when the webhooks' jobs are handed over, at the claim pace).
                         if claimed.len() < free && queue != Queue::Events {
                             next_claim.insert(queue, tokio::time::Instant::now() + self.inner.idle_poll);
+                        } else if claimed.len() < free && handed.is_some() {
+                            next_claim.insert(queue, tokio::time::Instant::now() + claim_pace);
                         } else {
                             next_claim.remove(&queue);
                         }
@@ -451,11 +496,13 @@ impl Worker {
                     }
                 }
             }
+            self.start_handed_off(&mut running, handed.as_mut());
             if running.is_empty() {
                 let wait = self.idle_wait(&running, &next_claim).await;
                 tokio::select! {
                     () = &mut shutdown => break,
                     () = self.inner.scheduler.wait_for_work(wait) => {}
+                    Some(job) = next_handed_off(handed.as_mut()) => self.start_one_handed_off(&mut running, job),
                 }
                 continue;
             }
@@ -463,6 +510,7 @@ impl Worker {
             // that), also for new work. Never only for a slot: the running jobs may all
             // be downloads that take minutes, and new events must not wait for them.
             let listen = self.pools().any(|(queue, slots, _)| running.free(queue, slots) > 0);
+            let freed = running.freed();
             tokio::select! {
                 biased;
                 () = &mut shutdown => break,
@@ -470,10 +518,42 @@ impl Worker {
                     // Jobs that finished meanwhile free their slots for the same claim.
                     while running.try_join_next().is_some() {}
                 }
+                () = freed.notified() => {}
                 () = self.inner.scheduler.wait_for_work(self.inner.idle_poll), if listen => {}
+                Some(job) = next_handed_off(handed.as_mut()), if self.events_free(&running) => {
+                    self.start_one_handed_off(&mut running, job);
+                }
             }
         }
         self.drain(running).await;
+        // Jobs handed over but not started stay leased: claimed again when their lease
+        // runs out (a later `run`, or another worker).
+        *self.inner.handed_off.lock().await = handed;
+    }
+
+    /// Whether the events queue has a free slot.
+    fn events_free(&self, running: &Running) -> bool {
+        running.free(Queue::Events, self.inner.concurrency) > 0
+    }
+
+    /// Starts the handed-over jobs already waiting, while the events queue has slots.
+    fn start_handed_off(&self, running: &mut Running, handed: Option<&mut HandedOffJobs>) {
+        let Some(handed) = handed else { return };
+        while self.events_free(running) {
+            match handed.receiver.try_recv() {
+                Ok(job) => self.start_one_handed_off(running, job),
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// Starts one handed-over job with its event (no read).
+    fn start_one_handed_off(&self, running: &mut Running, job: HandedOff) {
+        let HandedOff { claim, detail } = job;
+        let worker = self.clone();
+        running.spawn(Queue::Events, claim, |claim, slot| async move {
+            worker.run_job(claim, slot, Some(Some(detail))).await
+        });
     }
 
     /// After a shutdown: lets event processing finish, gives downloads the grace
@@ -521,7 +601,7 @@ impl Worker {
                 _ => None,
             };
             let worker = self.clone();
-            running.spawn(queue, claim, |claim| async move { worker.run_job(claim, prefetched).await });
+            running.spawn(queue, claim, |claim, slot| async move { worker.run_job(claim, slot, prefetched).await });
         }
     }
 
@@ -569,15 +649,21 @@ impl Worker {
     }
 
     /// Runs one claimed job; `prefetched` is its event when already read.
-    async fn run_job(&self, claim: ClaimedJob, prefetched: Option<Option<EventDetail>>) -> Result<(), WorkerError> {
+    async fn run_job(
+        &self,
+        claim: ClaimedJob,
+        slot: Slot,
+        prefetched: Option<Option<EventDetail>>,
+    ) -> Result<(), WorkerError> {
         match claim.job.kind {
             JobKind::ProcessEvent { event_id } => {
                 let span = tracing::info_span!("callhook.job", job_id = %claim.job.id, %event_id);
-                self.process_event(&claim, event_id, prefetched).instrument(span).await
+                self.process_event(&claim, slot, event_id, prefetched).instrument(span).await
             }
             JobKind::FetchRecording { ref provider, ref call_id }
             | JobKind::PollRecording { ref provider, ref call_id } => {
                 let span = tracing::info_span!("callhook.recording", job_id = %claim.job.id, %provider, %call_id);
+                let _slot = slot;
                 self.retrieve_recording(&claim, provider, call_id).instrument(span).await
             }
         }
@@ -586,6 +672,7 @@ impl Worker {
     async fn process_event(
         &self,
         claim: &ClaimedJob,
+        slot: Slot,
         id: EventId,
         prefetched: Option<Option<EventDetail>>,
     ) -> Result<(), WorkerError> {
@@ -612,6 +699,8 @@ impl Worker {
             self.run_handlers(&detail).await.map_err(|error| (error, Retry::Allowed))
         };
         let finished_at = inner.clock.now();
+        // Only the outcome's write is left: the next event may run its handlers.
+        drop(slot);
         let provider = detail.event.provider.to_string();
         metrics::histogram!("callhook_processing_seconds", "provider" => provider.clone())
             .record(clock.elapsed().as_secs_f64());
@@ -752,10 +841,18 @@ impl Worker {
     }
 }
 
+/// The next handed-over job; never, without a handoff (or once the receiver is gone).
+async fn next_handed_off(handed: Option<&mut HandedOffJobs>) -> Option<HandedOff> {
+    match handed {
+        Some(handed) => handed.receiver.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 mod recording_jobs;
 mod running;
 
-use running::Running;
+use running::{Running, Slot};
 
 #[derive(Clone, Copy)]
 enum Retry {

@@ -1,10 +1,19 @@
 //! The jobs a worker has started: one task each, counted per [`Queue`] they were
 //! claimed from so that each queue's pool fills only its own slots, with the claims of
 //! running downloads kept to hand back when a shutdown gives up on them.
+//!
+//! A job holds its queue's slot (a [`Slot`]) while its handlers run, and gives it up
+//! when only the write of its outcome is left: that write waits for the store's next
+//! group commit, and a slot held meanwhile would cap processing at the slots' number
+//! per commit, however fast the handlers are. Jobs past their handlers are bounded
+//! separately ([`Running::new`]'s `settling`).
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
+use tokio::sync::Notify;
 use tokio::task::{AbortHandle, Id, JoinError, JoinSet};
 
 use super::WorkerError;
@@ -14,13 +23,52 @@ pub(super) struct Running {
     tasks: JoinSet<Result<(), WorkerError>>,
     queues: HashMap<Id, Queue>,
     busy: HashMap<Queue, usize>,
+    /// Per queue, how many of its jobs hold a slot.
+    holding: HashMap<Queue, Arc<AtomicUsize>>,
+    /// Told when a job gives up its slot before its task ends.
+    freed: Arc<Notify>,
+    /// How many jobs of a queue may wait for their outcome's write, slot given up.
+    settling: usize,
     /// Running recording jobs: their abort handles and claims.
     downloads: HashMap<Id, (AbortHandle, ClaimedJob)>,
 }
 
+/// A job's hold on one of its queue's slots, given up when dropped (see the module).
+#[must_use = "the slot is free once this is dropped"]
+pub(crate) struct Slot {
+    holding: Arc<AtomicUsize>,
+    freed: Arc<Notify>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.holding.fetch_sub(1, Ordering::AcqRel);
+        self.freed.notify_one();
+    }
+}
+
 impl Running {
-    pub(super) fn new() -> Self {
-        Self { tasks: JoinSet::new(), queues: HashMap::new(), busy: HashMap::new(), downloads: HashMap::new() }
+    /// No job running; at most `settling` jobs of a queue waiting for their outcome's
+    /// write beside those holding its slots.
+    pub(super) fn new(settling: usize) -> Self {
+        Self {
+            tasks: JoinSet::new(),
+            queues: HashMap::new(),
+            busy: HashMap::new(),
+            holding: HashMap::new(),
+            freed: Arc::new(Notify::new()),
+            settling,
+            downloads: HashMap::new(),
+        }
+    }
+
+    /// Told when a job gives up its slot before its task ends.
+    pub(super) fn freed(&self) -> Arc<Notify> {
+        self.freed.clone()
+    }
+
+    fn holding(&self, queue: Queue) -> usize {
+        self.holding.get(&queue).map_or(0, |holding| holding.load(Ordering::Acquire))
     }
 
     /// How many jobs of `queue` run.
@@ -32,13 +80,17 @@ impl Running {
         self.tasks.is_empty()
     }
 
-    /// Runs `job` on `claim`, claimed from `queue`, in a task of its own.
-    pub(super) fn spawn<F>(&mut self, queue: Queue, claim: ClaimedJob, job: impl FnOnce(ClaimedJob) -> F)
+    /// Runs `job` on `claim`, claimed from `queue`, in a task of its own, holding one
+    /// of the queue's slots until it drops the [`Slot`] (at the latest when it ends).
+    pub(super) fn spawn<F>(&mut self, queue: Queue, claim: ClaimedJob, job: impl FnOnce(ClaimedJob, Slot) -> F)
     where
         F: Future<Output = Result<(), WorkerError>> + Send + 'static,
     {
         let kept = (queue == Queue::Recordings).then(|| claim.clone());
-        let handle = self.tasks.spawn(job(claim));
+        let holding = self.holding.entry(queue).or_default().clone();
+        holding.fetch_add(1, Ordering::AcqRel);
+        let slot = Slot { holding, freed: self.freed.clone() };
+        let handle = self.tasks.spawn(job(claim, slot));
         self.queues.insert(handle.id(), queue);
         *self.busy.entry(queue).or_default() += 1;
         if let Some(claim) = kept {
@@ -46,9 +98,11 @@ impl Running {
         }
     }
 
-    /// How many more jobs of `queue` fit in its `slots`.
+    /// How many more jobs of `queue` fit in its `slots` (and beside those settling).
     pub(super) fn free(&self, queue: Queue, slots: usize) -> usize {
-        slots.saturating_sub(self.count(queue))
+        let holding = self.holding(queue);
+        let settling = self.count(queue).saturating_sub(holding);
+        slots.saturating_sub(holding).min(self.settling.saturating_sub(settling))
     }
 
     /// Waits for the next job to end; `None` when none runs.

@@ -12,7 +12,9 @@
 //! Appends are one transaction: the delivery, its events (insert-if-absent on
 //! `(provider, dedupe_key)`), and the folded call and message state, locked row by row
 //! in a fixed order so concurrent appends do not deadlock (and are retried if the
-//! server still reports one). Jobs are claimed with `FOR UPDATE SKIP LOCKED` and a
+//! server still reports one). As a [`Store`](callhook::store::Store), appends that
+//! arrive together share one transaction, written with one statement per table (group
+//! commit; [`Options::group_commit_writers`]). Jobs are claimed with `FOR UPDATE SKIP LOCKED` and a
 //! lease from a sequence: each attempt runs on one worker, and a crashed worker's job
 //! is claimed again once its lease has run out. Nothing is ever deleted from the event
 //! log; finished jobs are removed from the queue.
@@ -35,6 +37,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod batch;
 mod codec;
 mod error;
 mod scheduler;
@@ -88,11 +91,14 @@ pub struct Options {
     pub pool_size: usize,
     /// Whether connecting applies the migrations (default true).
     pub migrate: bool,
+    /// How many transactions write queued appends at once, each taking what has queued
+    /// up (group commit; default 2). 0 writes each append in its own transaction.
+    pub group_commit_writers: usize,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { pool_size: 16, migrate: true }
+        Self { pool_size: 16, migrate: true, group_commit_writers: 2 }
     }
 }
 
@@ -108,6 +114,12 @@ impl Options {
         self.migrate = migrate;
         self
     }
+
+    /// Sets [`Options::group_commit_writers`].
+    pub fn group_commit_writers(mut self, writers: usize) -> Self {
+        self.group_commit_writers = writers;
+        self
+    }
 }
 
 /// The event log and job queue in PostgreSQL; implements
@@ -121,6 +133,10 @@ pub struct PostgresStore {
 struct Inner {
     pool: Pool,
     wake: Notify,
+    /// Group commit of `append_and_schedule` and `finish_attempt` (absent: one
+    /// transaction each).
+    appends: Option<batch::GroupCommit<batch::Appends>>,
+    finishes: Option<batch::GroupCommit<batch::Finishes>>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -152,7 +168,10 @@ impl PostgresStore {
             .max_size(options.pool_size)
             .build()
             .map_err(|e| ConnectError::Pool(e.to_string()))?;
-        let store = Self { inner: Arc::new(Inner { pool, wake: Notify::new() }) };
+        let writers = options.group_commit_writers;
+        let appends = (writers > 0).then(|| batch::GroupCommit::start(pool.clone(), writers));
+        let finishes = (writers > 0).then(|| batch::GroupCommit::start(pool.clone(), writers));
+        let store = Self { inner: Arc::new(Inner { pool, wake: Notify::new(), appends, finishes }) };
         if options.migrate {
             store.migrate().await?;
         }

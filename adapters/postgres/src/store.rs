@@ -6,7 +6,7 @@ use callhook::event_log::{
     AppendOutcome, AttemptReport, AttemptResult, EventId, EventLogError, EventRecord, NewDelivery, NewEvent,
 };
 use callhook::job_queue::{ClaimedJob, JobQueueError, NewJob};
-use callhook::store::{Store, StoreError};
+use callhook::store::{LeaseRequest, Store, StoreError};
 
 use crate::PostgresStore;
 use crate::error::DbError;
@@ -59,11 +59,35 @@ impl Store for PostgresStore {
         delivery: NewDelivery,
         events: Vec<NewEvent>,
     ) -> Result<AppendOutcome, EventLogError> {
-        let (outcome, scheduled) = retry_transient!(self.try_append_and_schedule(&delivery, &events))?;
+        let (outcome, scheduled) = match &self.inner.appends {
+            Some(appends) => {
+                let none = LeaseRequest::new(0, delivery.received_at);
+                let (outcome, scheduled, _) = appends.write((delivery, events, none)).await?;
+                (outcome, scheduled)
+            }
+            None => retry_transient!(self.try_append_and_schedule(&delivery, &events))?,
+        };
         if scheduled {
             self.inner.wake.notify_waiters();
         }
         Ok(outcome)
+    }
+
+    async fn append_and_lease(
+        &self,
+        delivery: NewDelivery,
+        events: Vec<NewEvent>,
+        lease: LeaseRequest,
+    ) -> Result<(AppendOutcome, Vec<ClaimedJob>), EventLogError> {
+        // Without group commit, nothing is leased: every job is scheduled for a claim.
+        let Some(appends) = &self.inner.appends else {
+            return Ok((self.append_and_schedule(delivery, events).await?, Vec::new()));
+        };
+        let (outcome, scheduled, claims) = appends.write((delivery, events, lease)).await?;
+        if scheduled {
+            self.inner.wake.notify_waiters();
+        }
+        Ok((outcome, claims))
     }
 
     async fn finish_attempt(
@@ -72,11 +96,16 @@ impl Store for PostgresStore {
         id: EventId,
         report: AttemptReport,
     ) -> Result<EventRecord, StoreError> {
-        let (record, held) = self.try_finish_attempt(claim, id, &report).await.map_err(EventLogError::from)?;
+        let retry = matches!(report.result, AttemptResult::Retry { .. });
+        let (record, held) = match &self.inner.finishes {
+            Some(finishes) => finishes.write((claim.clone(), id, report)).await,
+            None => self.try_finish_attempt(claim, id, &report).await,
+        }
+        .map_err(EventLogError::from)?;
         if !held {
             return Err(JobQueueError::LeaseLost(claim.job.id).into());
         }
-        if matches!(report.result, AttemptResult::Retry { .. }) {
+        if retry {
             // A worker waiting for the next due job learns of the new time.
             self.inner.wake.notify_waiters();
         }

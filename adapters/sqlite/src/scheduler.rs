@@ -143,6 +143,29 @@ pub(crate) fn insert_job(conn: &Connection, job: &NewJob) -> Result<Option<JobId
     Ok((inserted == 1).then(|| JobId(conn.last_insert_rowid())))
 }
 
+/// Inserts `job` already claimed, leased until `until` (a job handed to the process
+/// that stored its event); `None` if a job of that key is queued already.
+pub(crate) fn insert_leased_job(
+    conn: &Connection,
+    job: &NewJob,
+    until: OffsetDateTime,
+) -> Result<Option<ClaimedJob>, DbError> {
+    let lease = new_lease();
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO jobs (key, kind, due_at, visible_at, deadline, lease) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (key) DO NOTHING",
+        )?
+        .execute(params![job.key, json(&job.kind), nanos(job.due_at), nanos(until), job.deadline.map(nanos), lease])?;
+    if inserted == 0 {
+        return Ok(None);
+    }
+    let mut queued =
+        callhook::job_queue::Job::new(JobId(conn.last_insert_rowid()), job.key.clone(), job.kind.clone(), job.due_at);
+    queued.deadline = job.deadline;
+    Ok(Some(ClaimedJob::new(queued, lease as u64, until)))
+}
+
 /// Removes a claimed job (completed or failed for good); false if the lease was lost.
 pub(crate) fn remove(conn: &Connection, held: Held) -> Result<bool, DbError> {
     let deleted = conn

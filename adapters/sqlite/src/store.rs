@@ -7,11 +7,11 @@ use callhook::event_log::{
 };
 use callhook::job_queue::JobQueueError;
 use callhook::job_queue::{ClaimedJob, NewJob};
-use callhook::store::{Store, StoreError};
+use callhook::store::{LeaseRequest, Store, StoreError};
 
 use crate::SqliteStore;
 use crate::codec::json;
-use crate::scheduler::{Held, insert_job, remove, requeue};
+use crate::scheduler::{Held, insert_job, insert_leased_job, remove, requeue};
 use crate::storage::{append, encode, record_attempt, with_event};
 
 #[async_trait]
@@ -36,6 +36,35 @@ impl Store for SqliteStore {
             self.inner.wake.notify_waiters();
         }
         Ok(outcome)
+    }
+
+    async fn append_and_lease(
+        &self,
+        delivery: NewDelivery,
+        events: Vec<NewEvent>,
+        lease: LeaseRequest,
+    ) -> Result<(AppendOutcome, Vec<ClaimedJob>), EventLogError> {
+        let (headers, events) = (json(&delivery.headers), encode(events));
+        let received_at = delivery.received_at;
+        let (outcome, claims, scheduled) = self
+            .write(move |conn| {
+                let (outcome, pending) = append(conn, delivery, &headers, events)?;
+                let (mut claims, mut scheduled) = (Vec::new(), false);
+                for (n, id) in pending.iter().enumerate() {
+                    let job = NewJob::process_event(*id, received_at);
+                    if n < lease.count {
+                        claims.extend(insert_leased_job(conn, &job, lease.until)?);
+                    } else {
+                        scheduled |= insert_job(conn, &job)?.is_some();
+                    }
+                }
+                Ok((outcome, claims, scheduled))
+            })
+            .await?;
+        if scheduled {
+            self.inner.wake.notify_waiters();
+        }
+        Ok((outcome, claims))
     }
 
     async fn finish_attempt(

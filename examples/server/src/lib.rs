@@ -92,6 +92,14 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, String> {
 }
 
 const ALERT_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
+/// How many events the worker processes at once.
+const WORKER_CONCURRENCY: usize = 8;
+/// How many fresh events may wait in memory for the worker, leased to this process.
+/// Beyond the handler slots: a job waiting here costs no claim; if the process dies,
+/// they are claimed again once their lease runs out.
+pub const HANDOFF_ROOM: usize = 1024;
+/// How long a claimed (or handed-over) job is the worker's before another may run it.
+const WORKER_LEASE: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// Recording retrieval into `CALLHOOK_RECORDINGS_DIR`, from each provider's storage
 /// hosts, `CALLHOOK_RECORDING_HOSTS`, and this server's own sample recordings.
@@ -123,7 +131,7 @@ pub fn worker_builder(
     stats: &Stats,
 ) -> Result<WorkerBuilder, String> {
     // At most 10 alerts a minute; a storm of failures becomes one summary.
-    let builder = Worker::builder_with_store(store);
+    let builder = Worker::builder_with_store(store).concurrency(WORKER_CONCURRENCY).lease(WORKER_LEASE);
     let builder = match &config.alert_webhook_url {
         Some(url) => {
             let sink = JsonWebhookAlert::new(url.expose()).map_err(|e| e.to_string())?;
@@ -208,14 +216,17 @@ pub async fn serve_with(
     let store = open_store(&config).await?;
     let stats = Stats::new();
     let (builder, report) = mounts::builder(&config);
-    let receiver = builder.store(store.clone()).observer(stats.clone()).build().map_err(|e| e.to_string())?;
+    // Fresh events go straight to this process's worker, leased in their append.
+    let (handoff, handed_off) = callhook::handoff::channel(HANDOFF_ROOM, WORKER_LEASE);
+    let receiver =
+        builder.store(store.clone()).handoff(handoff).observer(stats.clone()).build().map_err(|e| e.to_string())?;
     for line in &report {
         tracing::info!("{line}");
     }
     if config.admin_token.is_none() {
         tracing::warn!("CALLHOOK_ADMIN_TOKEN is not set: the admin API is off");
     }
-    let worker = customize(worker_builder(&config, &receiver, store.clone(), &stats)?).build();
+    let worker = customize(worker_builder(&config, &receiver, store.clone(), &stats)?.handed_off(handed_off)).build();
     let recovered = worker.recover().await.map_err(|e| e.to_string())?;
     if recovered > 0 {
         tracing::info!(recovered, "scheduled pending events that had no job");

@@ -39,6 +39,7 @@ pub fn serve_options(
         effects: None,
         worker: true,
         concurrency: 8,
+        handoff: true,
         lease: Duration::from_secs(300),
         threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
         exit_on_stdin_eof: true,

@@ -93,6 +93,9 @@ pub struct ServeOptions {
     pub worker: bool,
     /// How many jobs the worker runs at once.
     pub concurrency: usize,
+    /// Whether fresh events are handed straight to the worker (`--no-handoff`: every
+    /// job is claimed from the store, as before the handoff existed).
+    pub handoff: bool,
     /// The worker's lease.
     pub lease: Duration,
     /// Runtime threads.
@@ -124,6 +127,7 @@ impl ServeOptions {
             effects: args.value("effects")?,
             worker: !args.flag("no-worker"),
             concurrency: args.parsed("worker-concurrency")?.unwrap_or(8),
+            handoff: !args.flag("no-handoff"),
             lease: Duration::from_secs_f64(args.parsed("lease-secs")?.unwrap_or(300.0)),
             threads: args
                 .parsed("threads")?
@@ -155,6 +159,9 @@ impl ServeOptions {
         }
         if let Some(effects) = &self.effects {
             args.extend(["--effects".into(), effects.clone()]);
+        }
+        if !self.handoff {
+            args.push("--no-handoff".into());
         }
         if !self.worker {
             args.push("--no-worker".into());
@@ -277,6 +284,10 @@ async fn serve(options: ServeOptions) -> Result<(), String> {
     // As `callhook_server::serve_with` assembles it, minus recordings.
     let stats = Stats::new();
     let (builder, _) = callhook_server::mounts::builder(&config);
+    // Fresh events go straight to the worker (with a store; the naive and noop pairs
+    // have none and ignore it).
+    let (handoff, handed_off) = callhook::handoff::channel(callhook_server::HANDOFF_ROOM, options.lease);
+    let builder = if options.handoff { builder.handoff(handoff) } else { builder };
     let receiver = stores.receiver(builder).observer(stats.clone()).build().map_err(|e| e.to_string())?;
     let effects = effects(&options).await?;
     let worker = stores
@@ -284,6 +295,7 @@ async fn serve(options: ServeOptions) -> Result<(), String> {
         .alert(RateLimitedAlert::new(stats.recording(LogAlert), 10, Duration::from_secs(60)))
         .providers(receiver.providers())
         .concurrency(options.concurrency)
+        .handed_off(handed_off)
         .lease(options.lease)
         .handler_timeout((options.lease / 3).clamp(Duration::from_millis(100), Duration::from_secs(60)))
         .retry_policy(RetryPolicy::new(Duration::from_millis(500)).max_delay(Duration::from_secs(5)))

@@ -1,0 +1,122 @@
+//! Fresh events handed straight to the worker (`callhook::handoff`), on a real SQLite
+//! store: leased in their append, hidden from claims, processed from memory; the
+//! overflow is claimed as before; a job handed over but never run is claimed again once
+//! its lease runs out, so nothing is lost.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use callhook::clock::{Clock, ManualClock};
+use callhook::event_log::EventStatus;
+use callhook::job_queue::{JobQueue, Queue};
+use callhook::worker::{HandlerError, handler_fn};
+use callhook::{Receiver, Worker, handoff};
+use support::*;
+use time::macros::datetime;
+
+const LEASE: Duration = Duration::from_secs(300);
+
+async fn store() -> (tempfile::TempDir, Arc<callhook_sqlite::SqliteStore>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = callhook_sqlite::SqliteStore::open(dir.path().join("handoff.sqlite")).await.unwrap();
+    (dir, Arc::new(store))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fresh_events_go_to_the_worker_and_the_overflow_to_claims() {
+    let (_dir, store) = store().await;
+    let clock = ManualClock::new(datetime!(2026-12-01 10:00 UTC));
+    // Room for two: the third and later events of this burst are left for a claim.
+    let (handoff, handed_off) = handoff::channel(2, LEASE);
+    let receiver = Receiver::builder()
+        .mount(PATH, TestProvider::new())
+        .store(store.clone())
+        .handoff(handoff)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    for n in 0..5 {
+        let body = body(&[(&format!("e{n}"), &format!("c{n}"), "ringing")]);
+        assert_eq!(receiver.handle(signed(body)).await.status(), 200);
+    }
+    let claimable = store.claim_due(Queue::Events, clock.now(), 10, LEASE).await.unwrap();
+    assert_eq!(claimable.len(), 3, "two leased to this process, three for a claim");
+    for claim in &claimable {
+        store.release(claim, clock.now()).await.unwrap();
+    }
+
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = seen.clone();
+    let worker = Worker::builder_with_store(store.clone())
+        .clock(clock.clone())
+        .lease(LEASE)
+        .handed_off(handed_off)
+        .handler(handler_fn(move |detail: callhook::event_log::EventDetail| {
+            let kept = kept.clone();
+            async move {
+                kept.lock().unwrap().push(detail.event.dedupe_key.clone());
+                Ok::<_, HandlerError>(())
+            }
+        }))
+        .build();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn({
+        let worker = worker.clone();
+        async move {
+            worker
+                .run(async {
+                    let _ = stopped.await;
+                })
+                .await
+        }
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let events = all_events(&*store).await;
+        if events.iter().all(|event| event.status == EventStatus::Processed) && events.len() == 5 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not all processed: {events:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _ = stop.send(());
+    running.await.unwrap();
+    let mut seen = seen.lock().unwrap().clone();
+    seen.sort();
+    assert_eq!(seen, ["e0", "e1", "e2", "e3", "e4"], "each handler ran once");
+    assert_eq!(store.next_due_at(Queue::Events).await.unwrap(), None, "every job ended");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_handed_over_but_never_run_is_claimed_after_its_lease() {
+    let (_dir, store) = store().await;
+    let clock = ManualClock::new(datetime!(2026-12-01 10:00 UTC));
+    let (handoff, handed_off) = handoff::channel(8, LEASE);
+    let receiver = Receiver::builder()
+        .mount(PATH, TestProvider::new())
+        .store(store.clone())
+        .handoff(handoff)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    assert_eq!(receiver.handle(signed(body(&[("e1", "c1", "ringing")]))).await.status(), 200);
+    // The process dies before its worker runs the job: the handed-over job is gone.
+    drop(handed_off);
+    assert!(store.claim_due(Queue::Events, clock.now_plus(299), 10, LEASE).await.unwrap().is_empty());
+    let again = store.claim_due(Queue::Events, clock.now_plus(300), 10, LEASE).await.unwrap();
+    assert_eq!(again.len(), 1, "claimed again once the lease ran out");
+    let events = all_events(&*store).await;
+    assert_eq!(events[0].status, EventStatus::Pending);
+}
+
+trait Later {
+    fn now_plus(&self, seconds: i64) -> time::OffsetDateTime;
+}
+
+impl Later for ManualClock {
+    fn now_plus(&self, seconds: i64) -> time::OffsetDateTime {
+        self.now() + time::Duration::seconds(seconds)
+    }
+}
