@@ -372,6 +372,10 @@ async fn write_appends(
         }
     }
 
+    if scheduled.contains(&true) {
+        crate::listen::notify(tx).await?;
+    }
+
     // Each append's outcome, its events in the order given.
     let mut outcomes: Vec<Vec<Appended>> =
         batch.iter().map(|(_, events, _)| Vec::with_capacity(events.len())).collect();
@@ -637,8 +641,13 @@ async fn write_finishes(
                  WHERE j.id = u.id AND j.lease = u.lease RETURNING j.id",
             )
             .await?;
+        let mut requeued = false;
         for row in tx.query(&requeue, &[&again_ids, &again_leases, &again_due, &again_errors]).await? {
             held.insert(row.try_get::<_, i64>(0)?);
+            requeued = true;
+        }
+        if requeued {
+            crate::listen::notify(tx).await?;
         }
     }
     Ok(items.iter().zip(answers).map(|((claim, _, _), record)| (record, held.contains(&claim.job.id.0))).collect())

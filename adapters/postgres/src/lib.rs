@@ -40,6 +40,7 @@
 mod batch;
 mod codec;
 mod error;
+mod listen;
 mod scheduler;
 mod schema;
 mod storage;
@@ -94,11 +95,15 @@ pub struct Options {
     /// How many transactions write queued appends at once, each taking what has queued
     /// up (group commit; default 2). 0 writes each append in its own transaction.
     pub group_commit_writers: usize,
+    /// Whether the store keeps a connection listening for jobs that other processes
+    /// add (`LISTEN`/`NOTIFY`), waking its workers at once (default true). Off, they
+    /// find those jobs at their next poll.
+    pub listen: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { pool_size: 16, migrate: true, group_commit_writers: 2 }
+        Self { pool_size: 16, migrate: true, group_commit_writers: 2, listen: true }
     }
 }
 
@@ -120,6 +125,12 @@ impl Options {
         self.group_commit_writers = writers;
         self
     }
+
+    /// Sets [`Options::listen`].
+    pub fn listen(mut self, listen: bool) -> Self {
+        self.listen = listen;
+        self
+    }
 }
 
 /// The event log and job queue in PostgreSQL; implements
@@ -132,11 +143,22 @@ pub struct PostgresStore {
 
 struct Inner {
     pool: Pool,
-    wake: Notify,
+    /// Wakes this process's workers: jobs it added, or (through `listen`) others did.
+    wake: Arc<Notify>,
+    /// The listening connection's task, stopped with the store.
+    listener: Option<tokio::task::AbortHandle>,
     /// Group commit of `append_and_schedule` and `finish_attempt` (absent: one
     /// transaction each).
     appends: Option<batch::GroupCommit<batch::Appends>>,
     finishes: Option<batch::GroupCommit<batch::Finishes>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(listener) = &self.listener {
+            listener.abort();
+        }
+    }
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -162,6 +184,19 @@ impl PostgresStore {
     /// Connects with a prepared [`Config`] (e.g. one that sets `search_path` through
     /// [`Config::options`]).
     pub async fn connect_config(config: Config, options: Options) -> Result<Self, ConnectError> {
+        let wake = Arc::new(Notify::new());
+        let listener = if options.listen {
+            // Without it the store still works, on polls: say so rather than refuse.
+            match listen::start(config.clone(), &wake).await {
+                Ok(listener) => Some(listener),
+                Err(error) => {
+                    tracing::warn!(%error, "could not LISTEN for other processes' jobs; workers find them by polling");
+                    None
+                }
+            }
+        } else {
+            None
+        };
         let manager_config = ManagerConfig { recycling_method: RecyclingMethod::Fast };
         let manager = Manager::from_config(config, tls::connector(), manager_config);
         let pool = Pool::builder(manager)
@@ -171,7 +206,7 @@ impl PostgresStore {
         let writers = options.group_commit_writers;
         let appends = (writers > 0).then(|| batch::GroupCommit::start(pool.clone(), writers));
         let finishes = (writers > 0).then(|| batch::GroupCommit::start(pool.clone(), writers));
-        let store = Self { inner: Arc::new(Inner { pool, wake: Notify::new(), appends, finishes }) };
+        let store = Self { inner: Arc::new(Inner { pool, wake, listener, appends, finishes }) };
         if options.migrate {
             store.migrate().await?;
         }
@@ -207,7 +242,9 @@ mod tls {
     /// TLS with the Mozilla root certificates; `sslmode` in the URL decides whether it
     /// is used (`prefer`, the default, falls back to plain text when the server has no
     /// TLS, as on a local test server).
-    pub(crate) fn connector() -> tokio_postgres_rustls::MakeRustlsConnect {
+    pub(crate) type Connector = tokio_postgres_rustls::MakeRustlsConnect;
+
+    pub(crate) fn connector() -> Connector {
         let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
         let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
         let config = rustls::ClientConfig::builder_with_provider(provider)
@@ -222,7 +259,9 @@ mod tls {
 #[cfg(not(feature = "tls"))]
 mod tls {
     /// Plain text only (the `tls` feature is off).
-    pub(crate) fn connector() -> tokio_postgres::NoTls {
+    pub(crate) type Connector = tokio_postgres::NoTls;
+
+    pub(crate) fn connector() -> Connector {
         tokio_postgres::NoTls
     }
 }

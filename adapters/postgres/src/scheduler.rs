@@ -20,6 +20,7 @@ impl JobQueue for PostgresStore {
         let client = self.pool().get().await.map_err(DbError::from)?;
         let id = insert_job(&client, &job).await?;
         if id.is_some() {
+            crate::listen::notify(&client).await?;
             self.inner.wake.notify_waiters();
         }
         Ok(id)
@@ -31,6 +32,9 @@ impl JobQueue for PostgresStore {
         let mut added = 0;
         for job in &jobs {
             added += usize::from(insert_job(&tx, job).await?.is_some());
+        }
+        if added > 0 {
+            crate::listen::notify(&tx).await?;
         }
         tx.commit().await.map_err(DbError::from)?;
         if added > 0 {
@@ -89,6 +93,7 @@ impl JobQueue for PostgresStore {
         if !requeue(&client, claim, due_at, error).await? {
             return Err(JobQueueError::LeaseLost(claim.job.id));
         }
+        crate::listen::notify(&client).await?;
         self.inner.wake.notify_waiters();
         Ok(())
     }
@@ -107,6 +112,7 @@ impl JobQueue for PostgresStore {
         if updated != 1 {
             return Err(JobQueueError::LeaseLost(claim.job.id));
         }
+        crate::listen::notify(&client).await?;
         self.inner.wake.notify_waiters();
         Ok(())
     }
@@ -128,8 +134,9 @@ impl JobQueue for PostgresStore {
     }
 
     async fn wait_for_work(&self, timeout: Duration) {
-        // Jobs scheduled by this process wake it at once; other processes' jobs are
-        // found by the next poll.
+        // Jobs scheduled by any process sharing the database wake it at once (this
+        // process's directly, the others' through LISTEN/NOTIFY; see `listen`); the
+        // timeout is the poll that covers a missed notification.
         let _ = tokio::time::timeout(timeout, self.inner.wake.notified()).await;
     }
 }

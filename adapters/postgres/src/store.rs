@@ -27,6 +27,9 @@ impl PostgresStore {
         for id in pending {
             scheduled |= insert_job(&tx, &NewJob::process_event(id, delivery.received_at)).await?.is_some();
         }
+        if scheduled {
+            crate::listen::notify(&tx).await?;
+        }
         tx.commit().await?;
         Ok((outcome, scheduled))
     }
@@ -46,6 +49,9 @@ impl PostgresStore {
             AttemptResult::Retry { error, next_attempt_at } => requeue(&tx, claim, *next_attempt_at, error).await?,
             _ => remove(&tx, claim).await?,
         };
+        if held && matches!(report.result, AttemptResult::Retry { .. }) {
+            crate::listen::notify(&tx).await?;
+        }
         // Committed even when the lease was lost: the handlers did run.
         tx.commit().await?;
         Ok((record, held))

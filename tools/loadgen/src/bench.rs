@@ -10,6 +10,10 @@
 //! lets the worker do; the reference server's default of 8 suits real handlers). After
 //! a flat-out phase, the bench waits for the backlog to be processed and reports the
 //! end-to-end rate: acknowledging is not processing.
+//!
+//! With PostgreSQL, a last pair of phases runs two receiver processes on one database
+//! (one schema), the connections split between them: their combined rate, and each
+//! one's CPU (on two cores they cannot double the rate; the CPU shows where it goes).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -49,6 +53,8 @@ pub fn serve_options(
 
 struct Phase {
     store: StoreKind,
+    /// How many receiver processes shared the database.
+    receivers: usize,
     max: LoadReport,
     /// What the worker got done in the flat-out phase (stores that keep events, worker on).
     processing: Option<Processing>,
@@ -143,25 +149,28 @@ pub async fn main(mut args: Args) -> Result<(), String> {
     };
     let dir = server::run_dir(None, "bench")?;
     let mut phases = Vec::new();
-    for store in stores {
-        let (max, processing) = measure(store, None, &settings, &dir, postgres.as_deref()).await?;
-        eprintln!("{} flat out:\n{}", store.name(), max.summary());
+    // Two receivers on one database, after the single ones.
+    let shared = stores.contains(&StoreKind::Postgres).then_some((StoreKind::Postgres, 2));
+    for (store, receivers) in stores.into_iter().map(|store| (store, 1)).chain(shared) {
+        let name = row_name(store, receivers);
+        let (max, processing) = measure(store, receivers, None, &settings, &dir, postgres.as_deref()).await?;
+        eprintln!("{name} flat out:\n{}", max.summary());
         if let Some(processing) = &processing {
             eprintln!("{}", processing.summary());
         }
         let half_rate = (max.ack_rate() / 2.0).max(1.0);
-        let (half, _) = measure(store, Some(half_rate), &settings, &dir, postgres.as_deref()).await?;
-        eprintln!("{} at half the maximum:\n{}", store.name(), half.summary());
-        phases.push(Phase { store, max, processing, half });
+        let (half, _) = measure(store, receivers, Some(half_rate), &settings, &dir, postgres.as_deref()).await?;
+        eprintln!("{name} at half the maximum:\n{}", half.summary());
+        phases.push(Phase { store, receivers, max, processing, half });
     }
     if !keep {
         let _ = std::fs::remove_dir_all(&dir);
     }
     println!("{}", table(&phases, &settings));
-    let failed: Vec<&str> = phases
+    let failed: Vec<String> = phases
         .iter()
         .filter(|p| p.max.sent != p.max.acked || p.half.sent != p.half.acked)
-        .map(|p| p.store.name())
+        .map(|p| row_name(p.store, p.receivers))
         .collect();
     if failed.is_empty() {
         Ok(())
@@ -170,8 +179,17 @@ pub async fn main(mut args: Args) -> Result<(), String> {
     }
 }
 
+/// A phase's name: the store, and the receivers when more than one.
+fn row_name(store: StoreKind, receivers: usize) -> String {
+    match receivers {
+        1 => store.name().to_owned(),
+        n => format!("{} ({n} receivers)", store.name()),
+    }
+}
+
 async fn measure(
     store: StoreKind,
+    receivers: usize,
     rate: Option<f64>,
     settings: &Settings,
     dir: &Path,
@@ -185,10 +203,16 @@ async fn measure(
         }
         _ => (dir.join(format!("{}-{phase}.sqlite", store.name())).display().to_string(), None),
     };
-    let mut options = serve_options(store, db.clone(), schema.clone(), server::free_address()?);
-    options.worker = settings.worker;
-    options.concurrency = settings.worker_concurrency;
-    let server = ServerProcess::spawn(&options, &dir.join(format!("{}-{phase}.log", store.name())))?;
+    // One after the other: the first one applies the migrations.
+    let mut servers = Vec::with_capacity(receivers);
+    for n in 0..receivers {
+        let mut options = serve_options(store, db.clone(), schema.clone(), server::free_address()?);
+        options.worker = settings.worker;
+        options.concurrency = settings.worker_concurrency;
+        let log = dir.join(format!("{}-{receivers}x-{phase}-{n}.log", store.name()));
+        servers.push(ServerProcess::spawn(&options, &log)?);
+    }
+    let server = &servers[0];
     // Waiting comes before signing: Retell signatures expire after 5 minutes.
     if !settings.patience.is_zero() {
         let load = crate::cpu::wait_quiet(settings.patience).await;
@@ -207,6 +231,7 @@ async fn measure(
         connections: settings.connections,
         timeout: Duration::from_secs(30),
         server_pid: Some(server.pid()),
+        also: servers[1..].iter().map(|other| (other.address, other.pid())).collect(),
     };
     load::run(warmup, base.clone()).await;
     // Flat out with the worker on: also how far processing kept up.
@@ -231,11 +256,11 @@ async fn measure(
         }
         None => None,
     };
-    let stopped = server.stop();
+    let stopped: Vec<_> = servers.into_iter().map(ServerProcess::stop).collect();
     if let (Some(url), Some(schema)) = (postgres, &schema) {
         drop_schema(url, schema).await;
     }
-    stopped?;
+    stopped.into_iter().collect::<Result<Vec<_>, _>>()?;
     Ok((report, processing))
 }
 
@@ -282,7 +307,7 @@ fn table(phases: &[Phase], settings: &Settings) -> String {
         };
         out.push_str(&format!(
             "| {} | {:.0} | {} | {} | {:.2} / {:.2} ms | {} | {:.0}/s | {:.2} / {:.2} ms | {:.2} ms | {} | {} | {} |\n",
-            phase.store.name(),
+            row_name(phase.store, phase.receivers),
             phase.max.ack_rate(),
             ratio,
             processed(phase.processing.as_ref()),

@@ -106,6 +106,7 @@ pub async fn main(mut args: Args) -> Result<(), String> {
             connections: 64,
             timeout: Duration::from_secs(10),
             server_pid: None,
+            also: Vec::new(),
         },
     )
     .await;

@@ -44,6 +44,21 @@ pub struct LoadOptions {
     pub timeout: Duration,
     /// The server's process, to read its CPU time.
     pub server_pid: Option<u32>,
+    /// More servers sharing the load (receivers on one database), each with its
+    /// process: connection `i` goes to server `i` modulo their number.
+    pub also: Vec<(SocketAddr, u32)>,
+}
+
+impl LoadOptions {
+    /// Every server, `target` first.
+    fn targets(&self) -> Vec<SocketAddr> {
+        std::iter::once(self.target).chain(self.also.iter().map(|(address, _)| *address)).collect()
+    }
+
+    /// Every server's process known.
+    fn pids(&self) -> Vec<u32> {
+        self.server_pid.into_iter().chain(self.also.iter().map(|(_, pid)| *pid)).collect()
+    }
 }
 
 /// What happened to one request.
@@ -85,8 +100,11 @@ pub struct LoadReport {
     pub service: Histogram<u64>,
     /// Latency of acknowledged requests, due time to response, in µs (fixed rate only).
     pub corrected: Histogram<u64>,
-    /// The server's CPU time over the run.
+    /// The server's CPU time over the run (every server's, with [`LoadOptions::also`]).
     pub server_cpu: Option<Duration>,
+    /// Each server's CPU time over the run, in [`LoadOptions::server_pid`]'s then
+    /// [`LoadOptions::also`]'s order.
+    pub servers_cpu: Vec<Duration>,
     /// This process's CPU time over the run (the generator).
     pub own_cpu: Option<Duration>,
     /// CPU time PostgreSQL's processes used over the run (when any run here).
@@ -181,6 +199,10 @@ impl LoadReport {
                 if self.postgres_cpu.is_zero() { "" } else { " with PostgreSQL's" }
             ));
         }
+        if self.servers_cpu.len() > 1 {
+            let each: Vec<String> = self.servers_cpu.iter().map(|cpu| format!("{:.2} s", cpu.as_secs_f64())).collect();
+            cpu.push(format!("each server {}", each.join(" + ")));
+        }
         if let Some(own) = self.own_cpu {
             cpu.push(format!("load generator {:.2} s (same cores as the server)", own.as_secs_f64()));
         }
@@ -219,7 +241,6 @@ struct Shared {
     requests: Arc<Vec<Prepared>>,
     next: AtomicUsize,
     options: LoadOptions,
-    host: http::HeaderValue,
     start: Instant,
     deadline: Instant,
 }
@@ -232,21 +253,23 @@ struct TaskResult {
 
 /// Sends `requests` per `options` and reports.
 pub async fn run(requests: Arc<Vec<Prepared>>, options: LoadOptions) -> LoadReport {
-    let server_before = options.server_pid.and_then(process_cpu);
+    let pids = options.pids();
+    let servers_before: Option<Vec<Duration>> = pids.iter().map(|pid| process_cpu(*pid)).collect();
     let own_before = process_cpu(std::process::id());
     let machine_before = machine_busy();
     let postgres_before = processes_named("postgres");
     let start = Instant::now();
     let shared = Arc::new(Shared {
-        host: http::HeaderValue::from_str(&options.target.to_string()).expect("an address is a valid header"),
         deadline: start + options.duration,
         start,
         next: AtomicUsize::new(0),
         requests,
         options: options.clone(),
     });
-    let tasks: Vec<_> =
-        (0..options.connections.max(1)).map(|_| tokio::spawn(connection_task(shared.clone()))).collect();
+    let targets = options.targets();
+    let tasks: Vec<_> = (0..options.connections.max(1))
+        .map(|n| tokio::spawn(connection_task(shared.clone(), targets[n % targets.len()])))
+        .collect();
     let mut service = histogram();
     let mut corrected = histogram();
     let mut outcomes = Vec::new();
@@ -257,7 +280,12 @@ pub async fn run(requests: Arc<Vec<Prepared>>, options: LoadOptions) -> LoadRepo
         outcomes.extend(result.outcomes);
     }
     let elapsed = start.elapsed();
-    let server_cpu = server_before.zip(options.server_pid.and_then(process_cpu)).map(|(b, a)| a.saturating_sub(b));
+    let servers_after: Option<Vec<Duration>> = pids.iter().map(|pid| process_cpu(*pid)).collect();
+    let servers_cpu: Vec<Duration> = servers_before
+        .zip(servers_after)
+        .map(|(before, after)| after.iter().zip(before).map(|(a, b)| a.saturating_sub(b)).collect())
+        .unwrap_or_default();
+    let server_cpu = (!servers_cpu.is_empty()).then(|| servers_cpu.iter().sum());
     let own_cpu = own_before.zip(process_cpu(std::process::id())).map(|(b, a)| a.saturating_sub(b));
     let machine = machine_before.zip(machine_busy()).map(|(b, a)| a.saturating_sub(b));
     let postgres_cpu = processes_named("postgres").saturating_sub(postgres_before);
@@ -291,6 +319,7 @@ pub async fn run(requests: Arc<Vec<Prepared>>, options: LoadOptions) -> LoadRepo
         service,
         corrected,
         server_cpu,
+        servers_cpu,
         own_cpu,
         postgres_cpu,
         other_cpu,
@@ -318,8 +347,9 @@ async fn connect(target: SocketAddr) -> Result<Sender, Box<dyn std::error::Error
     Ok(sender)
 }
 
-async fn connection_task(shared: Arc<Shared>) -> TaskResult {
+async fn connection_task(shared: Arc<Shared>, target: SocketAddr) -> TaskResult {
     let options = &shared.options;
+    let host = http::HeaderValue::from_str(&target.to_string()).expect("an address is a valid header");
     let mut result = TaskResult { service: histogram(), corrected: histogram(), outcomes: Vec::new() };
     let mut sender: Option<Sender> = None;
     loop {
@@ -336,7 +366,7 @@ async fn connection_task(shared: Arc<Shared>) -> TaskResult {
         let sent = Instant::now();
         let mut outcome = Outcome { index: index as u32, sent_at: sent - shared.start, status: None, error: None };
         if sender.as_ref().is_none_or(|s| s.is_closed()) {
-            match connect(options.target).await {
+            match connect(target).await {
                 Ok(fresh) => sender = Some(fresh),
                 Err(_) => {
                     outcome.error = Some("connect");
@@ -354,7 +384,7 @@ async fn connection_task(shared: Arc<Shared>) -> TaskResult {
         *request.method_mut() = prepared.method();
         *request.uri_mut() = prepared.uri.clone();
         *request.headers_mut() = prepared.headers.clone();
-        request.headers_mut().insert(http::header::HOST, shared.host.clone());
+        request.headers_mut().insert(http::header::HOST, host.clone());
         let exchange = async {
             live.ready().await?;
             let response = live.send_request(request).await?;

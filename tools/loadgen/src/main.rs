@@ -156,8 +156,11 @@ async fn run(mut args: Args) -> Result<(), String> {
     let count = request_budget(rate, duration, requests);
     eprintln!("preparing {count} signed requests...");
     let prepared = Arc::new(workload::generate(count, &mix, &workload::run_id(), 2));
-    let report =
-        load::run(prepared.clone(), LoadOptions { target, rate, duration, connections, timeout, server_pid }).await;
+    let report = load::run(
+        prepared.clone(),
+        LoadOptions { target, rate, duration, connections, timeout, server_pid, also: Vec::new() },
+    )
+    .await;
     print!("{}", report.summary());
     report.write_ack_log(&prepared, &ack_log).map_err(|e| format!("{}: {e}", ack_log.display()))?;
     eprintln!("the events of every acknowledged request are in {}", ack_log.display());

@@ -103,6 +103,7 @@ pub async fn main(mut args: Args) -> Result<(), String> {
             connections: 64,
             timeout: Duration::from_secs(10),
             server_pid: Some(server.pid()),
+            also: Vec::new(),
         },
     )
     .await;

@@ -1,0 +1,114 @@
+//! Waking workers in every process when jobs become due: `LISTEN`/`NOTIFY`.
+//!
+//! A transaction that adds claimable jobs (jobs not leased to their own process, or a
+//! retry's new time) sends `NOTIFY callhook_jobs` with its schema as the payload; each
+//! store keeps one connection outside its pool listening on that channel and wakes its
+//! workers when a notification for its own schema arrives. Receivers sharing a
+//! database then pick up each other's overflow at once instead of at their next poll.
+//!
+//! A wake-up is only a hint: workers still poll (their idle poll), so a notification
+//! lost while the listening connection reconnects delays a job, never loses it. A
+//! transaction's notifications are delivered once it commits, and PostgreSQL folds a
+//! transaction's identical notifications into one.
+
+use std::future::poll_fn;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_postgres::{AsyncMessage, Config};
+
+/// The channel notified.
+pub(crate) const CHANNEL: &str = "callhook_jobs";
+
+/// The statement that notifies, run inside the transaction that adds the jobs.
+pub(crate) const NOTIFY: &str = "SELECT pg_notify('callhook_jobs', current_schema())";
+
+/// Tells every listening store of this schema that jobs were added (within `client`'s
+/// transaction, if it is one: delivered at its commit).
+pub(crate) async fn notify(client: &impl deadpool_postgres::GenericClient) -> Result<(), crate::error::DbError> {
+    let statement = client.prepare_cached(NOTIFY).await?;
+    client.execute(&statement, &[]).await?;
+    Ok(())
+}
+
+/// Longest wait between reconnection attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Connects the listening connection and starts the task that keeps it (reconnecting
+/// after a failure) until `wake` is dropped. Returns once it listens, or the first
+/// connection's error (the store then runs on polls alone).
+pub(crate) async fn start(config: Config, wake: &Arc<Notify>) -> Result<tokio::task::AbortHandle, String> {
+    let first = listen(&config).await?;
+    let wake = Arc::downgrade(wake);
+    Ok(tokio::spawn(keep_listening(config, first, wake)).abort_handle())
+}
+
+/// A connection listening on [`CHANNEL`], with the schema whose notifications count.
+struct Listening {
+    connection: tokio_postgres::Connection<tokio_postgres::Socket, TlsStream>,
+    /// Kept: dropping the client would close the connection.
+    _client: tokio_postgres::Client,
+    schema: String,
+}
+
+type TlsStream = <crate::tls::Connector as tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket>>::Stream;
+
+async fn listen(config: &Config) -> Result<Listening, String> {
+    let (client, mut connection) = config.connect(crate::tls::connector()).await.map_err(|e| e.to_string())?;
+    // The connection must be polled for the client's queries to get answers.
+    let mut setup = Box::pin(async {
+        let client = &client;
+        client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+        client.query_one("SELECT current_schema()", &[]).await?.try_get::<_, Option<String>>(0)
+    });
+    let schema = loop {
+        tokio::select! {
+            result = &mut setup => break result.map_err(|e| e.to_string())?,
+            message = poll_fn(|cx| connection.poll_message(cx)) => match message {
+                Some(Ok(_)) => {}
+                Some(Err(error)) => return Err(error.to_string()),
+                None => return Err("the listening connection closed".into()),
+            },
+        }
+    };
+    drop(setup);
+    Ok(Listening { connection, _client: client, schema: schema.unwrap_or_default() })
+}
+
+async fn keep_listening(config: Config, mut listening: Listening, wake: Weak<Notify>) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let ended = loop {
+            match poll_fn(|cx| listening.connection.poll_message(cx)).await {
+                Some(Ok(AsyncMessage::Notification(notification))) => {
+                    if notification.payload() != listening.schema {
+                        continue;
+                    }
+                    let Some(wake) = wake.upgrade() else { return };
+                    wake.notify_waiters();
+                    backoff = Duration::from_millis(100);
+                }
+                Some(Ok(_)) => {}
+                Some(Err(error)) => break error.to_string(),
+                None => break "closed".to_owned(),
+            }
+        };
+        tracing::warn!(error = %ended, "PostgreSQL LISTEN connection lost; workers poll until it is back");
+        listening = loop {
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+            if wake.strong_count() == 0 {
+                return;
+            }
+            match listen(&config).await {
+                Ok(listening) => break listening,
+                Err(error) => tracing::warn!(%error, "could not reconnect the PostgreSQL LISTEN connection"),
+            }
+        };
+        // Jobs may have been added while no one listened.
+        if let Some(wake) = wake.upgrade() {
+            wake.notify_waiters();
+        }
+    }
+}
