@@ -19,10 +19,10 @@
 //! use callhook::{Receiver, Worker, handoff};
 //!
 //! let store = Arc::new(callhook_sqlite::SqliteStore::open("callhook.sqlite").await?);
-//! // Room for as many jobs as the worker runs at once; leased as long as the worker's.
-//! let (handoff, handed_off) = handoff::channel(64, std::time::Duration::from_secs(300));
+//! // Room for a burst (jobs waiting here cost no claim); leased as long as the worker's.
+//! let (handoff, handed_off) = handoff::channel(1024, std::time::Duration::from_secs(300));
 //! let receiver = Receiver::builder().store(store.clone()).handoff(handoff).build()?;
-//! let worker = Worker::builder_with_store(store).concurrency(64).handed_off(handed_off).build();
+//! let worker = Worker::builder_with_store(store).concurrency(8).handed_off(handed_off).build();
 //! # let _ = (receiver, worker); Ok(()) }
 //! ```
 //!
@@ -65,9 +65,12 @@ pub struct HandedOffJobs {
     pub(crate) receiver: mpsc::Receiver<HandedOff>,
 }
 
-/// A handoff with room for `capacity` jobs at once (the worker's concurrency is right:
-/// more would only wait in memory under their leases), leased for `lease` (at least the
+/// A handoff with room for `capacity` jobs at once, leased for `lease` (at least the
 /// worker's handler timeout; the worker's own lease is right).
+///
+/// Jobs wait here, leased, until a handler slot is free: room for a burst (hundreds)
+/// keeps fresh events off the claim path, which costs a write and a read each. The
+/// price is on a crash: the jobs waiting here run once their lease has run out.
 pub fn channel(capacity: usize, lease: Duration) -> (Handoff, HandedOffJobs) {
     let (sender, receiver) = mpsc::channel(capacity.max(1));
     (Handoff { sender, lease }, HandedOffJobs { receiver })
