@@ -43,6 +43,7 @@ pub fn serve_options(
         effects: None,
         worker: true,
         concurrency: 8,
+        outcome_writes: 1024,
         handoff: true,
         lease: Duration::from_secs(300),
         threads: std::thread::available_parallelism().map_or(2, |n| n.get()),

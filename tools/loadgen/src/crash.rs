@@ -6,8 +6,9 @@
 //! a 3-second lease (so jobs a killed server had claimed are claimed again 3 s after
 //! the restart). It keeps its port across restarts; the load generator reconnects.
 //! A handler that ran but whose success the killed server had not yet recorded runs
-//! again: such events are reported apart. At most one batch of claimed jobs (the
-//! worker concurrency) can be caught that way per kill, so more than `kills x 32`
+//! again: such events are reported apart. At most the jobs running their handlers (the
+//! worker concurrency, 32) and those waiting for their outcome's write (32 here,
+//! `--outcome-writes`) can be caught that way per kill, so more than `kills x 64`
 //! re-run events fails the check too.
 
 use std::sync::Arc;
@@ -59,6 +60,7 @@ pub async fn main(mut args: Args) -> Result<(), String> {
         EffectsSource::Postgres { .. } => "postgres".into(),
     });
     options.concurrency = CONCURRENCY;
+    options.outcome_writes = CONCURRENCY;
     options.lease = LEASE;
     let log = dir.join("server.log");
     println!(
@@ -127,10 +129,10 @@ pub async fn main(mut args: Args) -> Result<(), String> {
     }
     server.stop()?;
     let verdict = check::check(storage.as_ref(), &effects, &requests, &report.outcomes).await?;
-    let rerun_bound = kills as usize * CONCURRENCY;
+    let rerun_bound = kills as usize * 2 * CONCURRENCY;
     print!("{}", verdict.summary());
     println!(
-        "re-run events {} (bound: {kills} kills x {CONCURRENCY} concurrent jobs = {rerun_bound}); \
+        "re-run events {} (bound: {kills} kills x ({CONCURRENCY} handlers + {CONCURRENCY} outcome writes) = {rerun_bound}); \
          the effects table has one row per event (keyed by event id): {}",
         verdict.effected_more,
         if verdict.no_effect == 0 && verdict.orphan_effects == 0 { "yes" } else { "NO" }

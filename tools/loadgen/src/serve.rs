@@ -93,6 +93,9 @@ pub struct ServeOptions {
     pub worker: bool,
     /// How many jobs the worker runs at once.
     pub concurrency: usize,
+    /// How many processed events may wait for their outcome's write at once
+    /// (`WorkerBuilder::outcome_writes`).
+    pub outcome_writes: usize,
     /// Whether fresh events are handed straight to the worker (`--no-handoff`: every
     /// job is claimed from the store, as before the handoff existed).
     pub handoff: bool,
@@ -127,6 +130,7 @@ impl ServeOptions {
             effects: args.value("effects")?,
             worker: !args.flag("no-worker"),
             concurrency: args.parsed("worker-concurrency")?.unwrap_or(8),
+            outcome_writes: args.parsed("outcome-writes")?.unwrap_or(1024),
             handoff: !args.flag("no-handoff"),
             lease: Duration::from_secs_f64(args.parsed("lease-secs")?.unwrap_or(300.0)),
             threads: args
@@ -149,6 +153,8 @@ impl ServeOptions {
             self.listen.to_string(),
             "--worker-concurrency".into(),
             self.concurrency.to_string(),
+            "--outcome-writes".into(),
+            self.outcome_writes.to_string(),
             "--lease-secs".into(),
             self.lease.as_secs_f64().to_string(),
             "--threads".into(),
@@ -295,6 +301,7 @@ async fn serve(options: ServeOptions) -> Result<(), String> {
         .alert(RateLimitedAlert::new(stats.recording(LogAlert), 10, Duration::from_secs(60)))
         .providers(receiver.providers())
         .concurrency(options.concurrency)
+        .outcome_writes(options.outcome_writes)
         .handed_off(handed_off)
         .lease(options.lease)
         .handler_timeout((options.lease / 3).clamp(Duration::from_millis(100), Duration::from_secs(60)))
