@@ -65,8 +65,12 @@ pub struct HandedOffJobs {
     pub(crate) receiver: mpsc::Receiver<HandedOff>,
 }
 
-/// A handoff with room for `capacity` jobs at once, leased for `lease` (at least the
-/// worker's handler timeout; the worker's own lease is right).
+/// A handoff with room for `capacity` jobs at once, leased for `lease`: the worker's
+/// own lease is right. A job is only run from the handoff while its lease leaves time
+/// for its handlers (the handler timeout for each); one that waited longer is left to
+/// a claim once its lease has run out. When the worker's run shuts down, it closes the
+/// handoff (the receiver then schedules every job for a claim) and hands the jobs still
+/// waiting back to the store, due at once.
 ///
 /// Jobs wait here, leased, until a handler slot is free: room for a burst (hundreds)
 /// keeps fresh events off the claim path, which costs a write and a read each. The

@@ -467,6 +467,9 @@ impl Worker {
                     Err(error) => tracing::warn!(%error, "could not look for pending events without a job"),
                 }
             }
+            // Handed-over jobs first: their leases run while they wait, and a claim that
+            // finds a backlog would otherwise take every slot turn after turn.
+            self.start_handed_off(&mut running, handed.as_mut());
             for (queue, slots, lease) in self.pools() {
                 let free = running.free(queue, slots);
                 let asked = queue == Queue::Recordings && self.inner.recordings_scheduled.swap(false, Ordering::AcqRel);
@@ -526,9 +529,25 @@ impl Worker {
             }
         }
         self.drain(running).await;
-        // Jobs handed over but not started stay leased: claimed again when their lease
-        // runs out (a later `run`, or another worker).
+        if let Some(handed) = handed.as_mut() {
+            self.hand_back(handed).await;
+        }
         *self.inner.handed_off.lock().await = handed;
+    }
+
+    /// After a shutdown: closes the handoff (the receiver schedules for a claim from
+    /// now on) and hands the jobs still waiting in it back to the store, due at once,
+    /// rather than leave them leased to a worker that no longer runs.
+    async fn hand_back(&self, handed: &mut HandedOffJobs) {
+        handed.receiver.close();
+        while let Ok(job) = handed.receiver.try_recv() {
+            match self.inner.scheduler.release(&job.claim, self.inner.clock.now()).await {
+                Ok(()) | Err(JobQueueError::LeaseLost(_)) => {}
+                Err(error) => tracing::warn!(
+                    %error, job_id = %job.claim.job.id, "could not hand back a handed-over job; it runs after its lease"
+                ),
+            }
+        }
     }
 
     /// Whether the events queue has a free slot.
@@ -547,9 +566,21 @@ impl Worker {
         }
     }
 
-    /// Starts one handed-over job with its event (no read).
+    /// Starts one handed-over job with its event (no read), unless its lease would run
+    /// out before its handlers could: then it is (or will be) claimed from the store,
+    /// and running this copy as well would run the handlers twice.
     fn start_one_handed_off(&self, running: &mut Running, job: HandedOff) {
         let HandedOff { claim, detail } = job;
+        let handlers = u32::try_from(self.inner.handlers.len().max(1)).unwrap_or(u32::MAX);
+        let needed = self.inner.handler_timeout.saturating_mul(handlers);
+        let needed = time::Duration::try_from(needed).unwrap_or(time::Duration::MAX);
+        if self.inner.clock.now().checked_add(needed).is_none_or(|done_by| claim.leased_until <= done_by) {
+            tracing::warn!(
+                job_id = %claim.job.id,
+                "a handed-over job waited too long for the worker; left to a claim once its lease runs out"
+            );
+            return;
+        }
         let worker = self.clone();
         running.spawn(Queue::Events, claim, |claim, slot| async move {
             worker.run_job(claim, slot, Some(Some(detail))).await

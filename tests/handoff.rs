@@ -111,6 +111,90 @@ async fn a_job_handed_over_but_never_run_is_claimed_after_its_lease() {
     assert_eq!(events[0].status, EventStatus::Pending);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handed_over_job_whose_lease_ran_out_is_run_once_from_its_claim() {
+    let (_dir, store) = store().await;
+    let clock = ManualClock::new(datetime!(2026-12-01 10:00 UTC));
+    let (handoff, handed_off) = handoff::channel(8, LEASE);
+    let receiver = Receiver::builder()
+        .mount(PATH, TestProvider::new())
+        .store(store.clone())
+        .handoff(handoff)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    assert_eq!(receiver.handle(signed(body(&[("e1", "c1", "ringing")]))).await.status(), 200);
+    // The worker comes too late: the lease is over, so the store offers the job to any
+    // claim, and the copy in memory must not run as well.
+    clock.advance(time::Duration::seconds(301));
+    let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = runs.clone();
+    let worker = Worker::builder_with_store(store.clone())
+        .clock(clock.clone())
+        .lease(LEASE)
+        .handed_off(handed_off)
+        .handler(handler_fn(move |_: callhook::event_log::EventDetail| {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async { Ok::<_, HandlerError>(()) }
+        }))
+        .build();
+    run_until_processed(&worker, &store, 1).await;
+    assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1, "the handler ran once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_still_in_the_handoff_at_shutdown_are_handed_back_due_at_once() {
+    let (_dir, store) = store().await;
+    let clock = ManualClock::new(datetime!(2026-12-01 10:00 UTC));
+    let (handoff, handed_off) = handoff::channel(8, LEASE);
+    let receiver = Receiver::builder()
+        .mount(PATH, TestProvider::new())
+        .store(store.clone())
+        .handoff(handoff)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    for n in 0..3 {
+        let body = body(&[(&format!("e{n}"), &format!("c{n}"), "ringing")]);
+        assert_eq!(receiver.handle(signed(body)).await.status(), 200);
+    }
+    assert!(store.claim_due(Queue::Events, clock.now(), 10, LEASE).await.unwrap().is_empty(), "all three leased");
+    let worker =
+        Worker::builder_with_store(store.clone()).clock(clock.clone()).lease(LEASE).handed_off(handed_off).build();
+    // Shut down before running anything.
+    worker.run(async {}).await;
+    // After the shutdown the receiver no longer hands over: its jobs are for a claim.
+    assert_eq!(receiver.handle(signed(body(&[("e3", "c3", "ringing")]))).await.status(), 200);
+    let claimable = store.claim_due(Queue::Events, clock.now(), 10, LEASE).await.unwrap();
+    assert_eq!(claimable.len(), 4, "the three handed back and the one scheduled after");
+}
+
+/// Runs `worker` until `count` events are processed (failing after 20 s), then stops it.
+async fn run_until_processed(worker: &Worker, store: &Arc<callhook_sqlite::SqliteStore>, count: usize) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn({
+        let worker = worker.clone();
+        async move {
+            worker
+                .run(async {
+                    let _ = stopped.await;
+                })
+                .await
+        }
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let events = all_events(&**store).await;
+        if events.len() == count && events.iter().all(|event| event.status == EventStatus::Processed) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not all processed: {events:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let _ = stop.send(());
+    running.await.unwrap();
+}
+
 trait Later {
     fn now_plus(&self, seconds: i64) -> time::OffsetDateTime;
 }

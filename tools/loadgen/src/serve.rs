@@ -293,7 +293,7 @@ async fn serve(options: ServeOptions) -> Result<(), String> {
     // Fresh events go straight to the worker (with a store; the naive and noop pairs
     // have none and ignore it).
     let (handoff, handed_off) = callhook::handoff::channel(callhook_server::HANDOFF_ROOM, options.lease);
-    let builder = if options.handoff { builder.handoff(handoff) } else { builder };
+    let builder = if options.handoff && options.worker { builder.handoff(handoff) } else { builder };
     let receiver = stores.receiver(builder).observer(stats.clone()).build().map_err(|e| e.to_string())?;
     let effects = effects(&options).await?;
     let worker = stores
