@@ -620,16 +620,17 @@ async fn write_finishes(
             }
         }
     }
+    // By job and lease: a stale finish batched with its job's current one is not held.
     let mut held = std::collections::HashSet::new();
     if !done_ids.is_empty() {
         let delete = tx
             .prepare_cached(
                 "DELETE FROM callhook_jobs AS j USING UNNEST($1::int8[], $2::int8[]) AS d(id, lease)
-                 WHERE j.id = d.id AND j.lease = d.lease RETURNING j.id",
+                 WHERE j.id = d.id AND j.lease = d.lease RETURNING j.id, j.lease",
             )
             .await?;
         for row in tx.query(&delete, &[&done_ids, &done_leases]).await? {
-            held.insert(row.try_get::<_, i64>(0)?);
+            held.insert((row.try_get::<_, i64>(0)?, row.try_get::<_, i64>(1)?));
         }
     }
     if !again_ids.is_empty() {
@@ -638,17 +639,21 @@ async fn write_finishes(
                 "UPDATE callhook_jobs AS j SET failed_attempts = j.failed_attempts + 1, last_error = u.error,
                      due_at = u.due, visible_at = u.due, lease = NULL
                  FROM UNNEST($1::int8[], $2::int8[], $3::int8[], $4::text[]) AS u(id, lease, due, error)
-                 WHERE j.id = u.id AND j.lease = u.lease RETURNING j.id",
+                 WHERE j.id = u.id AND j.lease = u.lease RETURNING j.id, u.lease",
             )
             .await?;
         let mut requeued = false;
         for row in tx.query(&requeue, &[&again_ids, &again_leases, &again_due, &again_errors]).await? {
-            held.insert(row.try_get::<_, i64>(0)?);
+            held.insert((row.try_get::<_, i64>(0)?, row.try_get::<_, i64>(1)?));
             requeued = true;
         }
         if requeued {
             crate::listen::notify(tx).await?;
         }
     }
-    Ok(items.iter().zip(answers).map(|((claim, _, _), record)| (record, held.contains(&claim.job.id.0))).collect())
+    Ok(items
+        .iter()
+        .zip(answers)
+        .map(|((claim, _, _), record)| (record, held.contains(&(claim.job.id.0, claim.lease as i64))))
+        .collect())
 }
