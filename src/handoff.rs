@@ -9,6 +9,11 @@
 //! behind, events other receivers stored, and the overflow when the worker is busy
 //! (the receiver only leases as many jobs as the channel has room for).
 //!
+//! It needs a receiver given a [`Store`](crate::store::Store) that leases in its
+//! append (SQLite; PostgreSQL with group commit, its default); with any other, every
+//! job goes to a claim, as without a handoff. [`Worker::run`](crate::Worker::run)
+//! takes the handed-over jobs; [`Worker::run_due`](crate::Worker::run_due) does not.
+//!
 //! At-least-once is unchanged: a handed-off job is leased in the database, so if this
 //! process dies before finishing it, the job is claimed again when its lease runs out
 //! and its handlers run again. Nothing is lost; at worst it runs twice.
@@ -65,8 +70,8 @@ pub struct HandedOffJobs {
     pub(crate) receiver: mpsc::Receiver<HandedOff>,
 }
 
-/// A handoff with room for `capacity` jobs at once, leased for `lease`: the worker's
-/// own lease is right. A job is only run from the handoff while its lease leaves time
+/// A handoff with room for `capacity` jobs at once, leased for `lease` (at most a
+/// day): the worker's own lease is right. A job is only run from the handoff while its lease leaves time
 /// for its handlers (the handler timeout for each); one that waited longer is left to
 /// a claim once its lease has run out. When the worker's run shuts down, it closes the
 /// handoff (the receiver then schedules every job for a claim) and hands the jobs still
@@ -76,6 +81,8 @@ pub struct HandedOffJobs {
 /// keeps fresh events off the claim path, which costs a write and a read each. The
 /// price is on a crash: the jobs waiting here run once their lease has run out.
 pub fn channel(capacity: usize, lease: Duration) -> (Handoff, HandedOffJobs) {
+    // A lease beyond any date would overflow; a day is longer than any handler runs.
+    let lease = lease.min(Duration::from_secs(24 * 60 * 60));
     let (sender, receiver) = mpsc::channel(capacity.max(1));
     (Handoff { sender, lease }, HandedOffJobs { receiver })
 }

@@ -223,7 +223,9 @@ impl WorkerBuilder {
         self
     }
 
-    /// How many events are processed at once (default 8).
+    /// How many events' handlers run at once (default 8). An event whose handlers are
+    /// done gives up its slot while its outcome is written (see
+    /// [`outcome_writes`](Self::outcome_writes)).
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency.max(1);
         self

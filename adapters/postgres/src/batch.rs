@@ -115,7 +115,9 @@ async fn write_batches<W: BatchWrite>(pool: Pool, receiver: Arc<Mutex<mpsc::Rece
 }
 
 /// Writes one batch and answers each of its callers: the batch retried whole when the
-/// server aborts it as a deadlock, else each item alone so a bad one fails alone.
+/// server aborts it as a deadlock; when the server refuses a value, each item alone so
+/// a bad one fails alone; any other error (connection lost, commit outcome unknown)
+/// answers every caller with it.
 async fn write_batch<W: BatchWrite>(pool: &Pool, batch: Vec<Queued<W>>) {
     let (items, answers): (Vec<W::Item>, Vec<_>) = batch.into_iter().map(|queued| (queued.item, queued.answer)).unzip();
     match with_retries::<W>(pool, &items).await {
@@ -124,7 +126,7 @@ async fn write_batch<W: BatchWrite>(pool: &Pool, batch: Vec<Queued<W>>) {
                 let _ = answer.send(Ok(result));
             }
         }
-        Err(error) if items.len() > 1 => {
+        Err(error) if items.len() > 1 && error.may_be_one_items() => {
             tracing::debug!(%error, items = items.len(), "a batch failed; writing its items one by one");
             for (item, answer) in items.into_iter().zip(answers) {
                 let result = with_retries::<W>(pool, std::slice::from_ref(&item)).await;
@@ -132,8 +134,13 @@ async fn write_batch<W: BatchWrite>(pool: &Pool, batch: Vec<Queued<W>>) {
             }
         }
         Err(error) => {
-            if let Some(answer) = answers.into_iter().next() {
-                let _ = answer.send(Err(error));
+            let mut answers = answers.into_iter();
+            let shared = error.to_string();
+            if let Some(first) = answers.next() {
+                let _ = first.send(Err(error));
+            }
+            for answer in answers {
+                let _ = answer.send(Err(DbError::Batch(shared.clone())));
             }
         }
     }

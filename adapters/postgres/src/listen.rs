@@ -7,7 +7,11 @@
 //! database then pick up each other's overflow at once instead of at their next poll.
 //!
 //! A wake-up is only a hint: workers still poll (their idle poll), so a notification
-//! lost while the listening connection reconnects delays a job, never loses it. A
+//! lost while the listening connection reconnects delays a job, never loses it. If the
+//! first connection fails, the store runs on polls alone. `LISTEN` needs a session:
+//! through a transaction-mode pooler (Supabase's port 6543, PgBouncer in transaction
+//! mode) no notification arrives, and workers fall back to polling; connect to the
+//! session port (Supabase: 5432) to have them. A
 //! transaction's notifications are delivered once it commits, and PostgreSQL folds a
 //! transaction's identical notifications into one.
 
@@ -30,6 +34,14 @@ pub(crate) async fn notify(client: &impl deadpool_postgres::GenericClient) -> Re
     let statement = client.prepare_cached(NOTIFY).await?;
     client.execute(&statement, &[]).await?;
     Ok(())
+}
+
+/// [`notify`] after a write that has committed on its own: a failure is logged, not
+/// answered, since the write itself is done (the workers' poll finds its job).
+pub(crate) async fn notify_after(client: &impl deadpool_postgres::GenericClient) {
+    if let Err(error) = notify(client).await {
+        tracing::warn!(%error, "could not NOTIFY other processes of a new job; their workers find it by polling");
+    }
 }
 
 /// Longest wait between reconnection attempts.

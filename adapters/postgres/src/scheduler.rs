@@ -20,7 +20,7 @@ impl JobQueue for PostgresStore {
         let client = self.pool().get().await.map_err(DbError::from)?;
         let id = insert_job(&client, &job).await?;
         if id.is_some() {
-            crate::listen::notify(&client).await?;
+            crate::listen::notify_after(&client).await;
             self.inner.wake.notify_waiters();
         }
         Ok(id)
@@ -93,7 +93,7 @@ impl JobQueue for PostgresStore {
         if !requeue(&client, claim, due_at, error).await? {
             return Err(JobQueueError::LeaseLost(claim.job.id));
         }
-        crate::listen::notify(&client).await?;
+        crate::listen::notify_after(&client).await;
         self.inner.wake.notify_waiters();
         Ok(())
     }
@@ -112,7 +112,7 @@ impl JobQueue for PostgresStore {
         if updated != 1 {
             return Err(JobQueueError::LeaseLost(claim.job.id));
         }
-        crate::listen::notify(&client).await?;
+        crate::listen::notify_after(&client).await;
         self.inner.wake.notify_waiters();
         Ok(())
     }
