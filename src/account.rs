@@ -185,7 +185,7 @@ impl Verified {
     }
 }
 
-/// One account of a provider: its label, its keys (`K`: a [`Secret`](crate::verify::Secret),
+/// One account of a provider: its label, its keys (`K`: a [`Secret`],
 /// or a provider's public key), and the names the provider calls it by in requests.
 #[derive(Clone)]
 pub struct Account<K> {
