@@ -18,18 +18,21 @@ use time::macros::datetime;
 
 const LEASE: Duration = Duration::from_secs(300);
 
-async fn store() -> (tempfile::TempDir, Arc<callhook_sqlite::SqliteStore>) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = callhook_sqlite::SqliteStore::open(dir.path().join("handoff.sqlite")).await.unwrap();
-    (dir, Arc::new(store))
+/// A receiver handing over to a channel with `room` places, on a fresh SQLite file, with
+/// a manual clock.
+struct Setup {
+    _dir: tempfile::TempDir,
+    store: Arc<callhook_sqlite::SqliteStore>,
+    clock: ManualClock,
+    receiver: Receiver,
+    handed_off: handoff::HandedOffJobs,
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fresh_events_go_to_the_worker_and_the_overflow_to_claims() {
-    let (_dir, store) = store().await;
+async fn setup(room: usize) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(callhook_sqlite::SqliteStore::open(dir.path().join("handoff.sqlite")).await.unwrap());
     let clock = ManualClock::new(datetime!(2026-12-01 10:00 UTC));
-    // Room for two: the third and later events of this burst are left for a claim.
-    let (handoff, handed_off) = handoff::channel(2, LEASE);
+    let (handoff, handed_off) = handoff::channel(room, LEASE);
     let receiver = Receiver::builder()
         .mount(PATH, TestProvider::new())
         .store(store.clone())
@@ -37,6 +40,13 @@ async fn fresh_events_go_to_the_worker_and_the_overflow_to_claims() {
         .clock(clock.clone())
         .build()
         .unwrap();
+    Setup { _dir: dir, store, clock, receiver, handed_off }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fresh_events_go_to_the_worker_and_the_overflow_to_claims() {
+    // Room for two: the third and later events of this burst are left for a claim.
+    let Setup { _dir, store, clock, receiver, handed_off } = setup(2).await;
     for n in 0..5 {
         let body = body(&[(&format!("e{n}"), &format!("c{n}"), "ringing")]);
         assert_eq!(receiver.handle(signed(body)).await.status(), 200);
@@ -61,28 +71,7 @@ async fn fresh_events_go_to_the_worker_and_the_overflow_to_claims() {
             }
         }))
         .build();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn({
-        let worker = worker.clone();
-        async move {
-            worker
-                .run(async {
-                    let _ = stopped.await;
-                })
-                .await
-        }
-    });
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let events = all_events(&*store).await;
-        if events.iter().all(|event| event.status == EventStatus::Processed) && events.len() == 5 {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "not all processed: {events:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let _ = stop.send(());
-    running.await.unwrap();
+    run_until_processed(&worker, &store, 5).await;
     let mut seen = seen.lock().unwrap().clone();
     seen.sort();
     assert_eq!(seen, ["e0", "e1", "e2", "e3", "e4"], "each handler ran once");
@@ -91,16 +80,7 @@ async fn fresh_events_go_to_the_worker_and_the_overflow_to_claims() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_handed_over_but_never_run_is_claimed_after_its_lease() {
-    let (_dir, store) = store().await;
-    let clock = ManualClock::new(datetime!(2026-12-01 10:00 UTC));
-    let (handoff, handed_off) = handoff::channel(8, LEASE);
-    let receiver = Receiver::builder()
-        .mount(PATH, TestProvider::new())
-        .store(store.clone())
-        .handoff(handoff)
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+    let Setup { _dir, store, clock, receiver, handed_off } = setup(8).await;
     assert_eq!(receiver.handle(signed(body(&[("e1", "c1", "ringing")]))).await.status(), 200);
     // The process dies before its worker runs the job: the handed-over job is gone.
     drop(handed_off);
@@ -113,16 +93,7 @@ async fn a_job_handed_over_but_never_run_is_claimed_after_its_lease() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handed_over_job_whose_lease_ran_out_is_run_once_from_its_claim() {
-    let (_dir, store) = store().await;
-    let clock = ManualClock::new(datetime!(2026-12-01 10:00 UTC));
-    let (handoff, handed_off) = handoff::channel(8, LEASE);
-    let receiver = Receiver::builder()
-        .mount(PATH, TestProvider::new())
-        .store(store.clone())
-        .handoff(handoff)
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+    let Setup { _dir, store, clock, receiver, handed_off } = setup(8).await;
     assert_eq!(receiver.handle(signed(body(&[("e1", "c1", "ringing")]))).await.status(), 200);
     // The worker comes too late: the lease is over, so the store offers the job to any
     // claim, and the copy in memory must not run as well.
@@ -144,16 +115,7 @@ async fn a_handed_over_job_whose_lease_ran_out_is_run_once_from_its_claim() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_still_in_the_handoff_at_shutdown_are_handed_back_due_at_once() {
-    let (_dir, store) = store().await;
-    let clock = ManualClock::new(datetime!(2026-12-01 10:00 UTC));
-    let (handoff, handed_off) = handoff::channel(8, LEASE);
-    let receiver = Receiver::builder()
-        .mount(PATH, TestProvider::new())
-        .store(store.clone())
-        .handoff(handoff)
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+    let Setup { _dir, store, clock, receiver, handed_off } = setup(8).await;
     for n in 0..3 {
         let body = body(&[(&format!("e{n}"), &format!("c{n}"), "ringing")]);
         assert_eq!(receiver.handle(signed(body)).await.status(), 200);
