@@ -185,18 +185,9 @@ impl PostgresStore {
     /// [`Config::options`]).
     pub async fn connect_config(config: Config, options: Options) -> Result<Self, ConnectError> {
         let wake = Arc::new(Notify::new());
-        let listener = if options.listen {
-            // Without it the store still works, on polls: say so rather than refuse.
-            match listen::start(config.clone(), &wake).await {
-                Ok(listener) => Some(listener),
-                Err(error) => {
-                    tracing::warn!(%error, "could not LISTEN for other processes' jobs; workers find them by polling");
-                    None
-                }
-            }
-        } else {
-            None
-        };
+        // Without a listening connection the store still works, on polls: a failure to
+        // listen is logged and retried, never a refusal to connect.
+        let listener = if options.listen { Some(listen::start(config.clone(), &wake).await) } else { None };
         let manager_config = ManagerConfig { recycling_method: RecyclingMethod::Fast };
         let manager = Manager::from_config(config, tls::connector(), manager_config);
         let pool = Pool::builder(manager)

@@ -7,8 +7,8 @@
 //! database then pick up each other's overflow at once instead of at their next poll.
 //!
 //! A wake-up is only a hint: workers still poll (their idle poll), so a notification
-//! lost while the listening connection reconnects delays a job, never loses it. If the
-//! first connection fails, the store runs on polls alone. `LISTEN` needs a session:
+//! lost while the listening connection reconnects delays a job, never loses it; so does
+//! a first connection that fails (it is retried in the background). `LISTEN` needs a session:
 //! through a transaction-mode pooler (Supabase's port 6543, PgBouncer in transaction
 //! mode) no notification arrives, and workers fall back to polling; connect to the
 //! session port (Supabase: 5432) to have them. A
@@ -48,12 +48,19 @@ pub(crate) async fn notify_after(client: &impl deadpool_postgres::GenericClient)
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Connects the listening connection and starts the task that keeps it (reconnecting
-/// after a failure) until `wake` is dropped. Returns once it listens, or the first
-/// connection's error (the store then runs on polls alone).
-pub(crate) async fn start(config: Config, wake: &Arc<Notify>) -> Result<tokio::task::AbortHandle, String> {
-    let first = listen(&config).await?;
+/// after a failure) until `wake` is dropped. Returns once it listens, or once the first
+/// attempt failed: the task then keeps trying in the background, and the workers poll
+/// until it listens (a database still starting up doesn't cost a store its wake-ups).
+pub(crate) async fn start(config: Config, wake: &Arc<Notify>) -> tokio::task::AbortHandle {
+    let first = match listen(&config).await {
+        Ok(listening) => Some(listening),
+        Err(error) => {
+            tracing::warn!(%error, "could not LISTEN for other processes' jobs; workers poll until it can");
+            None
+        }
+    };
     let wake = Arc::downgrade(wake);
-    Ok(tokio::spawn(keep_listening(config, first, wake)).abort_handle())
+    tokio::spawn(keep_listening(config, first, wake)).abort_handle()
 }
 
 /// A connection listening on [`CHANNEL`], with the schema whose notifications count.
@@ -88,8 +95,17 @@ async fn listen(config: &Config) -> Result<Listening, String> {
     Ok(Listening { connection, _client: client, schema: schema.unwrap_or_default() })
 }
 
-async fn keep_listening(config: Config, mut listening: Listening, wake: Weak<Notify>) {
+/// Listens (from `first`, else from a new connection) until `wake` is dropped,
+/// reconnecting with backoff whenever the connection is lost.
+async fn keep_listening(config: Config, first: Option<Listening>, wake: Weak<Notify>) {
     let mut backoff = Duration::from_millis(100);
+    let mut listening = match first {
+        Some(listening) => listening,
+        None => match reconnect(&config, &wake, &mut backoff).await {
+            Some(listening) => listening,
+            None => return,
+        },
+    };
     loop {
         let ended = loop {
             match poll_fn(|cx| listening.connection.poll_message(cx)).await {
@@ -107,20 +123,28 @@ async fn keep_listening(config: Config, mut listening: Listening, wake: Weak<Not
             }
         };
         tracing::warn!(error = %ended, "PostgreSQL LISTEN connection lost; workers poll until it is back");
-        listening = loop {
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(MAX_BACKOFF);
-            if wake.strong_count() == 0 {
-                return;
-            }
-            match listen(&config).await {
-                Ok(listening) => break listening,
-                Err(error) => tracing::warn!(%error, "could not reconnect the PostgreSQL LISTEN connection"),
-            }
+        listening = match reconnect(&config, &wake, &mut backoff).await {
+            Some(listening) => listening,
+            None => return,
         };
-        // Jobs may have been added while no one listened.
-        if let Some(wake) = wake.upgrade() {
-            wake.notify_waiters();
-        }
     }
+}
+
+/// Connects again, waiting `backoff` (doubled after each failure) before each attempt;
+/// `None` once the store is gone. Wakes the workers once it listens: jobs may have been
+/// added while no one listened.
+async fn reconnect(config: &Config, wake: &Weak<Notify>, backoff: &mut Duration) -> Option<Listening> {
+    let listening = loop {
+        tokio::time::sleep(*backoff).await;
+        *backoff = (*backoff * 2).min(MAX_BACKOFF);
+        if wake.strong_count() == 0 {
+            return None;
+        }
+        match listen(config).await {
+            Ok(listening) => break listening,
+            Err(error) => tracing::warn!(%error, "could not connect the PostgreSQL LISTEN connection"),
+        }
+    };
+    wake.upgrade()?.notify_waiters();
+    Some(listening)
 }

@@ -61,3 +61,58 @@ async fn another_stores_scheduled_job_wakes_this_stores_workers() {
     })
     .await;
 }
+
+/// Listens on a loopback port, closes the first connection made to it and forwards
+/// every later one to `upstream`: a database briefly unreachable as the store starts
+/// (its listening connection is the first it makes). Returns the port.
+async fn refusing_once(upstream: std::net::SocketAddr) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        drop(listener.accept().await);
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_whose_first_listen_failed_listens_once_it_can() {
+    use std::str::FromStr;
+    let Some(url) = support::server_url() else { return };
+    let schema = support::new_schema(&url).await;
+    let adding = support::store_in(&url, &schema).await;
+    let config = callhook_postgres::Config::from_str(&url).unwrap();
+    let (host, port) = match (&config.get_hosts()[0], config.get_ports()[0]) {
+        (tokio_postgres::config::Host::Tcp(host), port) => (host.clone(), port),
+        _ => panic!("the test server must be reached over TCP: {url}"),
+    };
+    let upstream = tokio::net::lookup_host((host.as_str(), port)).await.unwrap().next().unwrap();
+    let mut flaky = callhook_postgres::Config::new();
+    flaky.host("127.0.0.1").port(refusing_once(upstream).await).options(format!("-c search_path={schema}"));
+    if let Some(user) = config.get_user() {
+        flaky.user(user);
+    }
+    if let Some(password) = config.get_password() {
+        flaky.password(password);
+    }
+    if let Some(dbname) = config.get_dbname() {
+        flaky.dbname(dbname);
+    }
+    let options = callhook_postgres::Options::default().pool_size(2);
+    let waiting = Arc::new(PostgresStore::connect_config(flaky, options).await.unwrap());
+    // Reconnecting wakes the workers once by itself; a second wake-up can only be a
+    // notification that arrived on the connection made in the background.
+    for round in 0..2u32 {
+        wakes(waiting.clone(), async |n| {
+            let id = i64::from(round * 1000 + n) + 1;
+            adding.schedule(NewJob::process_event(EventId(id), time::OffsetDateTime::UNIX_EPOCH)).await.unwrap();
+        })
+        .await;
+    }
+}
