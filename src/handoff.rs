@@ -12,7 +12,8 @@
 //! It needs a receiver given a [`Store`](crate::store::Store) that leases in its
 //! append (SQLite; PostgreSQL with group commit, its default); with any other, every
 //! job goes to a claim, as without a handoff. [`Worker::run`](crate::Worker::run)
-//! takes the handed-over jobs; [`Worker::run_due`](crate::Worker::run_due) does not.
+//! takes the handed-over jobs as they come; [`Worker::run_due`](crate::Worker::run_due)
+//! takes those waiting when it is called.
 //!
 //! At-least-once is unchanged: a handed-off job is leased in the database, so if this
 //! process dies before finishing it, the job is claimed again when its lease runs out

@@ -410,14 +410,24 @@ impl Worker {
         Ok(record)
     }
 
-    /// Claims the jobs due now (up to each queue's concurrency) and runs them to
+    /// Runs the jobs handed over and waiting (see [`WorkerBuilder::handed_off`];
+    /// none while [`run`](Self::run) holds the handoff), then claims the jobs due now
+    /// (up to each queue's concurrency, less what already runs), and runs them all to
     /// completion. Returns how many ran.
     pub async fn run_due(&self) -> Result<usize, WorkerError> {
         let now = self.inner.clock.now();
         let mut running = Running::new(self.inner.outcome_writes);
-        let mut count = 0;
+        {
+            let mut handed = self.inner.handed_off.lock().await;
+            self.start_handed_off(&mut running, handed.as_mut());
+        }
+        let mut count = running.count(Queue::Events);
         for (queue, slots, lease) in self.pools() {
-            let claimed = self.inner.scheduler.claim_due(queue, now, slots, lease).await?;
+            let free = running.free(queue, slots);
+            if free == 0 {
+                continue;
+            }
+            let claimed = self.inner.scheduler.claim_due(queue, now, free, lease).await?;
             count += claimed.len();
             self.start(&mut running, queue, claimed).await;
         }

@@ -131,6 +131,22 @@ async fn jobs_still_in_the_handoff_at_shutdown_are_handed_back_due_at_once() {
     assert_eq!(claimable.len(), 4, "the three handed back and the one scheduled after");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_due_runs_the_jobs_waiting_in_the_handoff() {
+    let Setup { _dir, store, clock, receiver, handed_off } = setup(8).await;
+    for n in 0..3 {
+        let body = body(&[(&format!("e{n}"), &format!("c{n}"), "ringing")]);
+        assert_eq!(receiver.handle(signed(body)).await.status(), 200);
+    }
+    let worker =
+        Worker::builder_with_store(store.clone()).clock(clock.clone()).lease(LEASE).handed_off(handed_off).build();
+    assert_eq!(worker.run_due().await.unwrap(), 3, "the three handed over, not left leased");
+    let events = all_events(&*store).await;
+    assert!(events.iter().all(|event| event.status == EventStatus::Processed), "{events:?}");
+    assert_eq!(store.next_due_at(Queue::Events).await.unwrap(), None, "every job ended");
+    assert_eq!(worker.run_due().await.unwrap(), 0, "nothing left");
+}
+
 /// Runs `worker` until `count` events are processed (failing after 20 s), then stops it.
 async fn run_until_processed(worker: &Worker, store: &Arc<callhook_sqlite::SqliteStore>, count: usize) {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
