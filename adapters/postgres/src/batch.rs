@@ -3,9 +3,9 @@
 //! An append on its own is a transaction of several round trips and a commit: the
 //! delivery, each event, each call or message state (insert, else lock, read and write
 //! back) and each job. Under load most of PostgreSQL's work is those statements, not the
-//! rows. [`Appender`] queues appends; a few writer tasks each take what has queued up
-//! (at most [`MAX_BATCH`]) and write it with one statement per table over arrays
-//! (`UNNEST`), in one transaction:
+//! rows. [`GroupCommit`] queues appends; its writer tasks (one by default) each take
+//! what has queued up (at most [`MAX_BATCH`]) and write it with one statement per table
+//! over arrays (`UNNEST`), in one transaction:
 //!
 //! 1. ids for the deliveries and events, from their sequences, in arrival order (so ids
 //!    still grow in append order);
