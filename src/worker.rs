@@ -413,7 +413,8 @@ impl Worker {
     /// Runs the jobs handed over and waiting (see [`WorkerBuilder::handed_off`];
     /// none while [`run`](Self::run) holds the handoff), then claims the jobs due now
     /// (up to each queue's concurrency, less what already runs), and runs them all to
-    /// completion. Returns how many ran.
+    /// completion. Returns how many ran, or the first error once every job started has
+    /// ended (a failed claim doesn't cut short the jobs already running).
     pub async fn run_due(&self) -> Result<usize, WorkerError> {
         let now = self.inner.clock.now();
         let mut running = Running::new(self.inner.outcome_writes);
@@ -422,16 +423,24 @@ impl Worker {
             self.start_handed_off(&mut running, handed.as_mut());
         }
         let mut count = running.count(Queue::Events);
+        let mut first_error = None;
         for (queue, slots, lease) in self.pools() {
-            let free = running.free(queue, slots);
+            let free = slots.saturating_sub(running.count(queue));
             if free == 0 {
                 continue;
             }
-            let claimed = self.inner.scheduler.claim_due(queue, now, free, lease).await?;
-            count += claimed.len();
-            self.start(&mut running, queue, claimed).await;
+            match self.inner.scheduler.claim_due(queue, now, free, lease).await {
+                Ok(claimed) => {
+                    count += claimed.len();
+                    self.start(&mut running, queue, claimed).await;
+                }
+                // Returning now would drop the jobs running: their outcomes unwritten,
+                // they would run again after their lease.
+                Err(error) => {
+                    first_error.get_or_insert(error.into());
+                }
+            }
         }
-        let mut first_error = None;
         while let Some(ended) = running.join_next().await {
             if let Err(error) = ended.result {
                 first_error.get_or_insert(error);

@@ -147,6 +147,26 @@ async fn run_due_runs_the_jobs_waiting_in_the_handoff() {
     assert_eq!(worker.run_due().await.unwrap(), 0, "nothing left");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_due_claims_only_for_the_slots_the_handoff_left() {
+    // Room for one: the first event is handed over, the second scheduled for a claim.
+    let Setup { _dir, store, clock, receiver, handed_off } = setup(1).await;
+    for n in 0..2 {
+        let body = body(&[(&format!("e{n}"), &format!("c{n}"), "ringing")]);
+        assert_eq!(receiver.handle(signed(body)).await.status(), 200);
+    }
+    let worker = Worker::builder_with_store(store.clone())
+        .clock(clock.clone())
+        .lease(LEASE)
+        .concurrency(1)
+        .handed_off(handed_off)
+        .build();
+    assert_eq!(worker.run_due().await.unwrap(), 1, "the handed-over job took the one slot");
+    assert_eq!(worker.run_due().await.unwrap(), 1, "then the claim");
+    let events = all_events(&*store).await;
+    assert!(events.iter().all(|event| event.status == EventStatus::Processed), "{events:?}");
+}
+
 /// Runs `worker` until `count` events are processed (failing after 20 s), then stops it.
 async fn run_until_processed(worker: &Worker, store: &Arc<callhook_sqlite::SqliteStore>, count: usize) {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

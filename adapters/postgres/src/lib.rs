@@ -96,8 +96,10 @@ pub struct Options {
     /// up (group commit), and as many for finished attempts (default 1). One writer
     /// makes the largest batches: on two cores it used about 14% less CPU per webhook
     /// than two, for the same rate, and two receivers sharing a database acknowledged
-    /// 15% more (`BENCHMARKS.md`). More may pay where each round trip to the database
-    /// is long. 0 writes each append in its own transaction.
+    /// 14% more (`BENCHMARKS.md`). The cost: a slow batch (one waiting on a lock) holds
+    /// up the appends queued behind it, where a second writer would go on. More may pay
+    /// where each round trip to the database is long. 0 writes each append in its own
+    /// transaction.
     pub group_commit_writers: usize,
     /// Whether the store keeps a connection listening for jobs that other processes
     /// add (`LISTEN`/`NOTIFY`), waking its workers at once (default true). Off, they

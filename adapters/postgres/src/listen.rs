@@ -130,10 +130,11 @@ async fn keep_listening(config: Config, first: Option<Listening>, wake: Weak<Not
     }
 }
 
-/// Connects again, waiting `backoff` (doubled after each failure) before each attempt;
-/// `None` once the store is gone. Wakes the workers once it listens: jobs may have been
-/// added while no one listened.
+/// Connects again, waiting `backoff` before each attempt (doubled at each, up to
+/// [`MAX_BACKOFF`]); `None` once the store is gone. Wakes the workers once it listens:
+/// jobs may have been added while no one listened.
 async fn reconnect(config: &Config, wake: &Weak<Notify>, backoff: &mut Duration) -> Option<Listening> {
+    let mut failures = 0u32;
     let listening = loop {
         tokio::time::sleep(*backoff).await;
         *backoff = (*backoff * 2).min(MAX_BACKOFF);
@@ -142,9 +143,19 @@ async fn reconnect(config: &Config, wake: &Weak<Notify>, backoff: &mut Duration)
         }
         match listen(config).await {
             Ok(listening) => break listening,
-            Err(error) => tracing::warn!(%error, "could not connect the PostgreSQL LISTEN connection"),
+            // The loss was logged; a server that stays away would log a retry every
+            // 30 s for as long as it does: the first failed retry is a warning, the
+            // rest debug.
+            Err(error) if failures == 0 => {
+                tracing::warn!(%error, "could not connect the PostgreSQL LISTEN connection; retrying with backoff")
+            }
+            Err(error) => tracing::debug!(%error, failures, "could not connect the PostgreSQL LISTEN connection"),
         }
+        failures += 1;
     };
+    if failures > 0 {
+        tracing::info!(failures, "PostgreSQL LISTEN connection back");
+    }
     wake.upgrade()?.notify_waiters();
     Some(listening)
 }

@@ -63,22 +63,24 @@ async fn another_stores_scheduled_job_wakes_this_stores_workers() {
 }
 
 /// Listens on a loopback port, closes the first connection made to it and forwards
-/// every later one to `upstream`: a database briefly unreachable as the store starts
-/// (its listening connection is the first it makes). Returns the port.
-async fn refusing_once(upstream: std::net::SocketAddr) -> u16 {
+/// every later one to the server at `host`:`port` (any of its addresses): a database
+/// briefly unreachable as the store starts (its listening connection is the first it
+/// makes). Returns the loopback port.
+async fn refusing_once(host: String, port: u16) -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let gate = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
         drop(listener.accept().await);
         while let Ok((mut inbound, _)) = listener.accept().await {
+            let host = host.clone();
             tokio::spawn(async move {
-                if let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect((host.as_str(), port)).await {
                     let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
                 }
             });
         }
     });
-    port
+    gate
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -92,9 +94,8 @@ async fn a_store_whose_first_listen_failed_listens_once_it_can() {
         (tokio_postgres::config::Host::Tcp(host), port) => (host.clone(), port),
         _ => panic!("the test server must be reached over TCP: {url}"),
     };
-    let upstream = tokio::net::lookup_host((host.as_str(), port)).await.unwrap().next().unwrap();
     let mut flaky = callhook_postgres::Config::new();
-    flaky.host("127.0.0.1").port(refusing_once(upstream).await).options(format!("-c search_path={schema}"));
+    flaky.host("127.0.0.1").port(refusing_once(host, port).await).options(format!("-c search_path={schema}"));
     if let Some(user) = config.get_user() {
         flaky.user(user);
     }

@@ -67,15 +67,20 @@ impl Browser {
     }
 
     async fn command(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        self.try_command(method, path, body).await.unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// The command's value, or the error WebDriver answered.
+    async fn try_command(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, String> {
         let mut request = self.http.request(method, format!("{}{path}", self.session));
         if let Some(body) = body {
             request = request.json(&body);
         }
         let response: Value = request.send().await.unwrap().json().await.unwrap();
         if let Some(error) = response["value"]["error"].as_str() {
-            panic!("webdriver {path}: {error}: {}", response["value"]["message"]);
+            return Err(format!("webdriver {path}: {error}: {}", response["value"]["message"]));
         }
-        response["value"].clone()
+        Ok(response["value"].clone())
     }
 
     /// Opens `url`.
@@ -107,22 +112,20 @@ impl Browser {
     }
 
     /// Polls `script` until it returns something truthy (returned), failing after 20 s
-    /// with `what` and the script's last result.
+    /// with `what` and the script's last result. A script that throws counts as not
+    /// yet: the page may still be rendering the element it reads (after a click, a
+    /// sign-in), as a WebDriver wait ignores a missing element.
     pub async fn wait_for(&self, what: &str, script: &str) -> Value {
         let started = Instant::now();
         loop {
-            let value = self.run(script, json!([])).await;
-            let truthy = match &value {
-                Value::Null | Value::Bool(false) => false,
-                Value::Number(n) => n.as_f64() != Some(0.0),
-                Value::String(s) => !s.is_empty(),
-                Value::Array(a) => !a.is_empty(),
-                _ => true,
+            let body = Some(json!({ "script": script, "args": [] }));
+            let last = match self.try_command(reqwest::Method::POST, "/execute/sync", body).await {
+                Ok(value) if truthy(&value) => return value,
+                Ok(value) => value.to_string(),
+                Err(error) if error.contains("javascript error") => error,
+                Err(error) => panic!("{error}"),
             };
-            if truthy {
-                return value;
-            }
-            assert!(started.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
+            assert!(started.elapsed() < Duration::from_secs(20), "timed out waiting for {what}: {last}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -148,5 +151,16 @@ impl Drop for Browser {
         let _ = Command::new("kill").arg("-KILL").arg("--").arg(format!("-{}", self.driver.id())).status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+    }
+}
+
+/// Whether a script's result is truthy, as JavaScript would have it.
+fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Null | Value::Bool(false) => false,
+        Value::Number(n) => n.as_f64() != Some(0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        _ => true,
     }
 }
