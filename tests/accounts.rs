@@ -28,11 +28,16 @@ struct Setup {
 }
 
 fn setup(path: &str, provider: impl Provider) -> Setup {
+    mounted(path, Arc::new(provider))
+}
+
+/// [`setup`] for a provider already shared (a registration's mount).
+fn mounted(path: &str, provider: Arc<dyn Provider>) -> Setup {
     let log = Arc::new(MemoryEventLog::new());
     let receiver = Receiver::builder()
         .public_base_url(ORIGIN)
         .clock(callhook::clock::ManualClock::new(NOW))
-        .mount(path, Arc::new(provider))
+        .mount(path, provider)
         .event_log(log.clone())
         .job_queue(Arc::new(MemoryJobQueue::new()))
         .build()
@@ -354,14 +359,7 @@ async fn a_next_secret_from_the_environment_verifies_and_is_recorded_as_next() {
         env.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_string())
     });
     let mount = (cloudtalk::REGISTRATION.mount)(&settings).unwrap();
-    let log = Arc::new(MemoryEventLog::new());
-    let receiver = Receiver::builder()
-        .mount("/webhooks/cloudtalk", mount.provider)
-        .event_log(log.clone())
-        .job_queue(Arc::new(MemoryJobQueue::new()))
-        .build()
-        .unwrap();
-    let s = Setup { receiver, log };
+    let s = mounted("/webhooks/cloudtalk", mount.provider);
     for (token, id, key) in [("old token", 1, KeySlot::Current), ("new token", 2, KeySlot::Next)] {
         let body = cloudtalk::testing::call_event("call.ended", id, NOW);
         assert_eq!(s.send(cloudtalk::testing::signed(token, "/webhooks/cloudtalk", &body, NOW)).await.status(), 200);
@@ -460,15 +458,7 @@ async fn the_unnamed_account_is_named_by_its_own_sid() {
         .with("account_sid", SID_A)
         .account("tenant", Settings::default().with("auth_token", "tenant-token"));
     let mount = (twilio::REGISTRATION.mount)(&settings).unwrap();
-    let log = Arc::new(MemoryEventLog::new());
-    let receiver = Receiver::builder()
-        .public_base_url(ORIGIN)
-        .mount("/webhooks/twilio/call-status", mount.provider)
-        .event_log(log.clone())
-        .job_queue(Arc::new(MemoryJobQueue::new()))
-        .build()
-        .unwrap();
-    let s = Setup { receiver, log };
+    let s = mounted("/webhooks/twilio/call-status", mount.provider);
     let url = format!("{ORIGIN}/webhooks/twilio/call-status");
     let claiming_main = twilio::testing::signed_form("tenant-token", &url, &twilio_status(SID_A, "CA1"));
     assert_refused(&s.send(claiming_main).await, &["tenant-token", "main-token"]);
@@ -487,14 +477,7 @@ async fn a_secret_given_only_as_next_is_recorded_as_next() {
     use callhook::providers::registry::Settings;
     let settings = Settings::default().with_next("token", "only-next");
     let mount = (cloudtalk::REGISTRATION.mount)(&settings).unwrap();
-    let log = Arc::new(MemoryEventLog::new());
-    let receiver = Receiver::builder()
-        .mount("/webhooks/cloudtalk", mount.provider)
-        .event_log(log.clone())
-        .job_queue(Arc::new(MemoryJobQueue::new()))
-        .build()
-        .unwrap();
-    let s = Setup { receiver, log };
+    let s = mounted("/webhooks/cloudtalk", mount.provider);
     let body = cloudtalk::testing::call_event("call.ended", 1, NOW);
     assert_eq!(s.send(cloudtalk::testing::signed("only-next", "/webhooks/cloudtalk", &body, NOW)).await.status(), 200);
     assert_eq!(s.last().await, (None, Some(KeySlot::Next)));

@@ -434,3 +434,21 @@ fn a_call_on_a_twilio_number_links_the_twilio_call() {
     let Event::Call(call) = &events[0].event else { panic!("{events:?}") };
     assert!(call.links.is_empty());
 }
+
+/// An empty API key is dropped (an empty HMAC key would accept a signature anyone can
+/// make): a Retell with no other key is not configured, and a signature made with the
+/// empty key verifies with none.
+#[test]
+fn an_empty_api_key_verifies_nothing() {
+    use callhook::Provider;
+    use callhook::account::Account;
+    use callhook::provider::WebhookRequest;
+    let body = fixture("call_started");
+    let forged = testing::signed("", PATH, &body, NOW);
+    let view = WebhookRequest::new(&forged, NOW, None);
+    for retell in [Retell::builder().api_key("").build(), Retell::builder().account(Account::new("a", "")).build()] {
+        assert!(matches!(retell.verify(&view), Err(VerifyError::NotConfigured(_))), "{:?}", retell.verify(&view));
+    }
+    let with_a_real_key = Retell::builder().api_key("").api_key(KEY).build();
+    assert_eq!(with_a_real_key.verify(&view), Err(VerifyError::SignatureMismatch));
+}

@@ -56,12 +56,7 @@ impl RetellBuilder {
     /// Adds an API key signatures may be made with (a second one while rotating). Empty
     /// keys are ignored: an empty HMAC key would accept forgeries.
     pub fn api_key(mut self, key: impl Into<Secret>) -> Self {
-        let key = key.into();
-        if key.expose().is_empty() {
-            tracing::warn!("ignoring an empty Retell API key");
-        } else {
-            self.accounts.key(key);
-        }
+        self.accounts.key(key.into());
         self
     }
 
@@ -80,10 +75,7 @@ impl RetellBuilder {
     /// # let _ = retell;
     /// ```
     pub fn account(mut self, account: Account<Secret>) -> Self {
-        if account.keys().iter().any(|key| key.expose().is_empty()) {
-            tracing::warn!(account = ?account.id(), "ignoring an empty Retell API key");
-        }
-        self.accounts.account(account.retain_keys(|key| !key.expose().is_empty()));
+        self.accounts.account(account);
         self
     }
 

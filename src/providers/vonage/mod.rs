@@ -77,12 +77,7 @@ impl VonageBuilder {
     /// # let _ = vonage;
     /// ```
     pub fn signature_secret(mut self, secret: impl Into<Secret>) -> Self {
-        let secret = secret.into();
-        if secret.expose().is_empty() {
-            tracing::warn!("ignoring an empty Vonage signature secret");
-        } else {
-            self.accounts.key(secret);
-        }
+        self.accounts.key(secret.into());
         self
     }
 
@@ -101,10 +96,7 @@ impl VonageBuilder {
     /// # let _ = vonage;
     /// ```
     pub fn account(mut self, account: Account<Secret>) -> Self {
-        if account.keys().iter().any(|secret| secret.expose().is_empty()) {
-            tracing::warn!(account = ?account.id(), "ignoring an empty Vonage signature secret");
-        }
-        self.accounts.account(account.retain_keys(|secret| !secret.expose().is_empty()));
+        self.accounts.account(account);
         self
     }
 
