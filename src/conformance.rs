@@ -30,8 +30,8 @@ use crate::event::{
     CallEvent, CallStatus, Event, MessageEvent, MessageKind, MessageStatus, ProviderId, StatusUpdate, UnmodeledEvent,
 };
 use crate::event_log::{
-    Appended, AttemptReport, AttemptResult, EventCount, EventFilter, EventId, EventLog, EventLogError, EventStatus,
-    NewDelivery, NewEvent, Verification,
+    Appended, AttemptReport, AttemptResult, EventCount, EventFilter, EventId, EventLog, EventLogError, EventRecord,
+    EventStatus, NewDelivery, NewEvent, Verification,
 };
 use crate::job_queue::{JobKind, JobQueue, JobQueueError, NewJob, Queue};
 use crate::store::{Store, StoreError};
@@ -847,20 +847,38 @@ pub async fn concurrent_finishes_end_each_claim<S: Store>(store: Arc<S>) {
 }
 
 /// A claim whose lease ran out and was claimed again: its attempt is still recorded
-/// (the handlers ran), the job stays with its new owner, and the answer says the lease
-/// was lost.
+/// (the handlers ran) and counted, but the event's status and the job stay with the new
+/// owner, and the answer says the lease was lost.
 pub async fn attempts_are_recorded_when_the_lease_was_lost<S: Store>(store: Arc<S>) {
+    let lost = |result: Result<EventRecord, StoreError>| {
+        assert!(matches!(result, Err(StoreError::JobQueue(JobQueueError::LeaseLost(_)))), "{result:?}");
+    };
     let outcome = store.append_and_schedule(delivery(ACME, T0, "a"), vec![ping(ACME, "k")]).await.unwrap();
     let id = outcome.events[0].id();
     let stale = store.claim_due(Queue::Events, T0, 1, LEASE).await.unwrap().remove(0);
     let current = store.claim_due(Queue::Events, T0 + LEASE, 1, LEASE).await.unwrap().remove(0);
-    let report = AttemptReport::new(at(1), at(2), AttemptResult::Processed);
-    let lost = store.finish_attempt(&stale, id, report).await;
-    assert!(matches!(lost, Err(StoreError::JobQueue(JobQueueError::LeaseLost(_)))), "{lost:?}");
+
+    // A late failure neither fails the event nor ends its job.
+    let late = AttemptReport::new(at(1), at(40), AttemptResult::Failed { error: "late".into() });
+    lost(store.finish_attempt(&stale, id, late).await);
     let detail = store.event(id).await.unwrap().unwrap();
-    assert_eq!((detail.event.status, detail.attempts.len()), (EventStatus::Processed, 1));
-    let report = AttemptReport::new(at(31), at(32), AttemptResult::Processed);
-    store.finish_attempt(&current, id, report).await.unwrap();
+    assert_eq!((detail.event.status, detail.event.attempts, detail.event.last_error), (EventStatus::Pending, 1, None));
+    assert_eq!(detail.attempts.iter().map(|a| a.error.as_deref()).collect::<Vec<_>>(), [Some("late")]);
+
+    // The current holder's retry sets the status; a late success after it changes nothing.
+    let retry = AttemptResult::Retry { error: "busy".into(), next_attempt_at: at(100) };
+    let record = store.finish_attempt(&current, id, AttemptReport::new(at(31), at(32), retry)).await.unwrap();
+    assert_eq!((record.status, record.attempts, record.next_attempt_at), (EventStatus::Pending, 2, Some(at(100))));
+    lost(store.finish_attempt(&stale, id, AttemptReport::new(at(1), at(50), AttemptResult::Processed)).await);
+    let detail = store.event(id).await.unwrap().unwrap();
+    assert_eq!((detail.event.status, detail.event.attempts), (EventStatus::Pending, 3));
+    assert_eq!((detail.event.last_error.as_deref(), detail.event.processed_at), (Some("busy"), None));
+    assert_eq!(detail.attempts.len(), 3);
+    assert_eq!(store.next_due_at(Queue::Events).await.unwrap(), Some(at(100)), "the retry is still due");
+
+    let again = store.claim_due(Queue::Events, at(100), 1, LEASE).await.unwrap().remove(0);
+    let record = store.finish_attempt(&again, id, AttemptReport::new(at(100), at(101), AttemptResult::Processed));
+    assert_eq!(record.await.unwrap().status, EventStatus::Processed);
     assert_eq!(store.next_due_at(Queue::Events).await.unwrap(), None);
 }
 

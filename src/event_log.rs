@@ -434,6 +434,15 @@ impl EventRecord {
         }
     }
 
+    /// Counts an attempt whose claim's lease was lost before it finished (another
+    /// worker claimed the job meanwhile): the attempt is in the history, but the status,
+    /// error and next time are left to the job's current holder, so a late failure
+    /// cannot mark an event failed that another attempt processed, nor a late success
+    /// mark one processed whose retry is still due.
+    pub fn count_stale_attempt(&mut self) {
+        self.attempts += 1;
+    }
+
     /// Resets it to pending, due at `at` (reprocessing). Its history stays.
     pub fn reset_to_pending(&mut self, at: OffsetDateTime) {
         self.status = EventStatus::Pending;

@@ -63,7 +63,8 @@ pub trait Store: EventLog + JobQueue {
     /// time when it will be retried, [`JobQueue::fail`] when it failed for good.
     ///
     /// The attempt is recorded even when the claim's lease was lost (its handlers did
-    /// run); the job is then left to whoever holds it now and the answer is
+    /// run), but only counted ([`EventRecord::count_stale_attempt`]): the event's status
+    /// and the job are left to whoever holds it now, and the answer is
     /// [`JobQueueError::LeaseLost`].
     async fn finish_attempt(
         &self,

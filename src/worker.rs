@@ -802,7 +802,9 @@ impl Worker {
     }
 
     /// Records the attempt and ends the claim as its result says: in one transaction
-    /// when the storage is also the scheduler, else one after the other.
+    /// when the storage is also the scheduler, else one after the other (the attempt
+    /// first, so a crash between them runs it again rather than losing it; there, an
+    /// attempt whose lease was lost still sets the event's status).
     async fn finish_attempt(
         &self,
         claim: &ClaimedJob,

@@ -560,51 +560,6 @@ async fn write_finishes(
         let record = codec::event_record(&row)?;
         records.insert(record.id.0, record);
     }
-    // Each attempt in the order finished (an event twice in a batch: both, in order).
-    let mut answers = Vec::with_capacity(items.len());
-    let (mut a_event, mut a_number, mut a_started, mut a_finished, mut a_error) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::<Option<String>>::new());
-    for (_, id, report) in items {
-        let record = records.get_mut(&id.0).ok_or(DbError::EventNotFound(*id))?;
-        record.apply_attempt(report);
-        let attempt = Attempt::from_report(record.attempts, report);
-        a_event.push(id.0);
-        a_number.push(i32::try_from(attempt.number).unwrap_or(i32::MAX));
-        a_started.push(nanos(attempt.started_at));
-        a_finished.push(nanos(attempt.finished_at));
-        a_error.push(attempt.error);
-        answers.push(record.clone());
-    }
-    let update = tx
-        .prepare_cached(
-            "UPDATE callhook_events AS e SET status = u.status, attempts = u.attempts, last_error = u.last_error,
-                 next_attempt_at = u.next_attempt_at, processed_at = u.processed_at
-             FROM UNNEST($1::int8[], $2::text[], $3::int4[], $4::text[], $5::int8[], $6::int8[])
-                 AS u(id, status, attempts, last_error, next_attempt_at, processed_at)
-             WHERE e.id = u.id",
-        )
-        .await?;
-    let finals: Vec<&EventRecord> = records.values().collect();
-    tx.execute(
-        &update,
-        &[
-            &finals.iter().map(|r| r.id.0).collect::<Vec<_>>(),
-            &finals.iter().map(|r| r.status.as_str()).collect::<Vec<_>>(),
-            &finals.iter().map(|r| i32::try_from(r.attempts).unwrap_or(i32::MAX)).collect::<Vec<_>>(),
-            &finals.iter().map(|r| r.last_error.as_deref()).collect::<Vec<_>>(),
-            &finals.iter().map(|r| r.next_attempt_at.map(nanos)).collect::<Vec<_>>(),
-            &finals.iter().map(|r| r.processed_at.map(nanos)).collect::<Vec<_>>(),
-        ],
-    )
-    .await?;
-    let insert = tx
-        .prepare_cached(
-            "INSERT INTO callhook_attempts (event_id, number, started_at, finished_at, error)
-             SELECT * FROM UNNEST($1::int8[], $2::int4[], $3::int8[], $4::int8[], $5::text[])",
-        )
-        .await?;
-    tx.execute(&insert, &[&a_event, &a_number, &a_started, &a_finished, &a_error]).await?;
-
     // The jobs, in id order: removed, or due again, each only under its claim's lease.
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by_key(|i| items[*i].0.job.id.0);
@@ -658,6 +613,56 @@ async fn write_finishes(
             crate::listen::notify(tx).await?;
         }
     }
+    // Each attempt in the order finished (an event twice in a batch: both, in order).
+    let mut answers = Vec::with_capacity(items.len());
+    let (mut a_event, mut a_number, mut a_started, mut a_finished, mut a_error) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::<Option<String>>::new());
+    for (claim, id, report) in items {
+        let record = records.get_mut(&id.0).ok_or(DbError::EventNotFound(*id))?;
+        // A stale attempt is counted, but the status is its job's current holder's.
+        if held.contains(&(claim.job.id.0, claim.lease as i64)) {
+            record.apply_attempt(report);
+        } else {
+            record.count_stale_attempt();
+        }
+        let attempt = Attempt::from_report(record.attempts, report);
+        a_event.push(id.0);
+        a_number.push(i32::try_from(attempt.number).unwrap_or(i32::MAX));
+        a_started.push(nanos(attempt.started_at));
+        a_finished.push(nanos(attempt.finished_at));
+        a_error.push(attempt.error);
+        answers.push(record.clone());
+    }
+    let update = tx
+        .prepare_cached(
+            "UPDATE callhook_events AS e SET status = u.status, attempts = u.attempts, last_error = u.last_error,
+                 next_attempt_at = u.next_attempt_at, processed_at = u.processed_at
+             FROM UNNEST($1::int8[], $2::text[], $3::int4[], $4::text[], $5::int8[], $6::int8[])
+                 AS u(id, status, attempts, last_error, next_attempt_at, processed_at)
+             WHERE e.id = u.id",
+        )
+        .await?;
+    let finals: Vec<&EventRecord> = records.values().collect();
+    tx.execute(
+        &update,
+        &[
+            &finals.iter().map(|r| r.id.0).collect::<Vec<_>>(),
+            &finals.iter().map(|r| r.status.as_str()).collect::<Vec<_>>(),
+            &finals.iter().map(|r| i32::try_from(r.attempts).unwrap_or(i32::MAX)).collect::<Vec<_>>(),
+            &finals.iter().map(|r| r.last_error.as_deref()).collect::<Vec<_>>(),
+            &finals.iter().map(|r| r.next_attempt_at.map(nanos)).collect::<Vec<_>>(),
+            &finals.iter().map(|r| r.processed_at.map(nanos)).collect::<Vec<_>>(),
+        ],
+    )
+    .await?;
+    let insert = tx
+        .prepare_cached(
+            "INSERT INTO callhook_attempts (event_id, number, started_at, finished_at, error)
+             SELECT * FROM UNNEST($1::int8[], $2::int4[], $3::int8[], $4::int8[], $5::text[])",
+        )
+        .await?;
+    tx.execute(&insert, &[&a_event, &a_number, &a_started, &a_finished, &a_error]).await?;
+
     Ok(items
         .iter()
         .zip(answers)

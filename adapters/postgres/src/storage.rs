@@ -212,7 +212,8 @@ async fn load_state<T: serde::de::DeserializeOwned>(
     row.map(|row| from_json(&row.try_get::<_, String>(0)?)).transpose()
 }
 
-async fn lock_event(tx: &Transaction<'_>, id: EventId) -> Result<EventRecord, DbError> {
+/// Event `id`, locked until the transaction ends.
+pub(crate) async fn lock_event(tx: &Transaction<'_>, id: EventId) -> Result<EventRecord, DbError> {
     let statement =
         tx.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM callhook_events WHERE id = $1 FOR UPDATE")).await?;
     let row = tx.query_opt(&statement, &[&id.0]).await?.ok_or(DbError::EventNotFound(id))?;
@@ -428,8 +429,25 @@ pub(crate) async fn record_attempt(
     id: EventId,
     report: &AttemptReport,
 ) -> Result<EventRecord, DbError> {
-    let mut record = lock_event(tx, id).await?;
-    record.apply_attempt(report);
+    let record = lock_event(tx, id).await?;
+    add_attempt(tx, record, report, true).await
+}
+
+/// Adds one attempt to `record` (locked by this transaction) and writes both; the
+/// attempt is only counted if its claim's lease was lost
+/// ([`EventRecord::count_stale_attempt`]).
+pub(crate) async fn add_attempt(
+    tx: &Transaction<'_>,
+    mut record: EventRecord,
+    report: &AttemptReport,
+    lease_held: bool,
+) -> Result<EventRecord, DbError> {
+    let id = record.id;
+    if lease_held {
+        record.apply_attempt(report);
+    } else {
+        record.count_stale_attempt();
+    }
     update_event(tx, &record).await?;
     let attempt = Attempt::from_report(record.attempts, report);
     let statement = tx

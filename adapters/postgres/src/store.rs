@@ -11,7 +11,7 @@ use callhook::store::{LeaseRequest, Store, StoreError};
 use crate::PostgresStore;
 use crate::error::DbError;
 use crate::scheduler::{insert_job, remove, requeue};
-use crate::storage::{append, record_attempt, retry_transient};
+use crate::storage::{add_attempt, append, lock_event, retry_transient};
 
 impl PostgresStore {
     /// One try of [`Store::append_and_schedule`]; also says whether a job was queued.
@@ -44,7 +44,8 @@ impl PostgresStore {
     ) -> Result<(EventRecord, bool), DbError> {
         let mut client = self.pool().get().await?;
         let tx = client.transaction().await?;
-        let record = record_attempt(&tx, id, report).await?;
+        // The event is locked before its job, as batched finishes lock them.
+        let event = lock_event(&tx, id).await?;
         let held = match &report.result {
             AttemptResult::Retry { error, next_attempt_at } => requeue(&tx, claim, *next_attempt_at, error).await?,
             _ => remove(&tx, claim).await?,
@@ -52,7 +53,9 @@ impl PostgresStore {
         if held && matches!(report.result, AttemptResult::Retry { .. }) {
             crate::listen::notify(&tx).await?;
         }
-        // Committed even when the lease was lost: the handlers did run.
+        // Committed even when the lease was lost (the handlers did run), but then the
+        // event's status is the current holder's to set.
+        let record = add_attempt(&tx, event, report, held).await?;
         tx.commit().await?;
         Ok((record, held))
     }

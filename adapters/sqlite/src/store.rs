@@ -75,14 +75,15 @@ impl Store for SqliteStore {
     ) -> Result<EventRecord, StoreError> {
         let held = Held::of(claim);
         let retried = matches!(report.result, AttemptResult::Retry { .. });
-        // The attempt is committed even when the lease turns out lost: its handlers ran.
+        // The attempt is committed even when the lease turns out lost (its handlers ran),
+        // but then the event's status is the current holder's to set.
         let (unparsed, still_held) = self
             .write(move |conn| {
-                let unparsed = record_attempt(conn, id, &report)?;
                 let still_held = match &report.result {
                     AttemptResult::Retry { error, next_attempt_at } => requeue(conn, held, *next_attempt_at, error)?,
                     _ => remove(conn, held)?,
                 };
+                let unparsed = record_attempt(conn, id, &report, still_held)?;
                 Ok((unparsed, still_held))
             })
             .await

@@ -37,14 +37,24 @@ pub async fn new_schema(url: &str) -> String {
 
 /// A store in `schema`.
 pub async fn store_in(url: &str, schema: &str) -> PostgresStore {
+    store_with(url, schema, Options::default().pool_size(8)).await
+}
+
+/// A store in `schema` with `options`.
+pub async fn store_with(url: &str, schema: &str, options: Options) -> PostgresStore {
     let mut config = Config::from_str(url).expect("valid URL");
     config.options(format!("-c search_path={schema}"));
-    PostgresStore::connect_config(config, Options::default().pool_size(8)).await.expect("connect the store")
+    PostgresStore::connect_config(config, options).await.expect("connect the store")
 }
 
 /// A store in a fresh schema, or `None` when no server is configured.
 pub async fn fresh() -> Option<std::sync::Arc<PostgresStore>> {
+    fresh_with(Options::default().pool_size(8)).await
+}
+
+/// [`fresh`] with `options`.
+pub async fn fresh_with(options: Options) -> Option<std::sync::Arc<PostgresStore>> {
     let url = server_url()?;
     let schema = new_schema(&url).await;
-    Some(std::sync::Arc::new(store_in(&url, &schema).await))
+    Some(std::sync::Arc::new(store_with(&url, &schema, options).await))
 }
