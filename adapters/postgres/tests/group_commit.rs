@@ -45,7 +45,8 @@ fn at(seconds: i64) -> time::OffsetDateTime {
 }
 
 /// A finish under a lease that ran out, batched with the finish of the job's new
-/// owner: only the owner holds the lease, whatever shares their transaction.
+/// owner: only the owner holds the lease, whatever shares their transaction, and only
+/// the owner's attempt sets the event's status (the stale one is kept in the history).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_stale_finish_in_the_same_batch_as_the_owners_is_told_its_lease_was_lost() {
     use callhook::event_log::{AttemptReport, AttemptResult};
@@ -83,10 +84,14 @@ async fn a_stale_finish_in_the_same_batch_as_the_owners_is_told_its_lease_was_lo
                 })
             })
             .collect();
-        let report = AttemptReport::new(at(base + 12), at(base + 12), AttemptResult::Processed);
+        let failed = AttemptResult::Failed { error: "late".into() };
         let (late, owned) = tokio::join!(
-            store.finish_attempt(&stale, target, report.clone()),
-            store.finish_attempt(&owner, target, report)
+            store.finish_attempt(&stale, target, AttemptReport::new(at(base + 12), at(base + 12), failed)),
+            store.finish_attempt(
+                &owner,
+                target,
+                AttemptReport::new(at(base + 12), at(base + 12), AttemptResult::Processed)
+            )
         );
         for task in busy {
             task.await.unwrap();
@@ -95,6 +100,13 @@ async fn a_stale_finish_in_the_same_batch_as_the_owners_is_told_its_lease_was_lo
         assert!(
             matches!(late, Err(StoreError::JobQueue(JobQueueError::LeaseLost(_)))),
             "round {round}: the stale finish was answered {late:?}"
+        );
+        let detail = store.event(target).await.unwrap().unwrap();
+        let event = &detail.event;
+        assert_eq!(
+            (event.status, event.attempts, event.last_error.as_deref(), detail.attempts.len()),
+            (callhook::event_log::EventStatus::Processed, 2, None, 2),
+            "round {round}"
         );
     }
 }

@@ -367,7 +367,7 @@ impl EventLog for SqliteStore {
     }
 
     async fn record_attempt(&self, id: EventId, report: AttemptReport) -> Result<EventRecord, EventLogError> {
-        Ok(self.write(move |conn| record_attempt(conn, id, &report, true)).await.and_then(with_event)?)
+        Ok(self.write(move |conn| record_attempt(conn, id, &report)).await.and_then(with_event)?)
     }
 
     async fn reprocess(&self, id: EventId, at: OffsetDateTime) -> Result<EventRecord, EventLogError> {
@@ -427,16 +427,30 @@ pub(crate) fn append(
     Ok((AppendOutcome::new(delivery.id, events), new_pending))
 }
 
-/// Records one attempt on event `id`, only counted if its claim's lease was lost
-/// ([`EventRecord::count_stale_attempt`]); the record comes back with its event JSON
-/// undecoded (see [`with_event`]).
-pub(crate) fn record_attempt(
+/// Records one attempt on event `id`; the record comes back with its event JSON undecoded
+/// (see [`with_event`]).
+fn record_attempt(
     conn: &Connection,
     id: EventId,
     report: &AttemptReport,
+) -> Result<(EventRecord, Option<String>), DbError> {
+    add_attempt(conn, event_to_update(conn, id)?, report, true)
+}
+
+/// Event `id` with its event JSON undecoded, or [`DbError::EventNotFound`].
+pub(crate) fn event_to_update(conn: &Connection, id: EventId) -> Result<(EventRecord, Option<String>), DbError> {
+    load_event_unparsed(conn, id)?.ok_or(DbError::EventNotFound(id))
+}
+
+/// Adds one attempt to `loaded` ([`event_to_update`]) and writes both; the attempt is
+/// only counted if its claim's lease was lost ([`EventRecord::count_stale_attempt`]).
+pub(crate) fn add_attempt(
+    conn: &Connection,
+    (mut record, event): (EventRecord, Option<String>),
+    report: &AttemptReport,
     lease_held: bool,
 ) -> Result<(EventRecord, Option<String>), DbError> {
-    let (mut record, event) = load_event_unparsed(conn, id)?.ok_or(DbError::EventNotFound(id))?;
+    let id = record.id;
     if lease_held {
         record.apply_attempt(report);
     } else {

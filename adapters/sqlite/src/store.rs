@@ -12,7 +12,7 @@ use callhook::store::{LeaseRequest, Store, StoreError};
 use crate::SqliteStore;
 use crate::codec::json;
 use crate::scheduler::{Held, insert_job, insert_leased_job, remove, requeue};
-use crate::storage::{append, encode, record_attempt, with_event};
+use crate::storage::{add_attempt, append, encode, event_to_update, with_event};
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -79,11 +79,13 @@ impl Store for SqliteStore {
         // but then the event's status is the current holder's to set.
         let (unparsed, still_held) = self
             .write(move |conn| {
+                // The event first: an unknown one fails before the job is touched.
+                let event = event_to_update(conn, id)?;
                 let still_held = match &report.result {
                     AttemptResult::Retry { error, next_attempt_at } => requeue(conn, held, *next_attempt_at, error)?,
                     _ => remove(conn, held)?,
                 };
-                let unparsed = record_attempt(conn, id, &report, still_held)?;
+                let unparsed = add_attempt(conn, event, &report, still_held)?;
                 Ok((unparsed, still_held))
             })
             .await
