@@ -108,7 +108,7 @@ impl Store for PostgresStore {
         let retry = matches!(report.result, AttemptResult::Retry { .. });
         let (record, held) = match &self.inner.finishes {
             Some(finishes) => finishes.write((claim.clone(), id, report)).await,
-            None => self.try_finish_attempt(claim, id, &report).await,
+            None => retry_transient!(self.try_finish_attempt(claim, id, &report)),
         }
         .map_err(EventLogError::from)?;
         if !held {
