@@ -33,7 +33,7 @@
 //! | new events | the provider's reply (default `200 OK`, empty; Twilio: TwiML) | delivery + events |
 //! | only duplicates | the provider's reply, as for new events | delivery only |
 //! | storage failed | `503 Service Unavailable` | nothing acknowledged; the provider retries |
-//! | storage slower than the storage timeout (default 5 s, [`ReceiverBuilder::storage_timeout`]) | `503 Service Unavailable` | nothing acknowledged; the write may still commit, and the provider's retry is then stored as a duplicate (delivery only) |
+//! | storage slower than the storage timeout (default 5 s, [`ReceiverBuilder::storage_timeout`]) | `503 Service Unavailable` | nothing acknowledged; the write may still commit (its events are then processed, handed over as usual), and the provider's retry is stored as a duplicate (delivery only) |
 //!
 //! With a separate scheduler, a failure to schedule after a successful persist (or a
 //! schedule slower than the storage timeout) is logged, not reported to the provider:
@@ -502,7 +502,18 @@ impl Receiver {
             match (&inner.store, &inner.handoff) {
                 (Some(store), Some(handoff)) => {
                     let candidates = pending.iter().filter(|pending| **pending).count();
-                    hand_off(store.as_ref(), handoff, delivery, events, candidates, received_at).await
+                    let (store, handoff) = (store.clone(), handoff.clone());
+                    // A task of its own, which the storage timeout does not drop: an append
+                    // that commits after the 503 still hands its leased jobs to the worker
+                    // (dropped, they would wait for their lease to run out).
+                    let appending = tokio::spawn(async move {
+                        hand_off(store.as_ref(), &handoff, delivery, events, candidates, received_at).await
+                    });
+                    match appending.await {
+                        Ok(appended) => appended,
+                        Err(join_error) if join_error.is_panic() => std::panic::resume_unwind(join_error.into_panic()),
+                        Err(join_error) => Err(crate::event_log::EventLogError::Unavailable(join_error.into())),
+                    }
                 }
                 (Some(store), None) => store.append_and_schedule(delivery, events).await,
                 (None, _) => inner.storage.append(delivery, events).await,

@@ -8,9 +8,16 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use callhook::clock::{Clock, ManualClock};
-use callhook::event_log::EventStatus;
-use callhook::job_queue::{JobQueue, Queue};
+use callhook::event::ProviderId;
+use callhook::event_log::{
+    AppendOutcome, Appended, AttemptReport, DeliveryId, EventDetail, EventFilter, EventId, EventLog, EventLogError,
+    EventRecord, EventStatus, NewDelivery, NewEvent,
+};
+use callhook::job_queue::{ClaimedJob, JobId, JobQueue, JobQueueError, NewJob, Queue};
+use callhook::state::{CallState, MessageState};
+use callhook::store::{LeaseRequest, Store, StoreError};
 use callhook::worker::{HandlerError, handler_fn};
 use callhook::{Receiver, Worker, handoff};
 use support::*;
@@ -165,6 +172,150 @@ async fn run_due_claims_only_for_the_slots_the_handoff_left() {
     assert_eq!(worker.run_due().await.unwrap(), 1, "then the claim");
     let events = all_events(&*store).await;
     assert!(events.iter().all(|event| event.status == EventStatus::Processed), "{events:?}");
+}
+
+/// An append that commits after the receiver's storage timeout (the provider was
+/// answered 503) still hands its leased job to the worker, which runs it at once rather
+/// than after the lease.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_append_slower_than_the_storage_timeout_still_hands_its_job_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = callhook_sqlite::SqliteStore::open(dir.path().join("handoff.sqlite")).await.unwrap();
+    let store = Arc::new(SlowAnswers { inner: sqlite, gate: tokio::sync::Semaphore::new(0) });
+    let clock = ManualClock::new(datetime!(2026-12-01 10:00 UTC));
+    let (handoff, handed_off) = handoff::channel(8, LEASE);
+    let receiver = Receiver::builder()
+        .mount(PATH, TestProvider::new())
+        .store(store.clone())
+        .handoff(handoff)
+        .clock(clock.clone())
+        .storage_timeout(Duration::from_millis(50))
+        .build()
+        .unwrap();
+    // The append commits, but its answer waits behind the gate: past the timeout.
+    assert_eq!(receiver.handle(signed(body(&[("e1", "c1", "ringing")]))).await.status(), 503);
+    assert!(store.claim_due(Queue::Events, clock.now(), 10, LEASE).await.unwrap().is_empty(), "leased by the append");
+    store.gate.add_permits(1);
+
+    // The clock never moves, so the job can only reach the worker through the handoff.
+    let worker =
+        Worker::builder_with_store(store.clone()).clock(clock.clone()).lease(LEASE).handed_off(handed_off).build();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while worker.run_due().await.unwrap() == 0 {
+        assert!(std::time::Instant::now() < deadline, "the job stayed leased to nobody");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let events = all_events(&*store).await;
+    assert_eq!(events.iter().map(|event| event.status).collect::<Vec<_>>(), [EventStatus::Processed]);
+    assert_eq!(store.next_due_at(Queue::Events).await.unwrap(), None, "its job ended");
+}
+
+/// A SQLite store whose appends with leases commit, then answer only once the gate lets
+/// them: a database slow to confirm a write it made.
+struct SlowAnswers {
+    inner: callhook_sqlite::SqliteStore,
+    gate: tokio::sync::Semaphore,
+}
+
+#[async_trait]
+impl Store for SlowAnswers {
+    async fn append_and_schedule(
+        &self,
+        delivery: NewDelivery,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendOutcome, EventLogError> {
+        self.inner.append_and_schedule(delivery, events).await
+    }
+    async fn append_and_lease(
+        &self,
+        delivery: NewDelivery,
+        events: Vec<NewEvent>,
+        lease: LeaseRequest,
+    ) -> Result<(AppendOutcome, Vec<ClaimedJob>), EventLogError> {
+        let appended = self.inner.append_and_lease(delivery, events, lease).await;
+        let _open = self.gate.acquire().await.expect("the gate is never closed");
+        appended
+    }
+    async fn finish_attempt(
+        &self,
+        claim: &ClaimedJob,
+        id: EventId,
+        report: AttemptReport,
+    ) -> Result<EventRecord, StoreError> {
+        self.inner.finish_attempt(claim, id, report).await
+    }
+}
+
+#[async_trait]
+impl EventLog for SlowAnswers {
+    async fn append(&self, delivery: NewDelivery, events: Vec<NewEvent>) -> Result<AppendOutcome, EventLogError> {
+        self.inner.append(delivery, events).await
+    }
+    async fn append_to_delivery(
+        &self,
+        delivery: DeliveryId,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<Appended>, EventLogError> {
+        self.inner.append_to_delivery(delivery, events).await
+    }
+    async fn event(&self, id: EventId) -> Result<Option<EventDetail>, EventLogError> {
+        self.inner.event(id).await
+    }
+    async fn list_events(&self, filter: &EventFilter) -> Result<Vec<EventRecord>, EventLogError> {
+        self.inner.list_events(filter).await
+    }
+    async fn record_attempt(&self, id: EventId, report: AttemptReport) -> Result<EventRecord, EventLogError> {
+        self.inner.record_attempt(id, report).await
+    }
+    async fn reprocess(&self, id: EventId, at: time::OffsetDateTime) -> Result<EventRecord, EventLogError> {
+        self.inner.reprocess(id, at).await
+    }
+    async fn call_state(&self, provider: &ProviderId, call_id: &str) -> Result<Option<CallState>, EventLogError> {
+        self.inner.call_state(provider, call_id).await
+    }
+    async fn message_state(&self, provider: &ProviderId, id: &str) -> Result<Option<MessageState>, EventLogError> {
+        self.inner.message_state(provider, id).await
+    }
+    async fn ping(&self) -> Result<(), EventLogError> {
+        self.inner.ping().await
+    }
+}
+
+#[async_trait]
+impl JobQueue for SlowAnswers {
+    async fn schedule(&self, job: NewJob) -> Result<Option<JobId>, JobQueueError> {
+        self.inner.schedule(job).await
+    }
+    async fn schedule_all(&self, jobs: Vec<NewJob>) -> Result<usize, JobQueueError> {
+        self.inner.schedule_all(jobs).await
+    }
+    async fn claim_due(
+        &self,
+        queue: Queue,
+        now: time::OffsetDateTime,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<ClaimedJob>, JobQueueError> {
+        self.inner.claim_due(queue, now, limit, lease).await
+    }
+    async fn complete(&self, claim: &ClaimedJob) -> Result<(), JobQueueError> {
+        self.inner.complete(claim).await
+    }
+    async fn retry(&self, claim: &ClaimedJob, due_at: time::OffsetDateTime, error: &str) -> Result<(), JobQueueError> {
+        self.inner.retry(claim, due_at, error).await
+    }
+    async fn release(&self, claim: &ClaimedJob, due_at: time::OffsetDateTime) -> Result<(), JobQueueError> {
+        self.inner.release(claim, due_at).await
+    }
+    async fn fail(&self, claim: &ClaimedJob, error: &str) -> Result<(), JobQueueError> {
+        self.inner.fail(claim, error).await
+    }
+    async fn next_due_at(&self, queue: Queue) -> Result<Option<time::OffsetDateTime>, JobQueueError> {
+        self.inner.next_due_at(queue).await
+    }
+    async fn wait_for_work(&self, timeout: Duration) {
+        self.inner.wait_for_work(timeout).await
+    }
 }
 
 /// Runs `worker` until `count` events are processed (failing after 20 s), then stops it.
