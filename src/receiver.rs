@@ -498,28 +498,20 @@ impl Receiver {
         };
 
         let pending: Vec<bool> = events.iter().map(|e| e.initial_status() == EventStatus::Pending).collect();
-        let appending = async {
-            match (&inner.store, &inner.handoff) {
-                (Some(store), Some(handoff)) => {
-                    let candidates = pending.iter().filter(|pending| **pending).count();
-                    let (store, handoff) = (store.clone(), handoff.clone());
-                    // A task of its own, which the storage timeout does not drop: an append
-                    // that commits after the 503 still hands its leased jobs to the worker
-                    // (dropped, they would wait for their lease to run out).
-                    let appending = tokio::spawn(async move {
-                        hand_off(store.as_ref(), &handoff, delivery, events, candidates, received_at).await
-                    });
-                    match appending.await {
-                        Ok(appended) => appended,
-                        Err(join_error) if join_error.is_panic() => std::panic::resume_unwind(join_error.into_panic()),
-                        Err(join_error) => Err(crate::event_log::EventLogError::Unavailable(join_error.into())),
-                    }
-                }
-                (Some(store), None) => store.append_and_schedule(delivery, events).await,
-                (None, _) => inner.storage.append(delivery, events).await,
+        let appended = match (&inner.store, &inner.handoff) {
+            (Some(store), Some(handoff)) => {
+                let candidates = pending.iter().filter(|pending| **pending).count();
+                let (store, handoff) = (store.clone(), handoff.clone());
+                let appending =
+                    async move { hand_off(store.as_ref(), &handoff, delivery, events, candidates, received_at).await };
+                // Not dropped at the timeout: an append that commits after the 503 still
+                // hands its leased jobs to the worker (they would wait for their lease).
+                within_or_detach(inner.storage_timeout, appending).await
             }
+            (Some(store), None) => within(inner.storage_timeout, store.append_and_schedule(delivery, events)).await,
+            (None, _) => within(inner.storage_timeout, inner.storage.append(delivery, events)).await,
         };
-        let outcome = match within(inner.storage_timeout, appending).await {
+        let outcome = match appended {
             Some(Ok(outcome)) => outcome,
             Some(Err(error)) => {
                 tracing::error!(%error, "could not store the delivery; answering 503 so the provider retries");
@@ -656,6 +648,20 @@ async fn within<F: Future>(limit: Duration, future: F) -> Option<F::Output> {
         return Some(output);
     }
     tokio::time::timeout(limit, future).await.ok()
+}
+
+/// [`within`], but a future that takes longer is not dropped: it runs on to its end in a
+/// task of its own, and only then (on the slow path) costs a task.
+async fn within_or_detach<T: Send + 'static>(
+    limit: Duration,
+    future: impl Future<Output = T> + Send + 'static,
+) -> Option<T> {
+    let mut future = Box::pin(future);
+    let output = within(limit, &mut future).await;
+    if output.is_none() {
+        tokio::spawn(future);
+    }
+    output
 }
 
 /// Whether the declared or actual body size exceeds the limit.
