@@ -16,6 +16,7 @@ use callhook::event_log::{
     EventRecord, EventStatus, NewDelivery, NewEvent,
 };
 use callhook::job_queue::{ClaimedJob, JobId, JobQueue, JobQueueError, NewJob, Queue};
+use callhook::receiver::ReceiverBuilder;
 use callhook::state::{CallState, MessageState};
 use callhook::store::{LeaseRequest, Store, StoreError};
 use callhook::worker::{HandlerError, handler_fn};
@@ -27,26 +28,32 @@ const LEASE: Duration = Duration::from_secs(300);
 
 /// A receiver handing over to a channel with `room` places, on a fresh SQLite file, with
 /// a manual clock.
-struct Setup {
+struct Setup<S = callhook_sqlite::SqliteStore> {
     _dir: tempfile::TempDir,
-    store: Arc<callhook_sqlite::SqliteStore>,
+    store: Arc<S>,
     clock: ManualClock,
     receiver: Receiver,
     handed_off: handoff::HandedOffJobs,
 }
 
 async fn setup(room: usize) -> Setup {
+    setup_with(room, |sqlite| sqlite, |receiver| receiver).await
+}
+
+/// [`setup`] on `wrap` of the SQLite store, with `configure` applied to the receiver.
+async fn setup_with<S: Store>(
+    room: usize,
+    wrap: impl FnOnce(callhook_sqlite::SqliteStore) -> S,
+    configure: impl FnOnce(ReceiverBuilder) -> ReceiverBuilder,
+) -> Setup<S> {
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(callhook_sqlite::SqliteStore::open(dir.path().join("handoff.sqlite")).await.unwrap());
+    let sqlite = callhook_sqlite::SqliteStore::open(dir.path().join("handoff.sqlite")).await.unwrap();
+    let store = Arc::new(wrap(sqlite));
     let clock = ManualClock::new(datetime!(2026-12-01 10:00 UTC));
     let (handoff, handed_off) = handoff::channel(room, LEASE);
-    let receiver = Receiver::builder()
-        .mount(PATH, TestProvider::new())
-        .store(store.clone())
-        .handoff(handoff)
-        .clock(clock.clone())
-        .build()
-        .unwrap();
+    let receiver =
+        Receiver::builder().mount(PATH, TestProvider::new()).store(store.clone()).handoff(handoff).clock(clock.clone());
+    let receiver = configure(receiver).build().unwrap();
     Setup { _dir: dir, store, clock, receiver, handed_off }
 }
 
@@ -179,19 +186,12 @@ async fn run_due_claims_only_for_the_slots_the_handoff_left() {
 /// than after the lease.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_append_slower_than_the_storage_timeout_still_hands_its_job_over() {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = callhook_sqlite::SqliteStore::open(dir.path().join("handoff.sqlite")).await.unwrap();
-    let store = Arc::new(SlowAnswers { inner: sqlite, gate: tokio::sync::Semaphore::new(0) });
-    let clock = ManualClock::new(datetime!(2026-12-01 10:00 UTC));
-    let (handoff, handed_off) = handoff::channel(8, LEASE);
-    let receiver = Receiver::builder()
-        .mount(PATH, TestProvider::new())
-        .store(store.clone())
-        .handoff(handoff)
-        .clock(clock.clone())
-        .storage_timeout(Duration::from_millis(50))
-        .build()
-        .unwrap();
+    let Setup { _dir, store, clock, receiver, handed_off } = setup_with(
+        8,
+        |inner| SlowAnswers { inner, gate: tokio::sync::Semaphore::new(0) },
+        |receiver| receiver.storage_timeout(Duration::from_millis(50)),
+    )
+    .await;
     // The append commits, but its answer waits behind the gate: past the timeout.
     assert_eq!(receiver.handle(signed(body(&[("e1", "c1", "ringing")]))).await.status(), 503);
     assert!(store.claim_due(Queue::Events, clock.now(), 10, LEASE).await.unwrap().is_empty(), "leased by the append");
